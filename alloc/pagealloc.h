@@ -1,0 +1,76 @@
+/* pageAlloc: the page-level allocator of one heap (Go's mpagealloc.go, linux/amd64).
+ *
+ * Free memory is a bitmap (one ga_pallocdata per 4 MiB chunk) plus a 5-level radix
+ * tree of packed summaries over the 48-bit offset address space (levels of 16384, 8,
+ * 8, 8, 8 entries; see facts §1.4, §13).  Allocation is address-ordered first fit.
+ *
+ * pageAlloc never dereferences the memory it manages (only its own metadata, which it
+ * maps through the OS layer), so it can manage address ranges that are not mapped,
+ * far apart, grown in any order.  Scavenging calls ga_sys_unused on managed memory.
+ *
+ * Not thread-safe: the caller holds the heap lock for every call.
+ *
+ * Invariants (restored at the end of every call): P1-P7 of facts §13.3/§13.5 —
+ * leaf summary = summarize(chunk); parent = merge(children); entries outside the
+ * grown ranges read 0; scav & alloc == 0; every page below search_addr is allocated;
+ * in_use sorted, disjoint, non-adjacent, chunk aligned. */
+#ifndef GA_PAGEALLOC_H
+#define GA_PAGEALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "os.h"
+#include "pallocbits.h"
+
+#define GA_SUMMARY_LEVELS 5
+#define GA_CHUNKS_L1_BITS 13
+#define GA_CHUNKS_L2_BITS 13
+
+typedef struct ga_addr_range {
+    uintptr_t base, limit; /* offset addresses, [base, limit) */
+} ga_addr_range;
+
+typedef struct ga_pagealloc {
+    ga_os *os;
+    /* summary[l] is a PROT_NONE reservation of (2^(48 - shift_l)) entries; only the
+     * parts covering grown ranges are mapped. */
+    ga_psum *summary[GA_SUMMARY_LEVELS];
+    /* chunk map: chunks[l1] -> 8192 ga_pallocdata (1 MiB, ga_sys_alloc'ed on demand). */
+    ga_pallocdata *chunks[1u << GA_CHUNKS_L1_BITS];
+    uintptr_t search_addr;   /* offset address; GA_PA_MAX_OFF = exhausted */
+    uintptr_t start, end;    /* chunk index range ever grown: [start, end) */
+    ga_addr_range *in_use;   /* sorted, coalesced */
+    size_t n_in_use, cap_in_use;
+    size_t scav_pages;       /* pages currently scavenged (free and released) */
+    size_t free_pages;       /* pages currently free (scavenged or not) */
+    size_t total_pages;      /* pages ever grown */
+    /* metadata accounting, to unmap everything at destroy */
+    size_t summary_mapped;
+    void *priv;              /* implementation-private bookkeeping */
+} ga_pagealloc;
+
+#define GA_PA_MAX_OFF (((uintptr_t)1 << GA_HEAP_ADDR_BITS) - 1)
+
+/* 0, or ENOMEM if the summary reservation was refused. */
+GA_HIDDEN int ga_pagealloc_init(ga_pagealloc *p, ga_os *os);
+/* Unmap all metadata. */
+GA_HIDDEN void ga_pagealloc_destroy(ga_pagealloc *p);
+/* Make [base, base+size) known and free (all scavenged, as fresh OS memory is).
+ * base and size are 4 MiB aligned and the range was never grown before.  0 or ENOMEM
+ * (metadata mapping refused; then nothing changed). */
+GA_HIDDEN int ga_pagealloc_grow(ga_pagealloc *p, uintptr_t base, size_t size);
+/* Map summary/chunk metadata for [base, limit); 0 or ENOMEM. */
+GA_HIDDEN int ga_pagealloc_sys_grow(ga_pagealloc *p, uintptr_t base, uintptr_t limit);
+/* Lowest-address run of npages free pages (npages >= 1), marked allocated; returns its
+ * address or 0 when none.  *scav_bytes (if non-NULL) = bytes of the run that were
+ * scavenged (the caller must ga_sys_used them before use). */
+GA_HIDDEN uintptr_t ga_pagealloc_alloc(ga_pagealloc *p, size_t npages, size_t *scav_bytes);
+/* Free [base, base + npages pages), all of which must be allocated. */
+GA_HIDDEN void ga_pagealloc_free(ga_pagealloc *p, uintptr_t base, size_t npages);
+/* Release free, unscavenged pages to the OS (ga_sys_unused) until at least `bytes`
+ * have been released or none are left; highest addresses first (as Go).  Returns
+ * bytes released. */
+GA_HIDDEN size_t ga_pagealloc_scavenge(ga_pagealloc *p, size_t bytes);
+
+#endif

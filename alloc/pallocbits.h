@@ -1,0 +1,63 @@
+/* One pageAlloc chunk: 512 pages, a 512-bit allocation bitmap (1 = page allocated) and
+ * a 512-bit scavenged bitmap (1 = page released to the OS), each 8 little-endian
+ * 64-bit words: page i is bit (i % 64) of word i / 64.
+ *
+ * Invariant of a chunk (P5): scav[w] & alloc[w] == 0 for every word w.
+ *
+ * Every function here has an ACSL contract in pallocbits.c (logic in spec/) proved
+ * by Frama-C WP with -wp-rte (ci/prove).  Page indexes i, counts n: i + n <= 512.
+ *
+ * Packed summaries (ga_psum, Go's pallocSum): three counts of pages — start (free run
+ * at the low end), max (longest free run), end (free run at the high end) — 21 bits
+ * each at bits 0, 21, 42; the value with max == 2^21 is stored as exactly 1 << 63 and
+ * decodes as start = max = end = 2^21.  0 = no free page. */
+#ifndef GA_PALLOCBITS_H
+#define GA_PALLOCBITS_H
+
+#include <stdint.h>
+
+#include "internal.h"
+
+#define GA_PALLOC_WORDS 8u
+#define GA_PSUM_LOG_MAX 21
+#define GA_PSUM_MAX (1u << GA_PSUM_LOG_MAX) /* largest count a summary field holds */
+#define GA_PSUM_FREE_CHUNK ((uint64_t)512 | (uint64_t)512 << 21 | (uint64_t)512 << 42)
+#define GA_FIND_NONE 0xffffffffu
+
+typedef uint64_t ga_psum;
+
+typedef struct ga_pallocdata {
+    uint64_t alloc[GA_PALLOC_WORDS];
+    uint64_t scav[GA_PALLOC_WORDS];
+} ga_pallocdata;
+
+/* Lowest j with j >= 64*(search/64), j + n <= 512 and pages [j, j+n) all free, or
+ * GA_FIND_NONE.  1 <= n <= 512.  On success *new_search (if non-NULL) = the first free
+ * page at or after 64*(search/64). */
+GA_HIDDEN uint32_t ga_pallocbits_find(const uint64_t *b, uint32_t n, uint32_t search, uint32_t *new_search);
+/* Lowest j in [0, 64 - n] with bits [j, j+n) of c all one, or 64.  1 <= n <= 64. */
+GA_HIDDEN uint32_t ga_find_bit_range64(uint64_t c, uint32_t n);
+
+GA_HIDDEN void ga_pallocbits_alloc_range(uint64_t *b, uint32_t i, uint32_t n); /* set [i, i+n) */
+GA_HIDDEN void ga_pallocbits_alloc_all(uint64_t *b);
+GA_HIDDEN void ga_pallocbits_free_range(uint64_t *b, uint32_t i, uint32_t n);  /* clear [i, i+n) */
+GA_HIDDEN void ga_pallocbits_free1(uint64_t *b, uint32_t i);
+GA_HIDDEN void ga_pallocbits_free_all(uint64_t *b);
+GA_HIDDEN uint32_t ga_pallocbits_popcnt_range(const uint64_t *b, uint32_t i, uint32_t n); /* ones in [i, i+n) */
+GA_HIDDEN ga_psum ga_pallocbits_summarize(const uint64_t *b);
+
+/* pallocData.allocRange: set alloc bits and clear scavenged bits on [i, i+n); returns
+ * the number of pages of the range that were scavenged. */
+GA_HIDDEN uint32_t ga_pallocdata_alloc_range(ga_pallocdata *d, uint32_t i, uint32_t n);
+GA_HIDDEN uint32_t ga_pallocdata_alloc_all(ga_pallocdata *d);
+
+/* Summaries. */
+GA_HIDDEN ga_psum ga_psum_pack(uint32_t start, uint32_t max, uint32_t end);
+GA_HIDDEN uint32_t ga_psum_start(ga_psum s);
+GA_HIDDEN uint32_t ga_psum_max(ga_psum s);
+GA_HIDDEN uint32_t ga_psum_end(ga_psum s);
+/* Summary of the concatenation of 8 regions of 2^log_n pages each (log_n in 9..18),
+ * given their summaries c[0..7] in address order. */
+GA_HIDDEN ga_psum ga_psum_merge(const ga_psum *c, uint32_t log_n);
+
+#endif
