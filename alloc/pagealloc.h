@@ -72,5 +72,8 @@ GA_HIDDEN void ga_pagealloc_free(ga_pagealloc *p, uintptr_t base, size_t npages)
  * have been released or none are left; highest addresses first (as Go).  Returns
  * bytes released. */
 GA_HIDDEN size_t ga_pagealloc_scavenge(ga_pagealloc *p, size_t bytes);
+/* Full walk of P1-P7 (every mapped summary vs its chunk bitmaps / children, scav &
+ * alloc, search_addr, in_use, page counters).  0 = sound, else -1 and why. */
+GA_HIDDEN int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len);
 
 #endif
