@@ -1,0 +1,133 @@
+/* bench/alloc: goalloc's object allocator on the workload of bench/workload.h, the
+ * same workload bench/go/main.go runs on Go 1.19 (ci/bench runs both in one go).
+ *
+ * Workloads (ops allocations each, sizes from the mix, slot i % live of a window
+ * replaced by every allocation):
+ *   window-nogc  like Go with GOGC=off: nothing is ever reclaimed;
+ *   window-gc    like Go with GOGC=100: a GC cycle whenever the bytes allocated since
+ *                the last cycle reach the live bytes marked in it (min 4 MiB); goalloc
+ *                marks the live window itself (ga_gc_begin, ga_mark x live, ga_gc_end),
+ *                and sweeping is lazy (refill) as in Go;
+ *   window-free  the replaced object is ga_free'd explicitly (alloc+free pairs, no GC);
+ *   glibc-free   the same alloc+free pattern on glibc malloc/free, for reference.
+ * Output: one line per workload, ns/object (GC and marking included). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "goalloc.h"
+#include "workload.h"
+
+static double now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void report(const char *name, double ns, unsigned ops, ga_heap *h, unsigned long cycles) {
+    printf("goalloc %-12s %8.1f ns/object", name, ns / ops);
+    if (h) {
+        ga_stats st;
+        ga_heap_stats(h, &st);
+        printf("  %6lu GC cycles  %7.0f MiB heap_sys", cycles, (double)st.heap_sys / (1 << 20));
+    }
+    printf("\n");
+}
+
+static void die(const char *what) {
+    perror(what);
+    exit(1);
+}
+
+enum { NOGC, GC, FREE };
+
+static void run(int mode, unsigned ops) {
+    ga_heap *h = ga_heap_new(NULL);
+    if (!h)
+        die("ga_heap_new");
+    ga_cache *c = ga_cache_new(h);
+    if (!c)
+        die("ga_cache_new");
+    void **win = calloc(WL_LIVE, sizeof *win);
+    size_t *wsz = calloc(WL_LIVE, sizeof *wsz);
+    if (!win || !wsz)
+        die("calloc");
+    uint64_t s = WL_SEED;
+    size_t since = 0, goal = WL_MIN_HEAP, live_bytes = 0;
+    unsigned long cycles = 0;
+    double t0 = now_ns();
+    for (unsigned i = 0; i < ops; i++) {
+        size_t n = wl_size(&s);
+        unsigned k = i % WL_LIVE;
+        if (mode == FREE && win[k] && ga_free(c, win[k]) != 0)
+            die("ga_free");
+        void *p = ga_alloc(c, n, GA_NOSCAN);
+        if (!p)
+            die("ga_alloc");
+        live_bytes += n - wsz[k];
+        win[k] = p;
+        wsz[k] = n;
+        since += n;
+        if (mode == GC && since >= goal) {
+            /* GOGC=100: next cycle when the heap has grown by the live bytes. */
+            ga_gc_begin(h);
+            for (unsigned j = 0; j < WL_LIVE; j++)
+                if (win[j])
+                    ga_mark(h, win[j]);
+            ga_gc_end(h);
+            cycles++;
+            since = 0;
+            goal = live_bytes > WL_MIN_HEAP ? live_bytes : WL_MIN_HEAP;
+        }
+    }
+    double t1 = now_ns();
+    report(mode == NOGC ? "window-nogc" : mode == GC ? "window-gc" : "window-free", t1 - t0, ops, h,
+           cycles);
+    ga_cache_destroy(c);
+    ga_heap_destroy(h);
+    free(win);
+    free(wsz);
+}
+
+static void run_glibc(unsigned ops) {
+    void **win = calloc(WL_LIVE, sizeof *win);
+    if (!win)
+        die("calloc");
+    uint64_t s = WL_SEED;
+    double t0 = now_ns();
+    for (unsigned i = 0; i < ops; i++) {
+        size_t n = wl_size(&s);
+        unsigned k = i % WL_LIVE;
+        free(win[k]);
+        /* calloc: Go's make([]byte) and ga_alloc without GA_NOZERO both zero. */
+        win[k] = calloc(1, n);
+        if (!win[k])
+            die("calloc");
+    }
+    double t1 = now_ns();
+    printf("glibc   %-12s %8.1f ns/object\n", "calloc-free", (t1 - t0) / ops);
+    for (unsigned k = 0; k < WL_LIVE; k++)
+        free(win[k]);
+    free(win);
+}
+
+int main(int argc, char **argv) {
+    unsigned ops = WL_OPS;
+    const char *only = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strncmp(argv[i], "--ops=", 6))
+            ops = (unsigned)strtoul(argv[i] + 6, NULL, 10);
+        else
+            only = argv[i];
+    }
+    if (!only || !strcmp(only, "window-nogc"))
+        run(NOGC, ops);
+    if (!only || !strcmp(only, "window-gc"))
+        run(GC, ops);
+    if (!only || !strcmp(only, "window-free"))
+        run(FREE, ops);
+    if (!only || !strcmp(only, "glibc-free"))
+        run_glibc(ops);
+    return 0;
+}
