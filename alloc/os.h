@@ -6,9 +6,14 @@
  * test) counts bytes in each state and injects refusals:
  *   - os_fail_nth: the Nth refusable call (1-based) fails;
  *   - os_fail_after: every refusable call after the first N fails;
- *   - mapped_limit: map fails (ENOMEM) when mapped bytes would exceed it.
- * Refusable calls are reserve, map, used and alloc.  unused/free/fault never fail
- * from the caller's point of view (errors are counted, as Go ignores them).
+ *   - mapped_limit: map and alloc fail (ENOMEM) when mapped bytes would exceed it.
+ * Refusable calls are reserve, map, used and alloc (each counts as one call, refused
+ * or not).  A refused call returns failure with errno = ENOMEM and changes nothing
+ * (counters included).  unused/free/fault/unmap never fail from the caller's point of
+ * view (OS errors are counted in os_errors, as Go ignores them).
+ *
+ * Counters follow the caller's declared transitions (the OS cannot be asked which
+ * state a byte is in), so callers must pass truthful ranges and byte counts.
  *
  * Thread safety: counters are atomic; the injection counter is atomic, so a ga_os may
  * be shared by threads (the heap calls it under its lock anyway). */
@@ -42,7 +47,10 @@ GA_HIDDEN void ga_os_init(ga_os *os, const ga_config *cfg);
 
 /* None -> Reserved at (or near) hint; returns the address or NULL (errno ENOMEM). */
 GA_HIDDEN void *ga_sys_reserve(ga_os *os, void *hint, size_t n);
-/* Reserved -> Prepared.  0 or ENOMEM. */
+/* None -> Reserved, aligned: reserves n + align and gives back the unaligned head and
+ * the tail (Go's sysReserveAligned, always trimmed to exactly n).  One refusable call. */
+GA_HIDDEN void *ga_sys_reserve_aligned(ga_os *os, void *hint, size_t n, size_t align);
+/* Reserved -> Prepared (mprotect RW; fresh zero pages).  0 or ENOMEM. */
 GA_HIDDEN int ga_sys_map(ga_os *os, void *v, size_t n);
 /* Prepared -> Ready; `prepared` = bytes of [v, v+n) that were Prepared (the rest is
  * already Ready).  0 or ENOMEM. */
@@ -53,8 +61,14 @@ GA_HIDDEN void ga_sys_unused(ga_os *os, void *v, size_t n);
 GA_HIDDEN void ga_sys_free(ga_os *os, void *v, size_t n, size_t mapped_bytes, size_t ready_bytes);
 /* Ready -> Reserved (debug: catch use after free). */
 GA_HIDDEN void ga_sys_fault(ga_os *os, void *v, size_t n);
-/* None -> Ready, OS chooses the address, zero-filled (metadata). NULL on refusal. */
+/* Prepared/Ready -> Reserved (hook: fault); `ready_bytes` of [v, v+n) were Ready.
+ * Undoes a map (e.g. rolling back metadata after a later refusal). */
+GA_HIDDEN void ga_sys_unmap(ga_os *os, void *v, size_t n, size_t ready_bytes);
+/* None -> Ready, OS chooses the address, zero-filled (metadata). NULL on refusal.
+ * One refusable call; with custom hooks it runs reserve + map + used through them. */
 GA_HIDDEN void *ga_sys_alloc(ga_os *os, size_t n);
+/* The real OS, for hooks that observe and then pass calls through. */
+GA_HIDDEN extern const ga_os_hooks ga_os_real_hooks;
 /* Physical page size (4096 on amd64). */
 GA_HIDDEN size_t ga_phys_page_size(void);
 
