@@ -1,0 +1,122 @@
+# shellcheck shell=bash
+# Shared helpers for the ci/ scripts.  Source it; it does not run anything by itself
+# except cd to the repository root.
+#
+#   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#
+# Conventions:
+#   - every script runs from the repository root (ga_root), whatever the caller's cwd;
+#   - GA_JOBS (default: nproc) is the build/test parallelism;
+#   - GA_SUMMARY, when set, is a file to which scripts append one line per result,
+#     tab-separated: step <TAB> result <TAB> figures.  ci/all reads it back to print
+#     its single summary table.
+
+GA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export GA_ROOT
+cd "$GA_ROOT" || exit 1
+
+GA_JOBS="${GA_JOBS:-$(nproc 2>/dev/null || echo 2)}"
+
+ga_log() { printf '==> %s\n' "$*" >&2; }
+ga_warn() { printf 'warning: %s\n' "$*" >&2; }
+ga_die() {
+    printf 'error: %s\n' "$*" >&2
+    exit 1
+}
+
+# ga_summary STEP RESULT FIGURES — record one row for ci/all's table (no-op otherwise).
+ga_summary() {
+    if [[ -n "${GA_SUMMARY:-}" ]]; then
+        printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$GA_SUMMARY"
+    fi
+}
+
+# ga_elapsed START — seconds since START (an epoch time from `date +%s`).
+ga_elapsed() { echo $(($(date +%s) - $1)); }
+
+# ga_preset_build PRESET — configure (if needed) and build one CMake preset.
+# Configuration is re-run every time; it is cheap and keeps the globs honest.
+ga_preset_build() {
+    local preset="$1"
+    local t0
+    t0=$(date +%s)
+    ga_log "configure + build preset '$preset'"
+    # Explicit returns: callers use this in `if`, where `set -e` does not apply.
+    cmake --preset "$preset" --log-level=WARNING >/dev/null || return 1
+    cmake --build --preset "$preset" -j "$GA_JOBS" || return 1
+    ga_log "preset '$preset' built in $(ga_elapsed "$t0") s"
+}
+
+# ga_drivers — names of the fuzz drivers (fuzz/*_fuzz.c without the .c), one a line.
+ga_drivers() {
+    local f
+    for f in fuzz/*_fuzz.c; do
+        [[ -e "$f" ]] || continue
+        f="${f##*/}"
+        echo "${f%.c}"
+    done
+}
+
+# ga_driver_name NAME — accept "pagealloc" or "pagealloc_fuzz"; print the driver name,
+# or fail if there is no fuzz/<driver>.c.
+ga_driver_name() {
+    local d="$1"
+    [[ "$d" == *_fuzz ]] || d="${d}_fuzz"
+    [[ -f "fuzz/$d.c" ]] || ga_die "no fuzz driver fuzz/$d.c (drivers: $(ga_drivers | tr '\n' ' '))"
+    echo "$d"
+}
+
+# ga_driver_dict DRIVER — print the dictionary path for DRIVER if one exists.
+ga_driver_dict() {
+    local d="$1" f
+    for f in "fuzz/$d.dict" "fuzz/${d%_fuzz}.dict"; do
+        if [[ -f "$f" ]]; then
+            echo "$f"
+            return 0
+        fi
+    done
+    return 0
+}
+
+# ga_ctest_counts LOGFILE — print "passed failed" from ctest's summary line
+# ("100% tests passed, 0 tests failed out of 12"); "0 0" when there is none.
+ga_ctest_counts() {
+    local line total failed
+    line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$1" | tail -n 1 || true)
+    if [[ -z "$line" ]]; then
+        echo "0 0"
+        return 0
+    fi
+    failed=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+    total=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")
+    echo "$((total - failed)) $failed"
+}
+
+# ga_report_crashes DRIVER ENGINE_BIN FILE... — print, for each crash input, the command
+# that reproduces it (build/asan/DRIVER_replay FILE), after building that replayer and
+# checking that it does reproduce; ENGINE_BIN FILE is offered when it does not.
+ga_report_crashes() {
+    local d="$1" bin="$2" c verdict replay="build/asan/${1}_replay"
+    shift 2
+    echo "$d: $# crash input(s); reproduce with:" >&2
+    if cmake --preset asan --log-level=WARNING >/dev/null 2>&1; then
+        cmake --build --preset asan --target "${d}_replay" -j "$GA_JOBS" >/dev/null 2>&1 || true
+    fi
+    for c in "$@"; do
+        if [[ ! -x "$replay" ]]; then
+            verdict="asan build failed; try: $bin '$c'"
+        elif (
+            "$replay" "$c"
+            exit $? # a second command, so that bash's "Aborted" goes to /dev/null too
+        ) >/dev/null 2>&1; then
+            verdict="does NOT reproduce in the replayer; try: $bin '$c'"
+        else
+            verdict="reproduces"
+        fi
+        printf "    %s '%s'    # %s\n" "$replay" "$c" "$verdict" >&2
+    done
+}
+
+# Sanitizer defaults for every test and replay run (callers may override).
+export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
