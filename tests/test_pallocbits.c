@@ -1,0 +1,315 @@
+/* pallocBits unit tests: table-driven, every expectation computed by hand (not by a
+ * model), so a mistake shared by the code and the fuzz model still shows up here. */
+#include <stdio.h>
+#include <string.h>
+
+#include "pallocbits.h"
+
+static int passed, failed;
+
+#define CHECK_EQ(what, got, want)                                                                   \
+    do {                                                                                            \
+        unsigned long long g_ = (unsigned long long)(got), w_ = (unsigned long long)(want);        \
+        if (g_ == w_) {                                                                             \
+            passed++;                                                                               \
+        } else {                                                                                    \
+            failed++;                                                                               \
+            fprintf(stderr, "FAIL %s:%d %s: got %#llx (%llu), want %#llx (%llu)\n", __FILE__,      \
+                    __LINE__, what, g_, g_, w_, w_);                                                \
+        }                                                                                           \
+    } while (0)
+
+#define NONE GA_FIND_NONE
+
+/* A chunk given as up to 6 half-open page ranges [lo, hi); `free_listed` says whether
+ * the listed ranges are the free ones (rest allocated) or the allocated ones. */
+typedef struct layout {
+    int free_listed;
+    struct { unsigned lo, hi; } r[6];
+} layout;
+
+static void build(uint64_t b[8], const layout *l) {
+    memset(b, l->free_listed ? 0xff : 0, 8 * sizeof *b);
+    for (int k = 0; k < 6 && l->r[k].hi; k++)
+        for (unsigned i = l->r[k].lo; i < l->r[k].hi; i++) {
+            if (l->free_listed)
+                b[i / 64] &= ~((uint64_t)1 << (i % 64));
+            else
+                b[i / 64] |= (uint64_t)1 << (i % 64);
+        }
+}
+
+/* Layouts used below. */
+static const layout EMPTY = {0, {{0, 0}}};
+static const layout FULL = {1, {{0, 0}}};
+static const layout HEAD63 = {0, {{0, 63}}};              /* free from 63 */
+static const layout ONLY64 = {1, {{64, 65}}};             /* one free page, 64 */
+static const layout CROSS10 = {1, {{60, 70}}};            /* free 60..69, across w0/w1 */
+/* free runs of 63 (10..72, w0->w1), 64 (130..193, w2->w3), 65 (250..314, w3->w4),
+ * 63 at the top (449..511) */
+static const layout RUNS = {1, {{10, 73}, {130, 194}, {250, 315}, {449, 512}}};
+static const layout FIRST_ALLOC = {0, {{0, 1}}};
+static const layout LAST_ALLOC = {0, {{511, 512}}};
+static const layout BOTH_ENDS = {0, {{0, 1}, {511, 512}}};
+
+static void test_find(void) {
+    static const struct {
+        const layout *l;
+        unsigned n, search, want, want_ns; /* want_ns checked only when want != NONE */
+    } t[] = {
+        {&EMPTY, 1, 0, 0, 0},       {&EMPTY, 512, 0, 0, 0},    {&EMPTY, 512, 1, 0, 0},
+        {&EMPTY, 512, 63, 0, 0},    {&EMPTY, 512, 64, NONE, 0}, {&EMPTY, 1, 511, 448, 448},
+        {&EMPTY, 64, 448, 448, 448}, {&EMPTY, 65, 448, NONE, 0}, {&EMPTY, 2, 130, 128, 128},
+        {&FULL, 1, 0, NONE, 0},     {&FULL, 512, 0, NONE, 0},  {&FULL, 64, 0, NONE, 0},
+        {&HEAD63, 1, 0, 63, 63},    {&HEAD63, 2, 0, 63, 63},   {&HEAD63, 63, 0, 63, 63},
+        {&HEAD63, 64, 0, 63, 63},   {&HEAD63, 65, 0, 63, 63},  {&HEAD63, 449, 0, 63, 63},
+        {&HEAD63, 450, 0, NONE, 0}, {&HEAD63, 1, 64, 64, 64},  {&HEAD63, 449, 64, NONE, 0},
+        {&HEAD63, 448, 127, 64, 64},
+        {&ONLY64, 1, 0, 64, 64},    {&ONLY64, 2, 0, NONE, 0},  {&ONLY64, 1, 65, 64, 64},
+        {&ONLY64, 1, 128, NONE, 0},
+        {&CROSS10, 1, 0, 60, 60},   {&CROSS10, 10, 0, 60, 60}, {&CROSS10, 11, 0, NONE, 0},
+        {&CROSS10, 2, 64, 64, 64},  {&CROSS10, 6, 100, 64, 64}, {&CROSS10, 7, 100, NONE, 0},
+        {&RUNS, 1, 0, 10, 10},      {&RUNS, 63, 0, 10, 10},    {&RUNS, 64, 0, 130, 10},
+        {&RUNS, 65, 0, 250, 10},    {&RUNS, 66, 0, NONE, 0},   {&RUNS, 63, 64, 130, 64},
+        {&RUNS, 9, 64, 64, 64},     {&RUNS, 10, 64, 130, 64},  {&RUNS, 1, 200, 192, 192},
+        {&RUNS, 2, 200, 192, 192},  {&RUNS, 3, 200, 250, 192}, {&RUNS, 59, 256, 256, 256},
+        {&RUNS, 60, 256, 449, 256}, {&RUNS, 63, 256, 449, 256}, {&RUNS, 64, 256, NONE, 0},
+        {&RUNS, 511, 0, NONE, 0},   {&RUNS, 1, 320, 449, 449}, {&RUNS, 1, 511, 449, 449},
+        {&FIRST_ALLOC, 511, 0, 1, 1}, {&FIRST_ALLOC, 512, 0, NONE, 0}, {&FIRST_ALLOC, 1, 0, 1, 1},
+        {&LAST_ALLOC, 511, 0, 0, 0}, {&LAST_ALLOC, 512, 0, NONE, 0}, {&LAST_ALLOC, 63, 448, 448, 448},
+        {&LAST_ALLOC, 64, 448, NONE, 0},
+        {&BOTH_ENDS, 510, 0, 1, 1}, {&BOTH_ENDS, 511, 0, NONE, 0}, {&BOTH_ENDS, 64, 0, 1, 1},
+        {&BOTH_ENDS, 1, 511, 448, 448},
+    };
+    for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
+        uint64_t b[8];
+        char what[64];
+        build(b, t[k].l);
+        uint32_t ns = 12345;
+        uint32_t j = ga_pallocbits_find(b, t[k].n, t[k].search, &ns);
+        snprintf(what, sizeof what, "find #%zu (n=%u, search=%u)", k, t[k].n, t[k].search);
+        CHECK_EQ(what, j, t[k].want);
+        if (t[k].want != NONE) {
+            snprintf(what, sizeof what, "find #%zu new_search", k);
+            CHECK_EQ(what, ns, t[k].want_ns);
+        }
+        CHECK_EQ("find without new_search", ga_pallocbits_find(b, t[k].n, t[k].search, NULL), t[k].want);
+    }
+}
+
+static void test_find_bit_range64(void) {
+    static const struct {
+        uint64_t c;
+        unsigned n, want;
+    } t[] = {
+        {0, 1, 64},
+        {~(uint64_t)0, 1, 0},
+        {~(uint64_t)0, 64, 0},
+        {~(uint64_t)0 << 1, 63, 1},
+        {~(uint64_t)0 << 1, 64, 64},
+        {(uint64_t)1 << 63, 1, 63},
+        {(uint64_t)1 << 63, 2, 64},
+        {0xf0, 4, 4},
+        {0xf0, 5, 64},
+        {0x0f0f, 4, 0},
+        {0x0f0e, 4, 8},
+        {0x0f0e, 3, 1},
+        {0xaaaaaaaaaaaaaaaa, 1, 1},
+        {0xaaaaaaaaaaaaaaaa, 2, 64},
+        {0xffffffff00000000, 32, 32},
+        {0xffffffff00000000, 33, 64},
+        {0x7ffffffffffffffe, 62, 1},
+        {0x00ffff000000ffff, 17, 64},
+        {0x00ffff000000ffff, 16, 0},
+    };
+    for (size_t k = 0; k < sizeof t / sizeof t[0]; k++)
+        CHECK_EQ("find_bit_range64", ga_find_bit_range64(t[k].c, t[k].n), t[k].want);
+}
+
+/* hand packing, each field < 2^21 */
+#define P(s, m, e) ((uint64_t)(s) | (uint64_t)(m) << 21 | (uint64_t)(e) << 42)
+
+static void test_summarize(void) {
+    static const layout ALT_EVEN = {0, {{0, 0}}}; /* built by hand below */
+    static const layout ENDS5 = {0, {{5, 500}}};
+    static const layout P63_200 = {0, {{63, 64}, {200, 201}}};
+    static const layout INNER7 = {1, {{3, 10}}};
+    static const layout INNER62 = {1, {{1, 63}}};
+    static const layout W_EDGE = {1, {{64, 128}, {129, 130}}};
+    static const struct {
+        const layout *l;
+        ga_psum want;
+    } t[] = {
+        {&EMPTY, GA_PSUM_FREE_CHUNK},
+        {&FULL, 0},
+        {&FIRST_ALLOC, P(0, 511, 511)},
+        {&LAST_ALLOC, P(511, 511, 0)},
+        {&BOTH_ENDS, P(0, 510, 0)},
+        {&RUNS, P(0, 65, 63)},
+        {&HEAD63, P(0, 449, 449)},
+        {&ONLY64, P(0, 1, 0)},
+        {&CROSS10, P(0, 10, 0)},
+        {&ENDS5, P(5, 12, 12)},
+        {&P63_200, P(63, 311, 311)},
+        {&INNER7, P(0, 7, 0)},
+        {&INNER62, P(0, 62, 0)},
+        {&W_EDGE, P(0, 64, 0)},
+    };
+    for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
+        uint64_t b[8];
+        build(b, t[k].l);
+        CHECK_EQ("summarize", ga_pallocbits_summarize(b), t[k].want);
+    }
+    uint64_t b[8];
+    build(b, &ALT_EVEN);
+    for (int w = 0; w < 8; w++)
+        b[w] = 0x5555555555555555; /* even pages allocated */
+    CHECK_EQ("summarize even pages", ga_pallocbits_summarize(b), P(0, 1, 1));
+    for (int w = 0; w < 8; w++)
+        b[w] = 0xaaaaaaaaaaaaaaaa; /* odd pages allocated */
+    CHECK_EQ("summarize odd pages", ga_pallocbits_summarize(b), P(1, 1, 0));
+    CHECK_EQ("free chunk constant", GA_PSUM_FREE_CHUNK, 0x0008000040000200ull);
+}
+
+static void test_ranges(void) {
+    uint64_t b[8] = {0};
+    ga_pallocbits_alloc_range(b, 60, 10);
+    CHECK_EQ("alloc_range(60,10) w0", b[0], 0xf000000000000000ull);
+    CHECK_EQ("alloc_range(60,10) w1", b[1], 0x3full);
+    CHECK_EQ("popcnt(0,512)", ga_pallocbits_popcnt_range(b, 0, 512), 10);
+    CHECK_EQ("popcnt(60,10)", ga_pallocbits_popcnt_range(b, 60, 10), 10);
+    CHECK_EQ("popcnt(59,2)", ga_pallocbits_popcnt_range(b, 59, 2), 1);
+    CHECK_EQ("popcnt(63,2)", ga_pallocbits_popcnt_range(b, 63, 2), 2);
+    CHECK_EQ("popcnt(70,442)", ga_pallocbits_popcnt_range(b, 70, 442), 0);
+    CHECK_EQ("popcnt(61,0)", ga_pallocbits_popcnt_range(b, 61, 0), 0);
+    CHECK_EQ("popcnt(512,0)", ga_pallocbits_popcnt_range(b, 512, 0), 0);
+    ga_pallocbits_free_range(b, 62, 3);
+    CHECK_EQ("free_range(62,3) w0", b[0], 0x3000000000000000ull);
+    CHECK_EQ("free_range(62,3) w1", b[1], 0x3eull);
+    ga_pallocbits_alloc_range(b, 100, 0);
+    ga_pallocbits_free_range(b, 61, 0);
+    CHECK_EQ("empty ranges w0", b[0], 0x3000000000000000ull);
+    CHECK_EQ("empty ranges w1", b[1], 0x3eull);
+    ga_pallocbits_alloc_range(b, 0, 512);
+    for (int w = 0; w < 8; w++)
+        CHECK_EQ("alloc_range(0,512)", b[w], ~0ull);
+    ga_pallocbits_free_range(b, 64, 128);
+    CHECK_EQ("free_range(64,128) w0", b[0], ~0ull);
+    CHECK_EQ("free_range(64,128) w1", b[1], 0);
+    CHECK_EQ("free_range(64,128) w2", b[2], 0);
+    CHECK_EQ("free_range(64,128) w3", b[3], ~0ull);
+    CHECK_EQ("popcnt(0,512) after", ga_pallocbits_popcnt_range(b, 0, 512), 384);
+    CHECK_EQ("popcnt(1,510)", ga_pallocbits_popcnt_range(b, 1, 510), 382);
+    ga_pallocbits_free1(b, 511);
+    CHECK_EQ("free1(511)", b[7], 0x7fffffffffffffffull);
+    ga_pallocbits_free1(b, 0);
+    CHECK_EQ("free1(0)", b[0], ~1ull);
+    ga_pallocbits_alloc_range(b, 1, 510); /* pages 0 and 511 stay free */
+    CHECK_EQ("alloc_range(1,510) w0", b[0], ~1ull);
+    CHECK_EQ("alloc_range(1,510) w7", b[7], 0x7fffffffffffffffull);
+    CHECK_EQ("summary 0/511 free", ga_pallocbits_summarize(b), P(1, 1, 1));
+    ga_pallocbits_free_all(b);
+    for (int w = 0; w < 8; w++)
+        CHECK_EQ("free_all", b[w], 0);
+    ga_pallocbits_alloc_all(b);
+    for (int w = 0; w < 8; w++)
+        CHECK_EQ("alloc_all", b[w], ~0ull);
+    ga_pallocbits_alloc_range(b, 130, 1); /* already set: no change */
+    CHECK_EQ("alloc_range on set bits", b[2], ~0ull);
+}
+
+static void test_pallocdata(void) {
+    ga_pallocdata d;
+    memset(&d, 0, sizeof d);
+    d.scav[0] = 0xff00;    /* pages 8..15 scavenged */
+    d.scav[1] = 1;         /* page 64 */
+    d.scav[7] = 1ull << 63; /* page 511 */
+    CHECK_EQ("pd alloc_range(10,60)", ga_pallocdata_alloc_range(&d, 10, 60), 7); /* 10..15 and 64 */
+    CHECK_EQ("pd scav w0", d.scav[0], 0x300ull);
+    CHECK_EQ("pd scav w1", d.scav[1], 0);
+    CHECK_EQ("pd alloc w0", d.alloc[0], ~0ull << 10);
+    CHECK_EQ("pd alloc w1", d.alloc[1], 0x3full);
+    CHECK_EQ("pd alloc_range(0,0)", ga_pallocdata_alloc_range(&d, 0, 0), 0);
+    CHECK_EQ("pd alloc_range(70,441)", ga_pallocdata_alloc_range(&d, 70, 441), 0);
+    CHECK_EQ("pd alloc_all", ga_pallocdata_alloc_all(&d), 3); /* 8, 9, 511 */
+    for (int w = 0; w < 8; w++) {
+        CHECK_EQ("pd alloc_all alloc", d.alloc[w], ~0ull);
+        CHECK_EQ("pd alloc_all scav", d.scav[w], 0);
+    }
+}
+
+static void test_pack(void) {
+    CHECK_EQ("pack(0,0,0)", ga_psum_pack(0, 0, 0), 0);
+    CHECK_EQ("pack(512,512,512)", ga_psum_pack(512, 512, 512), 0x0008000040000200ull);
+    CHECK_EQ("pack(1,2,3)", ga_psum_pack(1, 2, 3), 0xc0000400001ull);
+    CHECK_EQ("pack(max-1 x3)", ga_psum_pack(GA_PSUM_MAX - 1, GA_PSUM_MAX - 1, GA_PSUM_MAX - 1),
+             0x7fffffffffffffffull);
+    CHECK_EQ("pack(2^21 x3)", ga_psum_pack(GA_PSUM_MAX, GA_PSUM_MAX, GA_PSUM_MAX), 1ull << 63);
+    static const uint64_t v[] = {1ull << 63, (1ull << 63) | 5, ~0ull};
+    for (size_t k = 0; k < 3; k++) {
+        CHECK_EQ("start(2^21 form)", ga_psum_start(v[k]), GA_PSUM_MAX);
+        CHECK_EQ("max(2^21 form)", ga_psum_max(v[k]), GA_PSUM_MAX);
+        CHECK_EQ("end(2^21 form)", ga_psum_end(v[k]), GA_PSUM_MAX);
+    }
+    CHECK_EQ("start(0xc0000400001)", ga_psum_start(0xc0000400001ull), 1);
+    CHECK_EQ("max(0xc0000400001)", ga_psum_max(0xc0000400001ull), 2);
+    CHECK_EQ("end(0xc0000400001)", ga_psum_end(0xc0000400001ull), 3);
+    CHECK_EQ("start(max-1)", ga_psum_start(0x7fffffffffffffffull), GA_PSUM_MAX - 1);
+    CHECK_EQ("max(max-1)", ga_psum_max(0x7fffffffffffffffull), GA_PSUM_MAX - 1);
+    CHECK_EQ("end(max-1)", ga_psum_end(0x7fffffffffffffffull), GA_PSUM_MAX - 1);
+    CHECK_EQ("start(free chunk)", ga_psum_start(GA_PSUM_FREE_CHUNK), 512);
+    CHECK_EQ("end(0)", ga_psum_end(0), 0);
+}
+
+static void test_merge(void) {
+    const ga_psum F9 = GA_PSUM_FREE_CHUNK, F18 = P(1u << 18, 1u << 18, 1u << 18);
+    static const struct {
+        uint32_t log_n;
+        ga_psum c[8];
+        ga_psum want;
+    } t[] = {
+        {9, {0}, 0},
+        {9, {P(512, 512, 512), P(512, 512, 512), P(512, 512, 512), P(512, 512, 512), P(512, 512, 512),
+             P(512, 512, 512), P(512, 512, 512), P(512, 512, 512)},
+         P(4096, 4096, 4096)},
+        /* 2 free + 10 = 1034 at the start; 3 free between 0-end c3 and c7's start 5 */
+        {9, {P(512, 512, 512), P(512, 512, 512), P(10, 20, 30), 0, P(512, 512, 512), P(512, 512, 512),
+             P(512, 512, 512), P(5, 5, 0)},
+         P(1034, 1541, 0)},
+        /* run across a boundary (300 + 200) beats every child's own max */
+        {9, {P(0, 300, 300), P(200, 200, 100), P(50, 60, 7), 0, 0, 0, 0, 0}, P(0, 500, 0)},
+        /* only the last child free */
+        {9, {0, 0, 0, 0, 0, 0, 0, P(512, 512, 512)}, P(0, 512, 512)},
+        /* end run crossing several free children to the top */
+        {10, {P(3, 3, 0), P(0, 40, 1000), P(1024, 1024, 1024), P(1024, 1024, 1024), P(1024, 1024, 1024),
+              P(1024, 1024, 1024), P(1024, 1024, 1024), P(1024, 1024, 1024)},
+         P(3, 7144, 7144)},
+        {18, {0}, 0},
+        {18, {P(1u << 18, 1u << 18, 1u << 18), P(1u << 18, 1u << 18, 1u << 18), P(1u << 18, 1u << 18, 1u << 18),
+              P(1u << 18, 1u << 18, 1u << 18), P(1u << 18, 1u << 18, 1u << 18), P(1u << 18, 1u << 18, 1u << 18),
+              P(1u << 18, 1u << 18, 1u << 18), 0},
+         P(7u << 18, 7u << 18, 0)},
+    };
+    for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
+        char what[32];
+        snprintf(what, sizeof what, "merge #%zu", k);
+        CHECK_EQ(what, ga_psum_merge(t[k].c, t[k].log_n), t[k].want);
+    }
+    /* 2^21: a whole level-0 entry free is stored as 1 << 63 */
+    ga_psum all18[8] = {F18, F18, F18, F18, F18, F18, F18, F18};
+    CHECK_EQ("merge 8 free 2^18 regions", ga_psum_merge(all18, 18), 1ull << 63);
+    ga_psum all9[8] = {F9, F9, F9, F9, F9, F9, F9, F9};
+    CHECK_EQ("merge 8 free chunks", ga_psum_merge(all9, 9), P(4096, 4096, 4096));
+}
+
+int main(void) {
+    test_find();
+    test_find_bit_range64();
+    test_summarize();
+    test_ranges();
+    test_pallocdata();
+    test_pack();
+    test_merge();
+    printf("test_pallocbits: %d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
