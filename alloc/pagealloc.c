@@ -1,0 +1,748 @@
+/* pageAlloc (Go's mpagealloc.go, mpagealloc_64bit.go, parts of mgcscavenge.go).
+ *
+ * The heap's pages are described twice: exactly, by one bitmap pair per 4 MiB chunk
+ * (alloc, scav: ga_pallocdata), and approximately but searchably, by a radix tree of
+ * summaries (start, max, end free runs).  Level 0 has 16384 entries of 16 GiB; each
+ * lower level splits an entry into 8; level 4 has one entry per chunk.  Every index is
+ * taken on the offset address off(p) = p + 2^47, so the tree covers the whole 48-bit
+ * address space in address order.
+ *
+ * Each level is one PROT_NONE reservation for all its entries (128 KiB .. 512 MiB);
+ * growth maps only the pages holding the entries of the new range, rounded out to the
+ * 8-entry block a search reads at once.  A page bitmap per level records what is
+ * mapped, so growth can be undone exactly when the OS refuses part of it.
+ *
+ * alloc: address-ordered first fit.  The fast path looks only at the chunk of
+ * search_addr (every page below it is allocated); the slow path descends the tree,
+ * joining runs that cross entry boundaries at each level.  Every bitmap change is
+ * followed by update(), which recomputes the touched leaves and merges parents upward,
+ * stopping at the first level where nothing changed.
+ *
+ * Scavenging: pages start scavenged (fresh OS memory), allocation clears the bits it
+ * reuses and reports them, free leaves them clear (the pages are now dirty).  A
+ * two-level bitmap over chunk indexes (a bit per L2 block, a bit per chunk in the block)
+ * marks chunks that may hold free unscavenged pages; free sets the marks, the scavenger
+ * clears the ones it finds empty.  A scavenge call therefore scans at most 128 + 128
+ * words plus the chunks it actually releases from, whatever the heap size. */
+#include "pagealloc.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LEVELS GA_SUMMARY_LEVELS
+#define LEAF (LEVELS - 1)
+#define L1_ENTRIES (1u << GA_CHUNKS_L1_BITS)
+#define L2_ENTRIES (1u << GA_CHUNKS_L2_BITS)
+#define L2_DATA_BYTES ((size_t)L2_ENTRIES * sizeof(ga_pallocdata)) /* 1 MiB */
+#define L2_MARK_WORDS (L2_ENTRIES / 64)                             /* chunk marks of a block */
+#define L1_MARK_WORDS (L1_ENTRIES / 64)
+#define NO_CHUNK ((uintptr_t)-1)
+
+static const unsigned level_bits[LEVELS] = {14, 3, 3, 3, 3};
+static const unsigned level_shift[LEVELS] = {34, 31, 28, 25, 22};
+static const unsigned level_log_pages[LEVELS] = {21, 18, 15, 12, 9};
+
+/* Private bookkeeping, one ga_sys_alloc block (p->priv).
+ * Invariants: mapped[l] has a bit per physical page of summary[l], set iff that page
+ * is mapped and Ready; level_mapped[l] = (set bits) * phys; pending[l] and l2_new are
+ * all zero between calls (they log what an unfinished sys_grow mapped, for rollback);
+ * chunk_mark: for every in-use chunk with a free, unscavenged page, its bit is set in
+ * the mark words of its L2 block and bit l1 of l1_mark is set (bits may be stale). */
+typedef struct pa_priv {
+    uint64_t l1_mark[L1_MARK_WORDS];
+    uint64_t l2_new[L1_MARK_WORDS];
+    size_t level_bytes[LEVELS];  /* reserved */
+    size_t level_mapped[LEVELS]; /* mapped (and Ready) */
+    uint64_t *mapped[LEVELS];
+    uint64_t *pending[LEVELS];
+    size_t level_pages[LEVELS];
+    size_t priv_bytes, l2_bytes, in_use_bytes;
+    size_t l2_blocks;            /* L2 blocks allocated */
+} pa_priv;
+
+static inline pa_priv *priv(const ga_pagealloc *p) { return (pa_priv *)p->priv; }
+static inline int bit_get(const uint64_t *b, size_t i) { return (int)(b[i / 64] >> (i % 64) & 1); }
+static inline void bit_set(uint64_t *b, size_t i) { b[i / 64] |= (uint64_t)1 << (i % 64); }
+static inline void bit_clr(uint64_t *b, size_t i) { b[i / 64] &= ~((uint64_t)1 << (i % 64)); }
+static inline unsigned clz64(uint64_t x) { return x ? (unsigned)__builtin_clzll(x) : 64; }
+
+static inline uintptr_t chunk_index(uintptr_t off) { return off >> GA_LOG_CHUNK_BYTES; }
+static inline uint32_t chunk_page(uintptr_t off) { return (uint32_t)(off >> GA_PAGE_SHIFT) & (GA_CHUNK_PAGES - 1); }
+static inline uintptr_t chunk_base(uintptr_t ci) { return ci << GA_LOG_CHUNK_BYTES; }
+static inline ga_pallocdata *chunk_of(const ga_pagealloc *p, uintptr_t ci) {
+    return &p->chunks[ci >> GA_CHUNKS_L2_BITS][ci & (L2_ENTRIES - 1)];
+}
+static inline uint64_t *chunk_marks(const ga_pagealloc *p, size_t l1) {
+    return (uint64_t *)((char *)p->chunks[l1] + L2_DATA_BYTES);
+}
+
+static void bad_summary(const char *what, uintptr_t idx) {
+    fprintf(stderr, "goalloc: pageAlloc: bad summary data (%s, index %#lx)\n", what, (unsigned long)idx);
+    abort();
+}
+
+/* ---- in_use: sorted, coalesced offset ranges ---------------------------------- */
+
+/* First index whose limit is > off (the range containing off, or the next one). */
+static size_t in_use_lookup(const ga_pagealloc *p, uintptr_t off) {
+    size_t lo = 0, hi = p->n_in_use;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->in_use[mid].limit > off) hi = mid;
+        else lo = mid + 1;
+    }
+    return lo;
+}
+
+static int in_use_contains(const ga_pagealloc *p, uintptr_t off) {
+    size_t k = in_use_lookup(p, off);
+    return k < p->n_in_use && p->in_use[k].base <= off;
+}
+
+static int in_use_meets(const ga_pagealloc *p, uintptr_t base, uintptr_t limit) {
+    size_t k = in_use_lookup(p, base);
+    return k < p->n_in_use && p->in_use[k].base < limit;
+}
+
+/* Lowest in-use offset >= off, or GA_PA_MAX_OFF (Go's findMappedAddr). */
+static uintptr_t in_use_at_or_above(const ga_pagealloc *p, uintptr_t off) {
+    size_t k = in_use_lookup(p, off);
+    if (k == p->n_in_use) return GA_PA_MAX_OFF;
+    return p->in_use[k].base > off ? p->in_use[k].base : off;
+}
+
+/* ---- summary update -------------------------------------------------------------- */
+
+static inline ga_psum leaf_of(const ga_pagealloc *p, uintptr_t ci) {
+    return ga_pallocbits_summarize(chunk_of(p, ci)->alloc);
+}
+
+/* Restore P2/P3 after the bitmaps of pages [ob, ob + npages) changed.  contig: the
+ * whole range changed the same way (alloc or free), so interior chunks are all-full
+ * or all-free. */
+static void update(ga_pagealloc *p, uintptr_t ob, uintptr_t npages, int contig, int alloc) {
+    uintptr_t sc = chunk_index(ob), ec = chunk_index(ob + (npages - 1) * GA_PAGE_SIZE);
+    ga_psum *leaf = p->summary[LEAF];
+    if (sc == ec) {
+        ga_psum x = leaf_of(p, sc);
+        if (x == leaf[sc]) return;
+        leaf[sc] = x;
+    } else if (contig) {
+        ga_psum fill = alloc ? 0 : GA_PSUM_FREE_CHUNK;
+        leaf[sc] = leaf_of(p, sc);
+        for (uintptr_t ci = sc + 1; ci < ec; ci++) leaf[ci] = fill;
+        leaf[ec] = leaf_of(p, ec);
+    } else {
+        for (uintptr_t ci = sc; ci <= ec; ci++) leaf[ci] = leaf_of(p, ci);
+    }
+    for (int l = LEAF - 1; l >= 0; l--) {
+        unsigned d = level_shift[l] - GA_LOG_CHUNK_BYTES, cb = level_bits[l + 1];
+        const ga_psum *child = p->summary[l + 1];
+        ga_psum *sum = p->summary[l];
+        int changed = 0;
+        for (uintptr_t i = sc >> d; i <= ec >> d; i++) {
+            ga_psum x = ga_psum_merge(&child[i << cb], level_log_pages[l + 1]);
+            if (x != sum[i]) {
+                sum[i] = x;
+                changed = 1;
+            }
+        }
+        if (!changed) break;
+    }
+}
+
+/* ---- metadata growth ------------------------------------------------------------- */
+
+/* Physical pages [*plo, *phi) of summary[l] that hold the entries needed for offsets
+ * [ob, ol), rounded out to the block of entries a search reads at once. */
+static void need_pages(uintptr_t ob, uintptr_t ol, int l, size_t *plo, size_t *phi) {
+    size_t phys = ga_phys_page_size();
+    uintptr_t width = (uintptr_t)1 << level_bits[l];
+    uintptr_t lo = ga_align_down(ob >> level_shift[l], width);
+    uintptr_t hi = ga_align_up(((ol - 1) >> level_shift[l]) + 1, width);
+    *plo = ga_align_down(lo * sizeof(ga_psum), phys) / phys;
+    *phi = ga_align_up(hi * sizeof(ga_psum), phys) / phys;
+}
+
+/* Undo what the current sys_grow mapped (pending pages, new L2 blocks). */
+static void sys_grow_rollback(ga_pagealloc *p, uintptr_t ob, uintptr_t ol) {
+    pa_priv *q = priv(p);
+    size_t phys = ga_phys_page_size();
+    for (int l = 0; l < LEVELS; l++) {
+        size_t lo, hi;
+        need_pages(ob, ol, l, &lo, &hi);
+        for (size_t pg = lo; pg < hi;) {
+            if (!bit_get(q->pending[l], pg)) {
+                pg++;
+                continue;
+            }
+            size_t run = pg;
+            while (run < hi && bit_get(q->pending[l], run)) {
+                bit_clr(q->pending[l], run);
+                bit_clr(q->mapped[l], run);
+                run++;
+            }
+            size_t n = (run - pg) * phys;
+            ga_sys_unmap(p->os, (char *)p->summary[l] + pg * phys, n, n);
+            q->level_mapped[l] -= n;
+            p->summary_mapped -= n;
+            pg = run;
+        }
+    }
+    for (size_t l1 = chunk_index(ob) >> GA_CHUNKS_L2_BITS; l1 <= chunk_index(ol - 1) >> GA_CHUNKS_L2_BITS; l1++) {
+        if (!bit_get(q->l2_new, l1)) continue;
+        bit_clr(q->l2_new, l1);
+        ga_sys_free(p->os, p->chunks[l1], q->l2_bytes, q->l2_bytes, q->l2_bytes);
+        p->chunks[l1] = NULL;
+        q->l2_blocks--;
+    }
+}
+
+static void sys_grow_commit(ga_pagealloc *p, uintptr_t ob, uintptr_t ol) {
+    pa_priv *q = priv(p);
+    for (int l = 0; l < LEVELS; l++) {
+        size_t lo, hi;
+        need_pages(ob, ol, l, &lo, &hi);
+        for (size_t pg = lo; pg < hi; pg++) bit_clr(q->pending[l], pg);
+    }
+    for (size_t l1 = chunk_index(ob) >> GA_CHUNKS_L2_BITS; l1 <= chunk_index(ol - 1) >> GA_CHUNKS_L2_BITS; l1++)
+        bit_clr(q->l2_new, l1);
+}
+
+static int range_ok(uintptr_t base, uintptr_t limit) {
+    uintptr_t ob = ga_off(base), ol = ob + (limit - base);
+    return base != 0 && limit > base && base % GA_CHUNK_BYTES == 0 && limit % GA_CHUNK_BYTES == 0 &&
+           ob < ol && ol <= ((uintptr_t)1 << GA_HEAP_ADDR_BITS);
+}
+
+int ga_pagealloc_sys_grow(ga_pagealloc *p, uintptr_t base, uintptr_t limit) {
+    if (!p->priv || !range_ok(base, limit)) return errno = EINVAL;
+    pa_priv *q = priv(p);
+    size_t phys = ga_phys_page_size();
+    uintptr_t ob = ga_off(base), ol = ob + (limit - base);
+    for (int l = 0; l < LEVELS; l++) {
+        size_t lo, hi;
+        need_pages(ob, ol, l, &lo, &hi);
+        for (size_t pg = lo; pg < hi;) {
+            if (bit_get(q->mapped[l], pg)) {
+                pg++;
+                continue;
+            }
+            size_t run = pg;
+            while (run < hi && !bit_get(q->mapped[l], run)) run++;
+            size_t n = (run - pg) * phys;
+            char *v = (char *)p->summary[l] + pg * phys;
+            if (ga_sys_map(p->os, v, n)) goto fail;
+            if (ga_sys_used(p->os, v, n, n)) {
+                ga_sys_unmap(p->os, v, n, 0);
+                goto fail;
+            }
+            for (size_t k = pg; k < run; k++) {
+                bit_set(q->mapped[l], k);
+                bit_set(q->pending[l], k);
+            }
+            q->level_mapped[l] += n;
+            p->summary_mapped += n;
+            pg = run;
+        }
+    }
+    for (size_t l1 = chunk_index(ob) >> GA_CHUNKS_L2_BITS; l1 <= chunk_index(ol - 1) >> GA_CHUNKS_L2_BITS; l1++) {
+        if (p->chunks[l1]) continue;
+        p->chunks[l1] = ga_sys_alloc(p->os, q->l2_bytes);
+        if (!p->chunks[l1]) goto fail;
+        bit_set(q->l2_new, l1);
+        q->l2_blocks++;
+    }
+    sys_grow_commit(p, ob, ol);
+    return 0;
+fail:
+    sys_grow_rollback(p, ob, ol);
+    return errno = ENOMEM;
+}
+
+/* ---- init / destroy -------------------------------------------------------------- */
+
+int ga_pagealloc_init(ga_pagealloc *p, ga_os *os) {
+    memset(p, 0, sizeof *p);
+    p->os = os;
+    p->search_addr = GA_PA_MAX_OFF;
+    size_t phys = ga_phys_page_size();
+    size_t words[LEVELS], total_words = 0, bytes[LEVELS];
+    for (int l = 0; l < LEVELS; l++) {
+        bytes[l] = ga_align_up(((size_t)1 << (GA_HEAP_ADDR_BITS - level_shift[l])) * sizeof(ga_psum), phys);
+        words[l] = (bytes[l] / phys + 63) / 64;
+        total_words += words[l];
+    }
+    size_t priv_bytes = ga_align_up(sizeof(pa_priv) + 2 * total_words * sizeof(uint64_t), phys);
+    pa_priv *q = ga_sys_alloc(os, priv_bytes);
+    if (!q) return errno = ENOMEM;
+    p->priv = q;
+    q->priv_bytes = priv_bytes;
+    q->l2_bytes = ga_align_up(L2_DATA_BYTES + L2_MARK_WORDS * sizeof(uint64_t), phys);
+    uint64_t *w = (uint64_t *)(q + 1);
+    for (int l = 0; l < LEVELS; l++) {
+        q->level_bytes[l] = bytes[l];
+        q->level_pages[l] = bytes[l] / phys;
+        q->mapped[l] = w;
+        q->pending[l] = w + words[l];
+        w += 2 * words[l];
+    }
+    for (int l = 0; l < LEVELS; l++) {
+        p->summary[l] = ga_sys_reserve(os, NULL, bytes[l]);
+        if (!p->summary[l]) {
+            ga_pagealloc_destroy(p);
+            return errno = ENOMEM;
+        }
+    }
+    return 0;
+}
+
+void ga_pagealloc_destroy(ga_pagealloc *p) {
+    pa_priv *q = priv(p);
+    if (!q) return;
+    for (int l = 0; l < LEVELS; l++)
+        if (p->summary[l])
+            ga_sys_free(p->os, p->summary[l], q->level_bytes[l], q->level_mapped[l], q->level_mapped[l]);
+    for (size_t l1 = 0; l1 < L1_ENTRIES; l1++)
+        if (p->chunks[l1]) ga_sys_free(p->os, p->chunks[l1], q->l2_bytes, q->l2_bytes, q->l2_bytes);
+    if (p->in_use) ga_sys_free(p->os, p->in_use, q->in_use_bytes, q->in_use_bytes, q->in_use_bytes);
+    ga_os *os = p->os;
+    ga_sys_free(os, q, q->priv_bytes, q->priv_bytes, q->priv_bytes);
+    memset(p, 0, sizeof *p);
+    p->os = os;
+    p->search_addr = GA_PA_MAX_OFF;
+}
+
+/* ---- grow ------------------------------------------------------------------------- */
+
+int ga_pagealloc_grow(ga_pagealloc *p, uintptr_t base, size_t size) {
+    uintptr_t limit = base + size;
+    if (!p->priv || size == 0 || limit < base || !range_ok(base, limit)) return errno = EINVAL;
+    pa_priv *q = priv(p);
+    uintptr_t ob = ga_off(base), ol = ob + size;
+    if (in_use_meets(p, ob, ol)) return errno = EINVAL; /* never grow the same memory twice */
+
+    /* Room for one more range first, so that nothing can fail after sys_grow. */
+    ga_addr_range *nr = NULL;
+    size_t nr_bytes = 0;
+    if (p->n_in_use == p->cap_in_use) {
+        nr_bytes = q->in_use_bytes ? 2 * q->in_use_bytes : ga_phys_page_size();
+        nr = ga_sys_alloc(p->os, nr_bytes);
+        if (!nr) return errno = ENOMEM;
+    }
+    if (ga_pagealloc_sys_grow(p, base, limit)) {
+        if (nr) ga_sys_free(p->os, nr, nr_bytes, nr_bytes, nr_bytes);
+        return errno = ENOMEM;
+    }
+    if (nr) {
+        if (p->in_use) {
+            memcpy(nr, p->in_use, p->n_in_use * sizeof *nr);
+            ga_sys_free(p->os, p->in_use, q->in_use_bytes, q->in_use_bytes, q->in_use_bytes);
+        }
+        p->in_use = nr;
+        q->in_use_bytes = nr_bytes;
+        p->cap_in_use = nr_bytes / sizeof *nr;
+    }
+
+    /* inUse.add, coalescing with neighbours that touch. */
+    size_t k = in_use_lookup(p, ob);
+    int join_prev = k > 0 && p->in_use[k - 1].limit == ob;
+    int join_next = k < p->n_in_use && p->in_use[k].base == ol;
+    if (join_prev && join_next) {
+        p->in_use[k - 1].limit = p->in_use[k].limit;
+        memmove(&p->in_use[k], &p->in_use[k + 1], (p->n_in_use - k - 1) * sizeof *nr);
+        p->n_in_use--;
+    } else if (join_prev) {
+        p->in_use[k - 1].limit = ol;
+    } else if (join_next) {
+        p->in_use[k].base = ob;
+    } else {
+        memmove(&p->in_use[k + 1], &p->in_use[k], (p->n_in_use - k) * sizeof *nr);
+        p->in_use[k] = (ga_addr_range){ob, ol};
+        p->n_in_use++;
+    }
+
+    uintptr_t sc = chunk_index(ob), ec = chunk_index(ol);
+    if (p->start == p->end || sc < p->start) p->start = sc;
+    if (ec > p->end) p->end = ec;
+    if (ob < p->search_addr) p->search_addr = ob;
+    for (uintptr_t ci = sc; ci < ec; ci++) {
+        ga_pallocdata *d = chunk_of(p, ci);
+        ga_pallocbits_free_all(d->alloc);
+        ga_pallocbits_alloc_all(d->scav);
+    }
+    uintptr_t npages = size >> GA_PAGE_SHIFT;
+    p->total_pages += npages;
+    p->free_pages += npages;
+    p->scav_pages += npages;
+    update(p, ob, npages, 1, 0);
+    return 0;
+}
+
+/* ---- find / alloc / free -------------------------------------------------------- */
+
+/* The window [base, bound] known to hold the first free page (Go's firstFree). */
+typedef struct window {
+    uintptr_t base, bound;
+} window;
+
+static void found_free(window *w, uintptr_t addr, uintptr_t size) {
+    if (w->base <= addr && addr + (size - 1) <= w->bound) {
+        w->base = addr;
+        w->bound = addr + (size - 1);
+    }
+}
+
+/* Slow path: lowest run of npages free pages by descending the tree.  1 on success
+ * with *addr (offset) and *cand, a valid new search_addr. */
+static int find(const ga_pagealloc *p, uintptr_t npages, uintptr_t *addr, uintptr_t *cand) {
+    uintptr_t i = 0;
+    window ff = {0, GA_PA_MAX_OFF};
+    for (int l = 0; l < LEVELS; l++) {
+        unsigned lp = level_log_pages[l];
+        uintptr_t width = (uintptr_t)1 << level_bits[l], full = (uintptr_t)1 << lp;
+        i <<= level_bits[l];
+        const ga_psum *e = p->summary[l] + i;
+        uintptr_t j0 = 0, jend = width;
+        uintptr_t si = p->search_addr >> level_shift[l];
+        if ((si & ~(width - 1)) == i) j0 = si & (width - 1);
+        if (l == 0) { /* nothing outside [start, end) */
+            unsigned d = level_shift[0] - GA_LOG_CHUNK_BYTES;
+            if (j0 < (p->start >> d)) j0 = p->start >> d;
+            jend = ((p->end - 1) >> d) + 1;
+        }
+        uintptr_t run = 0, rbase = 0;
+        for (uintptr_t j = j0; j < jend; j++) {
+            ga_psum s = e[j];
+            if (s == 0) {
+                run = 0;
+                continue;
+            }
+            found_free(&ff, (i + j) << level_shift[l], (uintptr_t)1 << level_shift[l]);
+            uintptr_t st = ga_psum_start(s);
+            if (run + st >= npages) { /* a run ending in entry j */
+                if (run == 0) rbase = j << lp;
+                *addr = (i << level_shift[l]) + (rbase << GA_PAGE_SHIFT);
+                *cand = in_use_at_or_above(p, ff.base);
+                return 1;
+            }
+            if (ga_psum_max(s) >= npages) { /* a run inside entry j */
+                i += j;
+                goto next_level;
+            }
+            if (run == 0 || st < full) {
+                run = ga_psum_end(s);
+                rbase = ((j + 1) << lp) - run;
+            } else {
+                run += full;
+            }
+        }
+        if (l == 0) return 0;
+        bad_summary("parent promised a run", i >> level_bits[l]);
+    next_level:;
+    }
+    uint32_t ns = 0;
+    uint32_t j = ga_pallocbits_find(chunk_of(p, i)->alloc, (uint32_t)npages, 0, &ns);
+    if (j == GA_FIND_NONE) bad_summary("leaf promised a run", i);
+    *addr = chunk_base(i) + ((uintptr_t)j << GA_PAGE_SHIFT);
+    uintptr_t first = chunk_base(i) + ((uintptr_t)ns << GA_PAGE_SHIFT);
+    found_free(&ff, first, chunk_base(i + 1) - first);
+    *cand = in_use_at_or_above(p, ff.base);
+    return 1;
+}
+
+/* Marks [ob, ob + npages) allocated; returns how many of those pages were scavenged. */
+static uintptr_t alloc_range(ga_pagealloc *p, uintptr_t ob, uintptr_t npages) {
+    uintptr_t sc = chunk_index(ob), ec = chunk_index(ob + (npages - 1) * GA_PAGE_SIZE);
+    uint32_t si = chunk_page(ob);
+    uintptr_t scav;
+    if (sc == ec) {
+        scav = ga_pallocdata_alloc_range(chunk_of(p, sc), si, (uint32_t)npages);
+    } else {
+        scav = ga_pallocdata_alloc_range(chunk_of(p, sc), si, GA_CHUNK_PAGES - si);
+        for (uintptr_t ci = sc + 1; ci < ec; ci++) scav += ga_pallocdata_alloc_all(chunk_of(p, ci));
+        scav += ga_pallocdata_alloc_range(chunk_of(p, ec), 0, chunk_page(ob + (npages - 1) * GA_PAGE_SIZE) + 1);
+    }
+    update(p, ob, npages, 1, 1);
+    return scav;
+}
+
+uintptr_t ga_pagealloc_alloc(ga_pagealloc *p, size_t npages, size_t *scav_bytes) {
+    if (scav_bytes) *scav_bytes = 0;
+    if (npages == 0 || npages > p->free_pages) {
+        if (p->free_pages == 0) p->search_addr = GA_PA_MAX_OFF;
+        return 0;
+    }
+    uintptr_t sa = p->search_addr, ci = chunk_index(sa), addr, cand;
+    if (ci >= p->end) return 0;
+    uint32_t pi = chunk_page(sa);
+    if (GA_CHUNK_PAGES - pi >= npages && ga_psum_max(p->summary[LEAF][ci]) >= npages) {
+        uint32_t ns = 0;
+        uint32_t j = ga_pallocbits_find(chunk_of(p, ci)->alloc, (uint32_t)npages, pi, &ns);
+        if (j == GA_FIND_NONE) bad_summary("fast path", ci);
+        addr = chunk_base(ci) + ((uintptr_t)j << GA_PAGE_SHIFT);
+        cand = chunk_base(ci) + ((uintptr_t)ns << GA_PAGE_SHIFT);
+    } else if (!find(p, npages, &addr, &cand)) {
+        if (npages == 1) p->search_addr = GA_PA_MAX_OFF;
+        return 0;
+    }
+    uintptr_t scav = alloc_range(p, addr, npages);
+    if (p->search_addr < cand) p->search_addr = cand;
+    p->free_pages -= npages;
+    p->scav_pages -= scav;
+    if (scav_bytes) *scav_bytes = scav << GA_PAGE_SHIFT;
+    return ga_unoff(addr);
+}
+
+static void mark_chunks(ga_pagealloc *p, uintptr_t sc, uintptr_t ec) {
+    pa_priv *q = priv(p);
+    for (uintptr_t ci = sc; ci <= ec; ci++) {
+        size_t l1 = ci >> GA_CHUNKS_L2_BITS;
+        bit_set(chunk_marks(p, l1), ci & (L2_ENTRIES - 1));
+        bit_set(q->l1_mark, l1);
+    }
+}
+
+void ga_pagealloc_free(ga_pagealloc *p, uintptr_t base, size_t npages) {
+    if (npages == 0) return;
+    uintptr_t ob = ga_off(base), last = ob + (npages - 1) * GA_PAGE_SIZE;
+    uintptr_t sc = chunk_index(ob), ec = chunk_index(last);
+    if (ob < p->search_addr) p->search_addr = ob;
+    if (npages == 1) {
+        ga_pallocbits_free1(chunk_of(p, sc)->alloc, chunk_page(ob));
+    } else if (sc == ec) {
+        ga_pallocbits_free_range(chunk_of(p, sc)->alloc, chunk_page(ob), (uint32_t)npages);
+    } else {
+        ga_pallocbits_free_range(chunk_of(p, sc)->alloc, chunk_page(ob), GA_CHUNK_PAGES - chunk_page(ob));
+        for (uintptr_t ci = sc + 1; ci < ec; ci++) ga_pallocbits_free_all(chunk_of(p, ci)->alloc);
+        ga_pallocbits_free_range(chunk_of(p, ec)->alloc, 0, chunk_page(last) + 1);
+    }
+    mark_chunks(p, sc, ec);
+    p->free_pages += npages;
+    update(p, ob, npages, 1, 0);
+}
+
+/* ---- scavenger -------------------------------------------------------------------- */
+
+/* Each aligned group of m bits (m a power of two <= 64) becomes all ones if it holds
+ * any one (Go's fillAligned), so that releases stay whole physical pages. */
+static uint64_t fill_aligned(uint64_t x, unsigned m) {
+    if (m <= 1) return x;
+    uint64_t group = m == 64 ? ~(uint64_t)0 : (((uint64_t)1 << m) - 1), r = 0;
+    for (unsigned s = 0; s < 64; s += m)
+        if (x >> s & group) r |= group << s;
+    return r;
+}
+
+/* Releases the highest run of free, unscavenged pages of chunk ci (at most max_pages,
+ * in groups of min_pages); returns pages released, 0 if the chunk has none. */
+static uintptr_t scavenge_chunk(ga_pagealloc *p, uintptr_t ci, uintptr_t max_pages, unsigned min_pages) {
+    if (p->summary[LEAF][ci] == 0) return 0; /* no free page at all */
+    ga_pallocdata *d = chunk_of(p, ci);
+    int w = GA_PALLOC_WORDS - 1;
+    uint64_t busy = 0;
+    for (; w >= 0; w--) {
+        busy = fill_aligned(d->alloc[w] | d->scav[w], min_pages);
+        if (busy != ~(uint64_t)0) break;
+    }
+    if (w < 0) return 0;
+    unsigned hb = 63 - clz64(~busy);               /* highest candidate page of word w */
+    uintptr_t end = (uintptr_t)w * 64 + hb + 1;    /* run is [end - run, end) */
+    uintptr_t run = clz64(~(~busy << (63 - hb))); /* candidates from hb down in word w */
+    if (run > hb + 1) run = hb + 1;
+    if (run == hb + 1) {
+        for (int v = w - 1; v >= 0; v--) {
+            uint64_t b = fill_aligned(d->alloc[v] | d->scav[v], min_pages);
+            unsigned top = clz64(b); /* free, unscavenged pages at the top of word v */
+            run += top;
+            if (top < 64) break;
+        }
+    }
+    if (max_pages > GA_CHUNK_PAGES) max_pages = GA_CHUNK_PAGES;
+    uintptr_t lim = ga_align_up(max_pages, min_pages);
+    uintptr_t n = run < lim ? run : lim;
+    uintptr_t start = end - n;
+    ga_sys_unused(p->os, (void *)ga_unoff(chunk_base(ci) + (start << GA_PAGE_SHIFT)), n << GA_PAGE_SHIFT);
+    ga_pallocbits_alloc_range(d->scav, (uint32_t)start, (uint32_t)n);
+    p->scav_pages += n;
+    return n;
+}
+
+size_t ga_pagealloc_scavenge(ga_pagealloc *p, size_t bytes) {
+    pa_priv *q = priv(p);
+    if (!q || p->start == p->end || bytes == 0) return 0;
+    size_t phys = ga_phys_page_size();
+    unsigned min_pages = phys > GA_PAGE_SIZE ? (unsigned)(phys / GA_PAGE_SIZE) : 1;
+    size_t released = 0;
+    size_t top = (p->end - 1) >> GA_CHUNKS_L2_BITS, bottom = p->start >> GA_CHUNKS_L2_BITS;
+    for (size_t l1 = top + 1; l1-- > bottom;) {
+        if (!bit_get(q->l1_mark, l1)) continue;
+        uint64_t *marks = chunk_marks(p, l1);
+        int any = 0;
+        for (size_t wi = L2_MARK_WORDS; wi-- > 0;) {
+            while (marks[wi]) {
+                unsigned b = 63 - clz64(marks[wi]);
+                uintptr_t ci = ((uintptr_t)l1 << GA_CHUNKS_L2_BITS) + wi * 64 + b;
+                size_t want = bytes - released;
+                uintptr_t maxp = want / GA_PAGE_SIZE + (want % GA_PAGE_SIZE != 0);
+                uintptr_t n = scavenge_chunk(p, ci, maxp, min_pages);
+                if (n == 0) {
+                    marks[wi] &= ~((uint64_t)1 << b);
+                    continue;
+                }
+                released += n << GA_PAGE_SHIFT;
+                if (released >= bytes) return released;
+            }
+            any |= marks[wi] != 0;
+        }
+        if (!any) bit_clr(q->l1_mark, l1);
+    }
+    return released;
+}
+
+/* ---- checker -------------------------------------------------------------------- */
+
+static int fail(char *why, size_t len, const char *fmt, ...) {
+    if (why && len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, len, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* P1: a well-formed summary of a region of 2^lp pages. */
+static int psum_ok(ga_psum s, unsigned lp) {
+    uint32_t n = (uint32_t)1 << lp, st = ga_psum_start(s), m = ga_psum_max(s), e = ga_psum_end(s);
+    if (s >> 63) return lp == GA_PSUM_LOG_MAX && s == (ga_psum)1 << 63;
+    if (m == n) return st == n && e == n;
+    return st <= m && e <= m && m < n && st + e < n;
+}
+
+int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
+    const pa_priv *q = priv(p);
+    size_t phys = ga_phys_page_size();
+    if (!q) return fail(why, len, "pageAlloc not initialised");
+
+    /* P7: in_use sorted, disjoint, non-adjacent, chunk aligned; start/end. */
+    uintptr_t total = 0;
+    for (size_t k = 0; k < p->n_in_use; k++) {
+        ga_addr_range r = p->in_use[k];
+        if (r.base >= r.limit || r.base % GA_CHUNK_BYTES || r.limit % GA_CHUNK_BYTES ||
+            r.limit > ((uintptr_t)1 << GA_HEAP_ADDR_BITS))
+            return fail(why, len, "P7: in_use[%zu] = [%#lx, %#lx) malformed", k, (unsigned long)r.base,
+                        (unsigned long)r.limit);
+        if (k > 0 && p->in_use[k - 1].limit >= r.base)
+            return fail(why, len, "P7: in_use[%zu] overlaps, touches or precedes in_use[%zu]", k, k - 1);
+        total += r.limit - r.base;
+    }
+    if (p->n_in_use > p->cap_in_use) return fail(why, len, "P7: n_in_use > cap_in_use");
+    if (total != p->total_pages * GA_PAGE_SIZE)
+        return fail(why, len, "P7: in_use covers %lu bytes, total_pages says %zu", (unsigned long)total, p->total_pages);
+    if (p->n_in_use == 0) {
+        if (p->start || p->end || p->free_pages || p->scav_pages || p->search_addr != GA_PA_MAX_OFF)
+            return fail(why, len, "empty pageAlloc with non-zero state");
+    } else if (p->start != chunk_index(p->in_use[0].base) || p->end != chunk_index(p->in_use[p->n_in_use - 1].limit)) {
+        return fail(why, len, "P7: start/end = %lu/%lu do not match in_use", (unsigned long)p->start,
+                    (unsigned long)p->end);
+    }
+
+    /* Metadata bookkeeping. */
+    size_t sum_mapped = 0;
+    for (int l = 0; l < LEVELS; l++) {
+        size_t n = 0;
+        for (size_t w = 0; w < (q->level_pages[l] + 63) / 64; w++) {
+            n += (size_t)__builtin_popcountll(q->mapped[l][w]);
+            if (q->pending[l][w]) return fail(why, len, "level %d page %zu left pending", l, w * 64);
+        }
+        if (n * phys != q->level_mapped[l])
+            return fail(why, len, "level %d: %zu pages mapped, level_mapped = %zu", l, n, q->level_mapped[l]);
+        sum_mapped += n * phys;
+    }
+    if (sum_mapped != p->summary_mapped) return fail(why, len, "summary_mapped = %zu, bitmaps say %zu", p->summary_mapped, sum_mapped);
+    for (size_t w = 0; w < L1_MARK_WORDS; w++)
+        if (q->l2_new[w]) return fail(why, len, "l2_new left set");
+
+    /* Every needed summary page is mapped, and every chunk has its L2 block. */
+    for (size_t k = 0; k < p->n_in_use; k++) {
+        ga_addr_range r = p->in_use[k];
+        for (int l = 0; l < LEVELS; l++) {
+            size_t lo, hi;
+            need_pages(r.base, r.limit, l, &lo, &hi);
+            for (size_t pg = lo; pg < hi; pg++)
+                if (!bit_get(q->mapped[l], pg))
+                    return fail(why, len, "level %d page %zu needed by in_use[%zu] not mapped", l, pg, k);
+        }
+        for (uintptr_t ci = chunk_index(r.base); ci < chunk_index(r.limit); ci += L2_ENTRIES - (ci & (L2_ENTRIES - 1)))
+            if (!p->chunks[ci >> GA_CHUNKS_L2_BITS]) return fail(why, len, "chunk %#lx has no L2 block", (unsigned long)ci);
+    }
+
+    /* P1-P4: every mapped entry of every level. */
+    for (int l = 0; l < LEVELS; l++) {
+        size_t per_page = phys / sizeof(ga_psum);
+        for (size_t pg = 0; pg < q->level_pages[l]; pg++) {
+            if (!q->mapped[l][pg / 64]) {
+                pg |= 63; /* skip a word of unmapped pages */
+                continue;
+            }
+            if (!bit_get(q->mapped[l], pg)) continue;
+            for (uintptr_t i = pg * per_page; i < (pg + 1) * per_page; i++) {
+                ga_psum s = p->summary[l][i], want = 0;
+                uintptr_t rb = i << level_shift[l], rl = (i + 1) << level_shift[l];
+                if (in_use_meets(p, rb, rl)) {
+                    if (l == LEAF) {
+                        want = leaf_of(p, i);
+                    } else {
+                        uintptr_t c = i << level_bits[l + 1];
+                        if (!bit_get(q->mapped[l + 1], c * sizeof(ga_psum) / phys))
+                            return fail(why, len, "P3: children of summary[%d][%#lx] not mapped", l, (unsigned long)i);
+                        want = ga_psum_merge(&p->summary[l + 1][c], level_log_pages[l + 1]);
+                    }
+                }
+                if (s != want)
+                    return fail(why, len, "P%d: summary[%d][%#lx] = (%u,%u,%u), expected (%u,%u,%u)",
+                                !in_use_meets(p, rb, rl) ? 4 : l == LEAF ? 2 : 3, l, (unsigned long)i,
+                                ga_psum_start(s), ga_psum_max(s), ga_psum_end(s), ga_psum_start(want), ga_psum_max(want),
+                                ga_psum_end(want));
+                if (!psum_ok(s, level_log_pages[l]))
+                    return fail(why, len, "P1: summary[%d][%#lx] malformed", l, (unsigned long)i);
+            }
+        }
+    }
+
+    /* P5, P6, counters and scavenge marks, chunk by chunk. */
+    uintptr_t sa = p->search_addr;
+    if (sa != GA_PA_MAX_OFF && !in_use_contains(p, sa))
+        return fail(why, len, "P6: search_addr %#lx outside in_use", (unsigned long)ga_unoff(sa));
+    size_t nfree = 0, nscav = 0;
+    for (size_t k = 0; k < p->n_in_use; k++) {
+        for (uintptr_t ci = chunk_index(p->in_use[k].base); ci < chunk_index(p->in_use[k].limit); ci++) {
+            const ga_pallocdata *d = chunk_of(p, ci);
+            int dirty = 0;
+            for (unsigned w = 0; w < GA_PALLOC_WORDS; w++) {
+                if (d->alloc[w] & d->scav[w])
+                    return fail(why, len, "P5: chunk %#lx word %u: scavenged and allocated", (unsigned long)ci, w);
+                nfree += 64 - (size_t)__builtin_popcountll(d->alloc[w]);
+                nscav += (size_t)__builtin_popcountll(d->scav[w]);
+                dirty |= ~(d->alloc[w] | d->scav[w]) != 0;
+            }
+            size_t l1 = ci >> GA_CHUNKS_L2_BITS;
+            if (dirty && (!bit_get(chunk_marks(p, l1), ci & (L2_ENTRIES - 1)) || !bit_get(q->l1_mark, l1)))
+                return fail(why, len, "chunk %#lx has free unscavenged pages but no scavenge mark", (unsigned long)ci);
+            if (chunk_base(ci) < sa) {
+                uintptr_t below = sa - chunk_base(ci);
+                uint32_t n = below >= GA_CHUNK_BYTES ? GA_CHUNK_PAGES : (uint32_t)((below + GA_PAGE_SIZE - 1) >> GA_PAGE_SHIFT);
+                if (ga_pallocbits_popcnt_range(d->alloc, 0, n) != n)
+                    return fail(why, len, "P6: a free page below search_addr %#lx in chunk %#lx",
+                                (unsigned long)ga_unoff(sa), (unsigned long)ci);
+            }
+        }
+    }
+    if (nfree != p->free_pages) return fail(why, len, "free_pages = %zu, bitmaps say %zu", p->free_pages, nfree);
+    if (nscav != p->scav_pages) return fail(why, len, "scav_pages = %zu, bitmaps say %zu", p->scav_pages, nscav);
+    return 0;
+}
