@@ -49,24 +49,53 @@ enum { GA_GC_OFF = 0, GA_GC_MARK = 1, GA_GC_MARKTERM = 2 };
 /* ---- fixalloc: fixed-size metadata objects (span structs, caches) ---------------
  * Free list + bump allocation from chunks obtained with ga_sys_alloc; never libc
  * malloc.  Objects are not zeroed on reuse (span sweepgen must survive, §15.4).
- * Caller holds the heap lock.  Chunks are remembered so ga_heap_destroy unmaps them. */
+ * Caller holds the heap lock.  Chunks are remembered so ga_heap_destroy unmaps them.
+ * Invariants: objects are carved in order from the chunks (oldest chunk first); only
+ * the last chunk is partly carved ([chunk, chunk_end) is its uncarved rest); every
+ * carved object is either handed out or on free_list, so iterating the carved objects
+ * visits every object ever created (Go's allspans for span_alloc). */
 typedef struct ga_fixalloc {
-    size_t size;
+    size_t size;       /* object size, rounded up to the alignment given at init */
     void *free_list;   /* singly linked through the first word */
     uintptr_t chunk, chunk_end;
     void *chunks;      /* list of chunks (header at chunk start) for destroy */
+    void *chunks_tail; /* last chunk: the one being carved */
     size_t inuse;      /* objects handed out and not freed */
+    size_t nchunks;
 } ga_fixalloc;
+
+/* Iteration over every object a fixalloc ever carved (handed out or free). */
+typedef struct ga_fixalloc_iter {
+    const void *chunk;
+    uintptr_t next, end;
+} ga_fixalloc_iter;
 
 /* ---- arenas (facts §4.1) ---------------------------------------------------------
  * One per 64 MiB arena; spans[i] = the span owning page i of the arena, or NULL.
  * Entries are written under the heap lock and read lock-free (atomic loads) by
  * ga_free / ga_mark / ga_object_base; an entry may be stale (pointing at a dead span)
- * only for pages that are free in pageAlloc. */
+ * only for pages that are free in pageAlloc.
+ * goalloc: free_span clears the entries (Go leaves them stale), so at rest A1 holds
+ * both ways: spans[q] == s iff s is in use and q is one of its pages.  A lock-free
+ * reader can still race with a free, hence ga_mheap_span_of validates (state, range).
+ * heap->arenas[ai] is published (atomic release) once the arena is initialised and
+ * never retracted; arena structs are never freed before the heap is destroyed.
+ * Invariants: base is 64 MiB aligned; [base, base + mapped) has been mapped and given
+ * to pageAlloc, the rest of the arena is Reserved (mapped is a prefix: the heap is
+ * carved upward from cur_arena_base); zeroed_base <= 64 MiB, monotonic, and no byte at
+ * offset >= zeroed_base was ever handed out (A3).  All under the heap lock except
+ * spans[] reads. */
 typedef struct ga_heap_arena {
     ga_mspan *spans[GA_PAGES_PER_ARENA];
     uintptr_t zeroed_base; /* bytes from the arena start known never used: zero (§4.2) */
+    uintptr_t base;        /* first byte of the arena */
+    uintptr_t mapped;      /* bytes from base mapped and grown into pageAlloc */
+    struct ga_heap_arena *link; /* chain of arenas being registered by sys_alloc */
 } ga_heap_arena;
+
+#define GA_ARENA_HINTS 128u
+#define GA_ARENA_HINT_BASE ((uintptr_t)0x00c000000000ull)
+#define GA_ARENA_HINT_STEP ((uintptr_t)1 << 40)
 
 /* ---- mcentral (facts §9.1) -------------------------------------------------------
  * Four intrusive doubly linked span lists per span class, guarded by `lock`:
@@ -75,7 +104,12 @@ typedef struct ga_heap_arena {
  * Swept lists hold in-use spans of this class with sweepgen == h, not cached; partial
  * = at least one free slot (or pending frees), full = no free slot, and all large
  * spans of this class.  Every in-use span with sweepgen == h-2 is in an unswept list.
- * Cached spans are in no list. */
+ * Cached spans are in no list.
+ * Unlike Go's spanSets the lists are exact (no stale entries): a span leaves its list
+ * (under the lock) before anyone acquires it, so a span in a list is owned by nobody,
+ * and unswept lists only shrink during a cycle (pushes always go to swept lists).
+ * Lock order: never take an mcentral lock while holding the heap lock, never call into
+ * the heap (alloc/free_span) with an mcentral lock held. */
 typedef struct ga_span_list {
     ga_mspan *head;
     size_t n;
@@ -90,12 +124,24 @@ typedef struct ga_mcentral {
 
 /* List ids stored in span->list: (full ? 2 : 0) + gen index. */
 #define GA_LIST_NONE (-1)
+#define GA_LIST_PARTIAL(gen) ((int8_t)(gen))
+#define GA_LIST_FULL(gen) ((int8_t)(2 + (gen)))
+/* Index of the swept lists for heap sweepgen sg; the unswept ones are 1 - that. */
+static inline uint32_t ga_swept_gen(uint32_t sg) { return (sg / 2) % 2; }
 
 /* ---- mcache (facts §7) -----------------------------------------------------------
  * Used by one thread at a time, no lock.  Invariants (C1-C4): alloc[spc] is
  * &ga_empty_mspan or an in-use span of class spc with sweepgen h+1 or h+3, in no
  * list, held by no other cache; tiny != 0 ⇒ it is a 16-byte slot of class 5 and
- * 0 < tiny_offset <= 16; flush_gen ∈ {h, h-2} and allocation needs flush_gen == h. */
+ * 0 < tiny_offset <= 16; flush_gen ∈ {h, h-2} and allocation needs flush_gen == h.
+ * h+1 (stale) exists only inside ga_gc_end, which flushes every cache before it
+ * returns (world stopped), so outside it cached spans are at h+3 and flush_gen == h.
+ * goalloc: span class 5 holds tiny blocks only (a 16-byte GA_NOSCAN object is served
+ * from class 4), so any pointer into a class-5 span is a tiny sub-object.
+ * Statistics: small allocations are counted as alloc_count - alloc_count_before_cache
+ * of each cached span (Go's trick, nothing on the fast path) and tiny ones in
+ * tiny_allocs; both are folded into the heap's counters at refill / release_all.
+ * Large allocations are counted at once (they are slow anyway). */
 struct ga_cache {
     ga_heap *heap;
     ga_mspan *alloc[GA_NUM_SPAN_CLASSES];
@@ -104,8 +150,6 @@ struct ga_cache {
     uint64_t tiny_allocs;
     uint32_t flush_gen;          /* atomic */
     struct ga_cache *next, *prev; /* heap->caches, under the heap lock */
-    /* local statistics, folded into the heap's at refill / release_all */
-    uint64_t nmalloc_large, bytes_large;
 };
 
 /* The dummy span every empty cache slot points at: nelems 0, freeindex 0. */
@@ -121,6 +165,24 @@ typedef struct ga_heap_counters {
     _Atomic uint64_t pages_in_use;            /* Σ npages of in-use spans (H2) */
 } ga_heap_counters;
 
+/* ---- span gates (sweep.c) --------------------------------------------------------
+ * ga_free validates "slot i is allocated" (i < freeindex or alloc bit) and then sets
+ * the freed bit; a sweep of the same span (GC or free sweep) rewrites alloc_bits,
+ * freeindex and takes the freed bits.  Interleaved, a free could validate against the
+ * old state and set its freed bit after the sweep reclaimed the slot: F1 broken and a
+ * later occupant of the slot freed by the next sweep.  So the check-and-set of ga_free
+ * and the bit rewrite of a sweep exclude each other through a reader/writer gate
+ * chosen by hashing the span struct's address (stable across span reuse): frees enter
+ * as readers (several at once), a sweeper holds it as writer only while it rewrites
+ * the bitmaps.  A free into a span cached by the caller's own cache needs no gate
+ * (only the owner sweeps a cached span).  Order: gate → mcentral lock; a writer never
+ * holds or takes an mcentral lock (so a reader may wait for one while inside). */
+#define GA_SPAN_GATES 256u
+#define GA_GATE_WRITER (1u << 31)
+typedef struct ga_span_gate {
+    _Atomic uint32_t v; /* GA_GATE_WRITER | number of readers */
+} __attribute__((aligned(GA_CACHE_LINE))) ga_span_gate;
+
 /* ---- the heap (facts §10.1) ------------------------------------------------------ */
 struct ga_heap {
     pthread_mutex_t lock;        /* the heap lock */
@@ -134,17 +196,32 @@ struct ga_heap {
     size_t n_arenas, cap_arenas;
     uintptr_t cur_arena_base, cur_arena_end; /* reserved, not yet given to pageAlloc */
     uint32_t arena_hint;         /* next of the 128 hints 0x00c0_0000_0000 + i*2^40 */
+    uintptr_t arena_hint_addr;   /* where the next reservation is tried first (just past
+                                  * the last one, to grow contiguously); 0 = hint start */
     ga_fixalloc span_alloc, cache_alloc, arena_alloc;
+    /* Runs allocated in pageAlloc whose ga_sys_used was refused, held (as dead span
+     * structs: base, npages, elemsize = scavenged bytes, linked by next) until the OS
+     * accepts, retried at the next alloc_span.  Freeing them at once would leave
+     * Prepared pages marked unscavenged in pageAlloc (later used without sys_used). */
+    ga_mspan *parked;
+    size_t parked_pages;
     ga_cache *caches;            /* every live cache, under lock */
     ga_mcentral central[GA_NUM_SPAN_CLASSES];
     /* sweeping (facts §11.2): active sweepers + drained bit; next class for ga_sweep */
     _Atomic uint32_t sweep_active;
     _Atomic uint32_t sweep_class;
+    /* span gates (sweep.c): free sweeps / GC sweeps vs ga_free's validation */
+    ga_span_gate gates[GA_SPAN_GATES];
     ga_heap_counters stats;
 };
 
 /* ---- mheap.c --------------------------------------------------------------------- */
+/* h must be zero-filled except h->cfg.  Initialises what mheap owns: the heap lock,
+ * h->os (from h->cfg), pageAlloc, the arena index, the fixallocs and the mcentrals.
+ * 0, or ENOMEM (OS refusal) with everything it mapped unmapped again. */
 GA_HIDDEN int ga_mheap_init(ga_heap *h);
+/* Unmaps every byte the heap mapped (arenas, index, fixalloc chunks, pageAlloc
+ * metadata).  Caches must have been destroyed first. */
 GA_HIDDEN void ga_mheap_destroy(ga_heap *h);
 /* mheap.alloc: a new in-use span of npages for spanclass (initialised, index set,
  * sweepgen h), or NULL with errno ENOMEM.  Takes the heap lock. */
@@ -163,11 +240,34 @@ GA_HIDDEN void ga_mheap_free_span_locked(ga_heap *h, ga_mspan *s);
 /* Span owning address p (any byte of its pages), or NULL; lock-free. */
 GA_HIDDEN ga_mspan *ga_mheap_span_of(ga_heap *h, uintptr_t p);
 
-GA_HIDDEN void *ga_fixalloc_alloc(ga_fixalloc *f, ga_os *os);
+/* Span of page-aligned address p from the index, without validation (heap lock held;
+ * NULL if p is outside every arena). */
+GA_HIDDEN ga_mspan *ga_mheap_index_get(const ga_heap *h, uintptr_t p);
+
+/* align: power of two <= 64; objects are size rounded up to it. */
+GA_HIDDEN void ga_fixalloc_init(ga_fixalloc *f, size_t size, size_t align);
+GA_HIDDEN void *ga_fixalloc_alloc(ga_fixalloc *f, ga_os *os); /* NULL + ENOMEM on refusal */
 GA_HIDDEN void ga_fixalloc_free(ga_fixalloc *f, void *p);
+GA_HIDDEN void ga_fixalloc_destroy(ga_fixalloc *f, ga_os *os); /* unmaps every chunk */
+GA_HIDDEN void ga_fixalloc_iter_init(const ga_fixalloc *f, ga_fixalloc_iter *it);
+/* Next carved object (handed out or free), or NULL at the end. */
+GA_HIDDEN void *ga_fixalloc_iter_next(ga_fixalloc_iter *it, const ga_fixalloc *f);
+/* allspans: every span struct ever created, in creation order; dead ones (state
+ * GA_SPAN_DEAD: free, or parked) included.  Heap lock held. */
+static inline void ga_allspans_init(const ga_heap *h, ga_fixalloc_iter *it) {
+    ga_fixalloc_iter_init(&h->span_alloc, it);
+}
+static inline ga_mspan *ga_allspans_next(const ga_heap *h, ga_fixalloc_iter *it) {
+    return (ga_mspan *)ga_fixalloc_iter_next(it, &h->span_alloc);
+}
 
 /* ---- mcentral.c ------------------------------------------------------------------ */
 GA_HIDDEN void ga_mcentral_init(ga_mcentral *c, ga_spanclass spc);
+GA_HIDDEN void ga_mcentral_destroy(ga_mcentral *c);
+/* List primitives; caller holds c->lock. */
+GA_HIDDEN void ga_span_list_push(ga_span_list *l, ga_mspan *s, int8_t id);
+GA_HIDDEN void ga_span_list_remove(ga_span_list *l, ga_mspan *s);
+GA_HIDDEN ga_span_list *ga_mcentral_list(ga_mcentral *c, int8_t id);
 GA_HIDDEN ga_mspan *ga_mcentral_cache_span(ga_heap *h, ga_mcentral *c);
 GA_HIDDEN void ga_mcentral_uncache_span(ga_heap *h, ga_mcentral *c, ga_mspan *s);
 GA_HIDDEN ga_mspan *ga_mcentral_grow(ga_heap *h, ga_mcentral *c);
@@ -183,7 +283,13 @@ GA_HIDDEN ga_mspan *ga_mcache_alloc_large(ga_cache *c, size_t size, int noscan);
 GA_HIDDEN void ga_mcache_prepare_for_sweep(ga_cache *c);
 GA_HIDDEN void ga_mcache_release_all(ga_cache *c);
 
-/* ---- sweep.c --------------------------------------------------------------------- */
+/* ---- sweep.c --------------------------------------------------------------------- *
+ * sweep_active = GA_SWEEP_DRAINED | number of active GC sweepers (facts §11.2): begin
+ * fails once drained (every unswept list empty; they only shrink during a cycle);
+ * sweeping for the cycle is done when the value is exactly GA_SWEEP_DRAINED.
+ * sweep_class: the first span class whose unswept lists may be non-empty (monotonic in a
+ * cycle; ga_gc_end resets both). */
+#define GA_SWEEP_DRAINED (1u << 31)
 /* Proof of exclusive sweep ownership of one span (sweepgen == h-1). */
 typedef struct ga_sweeplocked {
     ga_mspan *span;
@@ -193,18 +299,44 @@ GA_HIDDEN bool ga_sweep_try_acquire(ga_heap *h, ga_mspan *s, ga_sweeplocked *out
 /* Sweep an owned span: live = marked ∧ ¬freed becomes alloc_bits; counts, needzero,
  * stats; sweepgen = h.  preserve: leave it on no list and never free it (the caller
  * takes it).  Otherwise: empty → ga_mheap_free_span, else pushed to a swept list.
- * Returns true if the span was freed to the heap. */
+ * Returns true if the span was freed to the heap.  No lock may be held. */
 GA_HIDDEN bool ga_sweeplocked_sweep(ga_heap *h, ga_sweeplocked *sl, bool preserve);
 /* Free sweep (no GC): apply pending explicit frees to a span the caller owns. Returns
- * the number of slots reclaimed. */
+ * the number of slots reclaimed.  No lock may be held. */
 GA_HIDDEN uint32_t ga_sweep_reclaim_frees(ga_heap *h, ga_mspan *s);
+/* Register / unregister an active GC sweeper; begin fails (false) when drained. */
+GA_HIDDEN bool ga_sweep_begin(ga_heap *h);
+GA_HIDDEN void ga_sweep_end(ga_heap *h);
+/* finishsweep_m: sweep every unswept span and wait for concurrent sweepers. */
+GA_HIDDEN void ga_sweep_finish(ga_heap *h);
+/* Free a large span whose object is dead (owned by the caller, in no list): stats and
+ * ga_mheap_free_span. */
+GA_HIDDEN void ga_sweep_free_large(ga_heap *h, ga_mspan *s);
+/* Span gate of s (see ga_span_gate). */
+GA_HIDDEN void ga_gate_enter(ga_heap *h, const ga_mspan *s);
+GA_HIDDEN void ga_gate_exit(ga_heap *h, const ga_mspan *s);
+GA_HIDDEN void ga_gate_lock(ga_heap *h, const ga_mspan *s);
+GA_HIDDEN void ga_gate_unlock(ga_heap *h, const ga_mspan *s);
 
 /* ---- malloc.c -------------------------------------------------------------------- */
+/* Is slot idx of in-use span s allocated (S6: idx < freeindex or alloc bit)?  Read by
+ * threads that do not own s (validation of ga_free / ga_mark / ga_object_base): the
+ * owner's freeindex stores in mspan.c are plain, so this read is a deliberate benign
+ * race, kept out of TSan's instrumentation (see malloc.c). */
+GA_HIDDEN bool ga_span_slot_allocated(const ga_mspan *s, uint32_t idx);
 GA_HIDDEN void *ga_mallocgc(ga_cache *c, size_t size, unsigned flags);
+/* debug_checks: ga_heap_check, abort with the description and `op` on failure. */
+GA_HIDDEN void ga_debug_check(ga_heap *h, const char *op);
 GA_HIDDEN void *ga_newobject(ga_cache *c, size_t size);
 GA_HIDDEN void ga_gc_mark_termination(ga_heap *h);
 
 /* ---- check.c --------------------------------------------------------------------- */
+/* Whole-heap invariant walk (arenas and index, every span, mcentral lists, caches,
+ * pageAlloc and page ownership, statistics).  Caller holds the heap lock and nothing
+ * mutates spans, lists or caches meanwhile (the public ga_heap_check takes every
+ * mcentral lock and then the heap lock; a concurrent ga_alloc on a cached span is
+ * still the caller's to exclude).  Returns 0, or -1 with the first broken invariant
+ * described in why[0..len). */
 GA_HIDDEN int ga_heap_check_locked(ga_heap *h, char *why, size_t len);
 
 static inline uint32_t ga_heap_sweepgen(ga_heap *h) {

@@ -1,0 +1,457 @@
+/* mallocgc and the public API of goalloc.h (Go's malloc.go, mgc.go; facts §8, §12).
+ *
+ * Allocation: size 0 → ga_zerobase; GA_NOSCAN and < 16 B → the tiny allocator; up to
+ * 32 KiB → a slot of the size class from the cache's span (next_free_fast: a ctz and a
+ * few stores, no lock, no atomic), refilling through mcentral when it is full; larger →
+ * a span of its own.  Memory is zeroed exactly when the caller wants it zeroed and the
+ * span says its free slots may be dirty (needzero); tiny blocks are always zeroed.
+ * During the mark phase new objects are allocated black (their mark bit set).
+ *
+ * Explicit free (goalloc's addition; protocol in heap.h): validate that p is the start
+ * of an allocated slot, set its freed bit; the slot comes back at the span's next
+ * (GC or free) sweep.  Large objects give their pages back at once.
+ *
+ * Defined results for bad pointers (the heap is unchanged in every case):
+ *   NULL, ga_zerobase(), foreign pointers, pointers into free pages or past the last
+ *   slot, interior pointers                       → -EINVAL
+ *   any pointer into a tiny block (span class 5)  → -EINVAL: tiny blocks hold several
+ *       objects and are reclaimed only by GC, when no part of the block is marked.  To
+ *       make that decidable goalloc never puts a non-tiny object in class 5: a 16-byte
+ *       GA_NOSCAN object is served from class 4 (16 B, scan) — noscan only selects
+ *       span classes here, the embedder does the scanning.
+ *   the start of a slot that is freed (bit set) or free (already reclaimed, or never
+ *       handed out; the two cannot be told apart)  → -EALREADY
+ * A double free after the slot has been handed out again frees the new object: like
+ * every allocator without per-object generations, that cannot be detected.
+ *
+ * GC cycle (driven by the embedder):
+ *   ga_gc_begin  world stopped (as Go's sweep termination): finish sweeping the last
+ *                cycle, phase = mark, grey every cache's tiny block;
+ *   ga_mark      any thread, concurrent with mutators;
+ *   ga_gc_end    world stopped: gcMarkTermination = sweepgen += 2, every cache flushed
+ *                (stale cached spans swept), optional scavenging;
+ *   then sweeping is lazy (refills) or eager (ga_sweep).
+ * "World stopped" means no other call on this heap is in flight. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "heap.h"
+
+/* Every zero-size allocation returns this address (Go's zerobase); not in any heap. */
+static uint64_t zerobase_obj;
+
+void *ga_zerobase(void) { return &zerobase_obj; }
+
+void ga_debug_check(ga_heap *h, const char *op)
+{
+    char why[512];
+    why[0] = 0;
+    if (ga_heap_check(h, why, sizeof why) != 0) {
+        fprintf(stderr, "goalloc: heap check failed after %s: %s\n", op, why);
+        abort();
+    }
+}
+
+/* ---- slot validation -------------------------------------------------------------- */
+
+/* S6 seen from a thread that does not own s.  freeindex is stored plainly by the owner
+ * (mspan.c's proved functions); a stale value only matters for pointers the caller
+ * never legitimately received (a pointer handed over by another thread comes with the
+ * synchronisation that published the allocation).  The read is volatile and kept out of
+ * TSan's instrumentation: it is the one deliberate race of the allocator. */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)
+__attribute__((no_sanitize("thread")))
+#endif
+static uint32_t racy_freeindex(const ga_mspan *s)
+{
+    return *(const volatile uint32_t *)&s->freeindex;
+}
+
+bool ga_span_slot_allocated(const ga_mspan *s, uint32_t idx)
+{
+    if (idx < racy_freeindex(s))
+        return true;
+    uint64_t w = __atomic_load_n(&s->alloc_bits[idx / 64], __ATOMIC_RELAXED);
+    return (w >> (idx % 64)) & 1;
+}
+
+static inline bool slot_freed(const ga_mspan *s, uint32_t idx)
+{
+    return (__atomic_load_n(&s->freed_bits[idx / 64], __ATOMIC_ACQUIRE) >> (idx % 64)) & 1;
+}
+
+/* The live object slot containing p: its span and index, or NULL.  interior: accept
+ * any byte of the slot, else only its first byte. */
+static ga_mspan *find_object(ga_heap *h, uintptr_t p, bool interior, uint32_t *idx_out)
+{
+    ga_mspan *s = ga_mheap_span_of(h, p);
+    if (!s || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != GA_SPAN_IN_USE)
+        return NULL;
+    uintptr_t base = s->base;
+    if (p < base || p >= base + s->npages * GA_PAGE_SIZE)
+        return NULL;
+    uintptr_t off = p - base;
+    uint32_t idx = s->div_mul ? ga_div_by_elemsize(off, s->div_mul) : (uint32_t)(off / s->elemsize);
+    if (idx >= s->nelems)
+        return NULL; /* tail of the span past the last slot */
+    if (!interior && (uintptr_t)idx * s->elemsize != off)
+        return NULL;
+    if (!ga_span_slot_allocated(s, idx) || slot_freed(s, idx))
+        return NULL;
+    *idx_out = idx;
+    return s;
+}
+
+/* ---- allocation -------------------------------------------------------------------- */
+
+static inline void mark_black(ga_mspan *s, uintptr_t v)
+{
+    uint32_t idx = s->div_mul ? ga_div_by_elemsize(v - s->base, s->div_mul) : 0;
+    __atomic_fetch_or(&s->gcmark_bits[idx / 64], (uint64_t)1 << (idx % 64), __ATOMIC_RELAXED);
+}
+
+static inline bool marking(ga_heap *h)
+{
+    return __atomic_load_n(&h->gc_phase, __ATOMIC_RELAXED) != GA_GC_OFF;
+}
+
+/* Tiny allocator (facts §8.3): 1..15-byte noscan objects packed into 16-byte blocks of
+ * span class 5, aligned to their size's largest power of two up to 8. */
+static void *tiny_alloc(ga_cache *c, size_t size)
+{
+    uintptr_t off = c->tiny_offset;
+    if ((size & 7) == 0)
+        off = ga_align_up(off, 8);
+    else if ((size & 3) == 0)
+        off = ga_align_up(off, 4);
+    else if ((size & 1) == 0)
+        off = ga_align_up(off, 2);
+    if (off + size <= GA_TINY_SIZE && c->tiny != 0) {
+        c->tiny_offset = off + size;
+        c->tiny_allocs++;
+        return (void *)(c->tiny + off);
+    }
+    ga_mspan *s = c->alloc[GA_TINY_SPAN_CLASS];
+    uintptr_t v = ga_mspan_next_free_fast(s);
+    if (!v && !(v = ga_mcache_next_free(c, GA_TINY_SPAN_CLASS, &s)))
+        return NULL;
+    memset((void *)v, 0, GA_TINY_SIZE); /* the rest of the block is handed out later */
+    if (marking(c->heap))
+        mark_black(s, v);
+    /* Keep whichever block has more room left. */
+    if (size < c->tiny_offset || c->tiny == 0) {
+        c->tiny = v;
+        c->tiny_offset = size;
+    }
+    return (void *)v;
+}
+
+static void *large_alloc(ga_cache *c, size_t size, unsigned flags)
+{
+    if (size > GA_MAX_ALLOC) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    ga_mspan *s = ga_mcache_alloc_large(c, size, (flags & GA_NOSCAN) != 0);
+    if (!s)
+        return NULL;
+    if (!(flags & GA_NOZERO) && s->needzero)
+        memset((void *)s->base, 0, s->elemsize);
+    if (marking(c->heap))
+        mark_black(s, s->base);
+    return (void *)s->base;
+}
+
+void *ga_mallocgc(ga_cache *c, size_t size, unsigned flags)
+{
+    if (GA_LIKELY(size - 1 < GA_MAX_SMALL_SIZE)) { /* 1 .. 32768 */
+        unsigned noscan = flags & GA_NOSCAN;
+        if (noscan && size < GA_TINY_SIZE)
+            return tiny_alloc(c, size);
+        uint32_t cls = ga_size_to_class(size);
+        /* class 5 (16 B noscan) is reserved for tiny blocks: see the file comment */
+        ga_spanclass spc = (ga_spanclass)((cls << 1) | (noscan & (cls != 2)));
+        ga_mspan *s = c->alloc[spc];
+        uintptr_t v = ga_mspan_next_free_fast(s);
+        if (GA_UNLIKELY(!v) && !(v = ga_mcache_next_free(c, spc, &s)))
+            return NULL;
+        if (!(flags & GA_NOZERO) && s->needzero)
+            memset((void *)v, 0, s->elemsize);
+        if (GA_UNLIKELY(marking(c->heap)))
+            mark_black(s, v);
+        return (void *)v;
+    }
+    if (size == 0)
+        return ga_zerobase();
+    return large_alloc(c, size, flags);
+}
+
+void *ga_newobject(ga_cache *c, size_t size) { return ga_mallocgc(c, size, 0); }
+
+void *ga_alloc(ga_cache *c, size_t size, unsigned flags)
+{
+    void *p = ga_mallocgc(c, size, flags);
+    if (GA_UNLIKELY(c->heap->cfg.debug_checks))
+        ga_debug_check(c->heap, "ga_alloc");
+    return p;
+}
+
+/* ---- explicit free ------------------------------------------------------------------ */
+
+/* The part of ga_free that runs inside the span's gate (or, for a span cached by the
+ * caller's own cache, with no gate: only its owner sweeps it). */
+static int free_in_span(ga_heap *h, ga_mspan *s, uintptr_t p, bool own, bool *free_large)
+{
+    if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != GA_SPAN_IN_USE)
+        return -EINVAL;
+    ga_spanclass spc = s->spanclass;
+    uintptr_t base = s->base;
+    if (p < base || p >= base + s->npages * GA_PAGE_SIZE)
+        return -EINVAL; /* the struct was reused for another span meanwhile */
+    if (spc == GA_TINY_SPAN_CLASS)
+        return -EINVAL;
+    uintptr_t off = p - base;
+    uint32_t idx = 0;
+    if (s->div_mul) {
+        idx = ga_div_by_elemsize(off, s->div_mul);
+        if (idx >= s->nelems || (uintptr_t)idx * s->elemsize != off)
+            return -EINVAL;
+    } else if (off != 0) {
+        return -EINVAL;
+    }
+    if (!ga_span_slot_allocated(s, idx))
+        return -EALREADY;
+    uint64_t bit = (uint64_t)1 << (idx % 64);
+    if (__atomic_fetch_or(&s->freed_bits[idx / 64], bit, __ATOMIC_ACQ_REL) & bit)
+        return -EALREADY;
+    uint32_t before = __atomic_fetch_add(&s->pending_frees, 1, __ATOMIC_ACQ_REL);
+
+    ga_mcentral *c = &h->central[spc];
+    if (ga_spanclass_sizeclass(spc) == 0) {
+        /* Large: if it sits in a list nobody owns it: take it and free it now.  If not,
+         * a sweeper (or alloc_large) owns it and will see the freed bit (sweep, or
+         * ga_mcentral_push_swept, both after this gate section). */
+        pthread_mutex_lock(&c->lock);
+        if (s->list != GA_LIST_NONE) {
+            ga_span_list_remove(ga_mcentral_list(c, s->list), s);
+            *free_large = true;
+        }
+        pthread_mutex_unlock(&c->lock);
+    } else if (before == 0 && !own) {
+        /* 0 → 1 pending: a full swept span becomes worth a refill's visit. */
+        uint32_t gen = ga_swept_gen(ga_heap_sweepgen(h));
+        pthread_mutex_lock(&c->lock);
+        if (s->list == GA_LIST_FULL(gen)) {
+            ga_span_list_remove(&c->full[gen], s);
+            ga_span_list_push(&c->partial[gen], s, GA_LIST_PARTIAL(gen));
+        }
+        pthread_mutex_unlock(&c->lock);
+    }
+    return 0;
+}
+
+static int free_impl(ga_cache *c, uintptr_t p)
+{
+    ga_heap *h = c->heap;
+    if (p == (uintptr_t)&zerobase_obj)
+        return -EINVAL;
+    ga_mspan *s = ga_mheap_span_of(h, p);
+    if (!s)
+        return -EINVAL;
+    /* c->alloc[x] == s only if c caches s, and then s->spanclass == x is stable. */
+    bool own = c->alloc[s->spanclass] == s;
+    bool free_large = false;
+    int r;
+    if (own) {
+        r = free_in_span(h, s, p, true, &free_large);
+    } else {
+        ga_gate_enter(h, s);
+        r = free_in_span(h, s, p, false, &free_large);
+        ga_gate_exit(h, s);
+    }
+    if (free_large)
+        ga_sweep_free_large(h, s);
+    return r;
+}
+
+int ga_free(ga_cache *c, void *p)
+{
+    if (!c || !p)
+        return -EINVAL;
+    int r = free_impl(c, (uintptr_t)p);
+    if (GA_UNLIKELY(c->heap->cfg.debug_checks))
+        ga_debug_check(c->heap, "ga_free");
+    return r;
+}
+
+size_t ga_usable_size(ga_heap *h, const void *p)
+{
+    uint32_t idx;
+    ga_mspan *s = find_object(h, (uintptr_t)p, false, &idx);
+    if (!s || s->spanclass == GA_TINY_SPAN_CLASS)
+        return 0; /* a tiny sub-object has no slot of its own */
+    return s->elemsize;
+}
+
+void *ga_object_base(ga_heap *h, const void *p)
+{
+    uint32_t idx;
+    ga_mspan *s = find_object(h, (uintptr_t)p, true, &idx);
+    return s ? (void *)(s->base + (uintptr_t)idx * s->elemsize) : NULL;
+}
+
+/* ---- GC ---------------------------------------------------------------------------- */
+
+int ga_mark(ga_heap *h, const void *p)
+{
+    uint32_t idx;
+    ga_mspan *s = find_object(h, (uintptr_t)p, true, &idx);
+    if (!s)
+        return -EINVAL;
+    uint64_t bit = (uint64_t)1 << (idx % 64);
+    return (__atomic_fetch_or(&s->gcmark_bits[idx / 64], bit, __ATOMIC_RELAXED) & bit) ? 0 : 1;
+}
+
+void ga_gc_begin(ga_heap *h)
+{
+    ga_sweep_finish(h);
+    __atomic_store_n(&h->gc_phase, GA_GC_MARK, __ATOMIC_RELEASE);
+    /* gcMarkTinyAllocs: later sub-allocations in a cache's current tiny block are not
+     * marked individually, so the block is greyed now. */
+    pthread_mutex_lock(&h->lock);
+    for (ga_cache *c = h->caches; c; c = c->next)
+        if (c->tiny)
+            ga_mark(h, (void *)c->tiny);
+    pthread_mutex_unlock(&h->lock);
+    if (h->cfg.debug_checks)
+        ga_debug_check(h, "ga_gc_begin");
+}
+
+/* gcMarkTermination + gcSweep (facts §12): new sweep generation, flush every cache
+ * (Go defers this to each P's next acquisition; with the world stopped here it is done
+ * at once, so no stale cached span survives this call), count the cycle, scavenge. */
+void ga_gc_mark_termination(ga_heap *h)
+{
+    __atomic_store_n(&h->gc_phase, GA_GC_MARKTERM, __ATOMIC_RELEASE);
+    pthread_mutex_lock(&h->lock);
+    __atomic_store_n(&h->sweepgen, h->sweepgen + 2, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&h->lock);
+    atomic_store_explicit(&h->sweep_class, 0, memory_order_release);
+    atomic_store_explicit(&h->sweep_active, 0, memory_order_release);
+    __atomic_store_n(&h->gc_phase, GA_GC_OFF, __ATOMIC_RELEASE);
+
+    /* The cache list is stable: the world is stopped.  No lock held: flushing takes
+     * mcentral locks and may free spans (heap lock). */
+    for (ga_cache *c = h->caches; c; c = c->next)
+        ga_mcache_prepare_for_sweep(c);
+    atomic_fetch_add_explicit(&h->stats.num_gc, 1, memory_order_relaxed);
+
+    if (h->cfg.scavenge_policy == GA_SCAVENGE_ON_GC) {
+        pthread_mutex_lock(&h->lock);
+        uint64_t inuse = atomic_load(&h->stats.pages_in_use) * GA_PAGE_SIZE;
+        uint64_t unscav = (uint64_t)(h->pages.free_pages - h->pages.scav_pages) * GA_PAGE_SIZE;
+        uint64_t retain = inuse / 100 * h->cfg.retain_percent + inuse % 100 * h->cfg.retain_percent / 100;
+        if (unscav > retain)
+            ga_pagealloc_scavenge(&h->pages, (size_t)(unscav - retain));
+        pthread_mutex_unlock(&h->lock);
+    }
+}
+
+void ga_gc_end(ga_heap *h)
+{
+    ga_sweep_finish(h); /* in case ga_gc_begin was skipped: never leave h-2 spans behind */
+    ga_gc_mark_termination(h);
+    if (h->cfg.debug_checks)
+        ga_debug_check(h, "ga_gc_end");
+}
+
+size_t ga_scavenge(ga_heap *h, size_t bytes)
+{
+    pthread_mutex_lock(&h->lock);
+    size_t r = ga_pagealloc_scavenge(&h->pages, bytes);
+    pthread_mutex_unlock(&h->lock);
+    if (h->cfg.debug_checks)
+        ga_debug_check(h, "ga_scavenge");
+    return r;
+}
+
+/* ---- statistics ------------------------------------------------------------------ */
+
+/* Cumulative counters are exact once the caches' local counts are folded (refill,
+ * release_all: every ga_gc_end, ga_cache_destroy).  As Go's MemStats, nmalloc and
+ * nfree both include tiny allocations. */
+void ga_heap_stats(ga_heap *h, ga_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    const ga_heap_counters *k = &h->stats;
+    uint64_t tiny = atomic_load(&k->tiny_allocs);
+    for (int i = 0; i < GA_NUM_SIZE_CLASSES; i++) {
+        out->by_size[i].size = ga_class_size[i];
+        out->by_size[i].nmalloc = atomic_load(&k->nmalloc[i]);
+        out->by_size[i].nfree = atomic_load(&k->nfree[i]);
+        out->nmalloc += out->by_size[i].nmalloc;
+        out->nfree += out->by_size[i].nfree;
+    }
+    out->nmalloc += tiny;
+    out->nfree += tiny;
+    out->tiny_allocs = tiny;
+    out->num_gc = atomic_load(&k->num_gc);
+    uint64_t bm = atomic_load(&k->bytes_malloc), bf = atomic_load(&k->bytes_free);
+    out->heap_alloc = bm >= bf ? bm - bf : 0;
+    pthread_mutex_lock(&h->lock);
+    out->heap_inuse = atomic_load(&k->pages_in_use) * GA_PAGE_SIZE;
+    out->heap_sys = (uint64_t)h->pages.total_pages * GA_PAGE_SIZE;
+    out->heap_idle = (uint64_t)h->pages.free_pages * GA_PAGE_SIZE;
+    out->heap_released = (uint64_t)h->pages.scav_pages * GA_PAGE_SIZE;
+    pthread_mutex_unlock(&h->lock);
+    out->sys_mapped = atomic_load(&h->os.mapped);
+}
+
+/* ---- heaps ------------------------------------------------------------------------ */
+
+/* The heap struct itself comes straight from mmap (not through the heap's OS hooks,
+ * which live inside it), and is not counted in sys_mapped. */
+ga_heap *ga_heap_new(const ga_config *cfg)
+{
+    void *m = mmap(NULL, sizeof(ga_heap), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    ga_heap *h = m;
+    if (cfg)
+        h->cfg = *cfg;
+    if (h->cfg.scavenge_policy == GA_SCAVENGE_ON_GC && h->cfg.retain_percent == 0)
+        h->cfg.retain_percent = 10; /* Go's retainExtraPercent */
+    for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++)
+        ga_mcentral_init(&h->central[spc], (ga_spanclass)spc);
+    /* No sweeping in the first cycle (Go: activeSweep starts drained). */
+    atomic_init(&h->sweep_active, GA_SWEEP_DRAINED);
+    atomic_init(&h->sweep_class, GA_NUM_SPAN_CLASSES);
+    h->gc_phase = GA_GC_OFF;
+    if (ga_mheap_init(h) != 0) {
+        for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++)
+            ga_mcentral_destroy(&h->central[spc]);
+        munmap(m, sizeof(ga_heap));
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (h->cfg.debug_checks)
+        ga_debug_check(h, "ga_heap_new");
+    return h;
+}
+
+/* Everything the heap mapped goes back (mheap: arenas, metadata, fixalloc chunks, so
+ * caches not destroyed by the embedder vanish with it). */
+void ga_heap_destroy(ga_heap *h)
+{
+    if (!h)
+        return;
+    ga_mheap_destroy(h);
+    for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++)
+        ga_mcentral_destroy(&h->central[spc]);
+    munmap(h, sizeof(ga_heap));
+}

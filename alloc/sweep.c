@@ -1,0 +1,366 @@
+/* Sweeping (Go's mgcsweep.go, facts §11) plus goalloc's free sweep.
+ *
+ * Sweep generations, h = heap sweepgen (even, += 2 by ga_gc_end):
+ *   s->sweepgen == h-2  needs sweeping: marks of the last cycle not applied yet
+ *                  h-1  being swept by exactly one thread (W1)
+ *                  h    swept, in a swept list (or owned by whoever took it from one)
+ *                  h+1  cached since before the last ga_gc_end (exists only inside it)
+ *                  h+3  swept and cached
+ * A span at h-2 is in an unswept list; whoever removes it there CASes h-2 → h-1
+ * (ga_sweep_try_acquire) and sweeps it: live = marked ∧ allocated ∧ ¬freed becomes
+ * alloc_bits, freeindex = 0, and sweepgen = h is stored last, after every field is final
+ * (facts §15.4).  Each span is thus swept exactly once per cycle however many threads
+ * sweep (ga_sweep callers, lazy sweeping in ga_mcentral_cache_span).
+ *
+ * "allocated" in the live formula is goalloc's guard against zombies: a mark that
+ * ga_mark set on a slot that was free (a stale pointer, or an object freed and
+ * reclaimed by a free sweep during the mark phase) does not resurrect the slot.
+ *
+ * Free sweep (heap.h): explicit frees set freed bits; the owner of a span folds them in
+ * without a GC: alloc_bits = (alloc_bits ∪ [0, freeindex)) ∖ freed, freeindex = 0.
+ *
+ * Both kinds of sweep rewrite the bitmaps inside the span's gate held as writer, which
+ * excludes ga_free's validate-then-set (see ga_span_gate in heap.h). */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "heap.h"
+
+/* ---- gates ---------------------------------------------------------------------- */
+
+static inline _Atomic uint32_t *gate_of(ga_heap *h, const ga_mspan *s)
+{
+    uintptr_t x = (uintptr_t)s / sizeof(ga_mspan);
+    x *= (uintptr_t)0x9E3779B97F4A7C15ull;
+    return &h->gates[(x >> 40) % GA_SPAN_GATES].v;
+}
+
+static inline void cpu_relax(unsigned *spins)
+{
+    if (++*spins < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    } else {
+        sched_yield();
+    }
+}
+
+void ga_gate_enter(ga_heap *h, const ga_mspan *s)
+{
+    _Atomic uint32_t *g = gate_of(h, s);
+    unsigned spins = 0;
+    for (;;) {
+        uint32_t v = atomic_fetch_add_explicit(g, 1, memory_order_acquire);
+        if (!(v & GA_GATE_WRITER))
+            return;
+        atomic_fetch_sub_explicit(g, 1, memory_order_relaxed);
+        while (atomic_load_explicit(g, memory_order_relaxed) & GA_GATE_WRITER)
+            cpu_relax(&spins);
+    }
+}
+
+void ga_gate_exit(ga_heap *h, const ga_mspan *s)
+{
+    atomic_fetch_sub_explicit(gate_of(h, s), 1, memory_order_release);
+}
+
+/* Writer: claim the writer bit (one writer per gate), then wait for the readers inside
+ * to leave; readers arriving meanwhile back off.  Writers never hold other locks here,
+ * so a reader waiting for an mcentral lock always gets it and leaves. */
+void ga_gate_lock(ga_heap *h, const ga_mspan *s)
+{
+    _Atomic uint32_t *g = gate_of(h, s);
+    unsigned spins = 0;
+    uint32_t v = atomic_load_explicit(g, memory_order_relaxed);
+    for (;;) {
+        if (!(v & GA_GATE_WRITER)) {
+            if (atomic_compare_exchange_weak_explicit(g, &v, v | GA_GATE_WRITER, memory_order_acquire,
+                                                      memory_order_relaxed))
+                break;
+            continue;
+        }
+        cpu_relax(&spins);
+        v = atomic_load_explicit(g, memory_order_relaxed);
+    }
+    spins = 0;
+    while (atomic_load_explicit(g, memory_order_acquire) != GA_GATE_WRITER)
+        cpu_relax(&spins);
+}
+
+void ga_gate_unlock(ga_heap *h, const ga_mspan *s)
+{
+    atomic_fetch_and_explicit(gate_of(h, s), ~GA_GATE_WRITER, memory_order_release);
+}
+
+/* ---- active sweepers (facts §11.2) ----------------------------------------------- */
+
+bool ga_sweep_begin(ga_heap *h)
+{
+    uint32_t v = atomic_load_explicit(&h->sweep_active, memory_order_relaxed);
+    do {
+        if (v & GA_SWEEP_DRAINED)
+            return false;
+    } while (!atomic_compare_exchange_weak_explicit(&h->sweep_active, &v, v + 1, memory_order_acq_rel,
+                                                    memory_order_relaxed));
+    return true;
+}
+
+void ga_sweep_end(ga_heap *h)
+{
+    uint32_t old = atomic_fetch_sub_explicit(&h->sweep_active, 1, memory_order_acq_rel);
+    if ((old & ~GA_SWEEP_DRAINED) == 0) {
+        fprintf(stderr, "goalloc: active sweeper count underflow\n");
+        abort();
+    }
+}
+
+static void mark_drained(ga_heap *h)
+{
+    atomic_fetch_or_explicit(&h->sweep_active, GA_SWEEP_DRAINED, memory_order_acq_rel);
+}
+
+bool ga_sweep_try_acquire(ga_heap *h, ga_mspan *s, ga_sweeplocked *out)
+{
+    uint32_t sg = ga_heap_sweepgen(h);
+    uint32_t want = sg - 2;
+    if (__atomic_load_n(&s->sweepgen, __ATOMIC_ACQUIRE) != want)
+        return false;
+    if (!__atomic_compare_exchange_n(&s->sweepgen, &want, sg - 1, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        return false;
+    out->span = s;
+    return true;
+}
+
+/* ---- the bitmap rewrite ---------------------------------------------------------- */
+
+/* Bits of word w below slot f: the slots [0, f) that count as allocated through
+ * freeindex (S6). */
+static inline uint64_t below_freeindex(uint32_t w, uint32_t f)
+{
+    uint32_t lo = w * 64u;
+    if (f <= lo)
+        return 0;
+    if (f >= lo + 64u)
+        return ~(uint64_t)0;
+    return ((uint64_t)1 << (f - lo)) - 1;
+}
+
+static inline uint64_t nelems_mask(uint32_t w, uint32_t n)
+{
+    return below_freeindex(w, n);
+}
+
+/* Rewrite alloc_bits as (allocated ∧ keep) where allocated = alloc_bits ∪ [0, F), and
+ * keep = ¬freed (and, for a GC sweep, marked); take the freed (and mark) bits; reset
+ * freeindex, alloc_count, alloc_cache; needzero if a slot was released.  Caller owns s
+ * and holds its gate as writer.  Returns the number of slots released; *nfreed_bits =
+ * freed bits consumed. */
+static uint32_t rewrite_bits(ga_mspan *s, bool gc, uint32_t *nfreed_bits)
+{
+    uint32_t n = s->nelems, f = s->freeindex;
+    uint32_t words = (n + 63u) / 64u, freed = 0;
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t fr = __atomic_exchange_n(&s->freed_bits[w], 0, __ATOMIC_ACQ_REL);
+        uint64_t a = __atomic_load_n(&s->alloc_bits[w], __ATOMIC_RELAXED) | below_freeindex(w, f);
+        a &= nelems_mask(w, n);
+        uint64_t live = a & ~fr;
+        if (gc)
+            live &= __atomic_exchange_n(&s->gcmark_bits[w], 0, __ATOMIC_ACQ_REL);
+        freed += (uint32_t)__builtin_popcountll(fr);
+        __atomic_store_n(&s->alloc_bits[w], live, __ATOMIC_RELAXED);
+    }
+    uint32_t before = s->alloc_count;
+    uint32_t after = ga_mspan_count_alloc(s->alloc_bits, n);
+    __atomic_store_n(&s->freeindex, 0, __ATOMIC_RELAXED);
+    s->alloc_count = after;
+    ga_mspan_refill_alloc_cache(s, 0);
+    if (after < before)
+        s->needzero = 1;
+    *nfreed_bits = freed;
+    return before - after;
+}
+
+static void count_frees(ga_heap *h, const ga_mspan *s, uint32_t nfreed)
+{
+    if (nfreed == 0)
+        return;
+    uint32_t cls = ga_spanclass_sizeclass(s->spanclass);
+    atomic_fetch_add_explicit(&h->stats.nfree[cls], nfreed, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->stats.bytes_free, (uint64_t)nfreed * s->elemsize, memory_order_relaxed);
+}
+
+uint32_t ga_sweep_reclaim_frees(ga_heap *h, ga_mspan *s)
+{
+    uint32_t nbits;
+    ga_gate_lock(h, s);
+    uint32_t released = rewrite_bits(s, false, &nbits);
+    if (nbits)
+        __atomic_fetch_sub(&s->pending_frees, nbits, __ATOMIC_ACQ_REL);
+    ga_gate_unlock(h, s);
+    count_frees(h, s, released);
+    return released;
+}
+
+void ga_sweep_free_large(ga_heap *h, ga_mspan *s)
+{
+    count_frees(h, s, 1);
+    ga_mheap_free_span(h, s);
+}
+
+bool ga_sweeplocked_sweep(ga_heap *h, ga_sweeplocked *sl, bool preserve)
+{
+    ga_mspan *s = sl->span;
+    uint32_t sg = ga_heap_sweepgen(h);
+    if (__atomic_load_n(&s->sweepgen, __ATOMIC_ACQUIRE) != sg - 1 ||
+        __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != GA_SPAN_IN_USE) {
+        fprintf(stderr, "goalloc: sweep of a span not owned for sweeping (sweepgen %u, h %u)\n",
+                (unsigned)s->sweepgen, (unsigned)sg);
+        abort();
+    }
+    bool large = ga_spanclass_sizeclass(s->spanclass) == 0;
+    uint32_t nbits;
+
+    ga_gate_lock(h, s);
+    uint32_t nfreed = rewrite_bits(s, true, &nbits);
+    if (nbits)
+        __atomic_fetch_sub(&s->pending_frees, nbits, __ATOMIC_ACQ_REL);
+    ga_gate_unlock(h, s);
+
+    /* Serialisation point: the span is swept and may be published. */
+    __atomic_store_n(&s->sweepgen, sg, __ATOMIC_RELEASE);
+    sl->span = NULL;
+
+    if (large) {
+        if (preserve)
+            return false;
+        if (nfreed) {
+            ga_sweep_free_large(h, s);
+            return true;
+        }
+        ga_mcentral_push_swept(h, &h->central[s->spanclass], s);
+        return false;
+    }
+    count_frees(h, s, nfreed);
+    if (preserve)
+        return false;
+    if (s->alloc_count == 0) {
+        ga_mheap_free_span(h, s);
+        return true;
+    }
+    ga_mcentral_push_swept(h, &h->central[s->spanclass], s);
+    return false;
+}
+
+/* ---- eager sweeping ---------------------------------------------------------------- */
+
+/* GC sweep: next unswept span of the classes from h->sweep_class on, full lists first
+ * (as Go's nextSpanForSweep), or NULL when every unswept list is empty. */
+static ga_mspan *next_span_for_sweep(ga_heap *h)
+{
+    uint32_t unswept = 1 - ga_swept_gen(ga_heap_sweepgen(h));
+    uint32_t cls = atomic_load_explicit(&h->sweep_class, memory_order_acquire);
+    while (cls < GA_NUM_SPAN_CLASSES) {
+        ga_mcentral *c = &h->central[cls];
+        pthread_mutex_lock(&c->lock);
+        ga_mspan *s = c->full[unswept].head;
+        if (s) {
+            ga_span_list_remove(&c->full[unswept], s);
+        } else if ((s = c->partial[unswept].head) != NULL) {
+            ga_span_list_remove(&c->partial[unswept], s);
+        }
+        pthread_mutex_unlock(&c->lock);
+        if (s)
+            return s;
+        /* Empty for the rest of the cycle (unswept lists only shrink): advance. */
+        atomic_compare_exchange_strong_explicit(&h->sweep_class, &cls, cls + 1, memory_order_acq_rel,
+                                                memory_order_acquire);
+        cls = atomic_load_explicit(&h->sweep_class, memory_order_acquire);
+    }
+    return NULL;
+}
+
+/* Free sweep of the uncached swept spans with pending explicit frees (they sit in the
+ * partial swept lists, ga_free moves them there): reclaim, free the empty ones.  At most
+ * `budget` spans (0 = all). */
+static size_t reclaim_pending(ga_heap *h, size_t budget)
+{
+    size_t done = 0;
+    for (uint32_t spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++) {
+        ga_mcentral *c = &h->central[spc];
+        uint32_t gen = ga_swept_gen(ga_heap_sweepgen(h));
+        ga_mspan *take = NULL;
+        pthread_mutex_lock(&c->lock);
+        ga_span_list *l = &c->partial[gen];
+        for (ga_mspan *s = l->head, *next; s && (budget == 0 || done < budget); s = next) {
+            next = s->next;
+            if (__atomic_load_n(&s->pending_frees, __ATOMIC_ACQUIRE) == 0)
+                continue;
+            ga_span_list_remove(l, s);
+            s->next = take; /* private chain: the span is owned by us now */
+            take = s;
+            done++;
+        }
+        pthread_mutex_unlock(&c->lock);
+        while (take) {
+            ga_mspan *s = take;
+            take = s->next;
+            s->next = NULL;
+            ga_sweep_reclaim_frees(h, s);
+            if (s->alloc_count == 0)
+                ga_mheap_free_span(h, s);
+            else
+                ga_mcentral_push_swept(h, c, s);
+        }
+        if (budget && done >= budget)
+            break;
+    }
+    return done;
+}
+
+size_t ga_sweep(ga_heap *h, size_t budget)
+{
+    size_t n = 0;
+    if (ga_sweep_begin(h)) {
+        ga_sweeplocked sl;
+        while (budget == 0 || n < budget) {
+            ga_mspan *s = next_span_for_sweep(h);
+            if (!s)
+                break;
+            if (ga_sweep_try_acquire(h, s, &sl)) {
+                ga_sweeplocked_sweep(h, &sl, false);
+                n++;
+            }
+        }
+        if (atomic_load_explicit(&h->sweep_class, memory_order_acquire) >= GA_NUM_SPAN_CLASSES)
+            mark_drained(h);
+        ga_sweep_end(h);
+    }
+    if (budget == 0 || n < budget)
+        n += reclaim_pending(h, budget ? budget - n : 0);
+    if (h->cfg.debug_checks)
+        ga_debug_check(h, "ga_sweep");
+    return n;
+}
+
+/* finishsweep_m: GC-sweep everything left, then wait until no sweeper is active
+ * (a lazy sweeper in cache_span may still hold a span it popped). */
+void ga_sweep_finish(ga_heap *h)
+{
+    if (atomic_load_explicit(&h->sweep_active, memory_order_acquire) != GA_SWEEP_DRAINED) {
+        if (ga_sweep_begin(h)) {
+            ga_sweeplocked sl;
+            ga_mspan *s;
+            while ((s = next_span_for_sweep(h)) != NULL)
+                if (ga_sweep_try_acquire(h, s, &sl))
+                    ga_sweeplocked_sweep(h, &sl, false);
+            mark_drained(h);
+            ga_sweep_end(h);
+        }
+        unsigned spins = 0;
+        while (atomic_load_explicit(&h->sweep_active, memory_order_acquire) != GA_SWEEP_DRAINED)
+            cpu_relax(&spins);
+    }
+}
