@@ -683,7 +683,7 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
 
     /* P1-P4: every mapped entry of every level. */
     for (int l = 0; l < LEVELS; l++) {
-        size_t per_page = phys / sizeof(ga_psum);
+        size_t per_page = phys / sizeof(ga_psum), k = 0; /* k: first range ending above the entry */
         for (size_t pg = 0; pg < q->level_pages[l]; pg++) {
             if (!q->mapped[l][pg / 64]) {
                 pg |= 63; /* skip a word of unmapped pages */
@@ -693,7 +693,9 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
             for (uintptr_t i = pg * per_page; i < (pg + 1) * per_page; i++) {
                 ga_psum s = p->summary[l][i], want = 0;
                 uintptr_t rb = i << level_shift[l], rl = (i + 1) << level_shift[l];
-                if (in_use_meets(p, rb, rl)) {
+                while (k < p->n_in_use && p->in_use[k].limit <= rb) k++;
+                int meets = k < p->n_in_use && p->in_use[k].base < rl;
+                if (meets) {
                     if (l == LEAF) {
                         want = leaf_of(p, i);
                     } else {
@@ -705,7 +707,7 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
                 }
                 if (s != want)
                     return fail(why, len, "P%d: summary[%d][%#lx] = (%u,%u,%u), expected (%u,%u,%u)",
-                                !in_use_meets(p, rb, rl) ? 4 : l == LEAF ? 2 : 3, l, (unsigned long)i,
+                                !meets ? 4 : l == LEAF ? 2 : 3, l, (unsigned long)i,
                                 ga_psum_start(s), ga_psum_max(s), ga_psum_end(s), ga_psum_start(want), ga_psum_max(want),
                                 ga_psum_end(want));
                 if (!psum_ok(s, level_log_pages[l]))
