@@ -506,10 +506,32 @@ static void mark_chunks(ga_pagealloc *p, uintptr_t sc, uintptr_t ec) {
     }
 }
 
+#ifndef NDEBUG
+/* Debug builds: the range lies in one grown range and every page is allocated. */
+static void free_check(const ga_pagealloc *p, uintptr_t ob, size_t npages) {
+    size_t k = in_use_lookup(p, ob);
+    int ok = k < p->n_in_use && p->in_use[k].base <= ob && npages <= (p->in_use[k].limit - ob) >> GA_PAGE_SHIFT;
+    for (uintptr_t o = ob, left = npages; ok && left;) {
+        uint32_t i = chunk_page(o), n = left < GA_CHUNK_PAGES - i ? (uint32_t)left : GA_CHUNK_PAGES - i;
+        ok = ga_pallocbits_popcnt_range(chunk_of(p, chunk_index(o))->alloc, i, n) == n;
+        o += (uintptr_t)n << GA_PAGE_SHIFT;
+        left -= n;
+    }
+    if (!ok) {
+        fprintf(stderr, "goalloc: ga_pagealloc_free(%#lx, %zu pages): not an allocated range\n",
+                (unsigned long)ga_unoff(ob), npages);
+        abort();
+    }
+}
+#endif
+
 void ga_pagealloc_free(ga_pagealloc *p, uintptr_t base, size_t npages) {
     if (npages == 0) return;
     uintptr_t ob = ga_off(base), last = ob + (npages - 1) * GA_PAGE_SIZE;
     uintptr_t sc = chunk_index(ob), ec = chunk_index(last);
+#ifndef NDEBUG
+    free_check(p, ob, npages);
+#endif
     if (ob < p->search_addr) p->search_addr = ob;
     if (npages == 1) {
         ga_pallocbits_free1(chunk_of(p, sc)->alloc, chunk_page(ob));

@@ -34,43 +34,59 @@ typedef struct ga_addr_range {
 typedef struct ga_pagealloc {
     ga_os *os;
     /* summary[l] is a PROT_NONE reservation of (2^(48 - shift_l)) entries; only the
-     * parts covering grown ranges are mapped. */
+     * parts covering grown ranges are mapped (level 0 whole, lower levels by the
+     * 8-entry block, rounded out to physical pages).  Entry i of level l summarises
+     * offsets [i << shift_l, (i+1) << shift_l), shift = 34, 31, 28, 25, 22.
+     * P2: summary[4][ci] = summarize(chunk ci) for every in-use chunk; P3: a parent
+     * intersecting in_use = merge of its 8 children; P4: other mapped entries are 0. */
     ga_psum *summary[GA_SUMMARY_LEVELS];
-    /* chunk map: chunks[l1] -> 8192 ga_pallocdata (1 MiB, ga_sys_alloc'ed on demand). */
+    /* chunk map: chunks[l1] -> 8192 ga_pallocdata (1 MiB, ga_sys_alloc'ed on demand,
+     * followed by one "may have free unscavenged pages" bit per chunk for the
+     * scavenger).  Exists for every in-use chunk; P5: alloc & scav == 0. */
     ga_pallocdata *chunks[1u << GA_CHUNKS_L1_BITS];
-    uintptr_t search_addr;   /* offset address; GA_PA_MAX_OFF = exhausted */
-    uintptr_t start, end;    /* chunk index range ever grown: [start, end) */
-    ga_addr_range *in_use;   /* sorted, coalesced */
+    /* P6: GA_PA_MAX_OFF (no free page), or an offset in in_use with every in-use page
+     * below it allocated. */
+    uintptr_t search_addr;
+    uintptr_t start, end;    /* chunk index range ever grown: [start, end); 0, 0 before */
+    /* P7: sorted, disjoint, non-adjacent (coalesced), chunk-aligned offset ranges;
+     * their sizes add up to total_pages. */
+    ga_addr_range *in_use;
     size_t n_in_use, cap_in_use;
     size_t scav_pages;       /* pages currently scavenged (free and released) */
     size_t free_pages;       /* pages currently free (scavenged or not) */
     size_t total_pages;      /* pages ever grown */
     /* metadata accounting, to unmap everything at destroy */
-    size_t summary_mapped;
-    void *priv;              /* implementation-private bookkeeping */
+    size_t summary_mapped;   /* bytes of summary memory mapped (all Ready) */
+    void *priv;              /* implementation-private bookkeeping (pagealloc.c) */
 } ga_pagealloc;
 
 #define GA_PA_MAX_OFF (((uintptr_t)1 << GA_HEAP_ADDR_BITS) - 1)
 
-/* 0, or ENOMEM if the summary reservation was refused. */
+/* 0, or ENOMEM if the summary reservation was refused (then nothing is held).
+ * Reserves about 585 MiB of PROT_NONE address space; maps ~40 KiB. */
 GA_HIDDEN int ga_pagealloc_init(ga_pagealloc *p, ga_os *os);
-/* Unmap all metadata. */
+/* Unmap all metadata (every byte pageAlloc got from os); p reads as freshly failed
+ * init afterwards.  Never touches the managed memory. */
 GA_HIDDEN void ga_pagealloc_destroy(ga_pagealloc *p);
 /* Make [base, base+size) known and free (all scavenged, as fresh OS memory is).
- * base and size are 4 MiB aligned and the range was never grown before.  0 or ENOMEM
- * (metadata mapping refused; then nothing changed). */
+ * base and size are 4 MiB aligned, the range does not hold address 0, fits the 48-bit
+ * space and was never grown before; otherwise EINVAL.  0 or ENOMEM (metadata mapping
+ * refused; then nothing changed, OS counters included). */
 GA_HIDDEN int ga_pagealloc_grow(ga_pagealloc *p, uintptr_t base, size_t size);
-/* Map summary/chunk metadata for [base, limit); 0 or ENOMEM. */
+/* Map summary/chunk metadata for [base, limit) (chunk aligned); 0, EINVAL or ENOMEM
+ * (then everything this call mapped is given back). */
 GA_HIDDEN int ga_pagealloc_sys_grow(ga_pagealloc *p, uintptr_t base, uintptr_t limit);
 /* Lowest-address run of npages free pages (npages >= 1), marked allocated; returns its
  * address or 0 when none.  *scav_bytes (if non-NULL) = bytes of the run that were
  * scavenged (the caller must ga_sys_used them before use). */
 GA_HIDDEN uintptr_t ga_pagealloc_alloc(ga_pagealloc *p, size_t npages, size_t *scav_bytes);
-/* Free [base, base + npages pages), all of which must be allocated. */
+/* Free [base, base + npages pages), all of which must be allocated (checked, with
+ * abort, in builds without NDEBUG).  The pages keep their scavenged bits (clear). */
 GA_HIDDEN void ga_pagealloc_free(ga_pagealloc *p, uintptr_t base, size_t npages);
 /* Release free, unscavenged pages to the OS (ga_sys_unused) until at least `bytes`
- * have been released or none are left; highest addresses first (as Go).  Returns
- * bytes released. */
+ * have been released or none are left; highest addresses first (as Go), so exactly
+ * the highest min(ceil(bytes / 8 KiB), available) such pages.  Returns bytes released.
+ * Cost: O(128 + 128) words to find marked chunks plus the chunks released from. */
 GA_HIDDEN size_t ga_pagealloc_scavenge(ga_pagealloc *p, size_t bytes);
 /* Full walk of P1-P7 (every mapped summary vs its chunk bitmaps / children, scav &
  * alloc, search_addr, in_use, page counters).  0 = sound, else -1 and why. */
