@@ -293,7 +293,52 @@ static void test_metadata(void) {
     CHECK(ga_pagealloc_grow(&e->pa, B + CHUNK, CHUNK) == EINVAL, "metadata: growing known memory must fail");
     CHECK(ga_pagealloc_grow(&e->pa, B + 4 * CHUNK + PS, CHUNK) == EINVAL, "metadata: unaligned grow must fail");
     CHECK(ga_pagealloc_grow(&e->pa, 0, CHUNK) == EINVAL, "metadata: a range holding address 0 must fail");
+    /* sys_grow alone maps metadata that reads "no free page"; a later grow of the
+     * same range maps nothing more. */
+    size_t m2 = atomic_load(&e->os.mapped);
+    CHECK(ga_pagealloc_sys_grow(&e->pa, Z, Z + CHUNK) == 0, "metadata: sys_grow alone");
+    CHECK(atomic_load(&e->os.mapped) - m2 == 4 * P + l2, "metadata: sys_grow mapped %zu", atomic_load(&e->os.mapped) - m2);
+    check_sound(e, "sys_grow alone");
+    uint64_t calls = atomic_load(&e->os.calls);
+    CHECK(ga_pagealloc_grow(&e->pa, Z, CHUNK) == 0 && atomic_load(&e->os.calls) == calls,
+          "metadata: grow after sys_grow made %lu OS calls", (unsigned long)(atomic_load(&e->os.calls) - calls));
+    CHECK(ga_pagealloc_sys_grow(&e->pa, Z + PS, Z + CHUNK) == EINVAL, "metadata: unaligned sys_grow must fail");
     check_sound(e, "metadata");
+    env_fini(e);
+}
+
+/* The checker itself: each planted fault must be reported. */
+static void test_checker(void) {
+    env *e = &E;
+    CHECK(env_init(e, "checker", NULL) == 0, "checker: init");
+    ga_pagealloc_grow(&e->pa, B, 2 * CHUNK);
+    size_t scav;
+    do_alloc(e, 700, &scav);
+    ga_pagealloc_free(&e->pa, PG(10), 5);
+    check_sound(e, "checker setup");
+    ga_pagealloc *p = &e->pa;
+    uintptr_t ci = ga_off(B) >> 22;
+    ga_pallocdata *d = &p->chunks[ci >> 13][ci & 8191];
+    char why[256];
+#define PLANT(what, mutate, undo)                                                                                          do {                                                                                                                       mutate;                                                                                                                CHECK(ga_pagealloc_check(p, why, sizeof why) != 0, "checker missed: %s", what);                                     undo;                                                                                                                  CHECK(ga_pagealloc_check(p, why, sizeof why) == 0, "checker after undoing %s: %s", what, why);                   } while (0)
+    PLANT("leaf summary off by one", p->summary[4][ci] += 1, p->summary[4][ci] -= 1);
+    PLANT("parent summary stale", p->summary[3][ci >> 3] ^= 1, p->summary[3][ci >> 3] ^= 1);
+    PLANT("root summary stale", p->summary[0][ci >> 12] ^= (uint64_t)1 << 21, p->summary[0][ci >> 12] ^= (uint64_t)1 << 21);
+    PLANT("entry outside the heap not zero", p->summary[4][ci + 2] = GA_PSUM_FREE_CHUNK, p->summary[4][ci + 2] = 0);
+    PLANT("bitmap changed under the summary", d->alloc[0] ^= 1, d->alloc[0] ^= 1);
+    PLANT("page both scavenged and allocated", d->scav[0] |= 1, d->scav[0] &= ~(uint64_t)1);
+    PLANT("free page below search_addr", p->search_addr = ga_off(PG(11)), p->search_addr = ga_off(PG(10)));
+    PLANT("search_addr outside the heap", p->search_addr = ga_off(X), p->search_addr = ga_off(PG(10)));
+    PLANT("free_pages counter", p->free_pages++, p->free_pages--);
+    PLANT("scav_pages counter", p->scav_pages--, p->scav_pages++);
+    PLANT("total_pages counter", p->total_pages++, p->total_pages--);
+    PLANT("in_use range unaligned", p->in_use[0].limit -= PS, p->in_use[0].limit += PS);
+    PLANT("end index", p->end++, p->end--);
+    PLANT("summary_mapped", p->summary_mapped += 4096, p->summary_mapped -= 4096);
+    uint64_t *marks = (uint64_t *)((char *)p->chunks[ci >> 13] + 8192 * sizeof(ga_pallocdata));
+    uint64_t saved = marks[(ci & 8191) / 64];
+    PLANT("dirty chunk without scavenge mark", marks[(ci & 8191) / 64] = 0, marks[(ci & 8191) / 64] = saved);
+#undef PLANT
     env_fini(e);
 }
 
@@ -562,6 +607,7 @@ static void test_differential(void) {
 int main(void) {
     test_cases();
     test_metadata();
+    test_checker();
     test_refusals();
     test_differential();
     printf("test_pagealloc: %d passed, %d failed\n", passed, failed);
