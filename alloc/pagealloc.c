@@ -712,26 +712,33 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
                 continue;
             }
             if (!bit_get(q->mapped[l], pg)) continue;
-            for (uintptr_t i = pg * per_page; i < (pg + 1) * per_page; i++) {
-                ga_psum s = p->summary[l][i], want = 0;
+            uintptr_t e1 = (pg + 1) * per_page;
+            for (uintptr_t i = pg * per_page; i < e1; i++) {
                 uintptr_t rb = i << level_shift[l], rl = (i + 1) << level_shift[l];
                 while (k < p->n_in_use && p->in_use[k].limit <= rb) k++;
                 int meets = k < p->n_in_use && p->in_use[k].base < rl;
-                if (meets) {
-                    if (l == LEAF) {
-                        want = leaf_of(p, i);
-                    } else {
-                        uintptr_t c = i << level_bits[l + 1];
-                        if (!bit_get(q->mapped[l + 1], c * sizeof(ga_psum) / phys))
-                            return fail(why, len, "P3: children of summary[%d][%#lx] not mapped", l, (unsigned long)i);
-                        want = ga_psum_merge(&p->summary[l + 1][c], level_log_pages[l + 1]);
-                    }
+                if (!meets) { /* P4 up to the next entry meeting in_use */
+                    uintptr_t stop = k < p->n_in_use ? p->in_use[k].base >> level_shift[l] : e1;
+                    if (stop > e1) stop = e1;
+                    for (; i < stop; i++)
+                        if (p->summary[l][i])
+                            return fail(why, len, "P4: summary[%d][%#lx] outside the heap is not 0", l, (unsigned long)i);
+                    i--;
+                    continue;
+                }
+                ga_psum s = p->summary[l][i], want;
+                if (l == LEAF) {
+                    want = leaf_of(p, i);
+                } else {
+                    uintptr_t c = i << level_bits[l + 1];
+                    if (!bit_get(q->mapped[l + 1], c * sizeof(ga_psum) / phys))
+                        return fail(why, len, "P3: children of summary[%d][%#lx] not mapped", l, (unsigned long)i);
+                    want = ga_psum_merge(&p->summary[l + 1][c], level_log_pages[l + 1]);
                 }
                 if (s != want)
-                    return fail(why, len, "P%d: summary[%d][%#lx] = (%u,%u,%u), expected (%u,%u,%u)",
-                                !meets ? 4 : l == LEAF ? 2 : 3, l, (unsigned long)i,
-                                ga_psum_start(s), ga_psum_max(s), ga_psum_end(s), ga_psum_start(want), ga_psum_max(want),
-                                ga_psum_end(want));
+                    return fail(why, len, "P%d: summary[%d][%#lx] = (%u,%u,%u), expected (%u,%u,%u)", l == LEAF ? 2 : 3, l,
+                                (unsigned long)i, ga_psum_start(s), ga_psum_max(s), ga_psum_end(s), ga_psum_start(want),
+                                ga_psum_max(want), ga_psum_end(want));
                 if (!psum_ok(s, level_log_pages[l]))
                     return fail(why, len, "P1: summary[%d][%#lx] malformed", l, (unsigned long)i);
             }
