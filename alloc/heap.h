@@ -217,7 +217,8 @@ struct ga_heap {
 
 /* ---- mheap.c --------------------------------------------------------------------- */
 /* h must be zero-filled except h->cfg.  Initialises what mheap owns: the heap lock,
- * h->os (from h->cfg), pageAlloc, the arena index, the fixallocs and the mcentrals.
+ * h->os (from h->cfg), pageAlloc, the arena index, the fixallocs (the mcentrals are
+ * initialised and destroyed by ga_heap_new / ga_heap_destroy around these calls).
  * 0, or ENOMEM (OS refusal) with everything it mapped unmapped again. */
 GA_HIDDEN int ga_mheap_init(ga_heap *h);
 /* Unmaps every byte the heap mapped (arenas, index, fixalloc chunks, pageAlloc
