@@ -1,0 +1,548 @@
+/* Fuzz driver for pageAlloc (alloc/pagealloc.c): grow / alloc / free / scavenge with
+ * OS refusals injected, against the sparse bool-per-page model of
+ * fuzz/support/model_pages.c.  After every operation: the result, every summary entry
+ * of every 8-entry block over the grown chunks (white box, decoded independently), the
+ * bitmaps of the chunks the op touched, the page counters, in_use, start/end, the
+ * search hint (every page below it allocated) and ga_pagealloc_check.  At the end:
+ * every chunk's bitmaps, then destroy must give back every byte it took from the OS.
+ *
+ * The managed address space is never mapped (pageAlloc never touches it); scavenging
+ * reaches the OS through an `unused` hook that checks and records each release instead
+ * of calling madvise.  Input format: fuzz/README.md. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pagealloc.h"
+#include "support/fuzz_input.h"
+#include "support/model_pages.h"
+
+enum {
+    OP_GROW,       /* where:u8 off:u32 n:u8                                      */
+    OP_ALLOC,      /* sel:u8 x:u16                                               */
+    OP_FREE,       /* idx:u16 mode:u8 a:u16 b:u16                                */
+    OP_SCAVENGE,   /* sel:u8 x:u16                                               */
+    OP_ALLOC_MANY, /* count:u8 sel:u8 x:u16                                      */
+    OP_FREE_MANY,  /* stride:u8                                                  */
+    OP_CHECK_ALL,  /*                                                            */
+    OP_COUNT
+};
+
+#define MAX_OPS 256
+#define MAX_CHUNKS 64     /* grown per input: bounds the model's linear scans */
+#define MAX_GROW 8        /* chunks per grow */
+#define MAX_RUNS 512
+#define MAX_BATCH 32
+#define NCHUNKS ((uint64_t)1 << (GA_HEAP_ADDR_BITS - GA_LOG_CHUNK_BYTES)) /* 2^26 */
+#define ZERO_CHUNK (NCHUNKS / 2) /* the chunk at real address 0 */
+/* ga_pagealloc_check walks the whole metadata reservation (~1 ms under ASan+coverage):
+ * it runs after every grow, every CHECK_EVERY-th op and at the end.  The model
+ * comparison (exact, O(grown chunks)) runs after every op regardless.
+ * -DPAGEALLOC_FUZZ_CHECK_EVERY=1 runs it after every op. */
+#ifndef PAGEALLOC_FUZZ_CHECK_EVERY
+#define PAGEALLOC_FUZZ_CHECK_EVERY 8
+#endif
+
+/* -DFUZZ_TRACE prints every operation and its result (for reading a reproducer). */
+#ifdef FUZZ_TRACE
+#define TRACE(...) fprintf(stderr, __VA_ARGS__)
+#else
+#define TRACE(...) ((void)0)
+#endif
+
+typedef struct run {
+    uint64_t g, n; /* first page (offset >> 13), pages */
+} run;
+
+typedef struct drv {
+    ga_os os;
+    ga_pagealloc pa;
+    mspace m;
+    run runs[MAX_RUNS];
+    size_t nruns;
+    uint64_t heap_unused; /* bytes released through the unused hook */
+    uint64_t scav_bytes;  /* ... during the current scavenge call */
+    uint64_t scav_low;    /* lowest page released in it */
+    size_t op;
+    const char *opname;
+    char why[512];
+} drv;
+
+static void fail(const drv *d, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+static void fail(const drv *d, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "pagealloc_fuzz: op #%zu (%s): ", d->op, d->opname ? d->opname : "-");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    abort();
+}
+
+static inline uint64_t page_addr(uint64_t g) { return ga_unoff((uintptr_t)(g << GA_PAGE_SHIFT)); }
+static inline uint64_t addr_page(uintptr_t a) { return ga_off(a) >> GA_PAGE_SHIFT; }
+
+/* ---- the OS hook ----------------------------------------------------------------- */
+
+/* pageAlloc releases only heap pages: each must be free and unscavenged in the model. */
+FUZZ_NOCOV static int hook_unused(void *ctx, void *v, size_t n) {
+    drv *d = ctx;
+    uintptr_t a = (uintptr_t)v;
+    if (a % GA_PAGE_SIZE || n % GA_PAGE_SIZE || n == 0)
+        fail(d, "unused(%p, %zu): not whole pages", v, n);
+    uint64_t g = addr_page(a), np = n / GA_PAGE_SIZE;
+    for (uint64_t k = g; k < g + np; k++) {
+        if (!ms_chunk(&d->m, k / M_CHUNK_PAGES))
+            fail(d, "unused(%p, %zu): page %#llx is not heap", v, n, (unsigned long long)page_addr(k));
+        if (ms_page_alloc(&d->m, k) || ms_page_scav(&d->m, k))
+            fail(d, "unused(%p, %zu): page %#llx is %s", v, n, (unsigned long long)page_addr(k),
+                 ms_page_alloc(&d->m, k) ? "allocated" : "already scavenged");
+    }
+    ms_set_scav(&d->m, g, np);
+    d->heap_unused += n;
+    d->scav_bytes += n;
+    if (g < d->scav_low)
+        d->scav_low = g;
+    return 0;
+}
+
+/* ---- state comparison ------------------------------------------------------------ */
+
+static const unsigned level_log_pages[GA_SUMMARY_LEVELS] = {21, 18, 15, 12, 9};
+
+FUZZ_NOCOV static void cmp_sum(const drv *d, int l, uint64_t i, msum want) {
+    ga_psum got = d->pa.summary[l][i];
+    if (got != m_psum_encode(want)) {
+        msum g = m_psum_decode(got);
+        fail(d, "summary[%d][%#llx] = %#llx (%llu,%llu,%llu), model (%llu,%llu,%llu)", l, (unsigned long long)i,
+             (unsigned long long)got, (unsigned long long)g.start, (unsigned long long)g.max,
+             (unsigned long long)g.end, (unsigned long long)want.start, (unsigned long long)want.max,
+             (unsigned long long)want.end);
+    }
+}
+
+typedef struct ent {
+    uint64_t i;
+    msum s;
+} ent;
+
+/* Every entry of every 8-entry block holding an entry over a grown chunk, level by
+ * level from the leaves: the model's value of a parent is the naive merge of its 8
+ * children (absent = no free page). */
+FUZZ_NOCOV static void check_tree(drv *d) {
+    size_t n = d->m.n;
+    if (n == 0)
+        return;
+    ent *cur = malloc(n * sizeof *cur), *up = malloc(n * sizeof *up);
+    if (!cur || !up)
+        abort();
+    for (size_t k = 0; k < n; k++) {
+        ms_refresh(d->m.c[k]);
+        cur[k].i = d->m.c[k]->ci;
+        cur[k].s = d->m.c[k]->sum;
+    }
+    size_t ncur = n;
+    for (int l = GA_SUMMARY_LEVELS - 1; l >= 0; l--) {
+        /* blocks of 8 at level l: compare, and (l > 0) merge into level l - 1 */
+        size_t nup = 0;
+        for (size_t k = 0; k < ncur;) {
+            uint64_t blk = cur[k].i >> 3;
+            msum c[8];
+            memset(c, 0, sizeof c);
+            for (; k < ncur && cur[k].i >> 3 == blk; k++)
+                c[cur[k].i & 7] = cur[k].s;
+            for (unsigned j = 0; j < 8; j++)
+                cmp_sum(d, l, blk * 8 + j, c[j]);
+            if (l > 0) {
+                up[nup].i = blk;
+                up[nup].s = m_merge(c, 8, (uint64_t)1 << level_log_pages[l]);
+                nup++;
+            }
+        }
+        ent *t = cur;
+        cur = up;
+        up = t;
+        ncur = nup;
+    }
+    free(cur);
+    free(up);
+}
+
+/* Level 0 is mapped whole once anything is grown: entries over no grown chunk read 0. */
+FUZZ_NOCOV static void check_level0(const drv *d) {
+    if (d->m.n == 0)
+        return;
+    const unsigned per = 1u << 12; /* chunks per level-0 entry */
+    size_t k = 0;
+    for (uint64_t i = 0; i < (NCHUNKS >> 12); i++) {
+        while (k < d->m.n && d->m.c[k]->ci / per < i)
+            k++;
+        if (!(k < d->m.n && d->m.c[k]->ci / per == i) && d->pa.summary[0][i] != 0)
+            fail(d, "summary[0][%#llx] = %#llx over no heap", (unsigned long long)i,
+                 (unsigned long long)d->pa.summary[0][i]);
+    }
+}
+
+FUZZ_NOCOV static void check_chunk(const drv *d, mchunk *c) {
+    const ga_pallocdata *pd = &d->pa.chunks[c->ci >> GA_CHUNKS_L2_BITS][c->ci & ((1u << GA_CHUNKS_L2_BITS) - 1)];
+    for (unsigned j = 0; j < M_CHUNK_PAGES; j++) {
+        bool a = (pd->alloc[j / 64] >> (j % 64)) & 1, s = (pd->scav[j / 64] >> (j % 64)) & 1;
+        if (a != c->alloc[j] || s != c->scav[j])
+            fail(d, "page %#llx: alloc %d scav %d, model alloc %d scav %d",
+                 (unsigned long long)page_addr(c->ci * M_CHUNK_PAGES + j), a, s, c->alloc[j], c->scav[j]);
+    }
+    c->touched = false;
+}
+
+/* sub: a step inside a batch op (model comparison only). */
+FUZZ_NOCOV static void check_state(drv *d, bool all_chunks, bool sub) {
+    const ga_pagealloc *p = &d->pa;
+    if (!sub && d->op > 0 && (all_chunks || d->op % PAGEALLOC_FUZZ_CHECK_EVERY == 0) &&
+        ga_pagealloc_check(p, d->why, sizeof d->why) != 0)
+        fail(d, "ga_pagealloc_check: %s", d->why);
+    for (size_t k = 0; k < d->m.n; k++)
+        if (all_chunks || d->m.c[k]->touched)
+            check_chunk(d, d->m.c[k]);
+    uint64_t nfree = ms_free_pages(&d->m), nscav = ms_scav_pages(&d->m);
+    if (p->free_pages != nfree || p->scav_pages != nscav || p->total_pages != d->m.n * M_CHUNK_PAGES)
+        fail(d, "pages free/scavenged/total = %zu/%zu/%zu, model %llu/%llu/%llu", p->free_pages, p->scav_pages,
+             p->total_pages, (unsigned long long)nfree, (unsigned long long)nscav,
+             (unsigned long long)(d->m.n * M_CHUNK_PAGES));
+    /* in_use = the grown chunks, coalesced */
+    size_t r = 0;
+    for (size_t k = 0; k < d->m.n;) {
+        uint64_t lo = d->m.c[k]->ci, hi = lo + 1;
+        for (k++; k < d->m.n && d->m.c[k]->ci == hi; k++)
+            hi++;
+        if (r >= p->n_in_use || p->in_use[r].base != lo << GA_LOG_CHUNK_BYTES ||
+            p->in_use[r].limit != hi << GA_LOG_CHUNK_BYTES)
+            fail(d, "in_use[%zu] = [%#lx, %#lx) (of %zu), model chunks [%#llx, %#llx)", r,
+                 r < p->n_in_use ? (unsigned long)p->in_use[r].base : 0ul,
+                 r < p->n_in_use ? (unsigned long)p->in_use[r].limit : 0ul, p->n_in_use, (unsigned long long)lo,
+                 (unsigned long long)hi);
+        r++;
+    }
+    if (r != p->n_in_use)
+        fail(d, "%zu in_use ranges, model %zu", p->n_in_use, r);
+    if (d->m.n && (p->start != d->m.c[0]->ci || p->end != d->m.c[d->m.n - 1]->ci + 1))
+        fail(d, "start/end = %#lx/%#lx, model %#llx/%#llx", (unsigned long)p->start, (unsigned long)p->end,
+             (unsigned long long)d->m.c[0]->ci, (unsigned long long)d->m.c[d->m.n - 1]->ci + 1);
+    /* search hint: every heap page below it allocated */
+    uintptr_t sa = p->search_addr;
+    if (sa != GA_PA_MAX_OFF) {
+        uint64_t below = (sa + GA_PAGE_SIZE - 1) >> GA_PAGE_SHIFT; /* pages g < below */
+        if (!ms_chunk(&d->m, sa >> GA_LOG_CHUNK_BYTES))
+            fail(d, "search_addr %#lx is not heap", (unsigned long)ga_unoff(sa));
+        for (size_t k = 0; k < d->m.n && d->m.c[k]->ci * M_CHUNK_PAGES < below; k++) {
+            mchunk *c = d->m.c[k];
+            for (unsigned j = 0; j < M_CHUNK_PAGES && c->ci * M_CHUNK_PAGES + j < below; j++)
+                if (!c->alloc[j])
+                    fail(d, "page %#llx is free, below search_addr %#lx",
+                         (unsigned long long)page_addr(c->ci * M_CHUNK_PAGES + j), (unsigned long)ga_unoff(sa));
+        }
+    }
+    check_tree(d);
+}
+
+/* ---- operations -------------------------------------------------------------------- */
+
+/* Requested run length: mostly small, some up to a chunk, a few up to 8 chunks, and
+ * rarely more than can ever fit. */
+static uint64_t npages_arg(uint8_t sel, uint16_t x) {
+    if (sel < 160)
+        return 1 + sel % 16;
+    if (sel < 224)
+        return 17 + x % 496;
+    if (sel < 250)
+        return 1 + x % (MAX_GROW * M_CHUNK_PAGES);
+    return 1 + (uint64_t)x * 1024;
+}
+
+FUZZ_NOCOV static void add_run(drv *d, uint64_t g, uint64_t n) {
+    if (d->nruns < MAX_RUNS)
+        d->runs[d->nruns++] = (run){g, n};
+}
+
+static void do_alloc(drv *d, uint64_t n) {
+    uint64_t want = ms_first_fit(&d->m, n);
+    size_t scav = 12345;
+    uintptr_t got = ga_pagealloc_alloc(&d->pa, n, &scav);
+    TRACE("#%zu alloc(%llu) = %#lx scav %zu\n", d->op, (unsigned long long)n, (unsigned long)got, scav);
+    if (want == M_NONE) {
+        if (got != 0)
+            fail(d, "alloc(%llu) = %#lx, model: no run", (unsigned long long)n, (unsigned long)got);
+        if (scav != 0)
+            fail(d, "failed alloc(%llu) reports %zu scavenged bytes", (unsigned long long)n, scav);
+        return;
+    }
+    if (got != page_addr(want))
+        fail(d, "alloc(%llu) = %#lx, model %#llx", (unsigned long long)n, (unsigned long)got,
+             (unsigned long long)page_addr(want));
+    uint64_t ms = ms_alloc(&d->m, want, n);
+    if (scav != ms * GA_PAGE_SIZE)
+        fail(d, "alloc(%llu) at %#lx reports %zu scavenged bytes, model %llu", (unsigned long long)n,
+             (unsigned long)got, scav, (unsigned long long)(ms * GA_PAGE_SIZE));
+    add_run(d, want, n);
+}
+
+static void do_free(drv *d, uint64_t g, uint64_t n) {
+    TRACE("#%zu free(%#llx, %llu)\n", d->op, (unsigned long long)page_addr(g), (unsigned long long)n);
+    ga_pagealloc_free(&d->pa, (uintptr_t)page_addr(g), n);
+    ms_free(&d->m, g, n);
+}
+
+FUZZ_NOCOV static bool any_dirty_free(const drv *d, uint64_t above) {
+    for (size_t k = d->m.n; k-- > 0;) {
+        const mchunk *c = d->m.c[k];
+        for (unsigned j = M_CHUNK_PAGES; j-- > 0;) {
+            uint64_t g = c->ci * M_CHUNK_PAGES + j;
+            if (g < above)
+                return false;
+            if (!c->alloc[j] && !c->scav[j])
+                return true;
+        }
+    }
+    return false;
+}
+
+FUZZ_NOCOV static uint64_t count_dirty_free(const drv *d) {
+    uint64_t n = 0;
+    for (size_t k = 0; k < d->m.n; k++)
+        for (unsigned j = 0; j < M_CHUNK_PAGES; j++)
+            n += !d->m.c[k]->alloc[j] && !d->m.c[k]->scav[j];
+    return n;
+}
+
+/* Exactly the highest min(ceil(bytes / 8 KiB), available) free unscavenged pages. */
+static void do_scavenge(drv *d, size_t bytes) {
+    uint64_t avail = count_dirty_free(d);
+    uint64_t asked = bytes / GA_PAGE_SIZE + (bytes % GA_PAGE_SIZE != 0);
+    uint64_t want = asked < avail ? asked : avail;
+    d->scav_bytes = 0;
+    d->scav_low = UINT64_MAX;
+    size_t got = ga_pagealloc_scavenge(&d->pa, bytes);
+    TRACE("#%zu scavenge(%zu) = %zu\n", d->op, bytes, got);
+    if (got != d->scav_bytes)
+        fail(d, "scavenge(%zu) = %zu, but released %llu bytes", bytes, got, (unsigned long long)d->scav_bytes);
+    if (got != want * GA_PAGE_SIZE)
+        fail(d, "scavenge(%zu) released %zu bytes; %llu pages were free and unscavenged, want %llu bytes", bytes,
+             got, (unsigned long long)avail, (unsigned long long)(want * GA_PAGE_SIZE));
+    if (got && any_dirty_free(d, d->scav_low + 1))
+        fail(d, "scavenge(%zu) released %#llx but left a free unscavenged page above it", bytes,
+             (unsigned long long)page_addr(d->scav_low));
+}
+
+static void do_grow(drv *d, fuzz_input *in) {
+    uint8_t where = fi_u8(in);
+    uint32_t off = fi_u32(in);
+    uint8_t nb = fi_u8(in);
+    uint64_t n = 1 + (nb & 0x0f) % MAX_GROW;
+    if (d->m.n + n > MAX_CHUNKS)
+        return;
+    uint64_t ci;
+    const mspace *m = &d->m;
+    switch (where % 5) {
+    case 0: /* anywhere in the 48-bit space */
+        ci = off % NCHUNKS;
+        break;
+    case 1: /* just above the highest grown chunk: touching (coalesces) or a small gap */
+        ci = m->n ? m->c[m->n - 1]->ci + 1 + off % 3 : off % NCHUNKS;
+        break;
+    case 2: /* just below the lowest */
+        ci = m->n ? m->c[0]->ci - n - off % 3 : off % NCHUNKS;
+        break;
+    case 3: /* next to some grown chunk, maybe filling a gap between two */
+        if (m->n) {
+            const mchunk *c = m->c[off % m->n];
+            ci = (off >> 16) & 1 ? c->ci + 1 + (off >> 17) % 4 : c->ci - n - (off >> 17) % 4;
+        } else {
+            ci = off % NCHUNKS;
+        }
+        break;
+    default: { /* straddling a level-l entry boundary (l = 3, 2, 1, 0) */
+        unsigned sh = 3 * (1 + off % 4);
+        ci = (((uint64_t)(off >> 2) << sh) % NCHUNKS) - n / 2;
+        break;
+    }
+    }
+    ci %= NCHUNKS; /* wrapped below 0: some far place */
+    if (ci + n > NCHUNKS)
+        ci = NCHUNKS - n;
+    uintptr_t base = (uintptr_t)page_addr(ci * M_CHUNK_PAGES);
+    size_t size = (size_t)n << GA_LOG_CHUNK_BYTES;
+    /* Ranges that start at, contain or end at real address 0 cannot be written as
+     * [base, base + size) and are refused, as is memory grown before. */
+    bool bad = ms_is_grown(m, ci, n) || (ci <= ZERO_CHUNK && ci + n >= ZERO_CHUNK);
+    bool inject = (where & 0x80) != 0;
+    if (inject) {
+        uint64_t calls = atomic_load(&d->os.calls);
+        unsigned k = (nb >> 4) % 4, kind = (where >> 5) % 3;
+        if (kind == 0)
+            d->os.fail_nth = calls + 1 + k;
+        else if (kind == 1)
+            d->os.fail_after = calls + k;
+        else
+            d->os.mapped_limit = atomic_load(&d->os.mapped) + (size_t)k * 4096;
+    }
+    size_t res0 = atomic_load(&d->os.reserved), map0 = atomic_load(&d->os.mapped), rdy0 = atomic_load(&d->os.ready);
+    uint64_t ref0 = atomic_load(&d->os.refusals);
+    int rc = ga_pagealloc_grow(&d->pa, base, size);
+    TRACE("#%zu grow(chunk %#llx, %llu chunks%s) = %d\n", d->op, (unsigned long long)ci, (unsigned long long)n,
+          inject ? ", refusal injected" : "", rc);
+    d->os.fail_nth = d->os.fail_after = 0;
+    d->os.mapped_limit = 0;
+    if (bad) {
+        if (rc != EINVAL)
+            fail(d, "grow(%#lx, %#zx) over grown memory or address 0 returned %d, want EINVAL", (unsigned long)base,
+                 size, rc);
+    } else if (rc == ENOMEM && inject) {
+        if (atomic_load(&d->os.refusals) == ref0)
+            fail(d, "grow(%#lx, %#zx) = ENOMEM without an OS refusal", (unsigned long)base, size);
+    } else if (rc != 0) {
+        fail(d, "grow(%#lx, %#zx) = %d", (unsigned long)base, size, rc);
+    }
+    if (rc != 0) {
+        if (atomic_load(&d->os.reserved) != res0 || atomic_load(&d->os.mapped) != map0 ||
+            atomic_load(&d->os.ready) != rdy0)
+            fail(d, "failed grow changed OS state: reserved %zu -> %zu, mapped %zu -> %zu, ready %zu -> %zu", res0,
+                 (size_t)atomic_load(&d->os.reserved), map0, (size_t)atomic_load(&d->os.mapped), rdy0,
+                 (size_t)atomic_load(&d->os.ready));
+        return;
+    }
+    if (ms_grow(&d->m, ci, n) != 0)
+        abort();
+}
+
+static void do_free_op(drv *d, fuzz_input *in) {
+    uint16_t idx = fi_u16(in);
+    uint8_t mode = fi_u8(in);
+    uint16_t a = fi_u16(in), b = fi_u16(in);
+    if (d->nruns == 0)
+        return;
+    size_t k = idx % d->nruns;
+    run r = d->runs[k];
+    d->runs[k] = d->runs[--d->nruns];
+    if (mode % 4 < 3) {
+        do_free(d, r.g, r.n);
+        return;
+    }
+    /* partial free: what is left stays allocated, as up to two runs */
+    uint64_t o = a % r.n, len = 1 + b % (r.n - o);
+    do_free(d, r.g + o, len);
+    if (o)
+        add_run(d, r.g, o);
+    if (o + len < r.n)
+        add_run(d, r.g + o + len, r.n - o - len);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    fuzz_input in;
+    fi_init(&in, data, size);
+    drv *d = calloc(1, sizeof *d);
+    if (!d)
+        abort();
+    ga_os_hooks hooks = {0};
+    hooks.unused = hook_unused;
+    hooks.ctx = d;
+    ga_config cfg = {0};
+    cfg.os = &hooks;
+    uint8_t c0 = fi_u8(&in);
+    if (c0 & 0x80) /* refuse one of init's OS calls */
+        cfg.os_fail_nth = 1 + (c0 & 7);
+    ga_os_init(&d->os, &cfg);
+    ms_init(&d->m);
+    d->opname = "init";
+    int rc = ga_pagealloc_init(&d->pa, &d->os);
+    if (rc != 0) {
+        if (rc != ENOMEM || !cfg.os_fail_nth)
+            fail(d, "ga_pagealloc_init = %d", rc);
+        ga_pagealloc_destroy(&d->pa);
+        if (atomic_load(&d->os.reserved) || atomic_load(&d->os.mapped) || atomic_load(&d->os.ready))
+            fail(d, "failed init left reserved %zu mapped %zu ready %zu", (size_t)atomic_load(&d->os.reserved),
+                 (size_t)atomic_load(&d->os.mapped), (size_t)atomic_load(&d->os.ready));
+        free(d);
+        return 0;
+    }
+    d->os.fail_nth = 0;
+    check_state(d, true, false);
+
+    for (d->op = 1; d->op <= MAX_OPS && fi_left(&in) > 0; d->op++) {
+        uint8_t op = fi_u8(&in) % OP_COUNT;
+        bool all = false;
+        switch (op) {
+        case OP_GROW:
+            d->opname = "grow";
+            do_grow(d, &in);
+            all = true;
+            break;
+        case OP_ALLOC: {
+            d->opname = "alloc";
+            uint8_t sel = fi_u8(&in);
+            do_alloc(d, npages_arg(sel, fi_u16(&in)));
+            break;
+        }
+        case OP_FREE:
+            d->opname = "free";
+            do_free_op(d, &in);
+            break;
+        case OP_SCAVENGE: {
+            d->opname = "scavenge";
+            uint8_t sel = fi_u8(&in);
+            uint16_t x = fi_u16(&in);
+            size_t bytes = sel % 4 == 0   ? SIZE_MAX
+                           : sel % 4 == 1 ? (size_t)(1 + x % 1024) * GA_PAGE_SIZE
+                           : sel % 4 == 2 ? (size_t)x * 37 + 1
+                                          : 0;
+            do_scavenge(d, bytes);
+            break;
+        }
+        case OP_ALLOC_MANY: {
+            d->opname = "alloc_many";
+            unsigned count = 1 + fi_u8(&in) % MAX_BATCH;
+            uint8_t sel = fi_u8(&in);
+            uint64_t n = npages_arg(sel, fi_u16(&in));
+            for (unsigned k = 0; k < count; k++) {
+                do_alloc(d, n);
+                if (k + 1 < count)
+                    check_state(d, false, true);
+            }
+            break;
+        }
+        case OP_FREE_MANY: {
+            d->opname = "free_many";
+            unsigned stride = 2 + fi_u8(&in) % 4;
+            for (size_t k = d->nruns; k-- > 0;)
+                if (k % stride == 0) {
+                    run r = d->runs[k];
+                    d->runs[k] = d->runs[--d->nruns];
+                    do_free(d, r.g, r.n);
+                    check_state(d, false, true);
+                }
+            break;
+        }
+        case OP_CHECK_ALL:
+            d->opname = "check_all";
+            all = true;
+            break;
+        }
+        check_state(d, all, false);
+    }
+    d->opname = "end";
+    check_state(d, true, false);
+    check_level0(d);
+    ga_pagealloc_destroy(&d->pa);
+    /* The heap pages released through unused were never Ready in this OS's books
+     * (nothing maps them), so `ready` ends exactly that much below zero. */
+    if (atomic_load(&d->os.reserved) || atomic_load(&d->os.mapped) ||
+        atomic_load(&d->os.ready) + d->heap_unused != 0)
+        fail(d, "destroy left reserved %zu mapped %zu ready %zu (+%llu released heap)",
+             (size_t)atomic_load(&d->os.reserved), (size_t)atomic_load(&d->os.mapped),
+             (size_t)atomic_load(&d->os.ready), (unsigned long long)d->heap_unused);
+    ms_destroy(&d->m);
+    free(d);
+    return 0;
+}
