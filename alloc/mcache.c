@@ -114,9 +114,9 @@ ga_mspan *ga_mcache_alloc_large(ga_cache *c, size_t size, int noscan)
         errno = ENOMEM;
         return NULL;
     }
-    /* Usable data is the whole span (ga_usable_size reports elemsize), so limit covers
-     * it, unlike Go's base + size. */
-    s->limit = s->base + s->elemsize;
+    /* limit stays base + elemsize (mheap's init), unlike Go's base + size: the whole
+     * span is usable (ga_usable_size reports elemsize) and interior pointers into it
+     * are accepted. */
     ga_mcentral *central = &h->central[spc];
     uint32_t gen = ga_swept_gen(ga_heap_sweepgen(h));
     pthread_mutex_lock(&central->lock);
