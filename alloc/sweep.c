@@ -169,6 +169,11 @@ static uint32_t rewrite_bits(ga_mspan *s, bool gc, uint32_t *nfreed_bits)
         uint64_t live = a & ~fr;
         if (gc)
             live &= __atomic_exchange_n(&s->gcmark_bits[w], 0, __ATOMIC_ACQ_REL);
+        else if (fr)
+            /* A free sweep during the mark phase: a freed slot may have been marked
+             * before it was freed; it is free now, so its mark goes too (S11: marks
+             * only on allocated slots). */
+            __atomic_fetch_and(&s->gcmark_bits[w], ~fr, __ATOMIC_ACQ_REL);
         freed += (uint32_t)__builtin_popcountll(fr);
         __atomic_store_n(&s->alloc_bits[w], live, __ATOMIC_RELAXED);
     }
