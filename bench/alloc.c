@@ -60,9 +60,17 @@ static void run(int mode, unsigned ops) {
     for (unsigned i = 0; i < ops; i++) {
         size_t n = wl_size(&s);
         unsigned k = i % WL_LIVE;
-        if (mode == FREE && win[k] && ga_free(c, win[k]) != 0)
-            die("ga_free");
-        void *p = ga_alloc(c, n, GA_NOSCAN);
+        if (mode == FREE && win[k]) {
+            int rc = ga_free(c, win[k]);
+            if (rc != 0) {
+                fprintf(stderr, "ga_free: %d\n", rc);
+                exit(1);
+            }
+        }
+        /* Explicitly freed objects must not come from the tiny allocator (its 16-byte
+         * blocks are reclaimed only by GC), so window-free allocates them as scan
+         * objects, like the malloc drop-in. */
+        void *p = ga_alloc(c, n, mode == FREE ? 0u : GA_NOSCAN);
         if (!p)
             die("ga_alloc");
         live_bytes += n - wsz[k];
