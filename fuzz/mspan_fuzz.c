@@ -4,7 +4,7 @@
  * plain bool array.  After every step: the slot returned, freeindex, alloc_count (S7,
  * counted by the model) and alloc_cache (S8, computed bit by bit) are checked.
  *
- * Input (fuzz/README-heap.md):
+ * Input (fuzz/README.md):
  *   sel:u8            nelems: sel % 68 == 0 -> 1 (a large span), else the nelems of
  *                     class sel % 68
  *   bitmap            see read_bits(): mode:u8, then mode-specific bytes

@@ -151,7 +151,10 @@ uint32_t sh_overlap(const shadow *s, uintptr_t p, size_t n);
 uint32_t sh_prog_at(const shadow *s, uintptr_t p);
 
 /* What ga_free(p) may return, as a bit set of SH_R_*, with *id = the program object
- * that becomes FREED on success (SH_NONE if success is not allowed). */
+ * that becomes FREED on success (SH_NONE if success is not allowed).  Interior
+ * pointers of owed objects and pointers into owed tiny blocks: -EINVAL only.  Other
+ * addresses: -EINVAL or -EALREADY (a free slot's start looks like a freed one); the
+ * driver itself insists on -EINVAL for addresses it knows are not the heap's. */
 enum { SH_R_OK = 1, SH_R_EINVAL = 2, SH_R_EALREADY = 4 };
 unsigned sh_free_expect(const shadow *s, uintptr_t p, uint32_t *id);
 /* Record a successful free of program object id (LIVE or UNMARKED). */
@@ -178,10 +181,13 @@ void sh_cache_gone(shadow *s, int cache);
 /* ---- contents ------------------------------------------------------------------- */
 /* The bytes the shadow writes and checks for a program object: all `usable` bytes of
  * a small object, the `req` bytes of a tiny sub-object, and for a large object either
- * everything (<= 64 KiB) or, in each 4 KiB page, the first and last 64 bytes. */
+ * everything (<= 64 KiB) or the first and last 64 bytes of some of its 4 KiB pages:
+ * the first and last SH_SAMPLE_EDGE pages and every SH_SAMPLE_STRIDE-th page. */
 #define SH_LARGE_FULL_LIMIT 65536u
 #define SH_SAMPLE_PAGE 4096u
 #define SH_SAMPLE_BYTES 64u
+#define SH_SAMPLE_EDGE 4u
+#define SH_SAMPLE_STRIDE 16u
 /* The pattern byte at offset off of object id's content. */
 uint8_t sh_pattern_byte(uint64_t seed, size_t off);
 uint64_t sh_seed_of(uint32_t id);

@@ -4,7 +4,7 @@
  * reference over the class table embedded below (copied from
  * ../shared/reference/sizeclasses.tsv; never read at run time).
  *
- * Input: a sequence of 5-byte records  kind:u8 v:u32  (fuzz/README-heap.md):
+ * Input: a sequence of 5-byte records  kind:u8 v:u32  (fuzz/README.md):
  *   kind%5 == 0  size s = 1 + v % 32768: class, usable size
  *   kind%5 == 1  class c = 1 + v % 67: sizes prev+1, size-1, size, size+1 (<= 32768)
  *   kind%5 == 2  class c = 1 + (v & 0xff) % 67, off = (v >> 8) % (span bytes + 1):

@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""Seed inputs for heap_fuzz, mspan_fuzz and sizeclass_fuzz (byte formats in
+fuzz/README.md).  Writes corpus/<driver>/seed-<name>; existing seed files are
+overwritten, other files are left alone.  Deterministic: no randomness.
+
+    fuzz/gen_heap_seeds.py [corpus-root]     (default: corpus/ next to fuzz/)
+"""
+import os
+import struct
+import sys
+
+# ---- heap_fuzz --------------------------------------------------------------------
+(ALLOC_CLASS, ALLOC_TINY, ALLOC_SIZE, ALLOC_LARGE, ALLOC_BURST, ALLOC_ODD, FREE,
+ FREE_RANGE, FREE_INTERIOR, FREE_ANY, FREE_FOREIGN, QUERY, GC_BEGIN, MARK, MARK_RANGE,
+ MARK_JUNK, GC_END, SWEEP, SCAVENGE, CACHE_NEW, CACHE_DESTROY, CHECK, FREE_ALLOC) = range(23)
+
+F_DEBUG, F_SCAV_ON_GC, F_KEEP_UNUSED, F_LIMIT, F_NTH, F_AFTER, F_HOOKMAP, F_4CACHES = (
+    1, 2, 4, 8, 16, 32, 64, 128)
+NOSCAN, NOZERO = 1, 2
+
+
+def header(flags=F_4CACHES, retain=0, limit=0, nth=0, after=0, hookmap=0):
+    return bytes([flags, retain]) + struct.pack('<HHHB', limit, nth, after, hookmap)
+
+
+class Ops:
+    def __init__(self):
+        self.b = bytearray()
+
+    def op(self, code, cache=0, *args):
+        self.b.append((cache << 6) | code)
+        for a in args:
+            self.b += a if isinstance(a, (bytes, bytearray)) else bytes([a])
+        return self
+
+    def u16(self, v):
+        return struct.pack('<H', v & 0xffff)
+
+    # size variant: 0 exact, 1 size+1, 2 prev+1, 3 size-1, 4+ inside
+    def alloc_class(self, c, variant=0, flags=0, cache=0):
+        return self.op(ALLOC_CLASS, cache, (c - 1) % 67, ((variant << 2) | flags) & 0xff)
+
+    def tiny(self, size, nozero=False, cache=0):
+        return self.op(ALLOC_TINY, cache, (((size - 1) << 2) | (2 if nozero else 0)) & 0xff)
+
+    def size(self, s, flags=0, cache=0):
+        return self.op(ALLOC_SIZE, cache, self.u16(s), flags)
+
+    def large(self, pages, delta=0, flags=0, cache=0):  # shift 0: pages exact
+        return self.op(ALLOC_LARGE, cache, self.u16(pages - 5), ((delta << 2) | flags) & 0x0f)
+
+    def burst(self, c, n, variant=0, flags=0, cache=0):
+        return self.op(ALLOC_BURST, cache, (c - 1) % 67, ((variant << 2) | flags) & 0xff, (n - 1) % 64)
+
+    def odd(self, k, cache=0):
+        return self.op(ALLOC_ODD, cache, k)
+
+    def free(self, i, cache=0):
+        return self.op(FREE, cache, self.u16(i))
+
+    def free_range(self, i, n, cache=0):
+        return self.op(FREE_RANGE, cache, self.u16(i), (n - 1) % 32)
+
+    def free_interior(self, i, off, cache=0):
+        return self.op(FREE_INTERIOR, cache, self.u16(i), self.u16(off))
+
+    def free_any(self, i, cache=0):
+        return self.op(FREE_ANY, cache, self.u16(i))
+
+    def free_foreign(self, k, cache=0):
+        return self.op(FREE_FOREIGN, cache, k)
+
+    def query(self, i, off):
+        return self.op(QUERY, 0, self.u16(i), self.u16(off))
+
+    def gc_begin(self):
+        return self.op(GC_BEGIN)
+
+    def mark(self, i, off=0):
+        return self.op(MARK, 0, self.u16(i), self.u16(off))
+
+    def mark_range(self, i, n):
+        return self.op(MARK_RANGE, 0, self.u16(i), (n - 1) & 0xff)
+
+    def mark_junk(self, i, k):
+        return self.op(MARK_JUNK, 0, self.u16(i), k)
+
+    def gc_end(self, full_sweep=True):
+        return self.op(GC_END, 0, 1 if full_sweep else 0)
+
+    def sweep(self, budget):
+        return self.op(SWEEP, 0, budget)
+
+    def scavenge(self, v):
+        return self.op(SCAVENGE, 0, v)
+
+    def cache_new(self, c):
+        return self.op(CACHE_NEW, c)
+
+    def cache_destroy(self, c):
+        return self.op(CACHE_DESTROY, c)
+
+    def check(self):
+        return self.op(CHECK)
+
+    def free_alloc(self, i, cache=0):
+        return self.op(FREE_ALLOC, cache, self.u16(i))
+
+
+def heap_seeds():
+    s = {}
+
+    o = Ops()  # every class, every size variant, scan and noscan, on all four caches
+    for c in range(1, 68):
+        for v in range(5):
+            o.alloc_class(c, v, (c + v) & 3, cache=(c + v) % 4)
+    o.check()
+    s['classes'] = header() + o.b
+
+    o = Ops()  # tiny allocator: every size, alignment, block changes; 16 B noscan
+    for i in range(40):
+        o.tiny(1 + (i * 7) % 15, nozero=i % 3 == 0, cache=i % 2)
+    o.size(16, NOSCAN).size(16, NOSCAN | NOZERO).size(15, NOSCAN).size(8, NOSCAN)
+    o.query(0, 0).query(3, 5).free(1).free_interior(2, 3).free_any(0).check()
+    s['tiny'] = header() + o.b
+
+    o = Ops()  # large objects: boundaries, free, reuse with and without zeroing
+    o.size(32768).size(32769).size(40960).size(40961)
+    o.large(5).large(6, 1).large(9, 2).large(16, 3).large(300).large(1000, 0, NOSCAN)
+    o.free(1).free(2).free(3).large(9, 0, NOZERO).large(5, 2, NOSCAN | NOZERO)
+    o.free_range(0, 8).large(4000).query(0, 12345).free(0).large(12).check()
+    s['large'] = header() + o.b
+
+    o = Ops()  # erroneous frees of every kind
+    o.burst(3, 20).burst(20, 10).tiny(3).large(7)
+    o.free(0).free_any(0).free_any(0).free_interior(4, 9).free_interior(31, 100)
+    for k in range(12):
+        o.free_foreign(k)
+    o.odd(0).free_any(32).free_range(0, 32).free_any(5).check()
+    s['free-errors'] = header() + o.b
+
+    o = Ops()  # a GC cycle: marks, black allocation, exact statistics after full sweep
+    o.burst(2, 50).burst(10, 30, 0, NOSCAN).large(6).large(20, 0, NOSCAN)
+    for i in range(20):
+        o.tiny(1 + i % 15)
+    o.gc_begin().mark_range(0, 20).mark(40, 7).mark(70, 3).mark(100, 1)
+    o.alloc_class(7).tiny(5).tiny(9).large(8).mark_junk(0, 0).mark_junk(3, 1).mark_junk(10, 6)
+    o.free(2).gc_end(True)
+    o.burst(2, 64).burst(10, 30).check().gc_begin().gc_end(True).check()
+    s['gc'] = header() + o.b
+
+    o = Ops()  # lazy sweeping: gc_end without a sweep, budgeted sweeps, refills sweep
+    o.burst(1, 64).burst(1, 64).burst(4, 64).burst(30, 20).large(5)
+    o.gc_begin().mark_range(10, 50).gc_end(False)
+    o.sweep(1).burst(1, 64).sweep(3).burst(4, 64).sweep(0).check()
+    o.gc_end(False).burst(30, 40).free_range(0, 30).sweep(2).check()
+    s['gc-lazy'] = header() + o.b
+
+    o = Ops()  # scavenger: explicit, then on GC with a retain percentage
+    o.large(100).large(200).large(50).burst(40, 30)
+    o.free_range(0, 3).scavenge(1).scavenge(16).scavenge(255).large(120).large(30, 0, NOZERO)
+    o.gc_begin().mark_range(0, 5).gc_end(True).scavenge(255).large(60).check()
+    s['scavenge'] = header(F_4CACHES | F_SCAV_ON_GC, retain=10) + o.b
+    s['scavenge-keep'] = header(F_4CACHES | F_KEEP_UNUSED) + o.b
+
+    o = Ops()  # caches come and go, objects outlive them
+    for c in range(4):
+        o.burst(5 + c, 20, cache=c).tiny(3, cache=c)
+    o.cache_destroy(1).cache_destroy(3).free_range(0, 10, cache=2).cache_new(1)
+    o.burst(5, 30, cache=1).gc_begin().cache_destroy(0).mark_range(0, 30).tiny(4, cache=2)
+    o.gc_end(True).cache_new(0).cache_new(3).burst(6, 40, cache=3).check()
+    s['caches'] = header() + o.b
+
+    o = Ops()  # churn: free then allocate again
+    o.burst(12, 64).burst(33, 20).large(7)
+    for i in range(60):
+        o.free_alloc(i * 5)
+    o.check()
+    s['churn'] = header() + o.b
+
+    o = Ops()  # gc_end without gc_begin: nothing marked, everything goes
+    o.burst(8, 30).tiny(5).large(9).gc_end(True).burst(8, 30).check()
+    s['gc-nobegin'] = header() + o.b
+
+    work = Ops()
+    work.burst(3, 40).large(10).large(300).tiny(7).burst(50, 10).gc_begin().mark_range(0, 20)
+    work.large(40).gc_end(True).burst(60, 10).large(2000).scavenge(255).large(500).check()
+    for n in (1, 2, 3, 5, 8, 13, 21, 30, 45):
+        s[f'refuse-nth-{n}'] = header(F_4CACHES | F_NTH, nth=n) + work.b
+    for n in (3, 10, 20):
+        s[f'refuse-after-{n}'] = header(F_4CACHES | F_AFTER, after=n) + work.b
+    for mb in (0, 1, 4, 16, 64):
+        s[f'limit-{mb}mb'] = header(F_4CACHES | F_LIMIT, limit=mb * 16) + work.b
+    for k in (1, 2, 4, 7):
+        s[f'hookmap-{k}'] = header(F_4CACHES | F_HOOKMAP, hookmap=k) + work.b
+    s['debug'] = header(F_DEBUG | F_4CACHES) + work.b
+    s['one-cache'] = header(0) + work.b
+    s['odd-sizes'] = header() + Ops().odd(0).odd(1).odd(2).odd(3).odd(4).odd(5).odd(6).check().b
+    return s
+
+
+# ---- mspan_fuzz ---------------------------------------------------------------------
+# objects per span, classes 1..67 (sizeclasses.tsv); selector 0 = a large span (1)
+NELEMS = [1, 1024, 512, 341, 256, 170, 128, 102, 85, 73, 64, 56, 51, 46, 42, 39, 36, 34, 32, 28, 25,
+          23, 21, 19, 18, 17, 16, 14, 12, 11, 10, 9, 8, 7, 6, 11, 5, 9, 4, 7, 3, 8, 5, 7, 2, 5, 3, 4,
+          5, 6, 7, 1, 6, 5, 4, 3, 2, 3, 4, 1, 4, 3, 2, 3, 1, 3, 2, 1]
+
+
+def mspan_seeds():
+    NEXT, FAST, FAST_NEXT, DRAIN, REFILL, COUNT, SWEEP, RESET = range(8)
+    s = {}
+    ops = bytes([FAST_NEXT] * 5 + [NEXT, FAST, REFILL, 0, COUNT, 1, SWEEP, 1, RESET, 2, 3, 0,
+                                    DRAIN, 20, SWEEP, 3, 2, 5, 0, 9, 0, DRAIN, 200, COUNT, 2])
+    for sel in (1, 2, 3, 10, 17, 35, 51, 67, 0):
+        nbytes = (NELEMS[sel] + 7) // 8
+        s[f'class{sel}-raw'] = bytes([sel, 0]) + bytes((i * 37) & 0xff for i in range(nbytes)) + \
+            struct.pack('<H', 5) + ops
+        s[f'class{sel}-ones'] = bytes([sel, 2]) + struct.pack('<H', 0) + ops
+        s[f'class{sel}-runs'] = bytes([sel, 3, 3]) + struct.pack('<HB', 10, 60) + \
+            struct.pack('<HB', 63, 2) + struct.pack('<HB', 127, 200) + struct.pack('<H', 62) + ops
+    return s
+
+
+# ---- sizeclass_fuzz -------------------------------------------------------------------
+def sizeclass_seeds():
+    rec = lambda k, v: bytes([k]) + struct.pack('<I', v)
+    s = {}
+    s['sizes'] = b''.join(rec(0, v) for v in (0, 7, 8, 15, 1023, 1024, 1025, 32767, 32766))
+    s['boundaries'] = b''.join(rec(1, c) for c in range(67))
+    s['div'] = b''.join(rec(2, c | (off << 8)) for c in range(67) for off in (0, 1, 8191, 0xffff))
+    s['rows'] = b''.join(rec(3, c) for c in range(67))
+    s['slots'] = b''.join(rec(4, c | (i << 8)) for c in range(68) for i in (0, 7))
+    return s
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'corpus')
+    for driver, seeds in (('heap_fuzz', heap_seeds()), ('mspan_fuzz', mspan_seeds()),
+                          ('sizeclass_fuzz', sizeclass_seeds())):
+        d = os.path.join(root, driver)
+        os.makedirs(d, exist_ok=True)
+        for name, data in seeds.items():
+            with open(os.path.join(d, 'seed-' + name), 'wb') as f:
+                f.write(data)
+        print(f'{driver}: {len(seeds)} seeds in {d}')
+
+
+if __name__ == '__main__':
+    main()

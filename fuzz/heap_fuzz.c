@@ -1,0 +1,855 @@
+/* Fuzz driver for the whole hierarchy through the public API (include/goalloc.h):
+ * up to 4 caches on one heap, allocations of every kind, explicit frees (good and
+ * bad), GC cycles with marking and black allocation, budgeted sweeps, scavenging,
+ * cache churn, OS refusals and a mapped limit -- every result checked against the
+ * shadow heap (fuzz/shadow.c) and an OS model kept by the driver's own OS hooks.
+ *
+ * Oracles (the allocator's answers are never trusted):
+ *  - ga_alloc: NULL only with errno == ENOMEM and an OS refusal counted during the
+ *    call (or an unrepresentable size); alignment per class; no overlap with anything
+ *    owed; tiny placement exactly as Go's tiny allocator; zeroed unless GA_NOZERO;
+ *    ga_usable_size == class size; ga_object_base of first and last byte;
+ *  - content: every object is filled with a pattern from its id; checked on every
+ *    free and for all live objects every CHECK_EVERY operations and at the end;
+ *  - ga_free: the result the shadow allows (0 only for owed object starts and for
+ *    unswept unmarked objects); erroneous frees leave ga_heap_stats unchanged;
+ *  - GC: marks return 1/0 as the shadow expects, foreign pointers -EINVAL; after
+ *    ga_gc_end objects marked or allocated black stay intact; after a full sweep the
+ *    statistics match the shadow exactly (nmalloc - nfree and heap_alloc, per class);
+ *  - OS: the hooks keep reserved/mapped address ranges; every call must target memory
+ *    of the right state, no unused/fault/release may touch an owed object, sys_mapped
+ *    must equal the hooks' count, mapped_limit holds, and after ga_heap_destroy
+ *    nothing is left reserved;
+ *  - ga_heap_check clean every HEAP_CHECK_EVERY operations and at the end.
+ *
+ * Deterministic: fresh heap per input, no global state, no time, no randomness.
+ * Input format and dictionary: fuzz/README.md, fuzz/heap_fuzz.dict. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "goalloc.h"
+#include "heap.h" /* white box: only h->os.refusals, to tell refusals from failures */
+#include "shadow.h"
+#include "support/fuzz_input.h"
+
+#define NCACHE SH_MAX_CACHES
+#define MAX_OPS 2000
+#define MAX_PROG 6000                         /* live program objects */
+#define MAX_OWED ((size_t)64 << 20)            /* owed bytes per input */
+#define MAX_TOUCH ((size_t)768 << 20)          /* bytes written+read by the driver per input */
+#define MAX_LARGE_TOTAL ((size_t)96 << 20)   /* large bytes allocated per input */
+#define MAX_BURST_BYTES ((size_t)256 << 10) /* per ALLOC_BURST (at least 2 objects) */
+#define CHECK_EVERY 64
+#define HEAP_CHECK_EVERY 512
+#define MAX_OP_CHECKS 4                       /* OP_CHECKs that run ga_heap_check */
+#define DEBUG_MAX_INPUT 64                    /* debug_checks only for inputs up to this size */
+#define DEBUG_MAX_BURST 4                     /* ... and bursts and ranges this short */
+#define MB ((size_t)1 << 20)
+
+/* ---- intervals (the OS model) ----------------------------------------------------- */
+typedef struct iv {
+    uintptr_t lo, hi; /* [lo, hi) */
+} iv;
+typedef struct ivset {
+    iv *v;
+    size_t n, cap;
+} ivset;
+
+FUZZ_NOCOV static size_t iv_find(const ivset *s, uintptr_t x) { /* first interval with hi > x */
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t m = (lo + hi) / 2;
+        if (s->v[m].hi <= x)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    return lo;
+}
+FUZZ_NOCOV static bool iv_covers(const ivset *s, uintptr_t lo, uintptr_t hi) {
+    size_t i = iv_find(s, lo);
+    return i < s->n && s->v[i].lo <= lo && s->v[i].hi >= hi;
+}
+FUZZ_NOCOV static bool iv_intersects(const ivset *s, uintptr_t lo, uintptr_t hi) {
+    size_t i = iv_find(s, lo);
+    return i < s->n && s->v[i].lo < hi;
+}
+/* Bytes of [lo, hi) inside the set. */
+FUZZ_NOCOV static size_t iv_overlap_bytes(const ivset *s, uintptr_t lo, uintptr_t hi) {
+    size_t b = 0;
+    for (size_t i = iv_find(s, lo); i < s->n && s->v[i].lo < hi; i++) {
+        uintptr_t a = s->v[i].lo > lo ? s->v[i].lo : lo, z = s->v[i].hi < hi ? s->v[i].hi : hi;
+        b += z - a;
+    }
+    return b;
+}
+FUZZ_NOCOV static void iv_remove(ivset *s, uintptr_t lo, uintptr_t hi) {
+    size_t i = iv_find(s, lo);
+    while (i < s->n && s->v[i].lo < hi) {
+        iv *x = &s->v[i];
+        if (x->lo < lo && x->hi > hi) { /* split */
+            if (s->n == s->cap) {
+                s->cap = s->cap ? s->cap * 2 : 16;
+                s->v = realloc(s->v, s->cap * sizeof *s->v);
+                if (!s->v)
+                    abort();
+                x = &s->v[i];
+            }
+            memmove(&s->v[i + 2], &s->v[i + 1], (s->n - i - 1) * sizeof *s->v);
+            s->v[i + 1] = (iv){hi, x->hi};
+            x->hi = lo;
+            s->n++;
+            return;
+        }
+        if (x->lo < lo) {
+            x->hi = lo;
+            i++;
+        } else if (x->hi > hi) {
+            x->lo = hi;
+            return;
+        } else {
+            memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof *s->v);
+            s->n--;
+        }
+    }
+}
+FUZZ_NOCOV static void iv_add(ivset *s, uintptr_t lo, uintptr_t hi) {
+    iv_remove(s, lo, hi);
+    size_t i = iv_find(s, lo);
+    /* merge with neighbours touching [lo, hi) */
+    if (i > 0 && s->v[i - 1].hi == lo) {
+        i--;
+        lo = s->v[i].lo;
+        memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof *s->v);
+        s->n--;
+    }
+    if (i < s->n && s->v[i].lo == hi) {
+        hi = s->v[i].hi;
+        memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof *s->v);
+        s->n--;
+    }
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 16;
+        s->v = realloc(s->v, s->cap * sizeof *s->v);
+        if (!s->v)
+            abort();
+    }
+    memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof *s->v);
+    s->v[i] = (iv){lo, hi};
+    s->n++;
+}
+FUZZ_NOCOV static size_t iv_total(const ivset *s) {
+    size_t b = 0;
+    for (size_t i = 0; i < s->n; i++)
+        b += s->v[i].hi - s->v[i].lo;
+    return b;
+}
+
+/* ---- driver state ----------------------------------------------------------------- */
+typedef struct hf {
+    ga_heap *h;
+    ga_cache *c[NCACHE];
+    shadow sh;
+    ga_config cfg;
+    ga_os_hooks hooks;
+    /* OS model */
+    ivset reserved, mapped;
+    size_t mapped_bytes;
+    bool keep_on_unused; /* unused leaves contents (MADV_FREE-like) instead of DONTNEED */
+    uint64_t map_calls, hook_fail_map;
+    /* progress */
+    size_t op;
+    const char *opname;
+    size_t touched;
+    size_t large_total;
+    unsigned op_checks;
+    bool gc;
+    bool trace; /* HEAP_FUZZ_TRACE=1: print every operation (debugging a reproducer) */
+    bool folded; /* every cache flushed since the last allocation (stats exact up to sweeping) */
+} hf;
+
+static void hfail(hf *f, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+static void hfail(hf *f, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "heap_fuzz: op #%zu (%s): ", f->op, f->opname ? f->opname : "?");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    abort();
+}
+
+/* ---- OS hooks: delegate to the OS, keep the model, check every transition --------- */
+
+FUZZ_NOCOV static void no_owed(hf *f, const char *what, void *v, size_t n) {
+    uint32_t id = n ? sh_overlap(&f->sh, (uintptr_t)v, n) : SH_NONE;
+    if (id != SH_NONE) {
+        const sh_obj *o = &f->sh.objs[id];
+        hfail(f, "OS %s(%p, %zu) hits owed object #%u at %#lx+%zu (req %zu, cache %u)", what, v, n, id,
+              (unsigned long)o->addr, o->usable, o->req, o->cache);
+    }
+}
+
+FUZZ_NOCOV static void *h_reserve(void *ctx, void *hint, size_t n) {
+    hf *f = ctx;
+    void *p = mmap(hint, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    if (iv_intersects(&f->reserved, (uintptr_t)p, (uintptr_t)p + n))
+        hfail(f, "OS model: kernel returned %p+%zu, already reserved", p, n);
+    iv_add(&f->reserved, (uintptr_t)p, (uintptr_t)p + n);
+    return p;
+}
+
+FUZZ_NOCOV static int h_map(void *ctx, void *v, size_t n) {
+    hf *f = ctx;
+    uintptr_t lo = (uintptr_t)v, hi = lo + n;
+    if (!iv_covers(&f->reserved, lo, hi))
+        hfail(f, "OS map(%p, %zu) outside any reservation", v, n);
+    if (iv_intersects(&f->mapped, lo, hi))
+        hfail(f, "OS map(%p, %zu) of already mapped memory (%zu bytes)", v, n, iv_overlap_bytes(&f->mapped, lo, hi));
+    if (++f->map_calls == f->hook_fail_map)
+        return ENOMEM; /* the OS itself refuses (after ga_os charged the limit) */
+    if (mprotect(v, n, PROT_READ | PROT_WRITE) != 0)
+        return errno;
+    iv_add(&f->mapped, lo, hi);
+    f->mapped_bytes += n;
+    if (f->cfg.mapped_limit && f->mapped_bytes > f->cfg.mapped_limit)
+        hfail(f, "mapped_limit %zu exceeded: %zu bytes mapped", f->cfg.mapped_limit, f->mapped_bytes);
+    return 0;
+}
+
+FUZZ_NOCOV static int h_used(void *ctx, void *v, size_t n) {
+    hf *f = ctx;
+    if (!iv_covers(&f->mapped, (uintptr_t)v, (uintptr_t)v + n))
+        hfail(f, "OS used(%p, %zu) of memory not mapped", v, n);
+    return 0;
+}
+
+FUZZ_NOCOV static int h_unused(void *ctx, void *v, size_t n) {
+    hf *f = ctx;
+    if (!iv_covers(&f->mapped, (uintptr_t)v, (uintptr_t)v + n))
+        hfail(f, "OS unused(%p, %zu) of memory not mapped", v, n);
+    no_owed(f, "unused", v, n);
+    if (f->keep_on_unused)
+        return 0; /* legal: the contents of unused memory are unspecified */
+    return madvise(v, n, MADV_DONTNEED) == 0 ? 0 : errno;
+}
+
+FUZZ_NOCOV static int h_release(void *ctx, void *v, size_t n) {
+    hf *f = ctx;
+    uintptr_t lo = (uintptr_t)v, hi = lo + n;
+    if (!iv_covers(&f->reserved, lo, hi))
+        hfail(f, "OS release(%p, %zu) of memory never reserved", v, n); /* before munmap! */
+    no_owed(f, "release", v, n);
+    f->mapped_bytes -= iv_overlap_bytes(&f->mapped, lo, hi);
+    iv_remove(&f->mapped, lo, hi);
+    iv_remove(&f->reserved, lo, hi);
+    return munmap(v, n) == 0 ? 0 : errno;
+}
+
+FUZZ_NOCOV static int h_fault(void *ctx, void *v, size_t n) {
+    hf *f = ctx;
+    uintptr_t lo = (uintptr_t)v, hi = lo + n;
+    if (!iv_covers(&f->reserved, lo, hi))
+        hfail(f, "OS fault(%p, %zu) of memory never reserved", v, n);
+    no_owed(f, "fault", v, n);
+    f->mapped_bytes -= iv_overlap_bytes(&f->mapped, lo, hi);
+    iv_remove(&f->mapped, lo, hi);
+    void *p = mmap(v, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    return p == MAP_FAILED ? errno : 0;
+}
+
+/* ---- helpers ---------------------------------------------------------------------- */
+
+static void tr(hf *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tr(hf *f, const char *fmt, ...) {
+    if (!f->trace)
+        return;
+    va_list ap;
+    fprintf(stderr, "#%zu %s: ", f->op, f->opname);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+}
+
+static uint64_t refusals(hf *f) { return atomic_load(&f->h->os.refusals); }
+
+FUZZ_NOCOV static void check_heap(hf *f) {
+    char why[512] = "";
+    if (ga_heap_check(f->h, why, sizeof why) != 0)
+        hfail(f, "ga_heap_check: %s", why);
+    if (sh_self_check(&f->sh) != 0)
+        hfail(f, "%s", f->sh.why);
+}
+
+FUZZ_NOCOV static void check_all_contents(hf *f) {
+    if (sh_check_all(&f->sh, &f->touched) != 0)
+        hfail(f, "%s", f->sh.why);
+}
+
+/* Per size class (0 = large): owed extents of the shadow. */
+FUZZ_NOCOV static void owed_by_class(hf *f, uint64_t *n) {
+    memset(n, 0, GA_NUM_SIZE_CLASSES * sizeof *n);
+    for (uint32_t i = 0; i < f->sh.next_ext; i++)
+        n[f->sh.objs[f->sh.ext[i]].spanclass >> 1]++;
+}
+
+/* exact: right after ga_gc_end + a full sweep, nothing since. */
+FUZZ_NOCOV static void check_stats(hf *f, bool exact) {
+    ga_stats st;
+    ga_heap_stats(f->h, &st);
+    if (st.sys_mapped != f->mapped_bytes)
+        hfail(f, "stats: sys_mapped = %llu, the OS hooks saw %zu bytes mapped", (unsigned long long)st.sys_mapped,
+              f->mapped_bytes);
+    if (st.heap_inuse + st.heap_idle > st.heap_sys)
+        hfail(f, "stats: heap_inuse %llu + heap_idle %llu > heap_sys %llu", (unsigned long long)st.heap_inuse,
+              (unsigned long long)st.heap_idle, (unsigned long long)st.heap_sys);
+    if (st.heap_released > st.heap_idle)
+        hfail(f, "stats: heap_released %llu > heap_idle %llu", (unsigned long long)st.heap_released,
+              (unsigned long long)st.heap_idle);
+    if (st.heap_inuse < f->sh.owed_bytes)
+        hfail(f, "stats: heap_inuse %llu < %zu bytes owed", (unsigned long long)st.heap_inuse, f->sh.owed_bytes);
+    if (st.heap_sys > iv_total(&f->mapped))
+        hfail(f, "stats: heap_sys %llu > %zu bytes mapped", (unsigned long long)st.heap_sys, iv_total(&f->mapped));
+    if (st.nfree > st.nmalloc)
+        hfail(f, "stats: nfree %llu > nmalloc %llu", (unsigned long long)st.nfree, (unsigned long long)st.nmalloc);
+    if (!f->folded)
+        return;
+    /* Caches flushed: cumulative counts are folded, only sweeping may lag. */
+    uint64_t owed[GA_NUM_SIZE_CLASSES];
+    owed_by_class(f, owed);
+    uint64_t live = st.nmalloc - st.nfree;
+    if (exact ? live != f->sh.next_ext : live < f->sh.next_ext)
+        hfail(f, "stats: nmalloc %llu - nfree %llu = %llu objects, shadow owes %u%s", (unsigned long long)st.nmalloc,
+              (unsigned long long)st.nfree, (unsigned long long)live, f->sh.next_ext, exact ? " (after a full sweep)" : "");
+    if (exact ? st.heap_alloc != f->sh.owed_bytes : st.heap_alloc < f->sh.owed_bytes)
+        hfail(f, "stats: heap_alloc %llu, shadow owes %zu bytes%s", (unsigned long long)st.heap_alloc,
+              f->sh.owed_bytes, exact ? " (after a full sweep)" : "");
+    for (int c = 0; c < GA_NUM_SIZE_CLASSES; c++) {
+        uint64_t l = st.by_size[c].nmalloc - st.by_size[c].nfree;
+        if (st.by_size[c].nfree > st.by_size[c].nmalloc || (exact ? l != owed[c] : l < owed[c]))
+            hfail(f, "stats: class %d: nmalloc %llu - nfree %llu, shadow owes %llu", c,
+                  (unsigned long long)st.by_size[c].nmalloc, (unsigned long long)st.by_size[c].nfree,
+                  (unsigned long long)owed[c]);
+    }
+}
+
+static ga_cache *cache(hf *f, int i) {
+    if (!f->c[i]) {
+        uint64_t r0 = refusals(f);
+        errno = 0;
+        f->c[i] = ga_cache_new(f->h);
+        if (!f->c[i]) {
+            if (errno != ENOMEM || refusals(f) == r0)
+                hfail(f, "ga_cache_new failed (errno %d) without an OS refusal", errno);
+        }
+    }
+    return f->c[i];
+}
+
+static const char *rname(int r) {
+    return r == 0 ? "0" : r == -EINVAL ? "-EINVAL" : r == -EALREADY ? "-EALREADY" : "other";
+}
+
+/* ---- operations --------------------------------------------------------------------- */
+
+static void do_alloc(hf *f, int ci, size_t size, unsigned flags) {
+    flags &= GA_NOSCAN | GA_NOZERO;
+    bool tiny = sh_is_tiny(size, flags);
+    size_t usable = sh_usable_for(size, tiny);
+    if (size > 0 && size <= GA_MAX_ALLOC &&
+        (f->sh.nprog >= MAX_PROG || f->sh.owed_bytes + usable > MAX_OWED || usable == 0 ||
+         (size > 32768 && f->large_total + usable > MAX_LARGE_TOTAL)))
+        return; /* stay within the per-input budget */
+    if (size > 32768 && size <= GA_MAX_ALLOC)
+        f->large_total += usable;
+    ga_cache *c = cache(f, ci);
+    if (!c)
+        return;
+    uint64_t r0 = refusals(f);
+    errno = 0;
+    void *p = ga_alloc(c, size, flags);
+    tr(f, "cache %d alloc(%zu, %u) = %p (id %u)", ci, size, flags, p, f->sh.nobjs);
+    f->folded = false;
+    if (size == 0) {
+        if (p != ga_zerobase())
+            hfail(f, "ga_alloc(0) = %p, not ga_zerobase() %p", p, ga_zerobase());
+        return;
+    }
+    if (size > GA_MAX_ALLOC) {
+        if (p || errno != ENOMEM)
+            hfail(f, "ga_alloc(%#zx) = %p, errno %d: expected NULL + ENOMEM", size, p, errno);
+        return;
+    }
+    if (!p) {
+        if (errno != ENOMEM)
+            hfail(f, "ga_alloc(%zu, %u) = NULL with errno %d", size, flags, errno);
+        if (refusals(f) == r0)
+            hfail(f, "ga_alloc(%zu, %u) = NULL + ENOMEM but the OS refused nothing", size, flags);
+        return;
+    }
+    uint32_t id;
+    if (sh_on_alloc(&f->sh, ci, size, flags, (uintptr_t)p, &id) != 0)
+        hfail(f, "%s", f->sh.why);
+    const sh_obj *o = sh_get(&f->sh, id);
+    if (tiny || !(flags & GA_NOZERO))
+        if (sh_check_zero(&f->sh, id, &f->touched) != 0)
+            hfail(f, "%s", f->sh.why);
+    if (tiny) {
+        void *b = ga_object_base(f->h, p);
+        if ((uintptr_t)b != (o->addr & ~(uintptr_t)15))
+            hfail(f, "tiny %p (%zu B): ga_object_base = %p, expected its block %#lx", p, size, b,
+                  (unsigned long)(o->addr & ~(uintptr_t)15));
+    } else {
+        size_t u = ga_usable_size(f->h, p);
+        if (u != o->usable)
+            hfail(f, "ga_usable_size(%p) = %zu for a %zu-byte request, expected %zu", p, u, size, o->usable);
+        void *b0 = ga_object_base(f->h, p), *b1 = ga_object_base(f->h, (char *)p + o->usable - 1);
+        if (b0 != p || b1 != p)
+            hfail(f, "ga_object_base of %p / last byte = %p / %p", p, b0, b1);
+    }
+    sh_fill(&f->sh, id, &f->touched);
+}
+
+/* ga_free(p) on cache ci, judged by the shadow; strict_einval for pointers known not
+ * to be in the heap at all. */
+static void do_free_ptr(hf *f, int ci, void *p, bool foreign) {
+    ga_cache *c = cache(f, ci);
+    if (!c)
+        return;
+    uint32_t id = SH_NONE;
+    if (foreign && iv_covers(&f->reserved, (uintptr_t)p, (uintptr_t)p + 1))
+        foreign = false; /* an "odd" address that happens to be ours */
+    unsigned allowed = foreign ? SH_R_EINVAL : sh_free_expect(&f->sh, (uintptr_t)p, &id);
+    if (id != SH_NONE && f->sh.objs[id].state == SH_LIVE) {
+        if (sh_check(&f->sh, id, &f->touched) != 0)
+            hfail(f, "before free: %s", f->sh.why);
+        sh_on_free(&f->sh, id); /* not owed from here on: the free may release its pages */
+    }
+    ga_stats before = {0}, after;
+    bool may_fail = allowed & (SH_R_EINVAL | SH_R_EALREADY);
+    if (may_fail)
+        ga_heap_stats(f->h, &before);
+    int r = ga_free(c, p);
+    tr(f, "cache %d free(%p) = %s (shadow #%d)", ci, p, rname(r), id == SH_NONE ? -1 : (int)id);
+    unsigned got = r == 0 ? SH_R_OK : r == -EINVAL ? SH_R_EINVAL : r == -EALREADY ? SH_R_EALREADY : 0;
+    if (!(got & allowed))
+        hfail(f, "ga_free(%p) = %d (%s), allowed:%s%s%s%s", p, r, rname(r), allowed & SH_R_OK ? " 0" : "",
+              allowed & SH_R_EINVAL ? " -EINVAL" : "", allowed & SH_R_EALREADY ? " -EALREADY" : "",
+              id != SH_NONE ? " (shadow object follows)" : "");
+    if (r == 0) {
+        if (id != SH_NONE && f->sh.objs[id].state != SH_FREED)
+            sh_on_free(&f->sh, id); /* an unmarked, unswept object */
+    } else {
+        ga_heap_stats(f->h, &after);
+        if (memcmp(&before, &after, sizeof before) != 0)
+            hfail(f, "ga_free(%p) = %s changed the heap statistics", p, rname(r));
+    }
+}
+
+/* A point inside LIVE program object o (offset off modulo its extent). */
+static uintptr_t interior(const sh_obj *o, uint32_t off) {
+    size_t lim = o->kind == SH_TINY ? o->req : o->usable;
+    return o->addr + off % lim;
+}
+
+static void do_mark(hf *f, uint32_t id, uintptr_t p) {
+    unsigned allowed = sh_mark_expect(&f->sh, id);
+    int r = ga_mark(f->h, (void *)p);
+    tr(f, "mark(%#lx) #%u = %d", (unsigned long)p, id, r);
+    unsigned got = r == 1 ? SH_M_NEW : r == 0 ? SH_M_ALREADY : 0;
+    if (!(got & allowed)) {
+        const sh_obj *o = &f->sh.objs[id];
+        hfail(f, "ga_mark(%#lx) in %s object #%u (%#lx+%zu%s) = %d, expected %s", (unsigned long)p,
+              o->kind == SH_TINY ? "tiny" : o->kind == SH_LARGE ? "large" : "small", id, (unsigned long)o->addr,
+              o->usable, o->black ? ", black" : "", r,
+              allowed == SH_M_NEW ? "1" : allowed == SH_M_ALREADY ? "0" : "0 or 1");
+    }
+    sh_on_mark(&f->sh, id);
+}
+
+/* A pointer the heap never handed out: not in any reservation of ours. */
+static void *foreign_ptr(hf *f, uint8_t k, void *stack) {
+    static const uintptr_t odd[] = {1, 8, 4096, 0x7fffffff0000ull, 0xffff800000000000ull, UINTPTR_MAX - 7};
+    (void)f;
+    switch (k % 4) {
+    case 0:
+        return NULL;
+    case 1:
+        return ga_zerobase();
+    case 2:
+        return stack;
+    default:
+        return (void *)odd[(k / 4) % (sizeof odd / sizeof odd[0])];
+    }
+}
+
+enum {
+    OP_ALLOC_CLASS,   /* c:u8 v:u8       class 1+c%67, size variant (v>>2)%5, flags v&3  */
+    OP_ALLOC_TINY,    /* v:u8            size 1+(v>>2)%15, GA_NOSCAN | (v&2 GA_NOZERO)    */
+    OP_ALLOC_SIZE,    /* s:u16 f:u8      size s, flags f&3                               */
+    OP_ALLOC_LARGE,   /* n:u16 v:u8      5+(n%4092 >> shift[(v>>4)%8]) pages, delta (v>>2)%4, flags v&3 */
+    OP_ALLOC_BURST,   /* c:u8 v:u8 n:u8  1+n%64 allocations of one ALLOC_CLASS size (<= 256 KiB) */
+    OP_ALLOC_ODD,     /* k:u8            size 0 or unrepresentable                        */
+    OP_FREE,          /* i:u16           free live program object i % n                   */
+    OP_FREE_RANGE,    /* i:u16 n:u8      1+n%32 frees from index i                        */
+    OP_FREE_INTERIOR, /* i:u16 o:u16     free an interior pointer of a live object         */
+    OP_FREE_ANY,      /* i:u16           free the start of any object ever (any state)    */
+    OP_FREE_FOREIGN,  /* k:u8            NULL, zerobase, stack, odd addresses              */
+    OP_QUERY,         /* i:u16 o:u16     ga_usable_size / ga_object_base of a live object  */
+    OP_GC_BEGIN,      /*                                                                   */
+    OP_MARK,          /* i:u16 o:u16     mark a live object through an interior pointer    */
+    OP_MARK_RANGE,    /* i:u16 n:u8      mark 1+n live objects from index i               */
+    OP_MARK_JUNK,     /* i:u16 k:u8      mark a dead object's start or a foreign pointer   */
+    OP_GC_END,        /* v:u8            v&1: then ga_sweep(h, 0) and exact statistics     */
+    OP_SWEEP,         /* b:u8            ga_sweep(h, b) (0 = all)                          */
+    OP_SCAVENGE,      /* v:u8            ga_scavenge(h, v == 255 ? SIZE_MAX : v*64 KiB)    */
+    OP_CACHE_NEW,     /*                 (cache = top bits of the op byte)                 */
+    OP_CACHE_DESTROY, /*                                                                   */
+    OP_CHECK,         /*                 ga_heap_check, contents, statistics               */
+    OP_FREE_ALLOC,    /* i:u16           free a live object, allocate its size again       */
+    OP_NUM
+};
+
+static const char *const op_names[OP_NUM] = {
+    "alloc_class", "alloc_tiny", "alloc_size",  "alloc_large", "alloc_burst",   "alloc_odd", "free",     "free_range",
+    "free_interior", "free_any", "free_foreign", "query",      "gc_begin",      "mark",      "mark_range", "mark_junk",
+    "gc_end",      "sweep",      "scavenge",    "cache_new",   "cache_destroy", "check",     "free_alloc",
+};
+
+/* Size for class c (1..67), variant v. */
+static size_t class_size(uint32_t c, uint32_t v) {
+    size_t sz = sh_class_bytes[c], prev = sh_class_bytes[c - 1];
+    switch (v % 5) {
+    case 0:
+        return sz;
+    case 1:
+        return sz + 1; /* the next class, or large for 32768 */
+    case 2:
+        return prev + 1; /* smallest of the class */
+    case 3:
+        return sz - 1;
+    default:
+        return prev + 1 + (v / 5) % (sz - prev);
+    }
+}
+
+static void run(hf *f, fuzz_input *in) {
+    int stack_var = 0;
+    while (fi_left(in) > 0 && f->op < MAX_OPS && f->touched < MAX_TOUCH) {
+        f->op++;
+        uint8_t b = fi_u8(in);
+        int ci = b >> 6;
+        unsigned op = (b & 63u) % OP_NUM;
+        f->opname = op_names[op];
+        if (f->trace) {
+            ga_stats st;
+            ga_heap_stats(f->h, &st);
+            tr(f, "cache %d; live %u, owed %u (%zu B), heap_inuse %llu idle %llu released %llu", ci, f->sh.nprog,
+               f->sh.next_ext, f->sh.owed_bytes, (unsigned long long)st.heap_inuse, (unsigned long long)st.heap_idle,
+               (unsigned long long)st.heap_released);
+        }
+        switch (op) {
+        case OP_ALLOC_CLASS: {
+            uint32_t c = 1 + fi_u8(in) % 67, v = fi_u8(in);
+            do_alloc(f, ci, class_size(c, v >> 2), v & 3);
+            break;
+        }
+        case OP_ALLOC_TINY: {
+            uint32_t v = fi_u8(in);
+            do_alloc(f, ci, 1 + (v >> 2) % 15, GA_NOSCAN | (v & 2));
+            break;
+        }
+        case OP_ALLOC_SIZE: {
+            size_t s = fi_u16(in);
+            do_alloc(f, ci, s, fi_u8(in) & 3);
+            break;
+        }
+        case OP_ALLOC_LARGE: {
+            size_t n = fi_u16(in);
+            uint32_t v = fi_u8(in);
+            /* Mostly modest (up to 1 MiB); one in eight up to 32 MiB (the allocator
+             * zeroes reused large spans whole, and that dominates run time). */
+            static const unsigned shift[8] = {0, 5, 6, 6, 7, 7, 8, 9};
+            size_t np = 5 + ((n % 4092) >> shift[(v >> 4) % 8]);
+            static const long delta[4] = {0, 1, -1, -4097};
+            do_alloc(f, ci, (size_t)((long)(np * 8192) + delta[(v >> 2) % 4]), v & 3);
+            break;
+        }
+        case OP_ALLOC_BURST: {
+            uint32_t c = 1 + fi_u8(in) % 67, v = fi_u8(in), n = 1 + fi_u8(in) % (f->cfg.debug_checks ? DEBUG_MAX_BURST : 64);
+            size_t s = class_size(c, v >> 2);
+            if (n > 2 && n * s > MAX_BURST_BYTES)
+                n = s >= MAX_BURST_BYTES / 2 ? 2 : (uint32_t)(MAX_BURST_BYTES / s); /* page faults are the cost */
+            for (uint32_t i = 0; i < n; i++)
+                do_alloc(f, ci, s, v & 3);
+            break;
+        }
+        case OP_ALLOC_ODD: {
+            static const size_t odd[] = {0,
+                                         GA_MAX_ALLOC + 1,
+                                         SIZE_MAX,
+                                         SIZE_MAX - 8191,
+                                         SIZE_MAX - 32767,
+                                         (size_t)1 << 63,
+                                         ((size_t)1 << 48) + 8192};
+            uint8_t k = fi_u8(in);
+            do_alloc(f, ci, odd[k % (sizeof odd / sizeof odd[0])], k >> 6);
+            break;
+        }
+        case OP_FREE: {
+            uint32_t i = fi_u16(in);
+            if (f->sh.nprog)
+                do_free_ptr(f, ci, (void *)f->sh.objs[f->sh.prog[i % f->sh.nprog]].addr, false);
+            break;
+        }
+        case OP_FREE_RANGE: {
+            uint32_t i = fi_u16(in), n = 1 + fi_u8(in) % (f->cfg.debug_checks ? DEBUG_MAX_BURST : 32);
+            for (uint32_t k = 0; k < n && f->sh.nprog; k++)
+                do_free_ptr(f, ci, (void *)f->sh.objs[f->sh.prog[(i + k) % f->sh.nprog]].addr, false);
+            break;
+        }
+        case OP_FREE_INTERIOR: {
+            uint32_t i = fi_u16(in), o = fi_u16(in);
+            if (f->sh.nprog) {
+                const sh_obj *x = &f->sh.objs[f->sh.prog[i % f->sh.nprog]];
+                uintptr_t p = interior(x, o);
+                if (p == x->addr && x->usable > 1)
+                    p++;
+                do_free_ptr(f, ci, (void *)p, false);
+            }
+            break;
+        }
+        case OP_FREE_ANY: {
+            uint32_t i = fi_u16(in);
+            if (f->sh.nobjs)
+                do_free_ptr(f, ci, (void *)f->sh.objs[i % f->sh.nobjs].addr, false);
+            break;
+        }
+        case OP_FREE_FOREIGN:
+            do_free_ptr(f, ci, foreign_ptr(f, fi_u8(in), &stack_var), true);
+            break;
+        case OP_QUERY: {
+            uint32_t i = fi_u16(in), o = fi_u16(in);
+            if (!f->sh.nprog)
+                break;
+            const sh_obj *x = &f->sh.objs[f->sh.prog[i % f->sh.nprog]];
+            uintptr_t p = interior(x, o);
+            uintptr_t base = x->kind == SH_TINY ? x->addr & ~(uintptr_t)15 : x->addr;
+            void *got = ga_object_base(f->h, (void *)p);
+            if ((uintptr_t)got != base)
+                hfail(f, "ga_object_base(%#lx) = %p, object #%u starts at %#lx (slot %#lx)", (unsigned long)p, got,
+                      x->id, (unsigned long)x->addr, (unsigned long)base);
+            size_t u = ga_usable_size(f->h, (void *)p);
+            size_t want = (x->kind == SH_TINY || p != x->addr) ? 0 : x->usable;
+            if (u != want)
+                hfail(f, "ga_usable_size(%#lx) = %zu, expected %zu (object #%u at %#lx)", (unsigned long)p, u, want,
+                      x->id, (unsigned long)x->addr);
+            if (sh_check(&f->sh, x->id, &f->touched) != 0)
+                hfail(f, "%s", f->sh.why);
+            break;
+        }
+        case OP_GC_BEGIN:
+            if (f->gc)
+                break;
+            ga_gc_begin(f->h);
+            sh_gc_begin(&f->sh);
+            f->gc = true;
+            break;
+        case OP_MARK: {
+            uint32_t i = fi_u16(in), o = fi_u16(in);
+            if (!f->gc || !f->sh.nprog)
+                break;
+            uint32_t id = f->sh.prog[i % f->sh.nprog];
+            do_mark(f, id, interior(&f->sh.objs[id], o));
+            break;
+        }
+        case OP_MARK_RANGE: {
+            uint32_t i = fi_u16(in), n = 1 + fi_u8(in);
+            if (!f->gc)
+                break;
+            for (uint32_t k = 0; k < n && k < f->sh.nprog; k++) {
+                uint32_t id = f->sh.prog[(i + k) % f->sh.nprog];
+                do_mark(f, id, f->sh.objs[id].addr);
+            }
+            break;
+        }
+        case OP_MARK_JUNK: {
+            uint32_t i = fi_u16(in);
+            uint8_t k = fi_u8(in);
+            if (!f->gc)
+                break;
+            void *p;
+            if (k & 1 || !f->sh.nobjs) {
+                p = foreign_ptr(f, k >> 1, &stack_var);
+            } else {
+                const sh_obj *x = &f->sh.objs[i % f->sh.nobjs];
+                p = (void *)(x->addr + (k >> 1) % x->usable);
+            }
+            uint32_t e = sh_extent_at(&f->sh, (uintptr_t)p);
+            int r = ga_mark(f->h, p);
+            if (e == SH_NONE) {
+                /* Not owed: sweeping finished at ga_gc_begin, so it is free or freed. */
+                if (r != -EINVAL)
+                    hfail(f, "ga_mark(%p) of memory owed to nobody = %d, expected -EINVAL", p, r);
+            } else {
+                unsigned allowed = sh_mark_expect(&f->sh, e);
+                unsigned got = r == 1 ? SH_M_NEW : r == 0 ? SH_M_ALREADY : 0;
+                if (!(got & allowed))
+                    hfail(f, "ga_mark(%p) in owed extent #%u = %d", p, e, r);
+                sh_on_mark(&f->sh, e);
+            }
+            break;
+        }
+        case OP_GC_END: {
+            uint8_t v = fi_u8(in);
+            /* Reachability is decided before mark termination: ga_gc_end may already
+             * sweep (flushed stale spans) and scavenge what the unmarked objects held. */
+            sh_gc_end(&f->sh);
+            ga_gc_end(f->h);
+            f->gc = false;
+            f->folded = true;
+            if (v & 1) {
+                ga_sweep(f->h, 0);
+                sh_all_reclaimed(&f->sh);
+                check_stats(f, true);
+            } else {
+                check_stats(f, false);
+            }
+            break;
+        }
+        case OP_SWEEP:
+            ga_sweep(f->h, fi_u8(in));
+            break;
+        case OP_SCAVENGE: {
+            uint8_t v = fi_u8(in);
+            ga_scavenge(f->h, v == 255 ? SIZE_MAX : (size_t)v << 16);
+            if (v == 255) {
+                ga_stats st;
+                ga_heap_stats(f->h, &st);
+                if (st.heap_released != st.heap_idle)
+                    hfail(f, "after ga_scavenge(SIZE_MAX): heap_released %llu != heap_idle %llu",
+                          (unsigned long long)st.heap_released, (unsigned long long)st.heap_idle);
+            }
+            break;
+        }
+        case OP_CACHE_NEW:
+            cache(f, ci);
+            break;
+        case OP_CACHE_DESTROY:
+            if (f->c[ci]) {
+                ga_cache_destroy(f->c[ci]);
+                f->c[ci] = NULL;
+                sh_cache_gone(&f->sh, ci);
+                bool all = true;
+                for (int k = 0; k < NCACHE; k++)
+                    all &= f->c[k] == NULL;
+                if (all)
+                    f->folded = true;
+            }
+            break;
+        case OP_CHECK:
+            if (++f->op_checks <= MAX_OP_CHECKS)
+                check_heap(f);
+            check_all_contents(f);
+            check_stats(f, false);
+            break;
+        case OP_FREE_ALLOC: {
+            uint32_t i = fi_u16(in);
+            if (!f->sh.nprog)
+                break;
+            const sh_obj *x = &f->sh.objs[f->sh.prog[i % f->sh.nprog]];
+            size_t sz = x->req;
+            unsigned fl = x->flags;
+            do_free_ptr(f, ci, (void *)x->addr, false);
+            do_alloc(f, ci, sz, fl);
+            break;
+        }
+        }
+        if (f->op % CHECK_EVERY == 0)
+            check_all_contents(f);
+        if (f->op % HEAP_CHECK_EVERY == 0) {
+            check_heap(f);
+            check_stats(f, false);
+        }
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    fuzz_input in;
+    fi_init(&in, data, size);
+    hf *f = calloc(1, sizeof *f);
+    if (!f)
+        abort();
+    sh_init(&f->sh);
+    const char *t = getenv("HEAP_FUZZ_TRACE");
+    f->trace = t && *t && *t != '0';
+    f->opname = "header";
+    /* Header: flags:u8 retain:u8 limit:u16 nth:u16 after:u16 hookmap:u8 */
+    uint8_t fl = fi_u8(&in), retain = fi_u8(&in);
+    uint16_t limit = fi_u16(&in), nth = fi_u16(&in), after = fi_u16(&in);
+    uint8_t hookmap = fi_u8(&in);
+    /* ga_heap_check after every call: affordable for short inputs only. */
+    f->cfg.debug_checks = (fl & 1) && size <= DEBUG_MAX_INPUT;
+    f->cfg.scavenge_policy = fl & 2 ? GA_SCAVENGE_ON_GC : GA_SCAVENGE_NONE;
+    f->cfg.retain_percent = retain;
+    f->keep_on_unused = fl & 4;
+    if (fl & 8)
+        f->cfg.mapped_limit = ((size_t)32 << 20) + (size_t)limit * 65536; /* the arena index alone maps 32 MiB */
+    if (fl & 16)
+        f->cfg.os_fail_nth = nth;
+    if (fl & 32)
+        f->cfg.os_fail_after = after;
+    if (fl & 64)
+        f->hook_fail_map = hookmap;
+    f->hooks = (ga_os_hooks){h_reserve, h_map, h_used, h_unused, h_release, h_fault, f};
+    f->cfg.os = &f->hooks;
+
+    errno = 0;
+    f->h = ga_heap_new(&f->cfg);
+    if (!f->h) {
+        if (errno != ENOMEM)
+            hfail(f, "ga_heap_new failed with errno %d", errno);
+        if (!(f->cfg.mapped_limit || f->cfg.os_fail_nth || f->cfg.os_fail_after || f->hook_fail_map))
+            hfail(f, "ga_heap_new failed without any refusal configured");
+    } else {
+        f->folded = true;
+        int ncache = fl & 128 ? NCACHE : 1;
+        for (int i = 0; i < ncache; i++)
+            cache(f, i);
+        run(f, &in);
+        f->opname = "end";
+        check_all_contents(f);
+        check_stats(f, false);
+        /* Destroy caches 0 and 2 explicitly, leave 1 and 3 to ga_heap_destroy. */
+        for (int i = 0; i < NCACHE; i += 2)
+            if (f->c[i]) {
+                ga_cache_destroy(f->c[i]);
+                f->c[i] = NULL;
+                sh_cache_gone(&f->sh, i);
+            }
+        check_heap(f);
+        check_all_contents(f);
+        /* Past this point the heap's memory is gone: the shadow owes nothing. */
+        sh_destroy(&f->sh);
+        sh_init(&f->sh);
+        f->opname = "ga_heap_destroy";
+        ga_heap_destroy(f->h);
+    }
+    if (f->reserved.n || f->mapped_bytes)
+        hfail(f, "after the heap is gone: %zu bytes still reserved in %zu ranges (first %#lx+%lu), %zu mapped",
+              iv_total(&f->reserved), f->reserved.n, f->reserved.n ? (unsigned long)f->reserved.v[0].lo : 0ul,
+              f->reserved.n ? (unsigned long)(f->reserved.v[0].hi - f->reserved.v[0].lo) : 0ul, f->mapped_bytes);
+    free(f->reserved.v);
+    free(f->mapped.v);
+    sh_destroy(&f->sh);
+    free(f);
+    return 0;
+}
