@@ -144,6 +144,11 @@ static inline uint32_t ga_swept_gen(uint32_t sg) { return (sg / 2) % 2; }
  * Large allocations are counted at once (they are slow anyway). */
 struct ga_cache {
     ga_heap *heap;
+    /* Copies of heap state the fast path needs, so that it reads only this struct:
+     * marking = (gc_phase != GA_GC_OFF), written with the world stopped (ga_gc_begin,
+     * ga_gc_end) or at creation; debug_checks = heap->cfg.debug_checks. */
+    uint8_t marking;
+    uint8_t debug_checks;
     ga_mspan *alloc[GA_NUM_SPAN_CLASSES];
     uintptr_t tiny;
     uintptr_t tiny_offset;

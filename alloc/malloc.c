@@ -85,7 +85,7 @@ static inline bool slot_freed(const ga_mspan *s, uint32_t idx)
 
 /* The live object slot containing p: its span and index, or NULL.  interior: accept
  * any byte of the slot, else only its first byte. */
-static ga_mspan *find_object(ga_heap *h, uintptr_t p, bool interior, uint32_t *idx_out)
+static ga_mspan *find_object(ga_heap *h, uintptr_t p, bool interior, bool not_freed, uint32_t *idx_out)
 {
     ga_mspan *s = ga_mheap_span_of(h, p);
     if (!s || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != GA_SPAN_IN_USE)
@@ -99,7 +99,7 @@ static ga_mspan *find_object(ga_heap *h, uintptr_t p, bool interior, uint32_t *i
         return NULL; /* tail of the span past the last slot */
     if (!interior && (uintptr_t)idx * s->elemsize != off)
         return NULL;
-    if (!ga_span_slot_allocated(s, idx) || slot_freed(s, idx))
+    if (!ga_span_slot_allocated(s, idx) || (not_freed && slot_freed(s, idx)))
         return NULL;
     *idx_out = idx;
     return s;
@@ -113,9 +113,13 @@ static inline void mark_black(ga_mspan *s, uintptr_t v)
     __atomic_fetch_or(&s->gcmark_bits[idx / 64], (uint64_t)1 << (idx % 64), __ATOMIC_RELAXED);
 }
 
-static inline bool marking(ga_heap *h)
+/* Set the marking flag of every cache (world stopped: no cache is in use). */
+static void set_marking(ga_heap *h, bool on)
 {
-    return __atomic_load_n(&h->gc_phase, __ATOMIC_RELAXED) != GA_GC_OFF;
+    pthread_mutex_lock(&h->lock);
+    for (ga_cache *c = h->caches; c; c = c->next)
+        c->marking = on;
+    pthread_mutex_unlock(&h->lock);
 }
 
 /* Tiny allocator (facts §8.3): 1..15-byte noscan objects packed into 16-byte blocks of
@@ -139,7 +143,7 @@ static void *tiny_alloc(ga_cache *c, size_t size)
     if (!v && !(v = ga_mcache_next_free(c, GA_TINY_SPAN_CLASS, &s)))
         return NULL;
     memset((void *)v, 0, GA_TINY_SIZE); /* the rest of the block is handed out later */
-    if (marking(c->heap))
+    if (c->marking)
         mark_black(s, v);
     /* Keep whichever block has more room left. */
     if (size < c->tiny_offset || c->tiny == 0) {
@@ -160,12 +164,12 @@ static void *large_alloc(ga_cache *c, size_t size, unsigned flags)
         return NULL;
     if (!(flags & GA_NOZERO) && s->needzero)
         memset((void *)s->base, 0, s->elemsize);
-    if (marking(c->heap))
+    if (c->marking)
         mark_black(s, s->base);
     return (void *)s->base;
 }
 
-void *ga_mallocgc(ga_cache *c, size_t size, unsigned flags)
+static inline __attribute__((always_inline)) void *mallocgc_inline(ga_cache *c, size_t size, unsigned flags)
 {
     if (GA_LIKELY(size - 1 < GA_MAX_SMALL_SIZE)) { /* 1 .. 32768 */
         unsigned noscan = flags & GA_NOSCAN;
@@ -180,7 +184,7 @@ void *ga_mallocgc(ga_cache *c, size_t size, unsigned flags)
             return NULL;
         if (!(flags & GA_NOZERO) && s->needzero)
             memset((void *)v, 0, s->elemsize);
-        if (GA_UNLIKELY(marking(c->heap)))
+        if (GA_UNLIKELY(c->marking))
             mark_black(s, v);
         return (void *)v;
     }
@@ -189,12 +193,14 @@ void *ga_mallocgc(ga_cache *c, size_t size, unsigned flags)
     return large_alloc(c, size, flags);
 }
 
-void *ga_newobject(ga_cache *c, size_t size) { return ga_mallocgc(c, size, 0); }
+void *ga_mallocgc(ga_cache *c, size_t size, unsigned flags) { return mallocgc_inline(c, size, flags); }
+
+void *ga_newobject(ga_cache *c, size_t size) { return mallocgc_inline(c, size, 0); }
 
 void *ga_alloc(ga_cache *c, size_t size, unsigned flags)
 {
-    void *p = ga_mallocgc(c, size, flags);
-    if (GA_UNLIKELY(c->heap->cfg.debug_checks))
+    void *p = mallocgc_inline(c, size, flags);
+    if (GA_UNLIKELY(c->debug_checks))
         ga_debug_check(c->heap, "ga_alloc");
     return p;
 }
@@ -282,7 +288,7 @@ int ga_free(ga_cache *c, void *p)
     if (!c || !p)
         return -EINVAL;
     int r = free_impl(c, (uintptr_t)p);
-    if (GA_UNLIKELY(c->heap->cfg.debug_checks))
+    if (GA_UNLIKELY(c->debug_checks))
         ga_debug_check(c->heap, "ga_free");
     return r;
 }
@@ -290,7 +296,7 @@ int ga_free(ga_cache *c, void *p)
 size_t ga_usable_size(ga_heap *h, const void *p)
 {
     uint32_t idx;
-    ga_mspan *s = find_object(h, (uintptr_t)p, false, &idx);
+    ga_mspan *s = find_object(h, (uintptr_t)p, false, true, &idx);
     if (!s || s->spanclass == GA_TINY_SPAN_CLASS)
         return 0; /* a tiny sub-object has no slot of its own */
     return s->elemsize;
@@ -299,16 +305,18 @@ size_t ga_usable_size(ga_heap *h, const void *p)
 void *ga_object_base(ga_heap *h, const void *p)
 {
     uint32_t idx;
-    ga_mspan *s = find_object(h, (uintptr_t)p, true, &idx);
+    ga_mspan *s = find_object(h, (uintptr_t)p, true, true, &idx);
     return s ? (void *)(s->base + (uintptr_t)idx * s->elemsize) : NULL;
 }
 
 /* ---- GC ---------------------------------------------------------------------------- */
 
+/* An explicitly freed object that is not reclaimed yet still counts as an object here
+ * (one cache line less per mark); its mark changes nothing: live = marked ∧ ¬freed. */
 int ga_mark(ga_heap *h, const void *p)
 {
     uint32_t idx;
-    ga_mspan *s = find_object(h, (uintptr_t)p, true, &idx);
+    ga_mspan *s = find_object(h, (uintptr_t)p, true, false, &idx);
     if (!s)
         return -EINVAL;
     uint64_t bit = (uint64_t)1 << (idx % 64);
@@ -319,6 +327,7 @@ void ga_gc_begin(ga_heap *h)
 {
     ga_sweep_finish(h);
     __atomic_store_n(&h->gc_phase, GA_GC_MARK, __ATOMIC_RELEASE);
+    set_marking(h, true);
     /* gcMarkTinyAllocs: later sub-allocations in a cache's current tiny block are not
      * marked individually, so the block is greyed now. */
     pthread_mutex_lock(&h->lock);
@@ -342,6 +351,7 @@ void ga_gc_mark_termination(ga_heap *h)
     atomic_store_explicit(&h->sweep_class, 0, memory_order_release);
     atomic_store_explicit(&h->sweep_active, 0, memory_order_release);
     __atomic_store_n(&h->gc_phase, GA_GC_OFF, __ATOMIC_RELEASE);
+    set_marking(h, false);
 
     /* The cache list is stable: the world is stopped.  No lock held: flushing takes
      * mcentral locks and may free spans (heap lock). */

@@ -21,6 +21,8 @@ ga_mspan ga_empty_mspan = {.list = GA_LIST_NONE};
 void ga_mcache_init(ga_cache *c, ga_heap *h)
 {
     c->heap = h;
+    c->marking = __atomic_load_n(&h->gc_phase, __ATOMIC_ACQUIRE) != GA_GC_OFF;
+    c->debug_checks = h->cfg.debug_checks != 0;
     for (size_t i = 0; i < GA_NUM_SPAN_CLASSES; i++)
         c->alloc[i] = &ga_empty_mspan;
     c->tiny = 0;

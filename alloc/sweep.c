@@ -163,13 +163,21 @@ static uint32_t rewrite_bits(ga_mspan *s, bool gc, uint32_t *nfreed_bits)
     uint32_t n = s->nelems, f = s->freeindex;
     uint32_t words = (n + 63u) / 64u, freed = 0;
     for (uint32_t w = 0; w < words; w++) {
-        uint64_t fr = __atomic_exchange_n(&s->freed_bits[w], 0, __ATOMIC_ACQ_REL);
+        /* freed bits: only ga_free sets them, and the gate keeps it out: no RMW needed.
+         * Mark bits: ga_mark is not gated; exchange a non-zero word so no mark set
+         * meanwhile is lost (outside the mark phase it would count for this sweep). */
+        uint64_t fr = __atomic_load_n(&s->freed_bits[w], __ATOMIC_ACQUIRE);
+        if (fr)
+            __atomic_store_n(&s->freed_bits[w], 0, __ATOMIC_RELAXED);
         uint64_t a = __atomic_load_n(&s->alloc_bits[w], __ATOMIC_RELAXED) | below_freeindex(w, f);
         a &= nelems_mask(w, n);
         uint64_t live = a & ~fr;
-        if (gc)
-            live &= __atomic_exchange_n(&s->gcmark_bits[w], 0, __ATOMIC_ACQ_REL);
-        else if (fr)
+        if (gc) {
+            uint64_t m = __atomic_load_n(&s->gcmark_bits[w], __ATOMIC_RELAXED);
+            if (m)
+                m = __atomic_exchange_n(&s->gcmark_bits[w], 0, __ATOMIC_ACQ_REL);
+            live &= m;
+        } else if (fr)
             /* A free sweep during the mark phase: a freed slot may have been marked
              * before it was freed; it is free now, so its mark goes too (S11: marks
              * only on allocated slots). */
