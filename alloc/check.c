@@ -8,8 +8,10 @@
  * counting both sides and comparing, so no visited-marks or side tables are needed,
  * and the checker works even when the OS refuses memory.
  *
- * Requirements: the heap lock is held and nothing else runs on the heap (see heap.h);
- * the public ga_heap_check takes every mcentral lock and then the heap lock. */
+ * Requirements: nothing else runs on the heap meanwhile (a concurrent ga_alloc or
+ * ga_free changes spans without any lock).  ga_heap_check_locked: the caller holds the
+ * heap lock.  ga_heap_check takes each mcentral lock in turn for that class's lists,
+ * then the heap lock for the rest (never two locks at once). */
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -65,6 +67,7 @@ typedef struct tally {
     size_t listed;           /* in-use spans whose span->list is set */
     size_t cached_sg;        /* in-use spans at h+1 / h+3 */
     size_t index_entries;    /* non-NULL arena index entries */
+    size_t list_entries;     /* spans found in mcentral lists */
 } tally;
 
 /* ---- arenas (A1 partly, A3, A4, H3) --------------------------------------------------- */
@@ -209,45 +212,41 @@ static int check_spans(ga_heap *h, tally *t, char *why, size_t len) {
 }
 
 /* ---- mcentral lists (M1, M2) ----------------------------------------------------------- */
-static int check_lists(ga_heap *h, tally *t, char *why, size_t len) {
-    size_t total = 0;
+/* The four lists of one class; `bound` caps walks (a cycle would never end). */
+static int check_class_lists(ga_heap *h, uint32_t spc, tally *t, size_t bound, char *why, size_t len) {
     uint32_t swept = ga_swept_gen(t->sg);
-    for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++) {
-        ga_mcentral *c = &h->central[spc];
-        if (c->spanclass != spc) FAIL("M1: mcentral %u has span class %u", spc, c->spanclass);
-        for (int8_t id = 0; id < 4; id++) {
-            const ga_span_list *l = id >= 2 ? &c->full[id - 2] : &c->partial[id];
-            uint32_t gen = (uint32_t)id % 2;
-            int full = id >= 2;
-            uint32_t want_sg = gen == swept ? t->sg : t->sg - 2;
-            size_t k = 0;
-            const ga_mspan *prev = NULL;
-            for (const ga_mspan *s = l->head; s; prev = s, s = s->next, k++) {
-                if (k > t->spans_created) FAIL("M1: list %d of class %u has a cycle", id, spc);
-                if (s->prev != prev) FAIL("M1: list %d of class %u: broken prev link at %zu", id, spc, k);
-                if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != GA_SPAN_IN_USE)
-                    FAIL("M1: dead span %p in list %d of class %u", (void *)s, id, spc);
-                if (s->spanclass != spc) FAIL("M1: span of class %u in a list of class %u", s->spanclass, spc);
-                if (s->list != id) FAIL("M1: span %#lx in list %d of class %u says list %d", (unsigned long)s->base, id, spc, s->list);
-                uint32_t ssg = __atomic_load_n(&s->sweepgen, __ATOMIC_ACQUIRE);
-                if (ssg != want_sg)
-                    FAIL("M1: span %#lx in %s %s list of class %u has sweepgen h%+d", (unsigned long)s->base,
-                         gen == swept ? "swept" : "unswept", full ? "full" : "partial", spc, (int)(ssg - t->sg));
-                if (gen == swept) {
-                    uint32_t pending = __atomic_load_n(&s->pending_frees, __ATOMIC_ACQUIRE);
-                    int has_free = s->alloc_count < s->nelems || pending != 0;
-                    if (ga_spanclass_sizeclass(s->spanclass) == 0 ? !full : full == has_free)
-                        FAIL("M1: span %#lx (alloc_count %u/%u, pending %u) in swept %s list of class %u",
-                             (unsigned long)s->base, s->alloc_count, s->nelems, pending, full ? "full" : "partial", spc);
-                }
+    ga_mcentral *c = &h->central[spc];
+    if (c->spanclass != spc) FAIL("M1: mcentral %u has span class %u", spc, c->spanclass);
+    for (int8_t id = 0; id < 4; id++) {
+        const ga_span_list *l = id >= 2 ? &c->full[id - 2] : &c->partial[id];
+        uint32_t gen = (uint32_t)id % 2;
+        int full = id >= 2;
+        uint32_t want_sg = gen == swept ? t->sg : t->sg - 2;
+        size_t k = 0;
+        const ga_mspan *prev = NULL;
+        for (const ga_mspan *s = l->head; s; prev = s, s = s->next, k++) {
+            if (k > bound) FAIL("M1: list %d of class %u has a cycle", id, spc);
+            if (s->prev != prev) FAIL("M1: list %d of class %u: broken prev link at %zu", id, spc, k);
+            uint8_t st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+            if (st != GA_SPAN_IN_USE) FAIL("M1: span %p in state %u in list %d of class %u", (const void *)s, st, id, spc);
+            if (s->spanclass != spc) FAIL("M1: span of class %u in a list of class %u", s->spanclass, spc);
+            if (s->list != id)
+                FAIL("M1: span %#lx in list %d of class %u says list %d", (unsigned long)s->base, id, spc, s->list);
+            uint32_t ssg = __atomic_load_n(&s->sweepgen, __ATOMIC_ACQUIRE);
+            if (ssg != want_sg)
+                FAIL("M1: span %#lx in %s %s list of class %u has sweepgen h%+d", (unsigned long)s->base,
+                     gen == swept ? "swept" : "unswept", full ? "full" : "partial", spc, (int)(ssg - t->sg));
+            if (gen == swept) {
+                uint32_t pending = __atomic_load_n(&s->pending_frees, __ATOMIC_ACQUIRE);
+                int has_free = s->alloc_count < s->nelems || pending != 0;
+                if (ga_spanclass_sizeclass(s->spanclass) == 0 ? !full : full == has_free)
+                    FAIL("M1: span %#lx (alloc_count %u/%u, pending %u) in swept %s list of class %u",
+                         (unsigned long)s->base, s->alloc_count, s->nelems, pending, full ? "full" : "partial", spc);
             }
-            if (k != l->n) FAIL("M1: list %d of class %u holds %zu spans, n = %zu", id, spc, k, l->n);
-            total += k;
         }
+        if (k != l->n) FAIL("M1: list %d of class %u holds %zu spans, n = %zu", id, spc, k, l->n);
+        t->list_entries += k;
     }
-    /* Each listed span was found in the list its id names; equal totals leave no room
-     * for a span in two lists or twice in one. */
-    if (total != t->listed) FAIL("M1: %zu list entries, %zu in-use spans say they are listed", total, t->listed);
     return 0;
 }
 
@@ -304,6 +303,10 @@ static int check_totals(ga_heap *h, tally *t, char *why, size_t len) {
         parked += s->npages;
     }
     if (parked != h->parked_pages) FAIL("parked_pages %zu, parked runs hold %zu", h->parked_pages, parked);
+    /* Each listed span was found in the list its id names; equal totals leave no room
+     * for a span in two lists or twice in one. */
+    if (t->list_entries != t->listed)
+        FAIL("M1: %zu list entries, %zu in-use spans say they are listed", t->list_entries, t->listed);
     /* A1 (other side): the index holds exactly the in-use spans' pages. */
     if (t->index_entries != t->inuse_pages)
         FAIL("A1: %zu index entries, in-use spans have %zu pages (stale or stray entries)", t->index_entries, t->inuse_pages);
@@ -326,23 +329,42 @@ static int check_totals(ga_heap *h, tally *t, char *why, size_t len) {
     return 0;
 }
 
-int ga_heap_check_locked(ga_heap *h, char *why, size_t len) {
-    if (why && len) why[0] = 0;
-    tally t = {.sg = ga_heap_sweepgen(h)};
-    if (t.sg % 2) FAIL("H1: sweepgen %u is odd", t.sg);
+/* Everything but the mcentral lists, heap lock held. */
+static int check_heap(ga_heap *h, tally *t, char *why, size_t len) {
     if (ga_pagealloc_check(&h->pages, why, len)) return -1;
-    if (check_arenas(h, &t, why, len) || check_spans(h, &t, why, len) || check_lists(h, &t, why, len) ||
-        check_caches(h, &t, why, len) || check_totals(h, &t, why, len))
+    if (check_arenas(h, t, why, len) || check_spans(h, t, why, len) || check_caches(h, t, why, len) ||
+        check_totals(h, t, why, len))
         return -1;
     return 0;
 }
 
-/* Lock order (heap.h): every mcentral lock, in class order, then the heap lock. */
+int ga_heap_check_locked(ga_heap *h, char *why, size_t len) {
+    if (why && len) why[0] = 0;
+    tally t = {.sg = ga_heap_sweepgen(h)};
+    if (t.sg % 2) FAIL("H1: sweepgen %u is odd", t.sg);
+    size_t bound = h->span_alloc.inuse;
+    for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++)
+        if (check_class_lists(h, spc, &t, bound, why, len)) return -1;
+    return check_heap(h, &t, why, len);
+}
+
+/* Each class's lists under that class's lock, then the rest under the heap lock: the
+ * locks are never nested (heap.h), and at most one is held at a time. */
 int ga_heap_check(ga_heap *h, char *why, size_t len) {
-    for (uint32_t i = 0; i < GA_NUM_SPAN_CLASSES; i++) pthread_mutex_lock(&h->central[i].lock);
+    if (why && len) why[0] = 0;
+    tally t = {.sg = ga_heap_sweepgen(h)};
+    if (t.sg % 2) FAIL("H1: sweepgen %u is odd", t.sg);
     pthread_mutex_lock(&h->lock);
-    int r = ga_heap_check_locked(h, why, len);
+    size_t bound = h->span_alloc.inuse;
     pthread_mutex_unlock(&h->lock);
-    for (uint32_t i = GA_NUM_SPAN_CLASSES; i-- > 0;) pthread_mutex_unlock(&h->central[i].lock);
+    for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++) {
+        pthread_mutex_lock(&h->central[spc].lock);
+        int r = check_class_lists(h, spc, &t, bound, why, len);
+        pthread_mutex_unlock(&h->central[spc].lock);
+        if (r) return -1;
+    }
+    pthread_mutex_lock(&h->lock);
+    int r = check_heap(h, &t, why, len);
+    pthread_mutex_unlock(&h->lock);
     return r;
 }

@@ -339,10 +339,10 @@ GA_HIDDEN void ga_gc_mark_termination(ga_heap *h);
 /* ---- check.c --------------------------------------------------------------------- */
 /* Whole-heap invariant walk (arenas and index, every span, mcentral lists, caches,
  * pageAlloc and page ownership, statistics).  Caller holds the heap lock and nothing
- * mutates spans, lists or caches meanwhile (the public ga_heap_check takes every
- * mcentral lock and then the heap lock; a concurrent ga_alloc on a cached span is
- * still the caller's to exclude).  Returns 0, or -1 with the first broken invariant
- * described in why[0..len). */
+ * mutates spans, lists or caches meanwhile (the public ga_heap_check takes each
+ * mcentral lock in turn for its lists, then the heap lock, never two at once; a
+ * concurrent ga_alloc/ga_free is still the caller's to exclude).  Returns 0, or -1
+ * with the first broken invariant described in why[0..len). */
 GA_HIDDEN int ga_heap_check_locked(ga_heap *h, char *why, size_t len);
 
 static inline uint32_t ga_heap_sweepgen(ga_heap *h) {
