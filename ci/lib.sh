@@ -17,6 +17,11 @@ cd "$GA_ROOT" || exit 1
 
 GA_JOBS="${GA_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 
+# ga_usage — print the calling script's header comment (its documentation).
+ga_usage() {
+    awk 'NR > 1 && /^# shellcheck/ { next } NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+}
+
 ga_log() { printf '==> %s\n' "$*" >&2; }
 ga_warn() { printf 'warning: %s\n' "$*" >&2; }
 ga_die() {
@@ -76,6 +81,21 @@ ga_driver_dict() {
         fi
     done
     return 0
+}
+
+# ga_driver_options DRIVER [SECTION] — the "key value" pairs of SECTION (default
+# libfuzzer) in fuzz/DRIVER.options (OSS-Fuzz style: "[libfuzzer]" then "key = value").
+ga_driver_options() {
+    local f="fuzz/$1.options"
+    [[ -f "$f" ]] || return 0
+    awk -v want="[${2:-libfuzzer}]" '
+        /^[ \t]*[#;]/ || /^[ \t]*$/ { next }
+        /^[ \t]*\[/ { gsub(/[ \t]/, ""); in_s = ($0 == want); next }
+        in_s && /=/ {
+            k = $0; sub(/=.*/, "", k); gsub(/[ \t]/, "", k)
+            v = $0; sub(/^[^=]*=/, "", v); gsub(/^[ \t]+|[ \t]+$/, "", v)
+            print k, v
+        }' "$f"
 }
 
 # ga_ctest_counts LOGFILE — print "passed failed" from ctest's summary line
