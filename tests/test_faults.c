@@ -52,10 +52,10 @@ static int verify_all(run *r)
     int ok = 1;
     for (int i = 0; i < r->nobj; i++)
         if (r->p[i]) {
-            if (r->n[i] <= 4096)
+            if (r->n[i] <= 512)
                 ok &= ht_verify(r->p[i], r->n[i], (uint32_t)i);
             else
-                ok &= ht_verify(r->p[i], 2048, (uint32_t)i) && ht_verify(r->p[i] + r->n[i] - 2048, 2048, ~(uint32_t)i);
+                ok &= ht_verify(r->p[i], 256, (uint32_t)i) && ht_verify(r->p[i] + r->n[i] - 256, 256, ~(uint32_t)i);
         }
     return ok;
 }
@@ -86,11 +86,11 @@ static void alloc_obj(run *r, int i)
     r->p[i] = p;
     r->n[i] = n;
     if (p) {
-        if (n <= 4096) {
+        if (n <= 512) {
             ht_fill(p, n, (uint32_t)i);
         } else { /* head and tail */
-            ht_fill(p, 2048, (uint32_t)i);
-            ht_fill(p + n - 2048, 2048, ~(uint32_t)i);
+            ht_fill(p, 256, (uint32_t)i);
+            ht_fill(p + n - 256, 256, ~(uint32_t)i);
         }
     }
     if (i >= r->nobj)
@@ -199,7 +199,7 @@ static void test_fail_after(void)
     workload(&r, &cfg);
     uint64_t calls = atomic_load(&r.h->os.calls);
     finish(&r);
-    for (uint64_t n = 1; n <= calls; n += (n < 40 ? 1 : 7)) {
+    for (uint64_t n = 1; n <= calls; n += (n < 24 ? 1 : 11)) {
         run x = {0};
         cfg.os_fail_after = n;
         if (!workload(&x, &cfg)) {
