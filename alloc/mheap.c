@@ -161,8 +161,9 @@ static int all_arenas_reserve(ga_heap *h, size_t more) {
 /* Reserve n bytes (a multiple of 64 MiB) of arena address space: just past the last
  * reservation, else at the following hints, else anywhere (64 MiB aligned, Go's
  * sysReserveAligned).  0 when refused.  A hint whose address space is taken (the kernel
- * placed the mapping elsewhere) is dropped for good, as in Go; a refused one is only
- * skipped this time (the refusal may pass), and so are the hints after it. */
+ * placed the mapping elsewhere) is dropped for good, as in Go; one that is refused, or
+ * has no room for n bytes below 2^47, is only skipped this time (Go drops those too,
+ * so one absurd request would cost it every hint), and so are the hints after it. */
 static uintptr_t arena_reserve(ga_heap *h, size_t n) {
     uint32_t j = h->arena_hint;
     uintptr_t p = h->arena_hint_addr; /* continuation of hint j, or 0 = its start */
@@ -172,17 +173,17 @@ static uintptr_t arena_reserve(ga_heap *h, size_t n) {
             if (j >= GA_ARENA_HINTS) break;
             p = GA_ARENA_HINT_BASE + j * GA_ARENA_HINT_STEP;
         }
-        void *r = arena_range_ok(p, n) ? ga_sys_reserve(&h->os, (void *)p, n) : (void *)p;
-        if (r == (void *)p && arena_range_ok(p, n)) {
+        void *r = arena_range_ok(p, n) ? ga_sys_reserve(&h->os, (void *)p, n) : NULL;
+        if (r == (void *)p) {
             h->arena_hint = j;
             h->arena_hint_addr = p + n;
             return p;
         }
-        if (!r) {
+        if (!r) { /* refused, or too large to fit above this hint: keep the hint */
             refused = 1;
             continue;
         }
-        if (r != (void *)p) ga_sys_free(&h->os, r, n, 0, 0);
+        ga_sys_free(&h->os, r, n, 0, 0);
         if (!refused) { /* hint j is used up: start from the next one from now on */
             h->arena_hint = j + 1;
             h->arena_hint_addr = 0;
@@ -208,13 +209,19 @@ uintptr_t ga_mheap_sys_alloc(ga_heap *h, size_t n, size_t *size) {
     }
     n = ga_align_up(n, GA_ARENA_BYTES);
     size_t count = n / GA_ARENA_BYTES;
-    /* Everything that can fail comes before the arenas are published. */
-    if (all_arenas_reserve(h, count)) {
+    /* Everything that can fail comes before the arenas are published.  Address space
+     * first: a request too large to reserve must not leave a grown all_arenas behind. */
+    uint32_t hint = h->arena_hint;
+    uintptr_t hint_addr = h->arena_hint_addr;
+    uintptr_t v = arena_reserve(h, n);
+    if (!v) {
         errno = ENOMEM;
         return 0;
     }
-    uintptr_t v = arena_reserve(h, n);
-    if (!v) {
+    if (all_arenas_reserve(h, count)) {
+        ga_sys_free(&h->os, (void *)v, n, 0, 0);
+        h->arena_hint = hint; /* the next attempt goes to the same place */
+        h->arena_hint_addr = hint_addr;
         errno = ENOMEM;
         return 0;
     }
@@ -230,6 +237,8 @@ uintptr_t ga_mheap_sys_alloc(ga_heap *h, size_t n, size_t *size) {
                 first = next;
             }
             ga_sys_free(&h->os, (void *)v, n, 0, 0);
+            h->arena_hint = hint;
+            h->arena_hint_addr = hint_addr;
             errno = ENOMEM;
             return 0;
         }

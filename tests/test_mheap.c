@@ -294,6 +294,19 @@ static void test_arenas(void) {
     ga_heap_arena *a1 = h->arenas[ga_off(h->all_arenas[1]) >> GA_ARENA_SHIFT];
     EXPECT(a1->mapped == GA_ARENA_BYTES && a1->spans[0] == s[8] && a1->spans[GA_PAGES_PER_ARENA - 1] == big,
            "arena 1 records");
+    /* a new arena whose record cannot be allocated (call 1 reserves, call 2 is the
+     * record's chunk): ENOMEM, reservation given back, the retry lands contiguously */
+    uintptr_t hint_addr = h->arena_hint_addr;
+    size_t reserved = atomic_load(&h->os.reserved), narenas = h->n_arenas;
+    h->os.fail_nth = atomic_load(&h->os.calls) + 2;
+    EXPECT(h->cur_arena_end - h->cur_arena_base < 64 * MIB, "the current arena cannot hold 64 MiB");
+    EXPECT(t_alloc(h, 8192, 1) == NULL, "arena record refused");
+    EXPECT(h->arena_hint_addr == hint_addr && h->n_arenas == narenas && atomic_load(&h->os.reserved) == reserved,
+           "refused arena left no trace");
+    t_check(h, "arena record refused");
+    ga_mspan *more = t_alloc(h, 8192, 1);
+    EXPECT(more && h->n_arenas == narenas + 1 && h->all_arenas[narenas] == hint_addr, "retry contiguous");
+    t_free(h, more);
     t_free(h, big);
     for (int i = 0; i < 12; i++) t_free(h, s[i]);
     /* everything free: one run of all pages can be had again at the same base */
@@ -530,6 +543,19 @@ static void test_refusal_details(void) {
         t_free(h, c);
     }
     h->os.fail_nth = 0; /* a refusal the loop did not reach must not fire later */
+    /* absurd requests: ENOMEM, nothing lost, the hints kept */
+    uint32_t hint = h->arena_hint;
+    uintptr_t hint_addr = h->arena_hint_addr;
+    reserved = atomic_load(&h->os.reserved);
+    EXPECT(t_alloc(h, (uintptr_t)1 << 34, 0) == NULL, "128 TiB span");
+    EXPECT(t_alloc(h, ((uintptr_t)1 << 35) + 1, 0) == NULL, "more pages than the address space");
+    EXPECT(t_alloc(h, 0, 0) == NULL, "0 pages");
+    errno = 0;
+    EXPECT(ga_mheap_alloc(h, 1, GA_NUM_SPAN_CLASSES) == NULL && errno == ENOMEM, "bad span class");
+    EXPECT(h->arena_hint == hint && h->arena_hint_addr == hint_addr && atomic_load(&h->os.reserved) == reserved,
+           "hints kept (%u/%u, %#lx/%#lx, %zu/%zu)", h->arena_hint, hint, (unsigned long)h->arena_hint_addr,
+           (unsigned long)hint_addr, atomic_load(&h->os.reserved), reserved);
+    t_check(h, "absurd requests");
     /* used refused: the run is parked, then handed out once the OS accepts */
     ga_mspan *d = t_alloc(h, 5, 0); /* fresh (scavenged) pages */
     uintptr_t dbase = d->base;
