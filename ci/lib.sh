@@ -39,16 +39,18 @@ ga_summary() {
 # ga_elapsed START — seconds since START (an epoch time from `date +%s`).
 ga_elapsed() { echo $(($(date +%s) - $1)); }
 
-# ga_preset_build PRESET — configure (if needed) and build one CMake preset.
-# Configuration is re-run every time; it is cheap and keeps the globs honest.
+# ga_preset_build PRESET [TARGET...] — configure and build one CMake preset (all of it,
+# or only TARGETs).  Configuration is re-run every time; it is cheap and keeps the
+# globs honest.
 ga_preset_build() {
-    local preset="$1"
-    local t0
+    local preset="$1" t0 targets=()
+    shift
+    if (($#)); then targets=(--target "$@"); fi
     t0=$(date +%s)
-    ga_log "configure + build preset '$preset'"
+    ga_log "configure + build preset '$preset'${targets[*]:+ (${targets[*]})}"
     # Explicit returns: callers use this in `if`, where `set -e` does not apply.
     cmake --preset "$preset" --log-level=WARNING >/dev/null || return 1
-    cmake --build --preset "$preset" -j "$GA_JOBS" || return 1
+    cmake --build --preset "$preset" -j "$GA_JOBS" "${targets[@]}" || return 1
     ga_log "preset '$preset' built in $(ga_elapsed "$t0") s"
 }
 
@@ -140,3 +142,4 @@ ga_report_crashes() {
 # Sanitizer defaults for every test and replay run (callers may override).
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
