@@ -3,8 +3,11 @@
  * (DESIGN.md "Seed boxes → C functions").
  *
  * Locks (ranked; take only in this order):
- *   mcentral.lock  (one per span class: its four span lists)
+ *   span gate (reader, ga_free only; see ga_span_gate)
+ *     → mcentral.lock  (one per span class: its four span lists)
  *     → heap.lock  (pageAlloc, arenas, arena index writes, fixallocs, cache list)
+ * A gate held as writer (sweeps rewriting bitmaps) is a leaf: nothing else is taken or
+ * held with it.
  * Never call into the heap (ga_mheap_alloc/free_span) while holding an mcentral lock
  * unless noted; sweeping a span happens with no lock held (ownership via sweepgen).
  *
@@ -18,11 +21,20 @@
  * or by a "free sweep" that runs without a GC cycle: alloc_bits = (alloc_bits ∪
  * [0, freeindex)) ∖ freed, freeindex = 0.  A free sweep runs on a span only while nobody
  * else owns it: in ga_mcentral_cache_span before handing a span with pending frees to a
- * cache, in ga_mcentral_uncache_span, and in ga_sweep.  When pending_frees goes 0 → 1
+ * cache, in ga_mcentral_uncache_span, in ga_sweep, and in ga_mcache_refill on the
+ * cache's own full span (reclaimed in place, kept cached).  When pending_frees goes 0 → 1
  * on a span sitting in a full swept list, ga_free moves it to the partial swept list
  * (under the mcentral lock) so that refills find it.  Large objects are freed at once
  * (span back to pageAlloc) unless a sweeper owns the span, in which case the freed bit
  * makes the sweep free it.
+ * Design fix (goalloc, see ga_span_gate below): ga_free's validate-then-set and the
+ * bitmap rewrite of any sweep of the same span exclude each other through a span gate,
+ * else a free validated against pre-sweep bitmaps could set its freed bit on a slot the
+ * sweep just released (F1 broken, the slot's next occupant freed by the next sweep).
+ * Also: a span pushed to a swept list with pending frees goes to the partial list
+ * (ga_mcentral_push_swept reads pending_frees under the lock; ga_free increments it
+ * before taking the lock), a large span pushed with its object freed is freed instead,
+ * and a free sweep clears the mark bits of the slots it releases (S11).
  */
 #ifndef GA_HEAP_H
 #define GA_HEAP_H

@@ -180,8 +180,12 @@ static inline __attribute__((always_inline)) void *mallocgc_inline(ga_cache *c, 
         ga_spanclass spc = (ga_spanclass)((cls << 1) | (noscan & (cls != 2)));
         ga_mspan *s = c->alloc[spc];
         uintptr_t v = ga_mspan_next_free_fast(s);
-        if (GA_UNLIKELY(!v) && !(v = ga_mcache_next_free(c, spc, &s)))
-            return NULL;
+        if (GA_UNLIKELY(!v)) {
+            ga_mspan *slow; /* keeps s out of memory on the fast path */
+            if (!(v = ga_mcache_next_free(c, spc, &slow)))
+                return NULL;
+            s = slow;
+        }
         if (!(flags & GA_NOZERO) && s->needzero)
             memset((void *)v, 0, s->elemsize);
         if (GA_UNLIKELY(c->marking))
@@ -320,7 +324,10 @@ int ga_mark(ga_heap *h, const void *p)
     if (!s)
         return -EINVAL;
     uint64_t bit = (uint64_t)1 << (idx % 64);
-    return (__atomic_fetch_or(&s->gcmark_bits[idx / 64], bit, __ATOMIC_RELAXED) & bit) ? 0 : 1;
+    int r = (__atomic_fetch_or(&s->gcmark_bits[idx / 64], bit, __ATOMIC_RELAXED) & bit) ? 0 : 1;
+    if (GA_UNLIKELY(h->cfg.debug_checks))
+        ga_debug_check(h, "ga_mark");
+    return r;
 }
 
 void ga_gc_begin(ga_heap *h)
