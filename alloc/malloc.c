@@ -317,14 +317,19 @@ void *ga_object_base(ga_heap *h, const void *p)
 
 /* An explicitly freed object that is not reclaimed yet still counts as an object here
  * (one cache line less per mark); its mark changes nothing: live = marked ∧ ¬freed. */
-int ga_mark(ga_heap *h, const void *p)
+static int mark_object(ga_heap *h, const void *p)
 {
     uint32_t idx;
     ga_mspan *s = find_object(h, (uintptr_t)p, true, false, &idx);
     if (!s)
         return -EINVAL;
     uint64_t bit = (uint64_t)1 << (idx % 64);
-    int r = (__atomic_fetch_or(&s->gcmark_bits[idx / 64], bit, __ATOMIC_RELAXED) & bit) ? 0 : 1;
+    return (__atomic_fetch_or(&s->gcmark_bits[idx / 64], bit, __ATOMIC_RELAXED) & bit) ? 0 : 1;
+}
+
+int ga_mark(ga_heap *h, const void *p)
+{
+    int r = mark_object(h, p);
     if (GA_UNLIKELY(h->cfg.debug_checks))
         ga_debug_check(h, "ga_mark");
     return r;
@@ -340,7 +345,7 @@ void ga_gc_begin(ga_heap *h)
     pthread_mutex_lock(&h->lock);
     for (ga_cache *c = h->caches; c; c = c->next)
         if (c->tiny)
-            ga_mark(h, (void *)c->tiny);
+            mark_object(h, (void *)c->tiny); /* heap lock held: no debug check here */
     pthread_mutex_unlock(&h->lock);
     if (h->cfg.debug_checks)
         ga_debug_check(h, "ga_gc_begin");
