@@ -455,8 +455,38 @@ static void test_sweepgen_wrap(void)
     ga_heap_destroy(h);
 }
 
+/* ---- every public operation with debug_checks on (the checker runs after each) ---------- */
+
+static void test_debug_checks(void)
+{
+    ga_config cfg = {.debug_checks = 1, .scavenge_policy = GA_SCAVENGE_ON_GC};
+    ga_heap *h = new_heap(&cfg);
+    ga_cache *c = ga_cache_new(h), *c2 = ga_cache_new(h);
+    char *t = ga_alloc(c, 3, GA_NOSCAN); /* the cache keeps a tiny block: gc_begin greys it */
+    char *p[50];
+    for (int i = 0; i < 50; i++)
+        p[i] = ga_alloc(i % 2 ? c : c2, 24 + (size_t)i * 100, 0);
+    char *L = ga_alloc(c, 100000, 0);
+    CHECK(ga_free(c2, p[1]) == 0 && ga_free(c, p[2]) == 0 && ga_free(c, L) == 0, "frees");
+    ga_gc_begin(h);
+    CHECK(ga_mark(h, t) == 0, "tiny block greyed by gc_begin");
+    for (int i = 3; i < 50; i += 3)
+        ga_mark(h, p[i] + 1);
+    ga_alloc(c2, 5000, 0); /* black */
+    ga_gc_end(h);
+    ga_sweep(h, 3);
+    ga_sweep(h, 0);
+    ga_scavenge(h, 1 << 20);
+    CHECK(ga_object_base(h, p[3]) == p[3] && ga_object_base(h, p[4]) == NULL, "marked live, unmarked gone");
+    ga_cache_destroy(c2);
+    ga_cache_destroy(c);
+    ht_heap_ok(h, "debug checks");
+    ga_heap_destroy(h);
+}
+
 int main(void)
 {
+    test_debug_checks();
     test_sweepgen_wrap();
     test_graph();
     test_black_and_mark_api();
