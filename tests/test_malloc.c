@@ -307,6 +307,22 @@ static void test_free_errors(void)
     CHECK(ht_in_list(h, s2, GA_LIST_PARTIAL(gen)), "0 -> 1 pending: moved to partial swept");
     CHECK(ga_free(c, o[8]) == 0 && ht_in_list(h, s2, GA_LIST_PARTIAL(gen)), "second free: stays partial");
 
+    /* push_swept's half of the 0 -> 1 handshake (the other half is the move above): a
+     * full span pushed while a free is pending goes to the partial list.  White-box:
+     * take c's full cached span out of the cache by hand, as a sweeper would own it
+     * after its rewrite, and let another cache free into it meanwhile. */
+    ga_cache *c3 = ga_cache_new(h);
+    char *first = ga_alloc(c3, 4096, 0); /* class 44: 2 per span */
+    char *second = ga_alloc(c3, 4096, 0);
+    ga_mspan *s3 = ht_span(h, first);
+    CHECK(ht_span(h, second) == s3 && s3->alloc_count == 2 && c3->alloc[88] == s3, "c3 holds a full span");
+    c3->alloc[88] = &ga_empty_mspan;
+    __atomic_store_n(&s3->sweepgen, ht_sweepgen(h), __ATOMIC_RELEASE);
+    CHECK(ga_free(c, first) == 0 && s3->list == GA_LIST_NONE, "free into an owned span: no list to move");
+    ga_mcentral_push_swept(h, &h->central[88], s3);
+    CHECK(ht_in_list(h, s3, GA_LIST_PARTIAL(gen)), "full span with a pending free pushed to partial");
+    ga_cache_destroy(c3);
+
     /* Large: freed at once, pages back; a second free finds no object (EINVAL). */
     ga_stats st0 = ht_stats(h);
     char *L = ga_alloc(c, 40000, 0); /* 5 pages */
