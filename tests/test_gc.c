@@ -279,7 +279,20 @@ static void test_free_and_gc(void)
     ga_mark(h, L2);
     ga_mark(h, L3);
     CHECK(ga_free(c, p[1]) == 0 && ga_free(c, p[2]) == 0, "free marked objects during the mark phase");
+    /* A free sweep during the mark phase (ga_sweep reclaims pending frees of uncached
+     * spans) must drop the marks of the slots it releases: marks only on allocated
+     * slots (S11), checked while still marking. */
+    ga_cache *c2 = ga_cache_new(h);
+    char *q = ga_alloc(c2, 512, 0), *q2 = ga_alloc(c2, 512, 0);
+    ga_cache_destroy(c2); /* its span goes to a swept partial list */
+    ga_mspan *qs = ht_span(h, q);
+    CHECK(ga_mark(h, q) == 0 && ga_mark(h, q2) == 0, "allocated black during the mark phase");
+    CHECK(ga_free(c, q) == 0, "free a marked object");
+    CHECK(ga_sweep(h, 0) >= 1, "free sweep during marking");
+    CHECK(qs->gcmark_bits[0] == 2 && qs->alloc_bits[0] == 2, "released slot lost its mark, the other kept it");
+    ht_heap_ok(h, "free sweep while marking");
     ga_gc_end(h);
+    CHECK(ga_object_base(h, q2) == q2 && ga_object_base(h, q) == NULL, "q2 survived, q is gone");
     /* After gc_end the spans wait unswept; free more in that window. */
     CHECK(ga_free(c, p[3]) == 0, "free after the cycle (the span was swept at gc_end: it was cached)");
     ga_stats st0 = ht_stats(h);
