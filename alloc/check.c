@@ -47,11 +47,12 @@ static int page_allocated(const ga_pagealloc *pa, uintptr_t p, int unscav) {
     return bit(d->alloc, i) && !(unscav && bit(d->scav, i));
 }
 
-/* Is slot i of s all zero bytes?  Slots over 8 KiB: only their first and last 4 KiB
- * (reading all of a huge free span would fault in every page of it). */
+/* Are the first and last 256 bytes of slot i of s zero?  (A sample: a zeroing bug
+ * shows at a slot's head or tail, and reading whole slots of every span, each first
+ * touch a page fault, made the checker dominate debug runs.) */
 static int slot_zero(const ga_mspan *s, uint32_t i) {
     const uint64_t *q = (const uint64_t *)(s->base + (uintptr_t)i * s->elemsize);
-    uintptr_t words = s->elemsize / 8, edge = 512;
+    uintptr_t words = s->elemsize / 8, edge = 32;
     for (uintptr_t k = 0; k < words; k++) {
         if (words > 2 * edge && k == edge) k = words - edge;
         if (q[k]) return 0;
@@ -152,7 +153,7 @@ static int check_span(ga_heap *h, const ga_mspan *s, tally *t, char *why, size_t
     uint32_t pending = __atomic_load_n(&s->pending_frees, __ATOMIC_ACQUIRE);
     if (pending != freed) SFAIL("F1: pending_frees %u, freed bits %u", pending, freed);
 
-    /* S10, sampled: the first two and the last free slot are all zero. */
+    /* S10, sampled: the first two and the last free slot (head and tail) are zero. */
     if (!s->needzero) {
         uint32_t seen = 0, last = n;
         for (uint32_t i = f; i < n; i++) {
