@@ -296,6 +296,12 @@ GA_HIDDEN void ga_mcentral_push_swept(ga_heap *h, ga_mcentral *c, ga_mspan *s);
 GA_HIDDEN void ga_mcache_init(ga_cache *c, ga_heap *h);
 /* nextFree: a free slot of class spc (refilling when the span is full), or 0 + ENOMEM. */
 GA_HIDDEN uintptr_t ga_mcache_next_free(ga_cache *c, ga_spanclass spc, ga_mspan **span_out);
+/* nextFree for a caller that wants zeroed memory: a span taken by a refill with
+ * needzero set gets all its free slots zeroed at once (runs of free slots, streaming
+ * stores) and needzero cleared, instead of one memset per allocation. */
+GA_HIDDEN uintptr_t ga_mcache_next_free_zeroed(ga_cache *c, ga_spanclass spc, ga_mspan **span_out);
+/* Zero every free slot of span s (owned by the caller) and clear needzero (S10). */
+GA_HIDDEN void ga_mspan_zero_free_slots(ga_mspan *s);
 GA_HIDDEN int ga_mcache_refill(ga_cache *c, ga_spanclass spc); /* 0 or ENOMEM */
 GA_HIDDEN ga_mspan *ga_mcache_alloc_large(ga_cache *c, size_t size, int noscan);
 GA_HIDDEN void ga_mcache_prepare_for_sweep(ga_cache *c);

@@ -4,7 +4,8 @@
  * 32 KiB → a slot of the size class from the cache's span (next_free_fast: a ctz and a
  * few stores, no lock, no atomic), refilling through mcentral when it is full; larger →
  * a span of its own.  Memory is zeroed exactly when the caller wants it zeroed and the
- * span says its free slots may be dirty (needzero); tiny blocks are always zeroed.
+ * span says its free slots may be dirty (needzero); tiny blocks are always zero.  A
+ * refill for a zeroing allocation zeroes all free slots of a dirty span at once.
  * During the mark phase new objects are allocated black (their mark bit set).
  *
  * Explicit free (goalloc's addition; protocol in heap.h): validate that p is the start
@@ -140,9 +141,10 @@ static void *tiny_alloc(ga_cache *c, size_t size)
     }
     ga_mspan *s = c->alloc[GA_TINY_SPAN_CLASS];
     uintptr_t v = ga_mspan_next_free_fast(s);
-    if (!v && !(v = ga_mcache_next_free(c, GA_TINY_SPAN_CLASS, &s)))
+    if (!v && !(v = ga_mcache_next_free_zeroed(c, GA_TINY_SPAN_CLASS, &s)))
         return NULL;
-    memset((void *)v, 0, GA_TINY_SIZE); /* the rest of the block is handed out later */
+    if (s->needzero) /* the rest of the block is handed out later: always zero it */
+        memset((void *)v, 0, GA_TINY_SIZE);
     if (c->marking)
         mark_black(s, v);
     /* Keep whichever block has more room left. */
@@ -182,7 +184,8 @@ static inline __attribute__((always_inline)) void *mallocgc_inline(ga_cache *c, 
         uintptr_t v = ga_mspan_next_free_fast(s);
         if (GA_UNLIKELY(!v)) {
             ga_mspan *slow; /* keeps s out of memory on the fast path */
-            if (!(v = ga_mcache_next_free(c, spc, &slow)))
+            v = (flags & GA_NOZERO) ? ga_mcache_next_free(c, spc, &slow) : ga_mcache_next_free_zeroed(c, spc, &slow);
+            if (!v)
                 return NULL;
             s = slow;
         }

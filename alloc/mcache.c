@@ -11,6 +11,7 @@
  * and frees in a steady state keeps reusing one span per class without touching its
  * mcentral. */
 #include <errno.h>
+#include <string.h>
 
 #include "heap.h"
 
@@ -83,9 +84,39 @@ int ga_mcache_refill(ga_cache *c, ga_spanclass spc)
     return 0;
 }
 
-/* nextFree (facts §7.3): a free slot of class spc, refilling once if the cached span is
- * full; 0 + ENOMEM if no span can be had. */
-uintptr_t ga_mcache_next_free(ga_cache *c, ga_spanclass spc, ga_mspan **span_out)
+/* Free slots are i >= freeindex with a clear alloc bit (S6); zero them run by run.
+ * A dirty span is typically mostly free after a sweep, so the runs are long and the
+ * stores stream (glibc's memset uses rep stosb, no read-for-ownership), where one
+ * memset per allocation would miss once per object. */
+void ga_mspan_zero_free_slots(ga_mspan *s)
+{
+    uint32_t n = s->nelems, i = s->freeindex;
+    uintptr_t size = s->elemsize;
+    while (i < n) {
+        /* next free slot at or after i */
+        uint32_t w = i / 64;
+        uint64_t free = ~s->alloc_bits[w] & (~(uint64_t)0 << (i % 64));
+        while (!free && ++w * 64 < n)
+            free = ~s->alloc_bits[w];
+        if (!free)
+            break;
+        uint32_t start = w * 64 + (uint32_t)__builtin_ctzll(free);
+        if (start >= n)
+            break;
+        /* end of the run: next allocated slot after start */
+        uint64_t used = s->alloc_bits[w] & (~(uint64_t)0 << (start % 64));
+        while (!used && ++w * 64 < n)
+            used = s->alloc_bits[w];
+        uint32_t end = used ? w * 64 + (uint32_t)__builtin_ctzll(used) : n;
+        if (end > n)
+            end = n;
+        memset((void *)(s->base + start * size), 0, (end - start) * size);
+        i = end;
+    }
+    s->needzero = 0;
+}
+
+static inline uintptr_t next_free(ga_cache *c, ga_spanclass spc, ga_mspan **span_out, bool zero)
 {
     ga_mspan *s = c->alloc[spc];
     uint32_t i = ga_mspan_next_free_index(s);
@@ -93,12 +124,26 @@ uintptr_t ga_mcache_next_free(ga_cache *c, ga_spanclass spc, ga_mspan **span_out
         if (ga_mcache_refill(c, spc) != 0)
             return 0;
         s = c->alloc[spc];
+        if (zero && s->needzero)
+            ga_mspan_zero_free_slots(s);
         i = ga_mspan_next_free_index(s);
         /* refill hands out spans with a free slot at or after freeindex */
     }
     s->alloc_count++;
     *span_out = s;
     return s->base + (uintptr_t)i * s->elemsize;
+}
+
+/* nextFree (facts §7.3): a free slot of class spc, refilling once if the cached span is
+ * full; 0 + ENOMEM if no span can be had. */
+uintptr_t ga_mcache_next_free(ga_cache *c, ga_spanclass spc, ga_mspan **span_out)
+{
+    return next_free(c, spc, span_out, false);
+}
+
+uintptr_t ga_mcache_next_free_zeroed(ga_cache *c, ga_spanclass spc, ga_mspan **span_out)
+{
+    return next_free(c, spc, span_out, true);
 }
 
 /* allocLarge (facts §7.5): a span of ceil(size / 8 KiB) pages holding one object, put
