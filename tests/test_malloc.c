@@ -214,6 +214,27 @@ static void test_zeroing(void)
     CHECK(ga_free(c, p[5]) == -EALREADY, "free of a reclaimed (free) slot: EALREADY");
     CHECK(ga_free(c, p[N - 1]) == -EALREADY, "free of a free slot never handed out again: EALREADY");
 
+    /* A refill for a zeroing allocation zeroes every free slot of the dirty span at once
+     * (needzero back to 0, S10), leaving the allocated ones alone. */
+    for (int i = 2; i < N; i++)
+        CHECK(ga_alloc(c, 128, GA_NOZERO) == p[i], "refill the span in order, slot %d", i);
+    for (int i = 0; i < N; i++)
+        ht_fill(p[i], 128, (uint32_t)i + 100);
+    for (int i = 0; i < N; i += 2)
+        ga_free(c, p[i]);
+    char *z = ga_alloc(c, 128, 0); /* full: refill reclaims in place, then bulk zeroing */
+    CHECK(z == p[0] && s->needzero == 0, "in-place reclaim + bulk zero: slot 0, needzero 0");
+    int zeroed = 1, kept = 1;
+    for (int i = 0; i < N; i++) {
+        if (i % 2 == 0)
+            zeroed &= ht_all_zero(p[i], 128);
+        else
+            kept &= ht_verify(p[i], 128, (uint32_t)i + 100);
+    }
+    CHECK(zeroed, "every freed slot zeroed");
+    CHECK(kept, "live neighbours untouched");
+    CHECK(ga_alloc(c, 128, GA_NOZERO) == p[2] && ht_all_zero(p[2], 128), "known zero even for GA_NOZERO");
+
     /* Large objects: needzero from the arena's zeroed high-water mark. */
     char *L = ga_alloc(c, 100000, 0);
     CHECK(L && ht_all_zero(L, 13 * PAGE), "fresh large object zero");
