@@ -88,13 +88,11 @@ static inline bool slot_freed(const ga_mspan *s, uint32_t idx)
  * any byte of the slot, else only its first byte. */
 static ga_mspan *find_object(ga_heap *h, uintptr_t p, bool interior, bool not_freed, uint32_t *idx_out)
 {
+    /* span_of checked state (acquire) and that the span covers p. */
     ga_mspan *s = ga_mheap_span_of(h, p);
-    if (!s || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != GA_SPAN_IN_USE)
+    if (!s)
         return NULL;
-    uintptr_t base = s->base;
-    if (p < base || p >= base + s->npages * GA_PAGE_SIZE)
-        return NULL;
-    uintptr_t off = p - base;
+    uintptr_t off = p - __atomic_load_n(&s->base, __ATOMIC_RELAXED);
     uint32_t idx = s->div_mul ? ga_div_by_elemsize(off, s->div_mul) : (uint32_t)(off / s->elemsize);
     if (idx >= s->nelems)
         return NULL; /* tail of the span past the last slot */
@@ -221,8 +219,8 @@ static int free_in_span(ga_heap *h, ga_mspan *s, uintptr_t p, bool own, bool *fr
     if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != GA_SPAN_IN_USE)
         return -EINVAL;
     ga_spanclass spc = s->spanclass;
-    uintptr_t base = s->base;
-    if (p < base || p >= base + s->npages * GA_PAGE_SIZE)
+    uintptr_t base = __atomic_load_n(&s->base, __ATOMIC_RELAXED);
+    if (p < base || p - base >= __atomic_load_n(&s->npages, __ATOMIC_RELAXED) * GA_PAGE_SIZE)
         return -EINVAL; /* the struct was reused for another span meanwhile */
     if (spc == GA_TINY_SPAN_CLASS)
         return -EINVAL;
