@@ -301,7 +301,7 @@ GA_HIDDEN uintptr_t ga_mcache_next_free(ga_cache *c, ga_spanclass spc, ga_mspan 
  * stores) and needzero cleared, instead of one memset per allocation. */
 GA_HIDDEN uintptr_t ga_mcache_next_free_zeroed(ga_cache *c, ga_spanclass spc, ga_mspan **span_out);
 /* Zero every free slot of span s (owned by the caller) and clear needzero (S10). */
-GA_HIDDEN void ga_mspan_zero_free_slots(ga_mspan *s);
+GA_HIDDEN void ga_mcache_zero_free_slots(ga_mspan *s);
 GA_HIDDEN int ga_mcache_refill(ga_cache *c, ga_spanclass spc); /* 0 or ENOMEM */
 GA_HIDDEN ga_mspan *ga_mcache_alloc_large(ga_cache *c, size_t size, int noscan);
 GA_HIDDEN void ga_mcache_prepare_for_sweep(ga_cache *c);

@@ -88,7 +88,7 @@ int ga_mcache_refill(ga_cache *c, ga_spanclass spc)
  * A dirty span is typically mostly free after a sweep, so the runs are long and the
  * stores stream (glibc's memset uses rep stosb, no read-for-ownership), where one
  * memset per allocation would miss once per object. */
-void ga_mspan_zero_free_slots(ga_mspan *s)
+void ga_mcache_zero_free_slots(ga_mspan *s)
 {
     uint32_t n = s->nelems, i = s->freeindex;
     uintptr_t size = s->elemsize;
@@ -125,7 +125,7 @@ static inline uintptr_t next_free(ga_cache *c, ga_spanclass spc, ga_mspan **span
             return 0;
         s = c->alloc[spc];
         if (zero && s->needzero)
-            ga_mspan_zero_free_slots(s);
+            ga_mcache_zero_free_slots(s);
         i = ga_mspan_next_free_index(s);
         /* refill hands out spans with a free slot at or after freeindex */
     }
