@@ -89,11 +89,17 @@ GA_API void *ga_alloc(ga_cache *c, size_t size, unsigned flags);
 GA_API void *ga_zerobase(void);
 
 /* Explicit free.  Returns 0, or:
- *   -EINVAL  p is not the start of an object of this heap (interior, foreign, NULL,
- *            zerobase, or a tiny-allocator sub-object);
- *   -EALREADY p was already freed (and not yet reused).
+ *   -EINVAL   p is not the start of an object of this heap: interior, foreign, NULL,
+ *             ga_zerobase(), a tiny-allocator sub-object (any pointer into span class
+ *             5: tiny blocks are reclaimed only by GC; 16-byte GA_NOSCAN objects are
+ *             served from class 4 so that they stay freeable), or a large object
+ *             already freed (its pages went back at once);
+ *   -EALREADY p is the start of a small slot that is free: freed and not yet
+ *             reclaimed, or reclaimed and not handed out again (the two cannot be
+ *             told apart).
  * The heap is unchanged on error.  Small slots are reclaimed at their span's next
- * sweep; large objects return their pages at once.  Any thread may free. */
+ * sweep (a GC sweep, or the "free sweep" a refill or ga_sweep runs); large objects
+ * return their pages at once.  Any thread may free any object. */
 GA_API int ga_free(ga_cache *c, void *p);
 
 /* Size of the slot holding p (p must be an object start), 0 if p is not one. */
@@ -102,13 +108,18 @@ GA_API size_t ga_usable_size(ga_heap *h, const void *p);
 GA_API void *ga_object_base(ga_heap *h, const void *p);
 
 /* ---- GC cycle, driven by the embedder ------------------------------------
- * ga_gc_begin: enter the mark phase (objects allocated from now are black).
+ * ga_gc_begin: world stopped by the caller (no other call on this heap in flight):
+ *          finish sweeping the previous cycle, enter the mark phase (objects
+ *          allocated from now on are black) and grey every cache's current tiny block.
  * ga_mark: mark the object containing p (interior pointers accepted); atomic,
- *          callable from several threads; returns 1 if newly marked, 0 if already
- *          marked, -EINVAL if p is in no object.
- * ga_gc_end: mark termination, world stopped by the caller (no ga_alloc/ga_free in
- *          flight): flush every cache, sweepgen += 2.  Unmarked objects are then
- *          reclaimed lazily, or eagerly by ga_sweep.
+ *          callable from several threads, concurrently with allocation and frees;
+ *          returns 1 if newly marked, 0 if already marked, -EINVAL if p is in no
+ *          object.
+ * ga_gc_end: mark termination, world stopped by the caller (no other call on this
+ *          heap in flight): flush every cache, sweepgen += 2.  Unmarked objects are
+ *          then reclaimed lazily (when a refill meets their span), or eagerly by
+ *          ga_sweep.  Only marked objects survive: the embedder marks everything
+ *          reachable, as Go's collector would.
  * ga_sweep: sweep up to `budget` spans (0 = all); returns the number swept. */
 GA_API void ga_gc_begin(ga_heap *h);
 GA_API int ga_mark(ga_heap *h, const void *p);
