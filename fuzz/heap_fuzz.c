@@ -38,17 +38,38 @@
 #include "support/fuzz_input.h"
 
 #define NCACHE SH_MAX_CACHES
+/* Per-input bounds and check frequencies; each can be overridden with -D. */
+#ifndef MAX_OPS
 #define MAX_OPS 2000
-#define MAX_PROG 6000                         /* live program objects */
-#define MAX_OWED ((size_t)64 << 20)            /* owed bytes per input */
-#define MAX_TOUCH ((size_t)768 << 20)          /* bytes written+read by the driver per input */
-#define MAX_LARGE_TOTAL ((size_t)72 << 20)   /* large bytes allocated per input */
+#endif
+#ifndef MAX_PROG
+#define MAX_PROG 6000 /* live program objects */
+#endif
+#ifndef MAX_OWED
+#define MAX_OWED ((size_t)64 << 20) /* owed bytes */
+#endif
+#ifndef MAX_TOUCH
+#define MAX_TOUCH ((size_t)768 << 20) /* bytes written+read by the driver */
+#endif
+#ifndef MAX_LARGE_TOTAL
+#define MAX_LARGE_TOTAL ((size_t)72 << 20) /* large bytes allocated */
+#endif
+#ifndef MAX_BURST_BYTES
 #define MAX_BURST_BYTES ((size_t)256 << 10) /* per ALLOC_BURST (at least 2 objects) */
-#define CHECK_EVERY 64
-#define HEAP_CHECK_EVERY 512
-#define MAX_OP_CHECKS 4                       /* OP_CHECKs that run ga_heap_check */
-#define DEBUG_MAX_INPUT 64                    /* debug_checks only for inputs up to this size */
-#define DEBUG_MAX_BURST 4                     /* ... and bursts and ranges this short */
+#endif
+#ifndef CHECK_EVERY
+#define CHECK_EVERY 64 /* all live patterns */
+#endif
+#ifndef HEAP_CHECK_EVERY
+#define HEAP_CHECK_EVERY 512 /* ga_heap_check (the costliest check under instrumentation) */
+#endif
+#ifndef MAX_OP_CHECKS
+#define MAX_OP_CHECKS 2 /* OP_CHECKs that run ga_heap_check */
+#endif
+#ifndef DEBUG_MAX_INPUT
+#define DEBUG_MAX_INPUT 64 /* debug_checks only for inputs up to this size */
+#endif
+#define DEBUG_MAX_BURST 4 /* ... and bursts and ranges this short */
 #define MB ((size_t)1 << 20)
 
 /* ---- intervals (the OS model) ----------------------------------------------------- */
