@@ -115,6 +115,8 @@ def heap_seeds():
     for c in range(1, 68):
         for v in range(5):
             o.alloc_class(c, v, (c + v) & 3, cache=(c + v) % 4)
+    for i in range(0, 335, 5):  # usable size, object base, span tails of one-page classes
+        o.query(i, 7 * i + 1)
     o.check()
     s['classes'] = header() + o.b
 
@@ -195,6 +197,7 @@ def heap_seeds():
     for k in (1, 2, 4, 7):
         s[f'hookmap-{k}'] = header(F_4CACHES | F_HOOKMAP, hookmap=k) + work.b
     s['debug'] = header(F_DEBUG | F_4CACHES) + work.b
+    s['ignore-hints'] = header(F_4CACHES, retain=0x80) + work.b
     s['one-cache'] = header(0) + work.b
     s['odd-sizes'] = header() + Ops().odd(0).odd(1).odd(2).odd(3).odd(4).odd(5).odd(6).check().b
     return s

@@ -182,6 +182,7 @@ typedef struct hf {
     ivset reserved, mapped;
     size_t mapped_bytes;
     bool keep_on_unused; /* unused leaves contents (MADV_FREE-like) instead of DONTNEED */
+    bool ignore_hints;   /* reserve places memory where the kernel likes, never at the hint */
     uint64_t map_calls, hook_fail_map;
     /* progress */
     size_t op;
@@ -218,7 +219,8 @@ FUZZ_NOCOV static void no_owed(hf *f, const char *what, void *v, size_t n) {
 
 FUZZ_NOCOV static void *h_reserve(void *ctx, void *hint, size_t n) {
     hf *f = ctx;
-    void *p = mmap(hint, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* A hint is only a hint: with ignore_hints the OS picks the address itself. */
+    void *p = mmap(f->ignore_hints ? NULL : hint, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
     if (iv_intersects(&f->reserved, (uintptr_t)p, (uintptr_t)p + n))
@@ -439,15 +441,13 @@ static void do_alloc(hf *f, int ci, size_t size, unsigned flags) {
     sh_fill(&f->sh, id, &f->touched);
 }
 
-/* ga_free(p) on cache ci, judged by the shadow; strict_einval for pointers known not
- * to be in the heap at all. */
+/* ga_free(p) on cache ci, judged by the shadow; `foreign`: p is known to be no slot
+ * start of the heap at all (not the heap's, or a span's tail), so only -EINVAL. */
 static void do_free_ptr(hf *f, int ci, void *p, bool foreign) {
     ga_cache *c = cache(f, ci);
     if (!c)
         return;
     uint32_t id = SH_NONE;
-    if (foreign && iv_covers(&f->reserved, (uintptr_t)p, (uintptr_t)p + 1))
-        foreign = false; /* an "odd" address that happens to be ours */
     unsigned allowed = foreign ? SH_R_EINVAL : sh_free_expect(&f->sh, (uintptr_t)p, &id);
     if (id != SH_NONE && f->sh.objs[id].state == SH_LIVE) {
         if (sh_check(&f->sh, id, &f->touched) != 0)
@@ -666,9 +666,12 @@ static void run(hf *f, fuzz_input *in) {
                 do_free_ptr(f, ci, (void *)f->sh.objs[i % f->sh.nobjs].addr, false);
             break;
         }
-        case OP_FREE_FOREIGN:
-            do_free_ptr(f, ci, foreign_ptr(f, fi_u8(in), &stack_var), true);
+        case OP_FREE_FOREIGN: {
+            void *p = foreign_ptr(f, fi_u8(in), &stack_var);
+            /* an "odd" address that happens to be in our reservations is judged normally */
+            do_free_ptr(f, ci, p, !iv_covers(&f->reserved, (uintptr_t)p, (uintptr_t)p + 1));
             break;
+        }
         case OP_QUERY: {
             uint32_t i = fi_u16(in), o = fi_u16(in);
             if (!f->sh.nprog)
@@ -687,6 +690,25 @@ static void run(hf *f, fuzz_input *in) {
                       x->id, (unsigned long)x->addr);
             if (sh_check(&f->sh, x->id, &f->touched) != 0)
                 hfail(f, "%s", f->sh.why);
+            /* One-page classes: the span starts at the page, and bytes past its last
+             * slot (tail waste) belong to no object. */
+            uint32_t cls = x->spanclass >> 1;
+            if (x->kind == SH_SMALL && sh_class_pages[cls] == 1 && 8192 % sh_class_bytes[cls] != 0) {
+                uintptr_t page = x->addr & ~(uintptr_t)8191;
+                uintptr_t tail = page + 8192 / sh_class_bytes[cls] * sh_class_bytes[cls] + o % (8192 % sh_class_bytes[cls]);
+                void *b = ga_object_base(f->h, (void *)tail);
+                size_t tu = ga_usable_size(f->h, (void *)tail);
+                if (b || tu)
+                    hfail(f, "span tail %#lx (class %u, after the last slot of page %#lx): ga_object_base %p, "
+                             "ga_usable_size %zu",
+                          (unsigned long)tail, cls, (unsigned long)page, b, tu);
+                if (f->gc) {
+                    int r = ga_mark(f->h, (void *)tail);
+                    if (r != -EINVAL)
+                        hfail(f, "ga_mark(span tail %#lx) = %d", (unsigned long)tail, r);
+                }
+                do_free_ptr(f, ci, (void *)tail, true);
+            }
             break;
         }
         case OP_GC_BEGIN:
@@ -837,7 +859,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* ga_heap_check after every call: affordable for short inputs only. */
     f->cfg.debug_checks = (fl & 1) && size <= DEBUG_MAX_INPUT;
     f->cfg.scavenge_policy = fl & 2 ? GA_SCAVENGE_ON_GC : GA_SCAVENGE_NONE;
-    f->cfg.retain_percent = retain;
+    f->cfg.retain_percent = retain & 0x7f;
+    f->ignore_hints = retain & 0x80;
     f->keep_on_unused = fl & 4;
     if (fl & 8)
         f->cfg.mapped_limit = ((size_t)32 << 20) + (size_t)limit * 65536; /* the arena index alone maps 32 MiB */
