@@ -12,6 +12,7 @@
 #include "pallocbits.h"
 
 #include "../spec/chunk.h"
+#include "../spec/psum.h"
 
 /* ------------------------------------------------------------------------------------
  * Word primitives. */
@@ -78,7 +79,7 @@ static inline uint32_t ga_popcnt64(uint64_t x)
     ensures \forall integer k; 0 <= k < 64 ==> (bit(\result, k) <==> lo <= k < hi); */
 static inline uint64_t ga_word_mask(uint32_t lo, uint32_t hi)
 {
-    return (~(uint64_t)0 >> (64u - (hi - lo))) << lo;
+    return (~(uint64_t)0 >> (64u - hi)) & ~((~(uint64_t)0 >> (63u - lo)) >> 1);
 }
 
 /* ------------------------------------------------------------------------------------
@@ -245,62 +246,180 @@ uint32_t ga_pallocbits_find(const uint64_t *b, uint32_t n, uint32_t search, uint
 }
 
 /* ------------------------------------------------------------------------------------
- * Ranges. */
+ * Ranges.  Each loop visits the words the range touches; [lo, hi) are the bits of
+ * word w inside the range. */
 
+/*@ requires \valid(b + (0 .. 7));
+    requires i + n <= 512;
+    assigns b[0 .. 7];
+    ensures \forall integer p; 0 <= p < 512 ==> (pg(b, p) <==> (i <= p < i + n || pg{Pre}(b, p))); */
 void ga_pallocbits_alloc_range(uint64_t *b, uint32_t i, uint32_t n)
 {
     if (n == 0)
         return;
     uint32_t end = i + n;
+    /*@ loop invariant i / 64 <= w && 64 * w <= end + 63;
+        loop invariant \forall integer p; 0 <= p < 512 ==>
+            (pg(b, p) <==> ((i <= p < end && p < 64 * w) || pg{Pre}(b, p)));
+        loop assigns w, b[0 .. 7];
+        loop variant 8 - w; */
     for (uint32_t w = i / 64u; 64u * w < end; w++) {
         uint32_t lo = 64u * w < i ? i - 64u * w : 0;
         uint32_t hi = end - 64u * w < 64u ? end - 64u * w : 64u;
-        b[w] |= ga_word_mask(lo, hi);
+        uint64_t m = ga_word_mask(lo, hi);
+        /*@ assert inword: \forall integer p; 64 * w <= p < 64 * w + 64 ==> (pg(b, p) <==> pg{Pre}(b, p)); */
+        b[w] |= m;
+        /*@ assert set: \forall integer p; 64 * w <= p < 64 * w + 64 ==>
+                (pg(b, p) <==> (i <= p < end || pg{Pre}(b, p))); */
     }
 }
 
+/*@ requires \valid(b + (0 .. 7));
+    requires i + n <= 512;
+    assigns b[0 .. 7];
+    ensures \forall integer p; 0 <= p < 512 ==> (pg(b, p) <==> (!(i <= p < i + n) && pg{Pre}(b, p))); */
 void ga_pallocbits_free_range(uint64_t *b, uint32_t i, uint32_t n)
 {
     if (n == 0)
         return;
     uint32_t end = i + n;
+    /*@ loop invariant i / 64 <= w && 64 * w <= end + 63;
+        loop invariant \forall integer p; 0 <= p < 512 ==>
+            (pg(b, p) <==> (!(i <= p < end && p < 64 * w) && pg{Pre}(b, p)));
+        loop assigns w, b[0 .. 7];
+        loop variant 8 - w; */
     for (uint32_t w = i / 64u; 64u * w < end; w++) {
         uint32_t lo = 64u * w < i ? i - 64u * w : 0;
         uint32_t hi = end - 64u * w < 64u ? end - 64u * w : 64u;
-        b[w] &= ~ga_word_mask(lo, hi);
+        uint64_t m = ga_word_mask(lo, hi);
+        /*@ assert inword: \forall integer p; 64 * w <= p < 64 * w + 64 ==> (pg(b, p) <==> pg{Pre}(b, p)); */
+        b[w] &= ~m;
+        /*@ assert cleared: \forall integer p; 64 * w <= p < 64 * w + 64 ==>
+                (pg(b, p) <==> (!(i <= p < end) && pg{Pre}(b, p))); */
     }
 }
 
+/*@ ghost
+  /@ requires 0 <= lo <= mid <= hi <= 512;
+     assigns \nothing;
+     ensures count(b, lo, hi) == count(b, lo, mid) + count(b, mid, hi); @/
+  static void ga_lemma_count_split(const uint64_t *b, int64_t lo, int64_t mid, int64_t hi)
+  {
+    int64_t k = mid;
+    /@ loop invariant mid <= k <= hi && count(b, lo, k) == count(b, lo, mid) + count(b, mid, k);
+       loop assigns k;
+       loop variant hi - k; @/
+    while (k < hi)
+      k++;
+  }
+
+  /@ requires \valid_read(b + (0 .. 7)) && 0 <= w < 8 && 0 <= lo < hi <= 64;
+     requires \forall integer k; 0 <= k < 64 ==> (bit(m, k) <==> lo <= k < hi);
+     assigns \nothing;
+     ensures nbits(b[w] & m, 64) == count(b, 64 * w + lo, 64 * w + hi); @/
+  static void ga_lemma_count_word(const uint64_t *b, int64_t w, int64_t lo, int64_t hi, uint64_t m)
+  {
+    int64_t k = 0;
+    /@ loop invariant 0 <= k <= lo && nbits(b[w] & m, k) == 0;
+       loop assigns k;
+       loop variant lo - k; @/
+    while (k < lo) {
+      /@ assert !bit(b[w] & m, k) && (((b[w] & m) >> k) & 1) == 0; @/
+      k++;
+    }
+    /@ loop invariant lo <= k <= hi && nbits(b[w] & m, k) == count(b, 64 * w + lo, 64 * w + k);
+       loop assigns k;
+       loop variant hi - k; @/
+    while (k < hi) {
+      /@ assert pgv(b, 64 * w + k) == ((b[w] >> k) & 1); @/
+      /@ assert (((b[w] & m) >> k) & 1) == ((b[w] >> k) & 1); @/
+      k++;
+    }
+    /@ loop invariant hi <= k <= 64 && nbits(b[w] & m, k) == count(b, 64 * w + lo, 64 * w + hi);
+       loop assigns k;
+       loop variant 64 - k; @/
+    while (k < 64) {
+      /@ assert !bit(b[w] & m, k) && (((b[w] & m) >> k) & 1) == 0; @/
+      k++;
+    }
+  }
+*/
+
+/*@ requires \valid_read(b + (0 .. 7));
+    requires i + n <= 512;
+    assigns \nothing;
+    ensures \result == count(b, i, i + n); */
 uint32_t ga_pallocbits_popcnt_range(const uint64_t *b, uint32_t i, uint32_t n)
 {
     if (n == 0)
         return 0;
     uint32_t end = i + n, c = 0;
+    /*@ loop invariant i / 64 <= w && 64 * w <= end + 63;
+        loop invariant c <= 64 * (w - i / 64);
+        loop invariant c == count(b, i, \max(i, \min(64 * w, end)));
+        loop assigns w, c;
+        loop variant 8 - w; */
     for (uint32_t w = i / 64u; 64u * w < end; w++) {
         uint32_t lo = 64u * w < i ? i - 64u * w : 0;
         uint32_t hi = end - 64u * w < 64u ? end - 64u * w : 64u;
-        c += ga_popcnt64(b[w] & ga_word_mask(lo, hi));
+        uint64_t m = ga_word_mask(lo, hi);
+        uint32_t k = ga_popcnt64(b[w] & m);
+        /*@ assert from: \max(i, \min(64 * w, end)) == 64 * w + lo; */
+        /*@ assert to: \max(i, \min(64 * w + 64, end)) == 64 * w + hi; */
+        /*@ ghost ga_lemma_count_word(b, w, lo, hi, m); */
+        /*@ ghost ga_lemma_count_split(b, i, 64 * w + lo, 64 * w + hi); */
+        /*@ assert c + k == count(b, i, 64 * w + hi); */
+        c += k;
     }
     return c;
 }
 
+/*@ requires \valid(b + (0 .. 7));
+    assigns b[0 .. 7];
+    ensures \forall integer p; 0 <= p < 512 ==> pg(b, p); */
 void ga_pallocbits_alloc_all(uint64_t *b)
 {
+    /*@ loop invariant 0 <= w <= 8;
+        loop invariant \forall integer v; 0 <= v < w ==> b[v] == 0xffffffffffffffff;
+        loop assigns w, b[0 .. 7];
+        loop variant 8 - w; */
     for (uint32_t w = 0; w < GA_PALLOC_WORDS; w++)
         b[w] = ~(uint64_t)0;
+    /*@ assert \forall integer p; 0 <= p < 512 ==> b[p / 64] == 0xffffffffffffffff; */
 }
 
+/*@ requires \valid(b + (0 .. 7));
+    assigns b[0 .. 7];
+    ensures \forall integer p; 0 <= p < 512 ==> !pg(b, p); */
 void ga_pallocbits_free_all(uint64_t *b)
 {
+    /*@ loop invariant 0 <= w <= 8;
+        loop invariant \forall integer v; 0 <= v < w ==> b[v] == 0;
+        loop assigns w, b[0 .. 7];
+        loop variant 8 - w; */
     for (uint32_t w = 0; w < GA_PALLOC_WORDS; w++)
         b[w] = 0;
+    /*@ assert \forall integer p; 0 <= p < 512 ==> b[p / 64] == 0; */
 }
 
+/*@ requires \valid(b + (0 .. 7));
+    requires i < 512;
+    assigns b[i / 64];
+    ensures \forall integer p; 0 <= p < 512 ==> (pg(b, p) <==> (p != i && pg{Pre}(b, p))); */
 void ga_pallocbits_free1(uint64_t *b, uint32_t i)
 {
-    b[i / 64u] &= ~((uint64_t)1 << (i % 64u));
+    uint64_t m = ga_word_mask(i % 64u, i % 64u + 1u);
+    b[i / 64u] &= ~m;
 }
 
+/*@ requires \valid(d);
+    requires i + n <= 512;
+    assigns d->alloc[0 .. 7], d->scav[0 .. 7];
+    ensures \result == count{Pre}(&d->scav[0], i, i + n);
+    ensures \forall integer p; 0 <= p < 512 ==>
+        (pg(&d->alloc[0], p) <==> (i <= p < i + n || pg{Pre}(&d->alloc[0], p)));
+    ensures \forall integer p; 0 <= p < 512 ==>
+        (pg(&d->scav[0], p) <==> (!(i <= p < i + n) && pg{Pre}(&d->scav[0], p))); */
 uint32_t ga_pallocdata_alloc_range(ga_pallocdata *d, uint32_t i, uint32_t n)
 {
     uint32_t scav = ga_pallocbits_popcnt_range(d->scav, i, n);
@@ -309,6 +428,10 @@ uint32_t ga_pallocdata_alloc_range(ga_pallocdata *d, uint32_t i, uint32_t n)
     return scav;
 }
 
+/*@ requires \valid(d);
+    assigns d->alloc[0 .. 7], d->scav[0 .. 7];
+    ensures \result == count{Pre}(&d->scav[0], 0, 512);
+    ensures \forall integer p; 0 <= p < 512 ==> pg(&d->alloc[0], p) && !pg(&d->scav[0], p); */
 uint32_t ga_pallocdata_alloc_all(ga_pallocdata *d)
 {
     uint32_t scav = ga_pallocbits_popcnt_range(d->scav, 0, 512);
@@ -318,95 +441,192 @@ uint32_t ga_pallocdata_alloc_all(ga_pallocdata *d)
 }
 
 /* ------------------------------------------------------------------------------------
- * Summaries. */
+ * Summaries.  Written with * / % rather than shifts and masks (the compiler emits the
+ * same instructions) so that their contracts are plain arithmetic. */
 
+#define GA_PSUM_BIG ((uint64_t)1 << 63)
+
+/*@ requires psum_fields(start, max, end);
+    assigns \nothing;
+    ensures \result == psum_pack(start, max, end);
+    ensures psum_start(\result) == start && psum_max(\result) == max && psum_end(\result) == end; */
 ga_psum ga_psum_pack(uint32_t start, uint32_t max, uint32_t end)
 {
     if (max == GA_PSUM_MAX)
-        return (uint64_t)1 << 63;
-    return (uint64_t)start | (uint64_t)max << GA_PSUM_LOG_MAX | (uint64_t)end << (2 * GA_PSUM_LOG_MAX);
+        return GA_PSUM_BIG;
+    return (uint64_t)start + (uint64_t)max * GA_PSUM_MAX + (uint64_t)end * ((uint64_t)GA_PSUM_MAX * GA_PSUM_MAX);
 }
 
+/*@ assigns \nothing;
+    ensures \result == psum_start(s); */
 uint32_t ga_psum_start(ga_psum s)
 {
-    if (s >> 63)
+    if (s >= GA_PSUM_BIG)
         return GA_PSUM_MAX;
-    return (uint32_t)(s & (GA_PSUM_MAX - 1));
+    return (uint32_t)(s % GA_PSUM_MAX);
 }
 
+/*@ assigns \nothing;
+    ensures \result == psum_max(s); */
 uint32_t ga_psum_max(ga_psum s)
 {
-    if (s >> 63)
+    if (s >= GA_PSUM_BIG)
         return GA_PSUM_MAX;
-    return (uint32_t)(s >> GA_PSUM_LOG_MAX & (GA_PSUM_MAX - 1));
+    return (uint32_t)(s / GA_PSUM_MAX % GA_PSUM_MAX);
 }
 
+/*@ assigns \nothing;
+    ensures \result == psum_end(s); */
 uint32_t ga_psum_end(ga_psum s)
 {
-    if (s >> 63)
+    if (s >= GA_PSUM_BIG)
         return GA_PSUM_MAX;
-    return (uint32_t)(s >> (2 * GA_PSUM_LOG_MAX) & (GA_PSUM_MAX - 1));
+    return (uint32_t)(s / ((uint64_t)GA_PSUM_MAX * GA_PSUM_MAX) % GA_PSUM_MAX);
 }
 
 /* max(m, longest run of ones in y), 0 <= m <= 64. */
+/*@ requires m <= 64;
+    assigns \nothing;
+    ensures \old(m) <= \result <= 64;
+    ensures \result == \old(m) || \exists integer k; 0 <= k && k + \result <= 64 && ones(y, k, \result);
+    ensures \forall integer k, l; 0 <= k && k + l <= 64 && ones(y, k, l) ==> l <= \result; */
 static uint32_t ga_word_max_run(uint64_t y, uint32_t m)
 {
-    while (m < 64 && ga_find_bit_range64(y, m + 1) < 64)
+    /*@ loop invariant \at(m, Pre) <= m <= 64;
+        loop invariant m == \at(m, Pre) || \exists integer k; 0 <= k && k + m <= 64 && ones(y, k, m);
+        loop assigns m;
+        loop variant 64 - m; */
+    while (m < 64) {
+        uint32_t j = ga_find_bit_range64(y, m + 1);
+        if (j >= 64) {
+            /*@ assert \forall integer k, l; 0 <= k && k + l <= 64 && ones(y, k, l) && l > m ==>
+                    ones(y, k, m + 1); */
+            break;
+        }
         m++;
+    }
     return m;
 }
 
 /* max(m, longest free run inside any one word of b). */
+/*@ requires \valid_read(b + (0 .. 7)) && m <= 64;
+    assigns \nothing;
+    ensures \old(m) <= \result <= 64;
+    ensures \result == \old(m) || \exists integer j; 0 <= j && j + \result <= 512 && free_run(b, j, \result);
+    ensures \forall integer j, l; 0 <= j && j + l <= 512 && inword(j, l) && free_run(b, j, l) ==> l <= \result; */
 static uint32_t ga_words_max_run(const uint64_t *b, uint32_t m)
 {
-    for (uint32_t w = 0; w < GA_PALLOC_WORDS; w++)
-        m = ga_word_max_run(~b[w], m);
+    /*@ loop invariant 0 <= w <= 8 && \at(m, Pre) <= m <= 64;
+        loop invariant m == \at(m, Pre) || \exists integer j; 0 <= j && j + m <= 512 && free_run(b, j, m);
+        loop invariant \forall integer j, l; 0 <= j && j + l <= 64 * w && inword(j, l) && free_run(b, j, l) ==> l <= m;
+        loop assigns w, m;
+        loop variant 8 - w; */
+    for (uint32_t w = 0; w < GA_PALLOC_WORDS; w++) {
+        uint64_t x = b[w];
+        /*@ assert word: \forall integer i, l; 64 * w <= i && i + l <= 64 * w + 64 ==>
+                (free_run(b, i, l) <==> zeros(x, i - 64 * w, l)); */
+        uint32_t m2 = ga_word_max_run(~x, m);
+        /*@ assert \forall integer j, l; 64 * w <= j && j + l <= 64 * w + 64 && free_run(b, j, l) ==> l <= m2; */
+        /*@ assert \forall integer j, l; 0 <= j && 64 * w < j + l <= 64 * w + 64 && inword(j, l) ==> 64 * w <= j; */
+        m = m2;
+    }
     return m;
 }
 
+/*@ requires \valid_read(b + (0 .. 7));
+    assigns \nothing;
+    ensures summary(b, psum_start(\result), psum_max(\result), psum_end(\result));
+    ensures \result == psum_pack(psum_start(\result), psum_max(\result), psum_end(\result)); */
 ga_psum ga_pallocbits_summarize(const uint64_t *b)
 {
     uint32_t start = 0, max = 0, cur = 0; /* cur: free run ending at page 64*w */
     int seen = 0;                         /* an allocated page below 64*w */
+    /*@ ghost int64_t mpos = 0; */
+    /*@ loop invariant 0 <= w <= 8;
+        loop invariant 0 <= cur <= 64 * w && free_run(b, 64 * w - cur, cur);
+        loop invariant cur == 64 * w || pg(b, 64 * w - cur - 1);
+        loop invariant seen == 0 ==> cur == 64 * w && max == 0 && mpos == 0;
+        loop invariant seen != 0 ==> 0 <= start < 64 * w && free_run(b, 0, start) && pg(b, start);
+        loop invariant 0 <= max && 0 <= mpos && mpos + max <= 64 * w && free_run(b, mpos, max);
+        loop invariant \forall integer j, l; 0 <= j && j + l <= 64 * w && free_run(b, j, l) && !interior(j, l) ==>
+            l <= max || l <= cur;
+        loop assigns w, start, max, cur, seen, mpos;
+        loop variant 8 - w; */
     for (uint32_t w = 0; w < GA_PALLOC_WORDS; w++) {
         uint64_t x = b[w];
-        if (x == 0) {
+        uint32_t t = ga_ctz64(x);
+        /*@ assert low: free_run(b, 64 * w, t); */
+        if (t == 64) { /* no allocated page in this word */
+            /*@ assert run64: free_run(b, 64 * w - cur, cur + 64); */
+            /*@ assert \forall integer j, l; 0 <= j && 64 * w < j + l <= 64 * w + 64 && free_run(b, j, l) ==>
+                    l <= cur + 64; */
             cur += 64;
             continue;
         }
-        cur += ga_ctz64(x); /* the run ends at the lowest allocated page of x */
+        /*@ assert lowend: pg(b, 64 * w + t); */
+        /*@ assert runt: free_run(b, 64 * w - cur, cur + t); */
+        /*@ assert \forall integer j, l; 0 <= j < 64 * w < j + l <= 64 * w + 64 && free_run(b, j, l) ==>
+                l <= cur + t; */
+        cur += t; /* the run ends at the lowest allocated page of x */
         if (!seen) {
             start = cur;
             seen = 1;
         }
-        if (cur > max)
+        if (cur > max) {
             max = cur;
-        cur = ga_clz64(x);
+            /*@ ghost mpos = 64 * w + t - cur; */
+        }
+        uint32_t l = ga_clz64(x);
+        /*@ assert high: free_run(b, 64 * w + 64 - l, l); */
+        /*@ assert highend: l < 64 && pg(b, 64 * w + 63 - l); */
+        /*@ assert \forall integer j, k; 64 * w <= j && j + k <= 64 * w + 64 && free_run(b, j, k) && !interior(j, k) ==>
+                k <= max || k <= l; */
+        cur = l;
     }
     if (!seen)
         return GA_PSUM_FREE_CHUNK;
-    if (cur > max)
+    if (cur > max) {
         max = cur;
+        /*@ ghost mpos = 512 - cur; */
+    }
+    /*@ assert \forall integer j, l; 0 <= j && j + l <= 512 && free_run(b, j, l) && !interior(j, l) ==> l <= max; */
     /* Every run touching a word boundary is counted; one strictly inside a word has
      * an allocated page on each side in that word, so it is at most 62 long. */
-    if (max < 62)
+    if (max < 62) {
         max = ga_words_max_run(b, max);
+    } else {
+        /*@ assert \forall integer j, l; 0 <= j && interior(j, l) ==> l <= 62; */
+    }
     return ga_psum_pack(start, max, cur);
 }
 
+/*@ requires \valid_read(c + (0 .. 7));
+    requires 9 <= log_n <= 18;
+    requires \forall integer k; 0 <= k < 8 ==>
+        r_sum(k * (1 << log_n), 1 << log_n, psum_start(c[k]), psum_max(c[k]), psum_end(c[k]));
+    assigns \nothing;
+    ensures r_sum(0, 8 * (1 << log_n), psum_start(\result), psum_max(\result), psum_end(\result));
+    ensures \result == psum_pack(psum_start(\result), psum_max(\result), psum_end(\result)); */
 ga_psum ga_psum_merge(const ga_psum *c, uint32_t log_n)
 {
     uint32_t n = (uint32_t)1 << log_n;
     uint32_t start = ga_psum_start(c[0]), max = ga_psum_max(c[0]), end = ga_psum_end(c[0]);
+    /*@ loop invariant 1 <= k <= 8;
+        loop invariant r_sum(0, k * n, start, max, end);
+        loop assigns k, start, max, end;
+        loop variant 8 - k; */
     for (uint32_t k = 1; k < 8; k++) {
         uint32_t sk = ga_psum_start(c[k]), mk = ga_psum_max(c[k]), ek = ga_psum_end(c[k]);
-        if (start == k * n)
-            start += sk;
-        if (end + sk > max)
-            max = end + sk;
-        if (mk > max)
-            max = mk;
-        end = ek == n ? end + n : ek;
+        /*@ assert r_sum(k * n, n, sk, mk, ek); */
+        uint32_t s2 = start == k * n ? start + sk : start;
+        uint32_t m2 = end + sk > max ? end + sk : max;
+        if (mk > m2)
+            m2 = mk;
+        uint32_t e2 = ek == n ? end + n : ek;
+        /*@ ghost ga_lemma_merge(0, k * n, (k + 1) * n, k * n, n, start, max, end, sk, mk, ek, s2, m2, e2); */
+        start = s2;
+        max = m2;
+        end = e2;
     }
     return ga_psum_pack(start, max, end);
 }

@@ -69,6 +69,11 @@
   lemma pgv_pg{L}: \forall uint64_t *b, integer p; 0 <= p ==>
       (pgv(b, p) == 1 <==> pg(b, p)) && (pgv(b, p) == 0 <==> !pg(b, p));
 
+  // [j, j+l) lies strictly inside one word: neither end touches the word's edges
+  predicate interior(integer j, integer l) = j % 64 != 0 && j % 64 + l < 64;
+  // [j, j+l) lies inside one word
+  predicate inword(integer j, integer l) = j / 64 == (j + l - 1) / 64;
+
   // number of allocated pages in [lo, hi)
   logic integer count{L}(uint64_t *b, integer lo, integer hi) =
       hi <= lo ? 0 : count(b, lo, hi - 1) + pgv(b, hi - 1);

@@ -1,0 +1,89 @@
+/* ACSL logic: span bitmaps and the mspan invariants S2, S3, S5-S8 (facts §5.2, §21).
+ * Comments only; included by alloc/mspan.c after mspan.h.
+ *
+ * A span bitmap is the array VALUE of its 16 words (uint64_t b[16]), not a pointer into
+ * memory: a logic function of an array value is unchanged by a store to another field
+ * of the span, so "the count after" and "the count before" can be compared without
+ * frame lemmas (WP proves the two array values equal when the words are not assigned).
+ * GA_BM(p) is the array value of the 16 words at p, for functions that take a pointer.
+ *
+ * Inductive facts about the counting functions are proved by the ghost lemma functions
+ * of spec/mspan_lemmas.h (a loop whose invariant is the induction hypothesis); the
+ * ACSL lemmas here need no induction and are proved by Z3/CVC4 directly. */
+#ifndef GA_SPEC_MSPAN_H
+#define GA_SPEC_MSPAN_H
+
+#include <stdint.h>
+
+#include "bits.h"
+#include "../alloc/mspan.h"
+
+#define GA_BM(p) (*(uint64_t(*)[16])(p))
+
+/*@
+  // ---- bit i of a span bitmap ---------------------------------------------------
+  // bit i % 64 of word i / 64 (slot i's bit)
+  predicate sbit(uint64_t b[16], integer i) = bit(b[i / 64], i % 64);
+  // the same bit as a number, 0 or 1
+  logic integer sbitv(uint64_t b[16], integer i) = (b[i / 64] >> (i % 64)) & 1;
+
+  lemma sbit_word: \forall uint64_t b[16], integer w, k; 0 <= w && 0 <= k < 64 ==>
+      (sbit(b, 64 * w + k) <==> bit(b[w], k));
+  lemma sbitv_sbit: \forall uint64_t b[16], integer i; 0 <= i ==>
+      (sbitv(b, i) == 1 <==> sbit(b, i)) && (sbitv(b, i) == 0 <==> !sbit(b, i));
+
+  // ---- counts --------------------------------------------------------------------
+  // number of set bits among bits [0, n) of b
+  logic integer nset(uint64_t b[16], integer n) = n <= 0 ? 0 : nset(b, n - 1) + sbitv(b, n - 1);
+
+  // S6/S7: number of allocated slots among [0, n) of a span with freeindex f and alloc
+  // bits b, where slot i is allocated iff i < f or bit i of b is set
+  logic integer nalloc(uint64_t b[16], integer f, integer n) =
+      n <= 0 ? 0 : nalloc(b, f, n - 1) + (n - 1 < f ? 1 : sbitv(b, n - 1));
+
+  // ---- the span invariants --------------------------------------------------------
+  // S6: slot i of s is allocated
+  predicate allocated{L}(ga_mspan *s, integer i) = i < s->freeindex || sbit(s->alloc_bits, i);
+
+  // S5: the bits from n up to the next multiple of 64 are zero
+  predicate padding_zero(uint64_t b[16], integer n) =
+      \forall integer i; n <= i < 64 * ((n + 63) / 64) ==> !sbit(b, i);
+
+  // S8 for freeindex f: bit j of cache is set iff slot f + j is free in b, for the
+  // 64 - f % 64 slots left in f's word; the top f % 64 bits are zero
+  predicate window(uint64_t cache, uint64_t b[16], integer f) =
+      \forall integer j; 0 <= j < 64 ==> (bit(cache, j) <==> (j < 64 - f % 64 && !sbit(b, f + j)));
+  predicate s8{L}(ga_mspan *s) =
+      s->freeindex < s->nelems ==> window(s->alloc_cache, s->alloc_bits, s->freeindex);
+
+  // what the bitmap functions need of a span: at most 1024 slots, S2, S5 (alloc bits), S8
+  predicate span_ok{L}(ga_mspan *s) =
+      s->nelems <= 1024 && s->freeindex <= s->nelems &&
+      padding_zero(s->alloc_bits, s->nelems) && s8(s);
+
+  // S3 and S7
+  predicate s3{L}(ga_mspan *s) = s->alloc_count <= s->nelems;
+  predicate s7{L}(ga_mspan *s) = s->alloc_count == nalloc(s->alloc_bits, s->freeindex, s->nelems);
+
+  // r is the lowest slot in [f, n) whose bit is clear in b
+  predicate lowest_free(uint64_t b[16], integer f, integer n, integer r) =
+      f <= r < n && !sbit(b, r) && \forall integer i; f <= i < r ==> sbit(b, i);
+  // nextFreeFast can take slot r: the lowest free slot from f, in f's word, and not the
+  // last slot of that word unless it is the last of the span (no refill needed)
+  predicate fast_slot(uint64_t b[16], integer f, integer n, integer r) =
+      lowest_free(b, f, n, r) && r / 64 == f / 64 && (r % 64 != 63 || r + 1 == n);
+  lemma lowest_free_unique: \forall uint64_t b[16], integer f, n, r1, r2;
+      lowest_free(b, f, n, r1) && lowest_free(b, f, n, r2) ==> r1 == r2;
+  // every slot in [f, n) has its bit set
+  predicate all_set(uint64_t b[16], integer f, integer n) =
+      \forall integer i; f <= i < n ==> sbit(b, i);
+
+  // the address of slot r < n of a span whose n slots fit below 2^64
+  lemma mul_le: \forall integer a, b, c; 0 <= a <= b && 0 <= c ==> a * c <= b * c;
+
+  // the word arithmetic of the scans
+  lemma next_word: \forall integer f; 0 <= f ==>
+      f - f % 64 + 64 > f && (f - f % 64 + 64) % 64 == 0 && f - f % 64 + 64 == 64 * (f / 64) + 64;
+*/
+
+#endif
