@@ -526,12 +526,21 @@ static uint32_t ga_words_max_run(const uint64_t *b, uint32_t m)
         /*@ assert word: \forall integer i, l; 64 * w <= i && i + l <= 64 * w + 64 ==>
                 (free_run(b, i, l) <==> zeros(x, i - 64 * w, l)); */
         uint32_t m2 = ga_word_max_run(~x, m);
+        /*@ assert m2 == m || \exists integer j; 0 <= j && j + m2 <= 512 && free_run(b, j, m2); */
         /*@ assert \forall integer j, l; 64 * w <= j && j + l <= 64 * w + 64 && free_run(b, j, l) ==> l <= m2; */
         /*@ assert \forall integer j, l; 0 <= j && 64 * w < j + l <= 64 * w + 64 && inword(j, l) ==> 64 * w <= j; */
         m = m2;
     }
     return m;
 }
+
+/*@ ghost
+  /@ requires 0 <= w <= 8;
+     assigns \nothing;
+     ensures \forall integer j, k; 64 * w <= j && 0 <= k && j + k <= 64 * w + 64 && !interior(j, k) ==>
+         j == 64 * w || j + k == 64 * w + 64; @/
+  static void ga_lemma_edges(int64_t w) { }
+*/
 
 /*@ requires \valid_read(b + (0 .. 7));
     assigns \nothing;
@@ -541,6 +550,7 @@ ga_psum ga_pallocbits_summarize(const uint64_t *b)
 {
     uint32_t start = 0, max = 0, cur = 0; /* cur: free run ending at page 64*w */
     int seen = 0;                         /* an allocated page below 64*w */
+    uint32_t w;
     /*@ ghost int64_t mpos = 0; */
     /*@ loop invariant 0 <= w <= 8;
         loop invariant 0 <= cur <= 64 * w && free_run(b, 64 * w - cur, cur);
@@ -552,20 +562,20 @@ ga_psum ga_pallocbits_summarize(const uint64_t *b)
             l <= max || l <= cur;
         loop assigns w, start, max, cur, seen, mpos;
         loop variant 8 - w; */
-    for (uint32_t w = 0; w < GA_PALLOC_WORDS; w++) {
+    for (w = 0; w < GA_PALLOC_WORDS; w++) {
         uint64_t x = b[w];
         uint32_t t = ga_ctz64(x);
         /*@ assert low: free_run(b, 64 * w, t); */
         if (t == 64) { /* no allocated page in this word */
             /*@ assert run64: free_run(b, 64 * w - cur, cur + 64); */
-            /*@ assert \forall integer j, l; 0 <= j && 64 * w < j + l <= 64 * w + 64 && free_run(b, j, l) ==>
+            /*@ assert bound64: \forall integer j, l; 0 <= j && 64 * w < j + l <= 64 * w + 64 && free_run(b, j, l) ==>
                     l <= cur + 64; */
             cur += 64;
             continue;
         }
         /*@ assert lowend: pg(b, 64 * w + t); */
         /*@ assert runt: free_run(b, 64 * w - cur, cur + t); */
-        /*@ assert \forall integer j, l; 0 <= j < 64 * w < j + l <= 64 * w + 64 && free_run(b, j, l) ==>
+        /*@ assert boundt: \forall integer j, l; 0 <= j < 64 * w < j + l <= 64 * w + 64 && free_run(b, j, l) ==>
                 l <= cur + t; */
         cur += t; /* the run ends at the lowest allocated page of x */
         if (!seen) {
@@ -579,24 +589,37 @@ ga_psum ga_pallocbits_summarize(const uint64_t *b)
         uint32_t l = ga_clz64(x);
         /*@ assert high: free_run(b, 64 * w + 64 - l, l); */
         /*@ assert highend: l < 64 && pg(b, 64 * w + 63 - l); */
-        /*@ assert \forall integer j, k; 64 * w <= j && j + k <= 64 * w + 64 && free_run(b, j, k) && !interior(j, k) ==>
+        /*@ ghost ga_lemma_edges(w); */
+        /*@ assert lowrun: \forall integer k; 0 <= k <= 64 && free_run(b, 64 * w, k) ==> k <= t; */
+        /*@ assert highrun: \forall integer j; 64 * w <= j <= 64 * w + 64 && free_run(b, j, 64 * w + 64 - j) ==>
+                64 * w + 64 - j <= l; */
+        /*@ assert boundw: \forall integer j, k; 64 * w <= j && j + k <= 64 * w + 64 && free_run(b, j, k) && !interior(j, k) ==>
                 k <= max || k <= l; */
         cur = l;
     }
-    if (!seen)
+    /*@ assert w == 8; */
+    /*@ assert endrun: free_run(b, 512 - cur, cur) && (cur == 512 || pg(b, 511 - cur)); */
+    if (!seen) {
+        /*@ assert allfree: free_run(b, 0, 512); */
+        /*@ assert sumfree: summary(b, 512, 512, 512); */
         return GA_PSUM_FREE_CHUNK;
+    }
     if (cur > max) {
         max = cur;
         /*@ ghost mpos = 512 - cur; */
     }
-    /*@ assert \forall integer j, l; 0 <= j && j + l <= 512 && free_run(b, j, l) && !interior(j, l) ==> l <= max; */
+    /*@ assert touching: \forall integer j, l; 0 <= j && j + l <= 512 && free_run(b, j, l) && !interior(j, l) ==> l <= max; */
     /* Every run touching a word boundary is counted; one strictly inside a word has
      * an allocated page on each side in that word, so it is at most 62 long. */
     if (max < 62) {
         max = ga_words_max_run(b, max);
     } else {
-        /*@ assert \forall integer j, l; 0 <= j && interior(j, l) ==> l <= 62; */
+        /*@ assert inner62: \forall integer j, l; 0 <= j && interior(j, l) ==> l <= 62; */
     }
+    /*@ assert sstart: sum_start(b, start); */
+    /*@ assert send: sum_end(b, cur); */
+    /*@ assert smax: max <= 512 && \exists integer j; 0 <= j && j + max <= 512 && free_run(b, j, max); */
+    /*@ assert sle: runs_le(b, max); */
     return ga_psum_pack(start, max, cur);
 }
 
@@ -610,6 +633,7 @@ ga_psum ga_pallocbits_summarize(const uint64_t *b)
 ga_psum ga_psum_merge(const ga_psum *c, uint32_t log_n)
 {
     uint32_t n = (uint32_t)1 << log_n;
+    /*@ assert 512 <= n <= 262144; */
     uint32_t start = ga_psum_start(c[0]), max = ga_psum_max(c[0]), end = ga_psum_end(c[0]);
     /*@ loop invariant 1 <= k <= 8;
         loop invariant r_sum(0, k * n, start, max, end);
@@ -618,6 +642,8 @@ ga_psum ga_psum_merge(const ga_psum *c, uint32_t log_n)
     for (uint32_t k = 1; k < 8; k++) {
         uint32_t sk = ga_psum_start(c[k]), mk = ga_psum_max(c[k]), ek = ga_psum_end(c[k]);
         /*@ assert r_sum(k * n, n, sk, mk, ek); */
+        /*@ assert bounds: sk <= n && mk <= n && ek <= n && start <= k * n && max <= k * n && end <= k * n &&
+                k * n + n <= 2097152; */
         uint32_t s2 = start == k * n ? start + sk : start;
         uint32_t m2 = end + sk > max ? end + sk : max;
         if (mk > m2)

@@ -12,9 +12,8 @@
   predicate pg{L}(uint64_t *b, integer p) = bit(b[p / 64], p % 64);
 
   // the word and bit of a page
-  lemma div64: \forall integer p; 0 <= p ==>
-      0 <= p - 64 * (p / 64) < 64 && p % 64 == p - 64 * (p / 64);
-  lemma div64_w: \forall integer p, w; 0 <= w && 64 * w <= p < 64 * w + 64 ==> p / 64 == w && p % 64 == p - 64 * w;
+  lemma div64: \forall integer p; 0 <= p ==> 64 * (p / 64) <= p < 64 * (p / 64) + 64;
+  lemma mod64: \forall integer p; 0 <= p ==> p % 64 == p - 64 * (p / 64);
 
   lemma pg_word{L}: \forall uint64_t *b, integer w, k; 0 <= w && 0 <= k < 64 ==>
       (pg(b, 64 * w + k) <==> bit(b[w], k));
@@ -31,6 +30,9 @@
   // a run inside word w is a run of zeros of that word
   lemma run_in_word{L}: \forall uint64_t *b, integer w, i, n; 0 <= w && 64 * w <= i && i + n <= 64 * w + 64 ==>
       (free_run(b, i, n) <==> zeros(b[w], i - 64 * w, n));
+  lemma word_zeros_run{L}: \forall uint64_t *b, integer w, k, l; 0 <= w && 0 <= k && k + l <= 64 &&
+      zeros(b[w], k, l) ==> free_run(b, 64 * w + k, l);
+
   // two adjacent runs make one
   lemma free_run_cat{L}: \forall uint64_t *b, integer j, n, m; 0 <= n && 0 <= m ==>
       (free_run(b, j, n) && free_run(b, j + n, m) <==> free_run(b, j, n + m));
@@ -70,9 +72,11 @@
       (pgv(b, p) == 1 <==> pg(b, p)) && (pgv(b, p) == 0 <==> !pg(b, p));
 
   // [j, j+l) lies strictly inside one word: neither end touches the word's edges
-  predicate interior(integer j, integer l) = j % 64 != 0 && j % 64 + l < 64;
+  predicate interior(integer j, integer l) = 64 * (j / 64) < j && j + l < 64 * (j / 64) + 64;
   // [j, j+l) lies inside one word
   predicate inword(integer j, integer l) = j / 64 == (j + l - 1) / 64;
+
+  lemma interior_inword: \forall integer j, l; 0 <= j && 0 < l && interior(j, l) ==> inword(j, l) && l <= 62;
 
   // number of allocated pages in [lo, hi)
   logic integer count{L}(uint64_t *b, integer lo, integer hi) =

@@ -19,6 +19,8 @@
 #include "../alloc/mspan.h"
 
 #define GA_BM(p) (*(uint64_t(*)[16])(p))
+#define GA_SPAN_OK(s) span_ok((s)->nelems, (s)->freeindex, (s)->alloc_cache, (s)->alloc_bits)
+#define GA_S7(s) s7((s)->alloc_count, (s)->nelems, (s)->freeindex, (s)->alloc_bits)
 
 /*@
   // ---- bit i of a span bitmap ---------------------------------------------------
@@ -42,8 +44,13 @@
       n <= 0 ? 0 : nalloc(b, f, n - 1) + (n - 1 < f ? 1 : sbitv(b, n - 1));
 
   // ---- the span invariants --------------------------------------------------------
-  // S6: slot i of s is allocated
-  predicate allocated{L}(ga_mspan *s, integer i) = i < s->freeindex || sbit(s->alloc_bits, i);
+  // They take field values (n = nelems, f = freeindex, cache = alloc_cache, b =
+  // alloc_bits, count = alloc_count), not a pointer to the span: WP then reads each field
+  // in the state where the predicate is used, and its simplifier resolves those reads
+  // across the stores of the code.  GA_SPAN_OK(s) / GA_S7(s) apply them to *s.
+
+  // S6: slot i is allocated
+  predicate allocated(uint64_t b[16], integer f, integer i) = i < f || sbit(b, i);
 
   // S5: the bits from n up to the next multiple of 64 are zero
   predicate padding_zero(uint64_t b[16], integer n) =
@@ -51,19 +58,19 @@
 
   // S8 for freeindex f: bit j of cache is set iff slot f + j is free in b, for the
   // 64 - f % 64 slots left in f's word; the top f % 64 bits are zero
-  predicate window(uint64_t cache, uint64_t b[16], integer f) =
+  predicate window(integer cache, uint64_t b[16], integer f) =
       \forall integer j; 0 <= j < 64 ==> (bit(cache, j) <==> (j < 64 - f % 64 && !sbit(b, f + j)));
-  predicate s8{L}(ga_mspan *s) =
-      s->freeindex < s->nelems ==> window(s->alloc_cache, s->alloc_bits, s->freeindex);
+  predicate s8(integer n, integer f, integer cache, uint64_t b[16]) = f < n ==> window(cache, b, f);
 
   // what the bitmap functions need of a span: at most 1024 slots, S2, S5 (alloc bits), S8
-  predicate span_ok{L}(ga_mspan *s) =
-      s->nelems <= 1024 && s->freeindex <= s->nelems &&
-      padding_zero(s->alloc_bits, s->nelems) && s8(s);
+  predicate span_ok(integer n, integer f, integer cache, uint64_t b[16]) =
+      n <= 1024 && f <= n && padding_zero(b, n) && s8(n, f, cache, b);
 
-  // S3 and S7
-  predicate s3{L}(ga_mspan *s) = s->alloc_count <= s->nelems;
-  predicate s7{L}(ga_mspan *s) = s->alloc_count == nalloc(s->alloc_bits, s->freeindex, s->nelems);
+  // S7: the count is the number of allocated slots
+  predicate s7(integer count, integer n, integer f, uint64_t b[16]) = count == nalloc(b, f, n);
+
+  // the address of slot r of a span
+  logic integer slot_addr(integer base, integer elemsize, integer r) = base + r * elemsize;
 
   // r is the lowest slot in [f, n) whose bit is clear in b
   predicate lowest_free(uint64_t b[16], integer f, integer n, integer r) =
@@ -78,8 +85,23 @@
   predicate all_set(uint64_t b[16], integer f, integer n) =
       \forall integer i; f <= i < n ==> sbit(b, i);
 
-  // the address of slot r < n of a span whose n slots fit below 2^64
-  lemma mul_le: \forall integer a, b, c; 0 <= a <= b && 0 <= c ==> a * c <= b * c;
+  // what ctz of a window tells (S8 and ctz's contract)
+  lemma window_hit: \forall uint64_t c, uint64_t b[16], integer f, t;
+      0 <= f && window(c, b, f) && 0 <= t < 64 && bit(c, t) ==> t < 64 - f % 64 && !sbit(b, f + t);
+  lemma window_at: \forall uint64_t c, uint64_t b[16], integer f, i;
+      0 <= f <= i < f - f % 64 + 64 && window(c, b, f) ==> (bit(c, i - f) <==> !sbit(b, i));
+  lemma window_skip: \forall uint64_t c, uint64_t b[16], integer f, t;
+      0 <= f && window(c, b, f) && 0 <= t <= 64 - f % 64 && zeros(c, 0, t) ==> all_set(b, f, f + t);
+  lemma window_empty: \forall uint64_t c, uint64_t b[16], integer f;
+      0 <= f && window(c, b, f) && zeros(c, 0, 64) ==> all_set(b, f, f - f % 64 + 64);
+
+  // taking slot f + t out of the window: shift it out (the C code's (c >> t) >> 1)
+  lemma window_next: \forall uint64_t c, uint64_t b[16], integer f, t;
+      0 <= f && 0 <= t && f % 64 + t + 1 < 64 && window(c, b, f) ==>
+      window((c >> t) >> 1, b, f + t + 1);
+  // a new word: the complement of the word's alloc bits
+  lemma window_word: \forall uint64_t c, uint64_t b[16], integer w;
+      0 <= w && c == (uint64_t)~b[w] ==> window(c, b, 64 * w);
 
   // the word arithmetic of the scans
   lemma next_word: \forall integer f; 0 <= f ==>

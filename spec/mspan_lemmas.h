@@ -30,6 +30,14 @@
       ;
   }
 
+  // the slot offsets grow with the slot index (multiplication is monotonic)
+  /@ requires a <= b;
+     assigns \nothing;
+     ensures 0 <= a * c <= b * c; @/
+  void ga_lemma_mul_le(uint64_t a, uint64_t b, uint64_t c)
+  {
+  }
+
   /@ requires w < 16;
      assigns \nothing;
      ensures nset(GA_BM(p), 64 * w + 64) == nset(GA_BM(p), 64 * w) + nbits(GA_BM(p)[w], 64); @/

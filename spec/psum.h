@@ -14,6 +14,10 @@
   logic integer psum_pack(integer st, integer m, integer e) =
       m == PSUM_N ? PSUM_BIG : st + m * PSUM_N + e * (PSUM_N * PSUM_N);
 
+  // the region sizes of the radix levels below the root: 2^9 .. 2^18 pages (WP's Range
+  // tactic splits on k, -wp-auto wp:range; Qed evaluates each case)
+  lemma shl1_range: \forall integer k; 9 <= k <= 18 ==> 512 <= (1 << k) <= 262144;
+
   // the fields a summary can have: all 2^21 (a whole free 2^21-page region), or each < 2^21
   predicate psum_fields(integer st, integer m, integer e) =
       (st == PSUM_N && m == PSUM_N && e == PSUM_N) ||
