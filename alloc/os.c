@@ -89,6 +89,9 @@ void ga_os_init(ga_os *os, const ga_config *cfg) {
     atomic_init(&os->ready, 0);
     atomic_init(&os->released_total, 0);
     atomic_init(&os->os_errors, 0);
+    atomic_init(&os->limit_refusals, 0);
+    atomic_init(&os->limit_asked, 0);
+    atomic_init(&os->limit_mapped, 0);
 }
 
 /* ---- injection and accounting ---------------------------------------------- */
@@ -105,11 +108,17 @@ static int injected(ga_os *os) {
     return (os->fail_nth && n == os->fail_nth) || (os->fail_after && n > os->fail_after);
 }
 
-/* Adds n to mapped unless that passes the limit (checked and added atomically). */
+/* Adds n to mapped unless that passes the limit (checked and added atomically).  A
+ * refusal is recorded for the drivers, which check it against the limit themselves. */
 static int charge_mapped(ga_os *os, size_t n) {
     size_t cur = atomic_load(&os->mapped);
     do {
-        if (os->mapped_limit && (n > os->mapped_limit || cur > os->mapped_limit - n)) return -1;
+        if (os->mapped_limit && (n > os->mapped_limit || cur > os->mapped_limit - n)) {
+            atomic_store_explicit(&os->limit_asked, n, memory_order_relaxed);
+            atomic_store_explicit(&os->limit_mapped, cur, memory_order_relaxed);
+            atomic_fetch_add(&os->limit_refusals, 1);
+            return -1;
+        }
     } while (!atomic_compare_exchange_weak(&os->mapped, &cur, cur + n));
     return 0;
 }

@@ -6,10 +6,11 @@
  * test) counts bytes in each state and injects refusals:
  *   - os_fail_nth: the Nth refusable call (1-based) fails;
  *   - os_fail_after: every refusable call after the first N fails;
- *   - mapped_limit: map and alloc fail (ENOMEM) when mapped bytes would exceed it.
+ *   - mapped_limit: map and alloc fail (ENOMEM) when mapped bytes would exceed it
+ *     (reaching it exactly is allowed).
  * Refusable calls are reserve, map, used and alloc (each counts as one call, refused
  * or not).  A refused call returns failure with errno = ENOMEM and changes nothing
- * (counters included).  unused/free/fault/unmap never fail from the caller's point of
+ * (byte counters included; the refusal counters count it).  unused/free/fault/unmap never fail from the caller's point of
  * view (OS errors are counted in os_errors, as Go ignores them).
  *
  * Counters follow the caller's declared transitions (the OS cannot be asked which
@@ -40,6 +41,13 @@ typedef struct ga_os {
     _Atomic size_t reserved, mapped, ready;
     _Atomic uint64_t released_total;
     _Atomic uint64_t os_errors; /* errors from unused/free/fault, ignored as in Go */
+    /* White box for the fuzz drivers' limit oracle (nothing in the allocator reads it):
+     * limit_refusals counts the map/alloc calls mapped_limit refused; the last one asked
+     * for limit_asked bytes with limit_mapped bytes mapped, so a sound refusal has
+     * limit_mapped + limit_asked > mapped_limit.  The pair is consistent when one
+     * thread at a time uses this ga_os (the drivers are single-threaded). */
+    _Atomic uint64_t limit_refusals;
+    _Atomic size_t limit_asked, limit_mapped;
 } ga_os;
 
 /* Fill os from cfg (NULL = defaults, real OS). */

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "pagealloc.h"
+#include "support/corrupt.h"
 #include "support/fuzz_input.h"
 #include "support/model_pages.h"
 
@@ -339,6 +340,35 @@ static void do_scavenge(drv *d, size_t bytes) {
              (unsigned long long)page_addr(d->scav_low));
 }
 
+/* After a grow: every refusal the OS layer counted is explained by an injection
+ * (os_fail_nth / os_fail_after on a call made during the grow) or by the mapped limit
+ * (white box: ga_os's limit_* fields), and the last limit refusal was sound: the
+ * bytes mapped then (never below those mapped before the grow: it only rolls back
+ * after its one refusal) plus the bytes asked exceed the limit. */
+FUZZ_NOCOV static void check_refusals(const drv *d, uint64_t calls0, uint64_t ref0, uint64_t lim0, size_t limit,
+                                      size_t map0) {
+    uint64_t calls = atomic_load(&d->os.calls), refused = atomic_load(&d->os.refusals) - ref0;
+    uint64_t limits = atomic_load(&d->os.limit_refusals) - lim0, injected = 0;
+    uint64_t nth = d->os.fail_nth, after = d->os.fail_after;
+    if (after && calls > after)
+        injected = calls - (calls0 > after ? calls0 : after);
+    if (nth > calls0 && nth <= calls && !(after && nth > after))
+        injected++;
+    if (refused != injected + limits)
+        fail(d, "%llu OS refusals, explained: %llu injected (calls %llu..%llu), %llu by the mapped limit",
+             (unsigned long long)refused, (unsigned long long)injected, (unsigned long long)calls0 + 1,
+             (unsigned long long)calls, (unsigned long long)limits);
+    if (limits == 0)
+        return;
+    size_t asked = atomic_load(&d->os.limit_asked), at = atomic_load(&d->os.limit_mapped);
+    if (limit == 0)
+        fail(d, "%llu refusals by a mapped limit that is not set", (unsigned long long)limits);
+    if (at < map0)
+        fail(d, "mapped limit refusal with %zu bytes mapped, fewer than the %zu mapped before the grow", at, map0);
+    if (asked <= limit && at <= limit - asked)
+        fail(d, "mapped_limit %zu refused %zu bytes with %zu mapped: the limit was not in the way", limit, asked, at);
+}
+
 static void do_grow(drv *d, fuzz_input *in) {
     uint8_t where = fi_u8(in);
     uint32_t off = fi_u32(in);
@@ -381,6 +411,7 @@ static void do_grow(drv *d, fuzz_input *in) {
      * [base, base + size) and are refused, as is memory grown before. */
     bool bad = ms_is_grown(m, ci, n) || (ci <= ZERO_CHUNK && ci + n >= ZERO_CHUNK);
     bool inject = (where & 0x80) != 0;
+    size_t limit = 0;
     if (inject) {
         uint64_t calls = atomic_load(&d->os.calls);
         unsigned k = (nb >> 4) % 4, kind = (where >> 5) % 3;
@@ -389,13 +420,15 @@ static void do_grow(drv *d, fuzz_input *in) {
         else if (kind == 1)
             d->os.fail_after = calls + k;
         else
-            d->os.mapped_limit = atomic_load(&d->os.mapped) + (size_t)k * 4096;
+            d->os.mapped_limit = limit = atomic_load(&d->os.mapped) + (size_t)k * 4096;
     }
     size_t res0 = atomic_load(&d->os.reserved), map0 = atomic_load(&d->os.mapped), rdy0 = atomic_load(&d->os.ready);
-    uint64_t ref0 = atomic_load(&d->os.refusals);
+    uint64_t ref0 = atomic_load(&d->os.refusals), calls0 = atomic_load(&d->os.calls);
+    uint64_t lim0 = atomic_load(&d->os.limit_refusals);
     int rc = ga_pagealloc_grow(&d->pa, base, size);
     TRACE("#%zu grow(chunk %#llx, %llu chunks%s) = %d\n", d->op, (unsigned long long)ci, (unsigned long long)n,
           inject ? ", refusal injected" : "", rc);
+    check_refusals(d, calls0, ref0, lim0, limit, map0);
     d->os.fail_nth = d->os.fail_after = 0;
     d->os.mapped_limit = 0;
     if (bad) {
@@ -475,7 +508,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_state(d, true, true, false);
 
     for (d->op = 1; d->op <= MAX_OPS && fi_left(&in) > 0; d->op++) {
-        uint8_t op = fi_u8(&in) % OP_COUNT;
+        uint8_t op = fi_u8(&in);
+        if (op == CORRUPT_OP_BYTE) { /* corrupt, check, restore (support/corrupt.h); among the first 64 ops */
+            d->opname = "corrupt";
+            const char *k = corrupt_pagealloc_op(&d->pa, &in, d->op <= 64);
+            TRACE("corrupt %s\n", k ? k : "(none)");
+            (void)k;
+            continue;
+        }
+        op %= OP_COUNT;
         bool all = false;
         d->deep = false;
         switch (op) {

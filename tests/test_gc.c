@@ -2,7 +2,8 @@
  * ended, swept; exactly the unmarked slots are reused and the marked keep their bytes;
  * allocation during marking is black; tiny blocks die only when no part is marked;
  * explicit frees and marks together; large objects; ga_gc_begin finishing the sweep;
- * budgeted ga_sweep; many cycles with exact counts; scavenging on GC. */
+ * budgeted ga_sweep; ga_sweep's free sweep in every class; many cycles with exact counts;
+ * scavenging on GC. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -353,6 +354,56 @@ static void test_sweep_budget(void)
     ga_heap_destroy(h);
 }
 
+/* ga_sweep(h, 0) free-sweeps every uncached span with explicit frees, whatever its class
+ * (goalloc.h: a freed slot is reclaimed at its span's next sweep).  One object freed in
+ * an uncached span of each small size class, scan and noscan (noscan from 16 bytes: below
+ * that it is tiny), the 8-byte class 1 included: each comes back, counted in its class's
+ * nfree; its neighbour stays; no span keeps a pending free. */
+static void test_sweep_reclaims_every_class(void)
+{
+    ga_heap *h = new_heap(NULL);
+    ga_cache *c = ga_cache_new(h);
+    static char *gone[GA_NUM_CLASSES][2], *kept[GA_NUM_CLASSES][2];
+    uint64_t want[GA_NUM_CLASSES] = {0};
+    ga_cache *c2 = ga_cache_new(h); /* destroyed before the frees: its spans go back uncached */
+    for (uint32_t cls = 1; cls < GA_NUM_CLASSES; cls++)
+        for (int ns = 0; ns < 2; ns++) {
+            size_t size = ga_class_size[cls];
+            if (ns && size < GA_TINY_SIZE)
+                continue;
+            kept[cls][ns] = ga_alloc(c2, size, ns ? GA_NOSCAN : 0);
+            gone[cls][ns] = ga_alloc(c2, size, ns ? GA_NOSCAN : 0);
+            CHECK(kept[cls][ns] && gone[cls][ns], "class %u%s: two objects", cls, ns ? " noscan" : "");
+        }
+    ga_cache_destroy(c2);
+    for (uint32_t cls = 1; cls < GA_NUM_CLASSES; cls++)
+        for (int ns = 0; ns < 2; ns++)
+            if (gone[cls][ns]) {
+                CHECK(ga_free(c, gone[cls][ns]) == 0, "class %u%s: free in an uncached span", cls,
+                      ns ? " noscan" : "");
+                want[cls]++;
+            }
+    ga_stats st0 = ht_stats(h);
+    CHECK(ga_sweep(h, 0) >= 1, "the free sweep took spans");
+    ga_stats st1 = ht_stats(h);
+    for (uint32_t cls = 1; cls < GA_NUM_CLASSES; cls++) {
+        uint64_t got = st1.by_size[cls].nfree - st0.by_size[cls].nfree;
+        CHECK(got == want[cls], "class %u (%u B): ga_sweep(h, 0) reclaimed %llu explicit frees, expected %llu", cls,
+              (unsigned)ga_class_size[cls], (unsigned long long)got, (unsigned long long)want[cls]);
+        for (int ns = 0; ns < 2; ns++) {
+            if (!kept[cls][ns])
+                continue;
+            CHECK(ga_object_base(h, kept[cls][ns]) == kept[cls][ns], "class %u%s: the neighbour lives", cls,
+                  ns ? " noscan" : "");
+            ga_mspan *s = ht_span(h, kept[cls][ns]);
+            CHECK(s && s->pending_frees == 0, "class %u%s: no pending free left", cls, ns ? " noscan" : "");
+        }
+    }
+    ht_heap_ok(h, "free sweep of every class");
+    ga_cache_destroy(c);
+    ga_heap_destroy(h);
+}
+
 /* ---- many cycles: exact counts -------------------------------------------------------- */
 
 static void test_many_cycles(void)
@@ -506,6 +557,7 @@ int main(void)
     test_tiny_blocks();
     test_free_and_gc();
     test_sweep_budget();
+    test_sweep_reclaims_every_class();
     test_many_cycles();
     test_scavenge_on_gc();
     return ht_report("test_gc");
