@@ -257,6 +257,26 @@ GA_HIDDEN void ga_mheap_free_span(ga_heap *h, ga_mspan *s);
 GA_HIDDEN void ga_mheap_free_span_locked(ga_heap *h, ga_mspan *s);
 /* Span owning address p (any byte of its pages), or NULL; lock-free. */
 GA_HIDDEN ga_mspan *ga_mheap_span_of(ga_heap *h, uintptr_t p);
+/* The same, inline: ga_mark and ga_free look a span up once per call, and the call
+ * and re-loads of an out-of-line lookup were a third of ga_mark's instructions. */
+static inline ga_mspan *ga_mheap_span_of_inline(ga_heap *h, uintptr_t p)
+{
+    uintptr_t ai = ga_off(p) >> GA_ARENA_SHIFT;
+    if (ai >= GA_ARENA_L2_ENTRIES)
+        return NULL;
+    ga_heap_arena *a = __atomic_load_n(&h->arenas[ai], __ATOMIC_ACQUIRE);
+    if (!a)
+        return NULL;
+    ga_mspan *s = __atomic_load_n(&a->spans[(p & (GA_ARENA_BYTES - 1)) >> GA_PAGE_SHIFT], __ATOMIC_ACQUIRE);
+    if (!s || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != GA_SPAN_IN_USE)
+        return NULL;
+    /* The entry may be racing with a free/reuse of the struct: check it covers p. */
+    uintptr_t base = __atomic_load_n(&s->base, __ATOMIC_RELAXED);
+    uintptr_t npages = __atomic_load_n(&s->npages, __ATOMIC_RELAXED);
+    if (p < base || p - base >= (npages << GA_PAGE_SHIFT))
+        return NULL;
+    return s;
+}
 
 /* Span of page-aligned address p from the index, without validation (heap lock held;
  * NULL if p is outside every arena). */

@@ -89,7 +89,7 @@ static inline bool slot_freed(const ga_mspan *s, uint32_t idx)
 static ga_mspan *find_object(ga_heap *h, uintptr_t p, bool interior, bool not_freed, uint32_t *idx_out)
 {
     /* span_of checked state (acquire) and that the span covers p. */
-    ga_mspan *s = ga_mheap_span_of(h, p);
+    ga_mspan *s = ga_mheap_span_of_inline(h, p);
     if (!s)
         return NULL;
     uintptr_t off = p - __atomic_load_n(&s->base, __ATOMIC_RELAXED);
@@ -122,28 +122,28 @@ static void set_marking(ga_heap *h, bool on)
 }
 
 /* Tiny allocator (facts §8.3): 1..15-byte noscan objects packed into 16-byte blocks of
- * span class 5, aligned to their size's largest power of two up to 8. */
-static void *tiny_alloc(ga_cache *c, size_t size)
+ * span class 5, aligned to their size's largest power of two up to 8.  In two inline
+ * halves so that ga_alloc's fast path shares them. */
+
+/* The object at the current block's next aligned offset, or NULL if it does not fit. */
+static inline void *tiny_in_block(ga_cache *c, size_t size)
 {
-    uintptr_t off = c->tiny_offset;
-    if ((size & 7) == 0)
-        off = ga_align_up(off, 8);
-    else if ((size & 3) == 0)
-        off = ga_align_up(off, 4);
-    else if ((size & 1) == 0)
-        off = ga_align_up(off, 2);
+    uintptr_t align = (size & 7) == 0 ? 8 : (size & 3) == 0 ? 4 : (size & 1) == 0 ? 2 : 1;
+    uintptr_t off = ga_align_up(c->tiny_offset, align);
     if (off + size <= GA_TINY_SIZE && c->tiny != 0) {
         c->tiny_offset = off + size;
         c->tiny_allocs++;
         return (void *)(c->tiny + off);
     }
-    ga_mspan *s = c->alloc[GA_TINY_SPAN_CLASS];
-    uintptr_t v = ga_mspan_next_free_fast(s);
-    if (!v && !(v = ga_mcache_next_free_zeroed(c, GA_TINY_SPAN_CLASS, &s)))
-        return NULL;
+    return NULL;
+}
+
+/* The object at the start of new block v of span s. */
+static inline void *tiny_new_block(ga_cache *c, ga_mspan *s, uintptr_t v, size_t size)
+{
     if (s->needzero) /* the rest of the block is handed out later: always zero it */
         memset((void *)v, 0, GA_TINY_SIZE);
-    if (c->marking)
+    if (GA_UNLIKELY(c->marking))
         mark_black(s, v);
     /* Keep whichever block has more room left. */
     if (size < c->tiny_offset || c->tiny == 0) {
@@ -151,6 +151,18 @@ static void *tiny_alloc(ga_cache *c, size_t size)
         c->tiny_offset = size;
     }
     return (void *)v;
+}
+
+static void *tiny_alloc(ga_cache *c, size_t size)
+{
+    void *p = tiny_in_block(c, size);
+    if (p)
+        return p;
+    ga_mspan *s = c->alloc[GA_TINY_SPAN_CLASS];
+    uintptr_t v = ga_mspan_next_free_fast(s);
+    if (!v && !(v = ga_mcache_next_free_zeroed(c, GA_TINY_SPAN_CLASS, &s)))
+        return NULL;
+    return tiny_new_block(c, s, v, size);
 }
 
 static void *large_alloc(ga_cache *c, size_t size, unsigned flags)
@@ -202,12 +214,46 @@ void *ga_mallocgc(ga_cache *c, size_t size, unsigned flags) { return mallocgc_in
 
 void *ga_newobject(ga_cache *c, size_t size) { return mallocgc_inline(c, size, 0); }
 
-void *ga_alloc(ga_cache *c, size_t size, unsigned flags)
+/* Every case the fast path below leaves out: refills, large objects,
+ * size 0, the mark phase, debug checks.  Out of line so that the fast path saves no
+ * registers it does not use. */
+static __attribute__((noinline)) void *alloc_slow(ga_cache *c, size_t size, unsigned flags)
 {
     void *p = mallocgc_inline(c, size, flags);
     if (GA_UNLIKELY(c->debug_checks))
         ga_debug_check(c->heap, "ga_alloc");
     return p;
+}
+
+/* The fast path of mallocgc for the common cases, with mallocgc's results: a tiny
+ * object (in the current block or a new one), or a small object from the cached span's
+ * allocCache (the proved ga_mspan_next_free_fast; it declines without side effects, so
+ * the slow path may retry it). */
+void *ga_alloc(ga_cache *c, size_t size, unsigned flags)
+{
+    if (GA_LIKELY(size - 1 < GA_MAX_SMALL_SIZE) && !(c->marking | c->debug_checks)) {
+        unsigned noscan = flags & GA_NOSCAN;
+        if (noscan && size < GA_TINY_SIZE) {
+            void *p = tiny_in_block(c, size);
+            if (p)
+                return p;
+            ga_mspan *s = c->alloc[GA_TINY_SPAN_CLASS];
+            uintptr_t v = ga_mspan_next_free_fast(s);
+            if (GA_LIKELY(v))
+                return tiny_new_block(c, s, v, size);
+        } else {
+            uint32_t cls = ga_size_to_class(size);
+            ga_spanclass spc = (ga_spanclass)((cls << 1) | (noscan & (cls != 2)));
+            ga_mspan *s = c->alloc[spc];
+            uintptr_t v = ga_mspan_next_free_fast(s);
+            if (GA_LIKELY(v)) {
+                if (!(flags & GA_NOZERO) && s->needzero)
+                    memset((void *)v, 0, s->elemsize);
+                return (void *)v;
+            }
+        }
+    }
+    return alloc_slow(c, size, flags);
 }
 
 /* ---- explicit free ------------------------------------------------------------------ */
@@ -269,7 +315,7 @@ static int free_impl(ga_cache *c, uintptr_t p)
     ga_heap *h = c->heap;
     if (p == (uintptr_t)&zerobase_obj)
         return -EINVAL;
-    ga_mspan *s = ga_mheap_span_of(h, p);
+    ga_mspan *s = ga_mheap_span_of_inline(h, p);
     if (!s)
         return -EINVAL;
     /* c->alloc[x] == s only if c caches s, and then s->spanclass == x is stable. */

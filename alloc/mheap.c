@@ -338,15 +338,7 @@ ga_mspan *ga_mheap_index_get(const ga_heap *h, uintptr_t p) {
     return a ? __atomic_load_n(&a->spans[arena_page(p)], __ATOMIC_ACQUIRE) : NULL;
 }
 
-ga_mspan *ga_mheap_span_of(ga_heap *h, uintptr_t p) {
-    ga_mspan *s = ga_mheap_index_get(h, p);
-    if (!s || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != GA_SPAN_IN_USE) return NULL;
-    /* The entry may be racing with a free/reuse of the struct: check it covers p. */
-    uintptr_t base = __atomic_load_n(&s->base, __ATOMIC_RELAXED);
-    uintptr_t npages = __atomic_load_n(&s->npages, __ATOMIC_RELAXED);
-    if (p < base || p - base >= (npages << GA_PAGE_SHIFT)) return NULL;
-    return s;
-}
+ga_mspan *ga_mheap_span_of(ga_heap *h, uintptr_t p) { return ga_mheap_span_of_inline(h, p); }
 
 /* ---- parked runs -------------------------------------------------------------------- */
 

@@ -25,12 +25,24 @@ static double now_ns(void) {
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static void report(const char *name, double ns, unsigned ops, ga_heap *h, unsigned long cycles) {
-    printf("goalloc %-12s %8.1f ns/object", name, ns / ops);
+/* CPU time of the whole process (every thread; the Go side reports the same through
+ * getrusage): less disturbed than wall time on a shared machine, where the process
+ * waits for a core. */
+static double cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void report(const char *name, double ns, double cpu, unsigned ops, ga_heap *h, unsigned long cycles,
+                   double gc_ns, double mark_ns) {
+    printf("goalloc %-12s %8.1f ns/object (cpu %.1f)", name, ns / ops, cpu / ops);
     if (h) {
         ga_stats st;
         ga_heap_stats(h, &st);
         printf("  %6lu GC cycles  %7.0f MiB heap_sys", cycles, (double)st.heap_sys / (1 << 20));
+        if (cycles)
+            printf("  (GC calls %.1f ns/object, marking %.1f)", gc_ns / ops, mark_ns / ops);
     }
     printf("\n");
 }
@@ -41,6 +53,7 @@ static void die(const char *what) {
 }
 
 enum { NOGC, GC, FREE };
+static const char *const mode_name[] = {"window-nogc", "window-gc", "window-free"};
 
 static void run(int mode, unsigned ops) {
     ga_heap *h = ga_heap_new(NULL);
@@ -56,7 +69,8 @@ static void run(int mode, unsigned ops) {
     uint64_t s = WL_SEED;
     size_t since = 0, goal = WL_MIN_HEAP, live_bytes = 0;
     unsigned long cycles = 0;
-    double t0 = now_ns();
+    double gc_ns = 0, mark_ns = 0; /* inside ga_gc_begin .. ga_gc_end; of which marking */
+    double c0 = cpu_ns(), t0 = now_ns();
     for (unsigned i = 0; i < ops; i++) {
         size_t n = wl_size(&s);
         unsigned k = i % WL_LIVE;
@@ -79,19 +93,22 @@ static void run(int mode, unsigned ops) {
         since += n;
         if (mode == GC && since >= goal) {
             /* GOGC=100: next cycle when the heap has grown by the live bytes. */
+            double g0 = now_ns();
             ga_gc_begin(h);
+            double m0 = now_ns();
             for (unsigned j = 0; j < WL_LIVE; j++)
                 if (win[j])
                     ga_mark(h, win[j]);
+            mark_ns += now_ns() - m0;
             ga_gc_end(h);
+            gc_ns += now_ns() - g0;
             cycles++;
             since = 0;
             goal = live_bytes > WL_MIN_HEAP ? live_bytes : WL_MIN_HEAP;
         }
     }
-    double t1 = now_ns();
-    report(mode == NOGC ? "window-nogc" : mode == GC ? "window-gc" : "window-free", t1 - t0, ops, h,
-           cycles);
+    double t1 = now_ns(), c1 = cpu_ns();
+    report(mode_name[mode], t1 - t0, c1 - c0, ops, h, cycles, gc_ns, mark_ns);
     ga_cache_destroy(c);
     ga_heap_destroy(h);
     free(win);
@@ -103,7 +120,7 @@ static void run_glibc(unsigned ops) {
     if (!win)
         die("calloc");
     uint64_t s = WL_SEED;
-    double t0 = now_ns();
+    double c0 = cpu_ns(), t0 = now_ns();
     for (unsigned i = 0; i < ops; i++) {
         size_t n = wl_size(&s);
         unsigned k = i % WL_LIVE;
@@ -113,8 +130,8 @@ static void run_glibc(unsigned ops) {
         if (!win[k])
             die("calloc");
     }
-    double t1 = now_ns();
-    printf("glibc   %-12s %8.1f ns/object\n", "calloc-free", (t1 - t0) / ops);
+    double t1 = now_ns(), c1 = cpu_ns();
+    printf("glibc   %-12s %8.1f ns/object (cpu %.1f)\n", "calloc-free", (t1 - t0) / ops, (c1 - c0) / ops);
     for (unsigned k = 0; k < WL_LIVE; k++)
         free(win[k]);
     free(win);

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"syscall"
 	"time"
 )
 
@@ -21,9 +22,9 @@ var mix = []mixEntry{
 }
 
 const (
-	seed  = 0x9e3779b97f4a7c15
-	live  = 100000
-	ops   = 10000000
+	seed = 0x9e3779b97f4a7c15
+	live = 100000
+	ops  = 10000000
 )
 
 func next(s *uint64) uint64 {
@@ -54,16 +55,28 @@ var sink [][]byte
 // alloc: allocate ops objects of the mix; each replaces slot i % live of a window,
 // so at most `live` objects are reachable (the same replacement pattern as the GC
 // workload: with GOGC=off nothing is ever collected).
-func window() time.Duration {
+func window() (time.Duration, time.Duration) {
 	s := uint64(seed)
 	win := make([][]byte, live)
+	c0 := cpuTime()
 	start := time.Now()
 	for i := 0; i < ops; i++ {
 		win[i%live] = make([]byte, size(&s))
 	}
 	d := time.Since(start)
+	c := cpuTime() - c0
 	sink = win
-	return d
+	return d, c
+}
+
+// cpuTime: user + system time of the process, every thread (the GC's background
+// workers included), as bench/alloc.c's CLOCK_PROCESS_CPUTIME_ID.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func main() {
@@ -74,9 +87,9 @@ func main() {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	d := window()
+	d, c := window()
 	runtime.ReadMemStats(&after)
-	fmt.Printf("go1.19 GOGC=%s window: %.1f ns/object, %d GC cycles, %.0f MiB heap_sys\n",
-		gogc, float64(d.Nanoseconds())/ops, after.NumGC-before.NumGC,
+	fmt.Printf("go1.19 GOGC=%s window: %.1f ns/object (cpu %.1f), %d GC cycles, %.0f MiB heap_sys\n",
+		gogc, float64(d.Nanoseconds())/ops, float64(c.Nanoseconds())/ops, after.NumGC-before.NumGC,
 		float64(after.HeapSys)/(1<<20))
 }
