@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Seeds for the corrupt-check-restore op (fuzz/support/corrupt.[ch]) of heap_fuzz and
+pagealloc_fuzz: each builds a small state with every kind of target (cached, listed,
+swept/unswept, large spans, tiny blocks, several caches; two grown ranges, allocated,
+free and dirty pages) and then runs corruptions by name.
+
+Usage: fuzz/gen_corrupt_seeds.py [REPO]   (writes corpus/heap_fuzz/corrupt-* and
+corpus/pagealloc_fuzz/corrupt-*; corruption indexes are read from corrupt.c's tables,
+so regenerate the seeds whenever a table changes).
+Byte formats: fuzz/README.md (heap_fuzz, pagealloc_fuzz, "corrupt")."""
+import os
+import re
+import struct
+import sys
+
+repo = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), '..')
+src = open(os.path.join(repo, 'fuzz/support/corrupt.c')).read()
+
+
+def table(name):
+    body = re.search(r'static const corruption %s\[\] = \{(.*?)\};' % name, src, re.S).group(1)
+    return re.findall(r'C\((\w+)\)', body)
+
+
+HEAP = table('heap_table') + table('pa_table')  # the heap op's k indexes both, heap first
+PA = table('pa_table')
+ESC = 0xA5  # CORRUPT_OP_BYTE
+
+
+def u8(x): return bytes([x & 255])
+def u16(x): return struct.pack('<H', x & 0xffff)
+def u32(x): return struct.pack('<I', x & 0xffffffff)
+
+
+# ---- heap_fuzz ----------------------------------------------------------------------
+def op(code, cache=0): return u8(cache << 6 | code)
+def tiny(v=0, cache=0): return op(1, cache) + u8(v)
+def large(n, v=0, cache=0): return op(3, cache) + u16(n) + u8(v)
+def burst(c, n, v=0, cache=0): return op(4, cache) + u8(c - 1) + u8(v) + u8(n - 1)
+GC_BEGIN = op(12)
+def mark_range(i, n): return op(14) + u16(i) + u8(n - 1)
+def gc_end(v): return op(16) + u8(v)
+
+
+def hcorrupt(name, t=0, v=0): return u8(ESC) + u8(HEAP.index(name)) + u16(t) + u8(v)
+
+
+HDR = u8(0x80) + u8(0) + u16(0) + u16(0) + u16(0) + u8(0)  # 4 caches, no refusals
+# 30 ops: cached spans in all 4 caches (two classes in cache 0), tiny blocks in caches
+# 0 and 1, large spans, swept partial/full and unswept lists, dirty free pages (spans
+# freed by the last sweep).  Corrupt ops count among the first 128.
+SETUP = (burst(3, 20) + burst(10, 5, cache=1) + tiny() + tiny(cache=1) + large(1) + large(40)
+         + GC_BEGIN + mark_range(0, 200) + gc_end(1)
+         + burst(3, 40) + burst(20, 3, cache=1) + burst(5, 2, cache=2) + tiny(cache=2) + large(3) + large(7)
+         + GC_BEGIN + mark_range(0, 20) + gc_end(0) + burst(7, 5) + burst(3, 5, cache=3)
+         + GC_BEGIN + mark_range(0, 30) + gc_end(1)
+         + burst(12, 3) + burst(4, 2) + tiny(4) + tiny(8, cache=1) + large(2) + large(9, cache=1))
+PER_SEED = 128 - 30
+
+# Several targets where the target decides which branch is taken (level of a summary
+# entry, page of a span, head or inner list element).
+HEAP_TARGETS = {'pa_parent_wrong': [0, 0x100, 0x200, 0x300], 'pa_needed_unmapped': [0, 1, 2, 3, 4],
+                'pa_pending': [0, 1, 2, 3, 4], 'h_list_prev': [0, 1, 2], 'pa_leaf_wrong': [0, 5, 9],
+                'pa_leaf_malformed': [0, 7, 15]}
+
+
+def heap_ops():
+    out = []
+    for i, name in enumerate(HEAP):
+        for t in HEAP_TARGETS.get(name, [i * 7]):
+            out.append(hcorrupt(name, t, i % 4))  # v: ga_heap_check_locked, NULL why, both
+    return out
+
+
+# ---- pagealloc_fuzz -------------------------------------------------------------------
+def grow(where, off, n): return u8(0) + u8(where) + u32(off) + u8(n)
+def palloc(sel, x=0): return u8(1) + u8(sel) + u16(x)
+def pfree(idx, mode=0, a=0, b=0): return u8(2) + u16(idx) + u8(mode) + u16(a) + u16(b)
+def alloc_many(count, sel, x=0): return u8(4) + u8(count - 1) + u8(sel) + u16(x)
+def pcorrupt(name, t=0, v=0): return u8(ESC) + u8(PA.index(name)) + u16(t) + u8(v)
+
+
+# two ranges far apart (2 and 3 chunks), runs allocated, some freed (free unscavenged
+# pages: dirty chunks), a scavenge of part of it
+PA_SETUP = (u8(0) + grow(0, 1000, 1) + grow(0, 300000, 2) + alloc_many(8, 3) + palloc(200, 700)
+            + pfree(1) + pfree(4) + u8(3) + u8(1) + u16(2))
+PA_TARGETS = {'pa_parent_wrong': [0, 0x100, 0x200, 0x300], 'pa_needed_unmapped': [0, 1, 2, 3, 4, 9],
+              'pa_pending': [0, 1, 2, 3, 4], 'pa_level_mapped': [0, 4], 'pa_leaf_wrong': [0, 5, 600, 1100],
+              'pa_leaf_malformed': [0, 3, 7, 1100], 'pa_search_above_free': [0, 1, 300, 1023]}
+
+
+def pa_ops():
+    out = []
+    for i, name in enumerate(PA):
+        for t in PA_TARGETS.get(name, [i * 5]):
+            out.append(pcorrupt(name, t, i % 4))
+    return out
+
+
+def write(d, name, data):
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(data)
+
+
+hops = heap_ops()
+hdir = os.path.join(repo, 'corpus/heap_fuzz')
+for k in range(0, len(hops), PER_SEED):
+    write(hdir, 'corrupt-heap-%d' % (k // PER_SEED), HDR + SETUP + b''.join(hops[k:k + PER_SEED]))
+
+pops = pa_ops()
+pdir = os.path.join(repo, 'corpus/pagealloc_fuzz')
+n_setup = 8
+per = 64 - n_setup
+for k in range(0, len(pops), per):
+    write(pdir, 'corrupt-pagealloc-%d' % (k // per), PA_SETUP + b''.join(pops[k:k + per]))
+# never grown: the "empty pageAlloc" corruptions (and every other one finds no target)
+write(pdir, 'corrupt-pagealloc-empty', u8(0) + b''.join(pcorrupt(n, 0, i % 4) for i, n in enumerate(PA)))
