@@ -35,6 +35,7 @@
 #include "goalloc.h"
 #include "heap.h" /* white box: only h->os.refusals, to tell refusals from failures */
 #include "shadow.h"
+#include "support/corrupt.h"
 #include "support/fuzz_input.h"
 
 #define NCACHE SH_MAX_CACHES
@@ -578,6 +579,12 @@ static void run(hf *f, fuzz_input *in) {
     while (fi_left(in) > 0 && f->op < MAX_OPS && f->touched < MAX_TOUCH) {
         f->op++;
         uint8_t b = fi_u8(in);
+        if (b == CORRUPT_OP_BYTE) { /* corrupt, check, restore (support/corrupt.h); among the first 128 ops */
+            f->opname = "corrupt";
+            const char *k = corrupt_heap_op(f->h, in, f->op <= 128);
+            tr(f, "corrupt %s", k ? k : "(none)");
+            continue;
+        }
         int ci = b >> 6;
         unsigned op = (b & 63u) % OP_NUM;
         f->opname = op_names[op];
