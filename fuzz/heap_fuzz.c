@@ -19,7 +19,10 @@
  *  - OS: the hooks keep reserved/mapped address ranges; every call must target memory
  *    of the right state, no unused/fault/release may touch an owed object, sys_mapped
  *    must equal the hooks' count, mapped_limit holds, and after ga_heap_destroy
- *    nothing is left reserved;
+ *    nothing is left reserved; every refusal is explained (injected, our hook, or
+ *    the limit) and every limit refusal is sound (mapped + asked > mapped_limit);
+ *  - ga_sweep(h, 0): nothing left unswept, no uncached span with pending frees, and
+ *    with every cache flushed exact statistics;
  *  - ga_heap_check clean every HEAP_CHECK_EVERY operations and at the end.
  *
  * Deterministic: fresh heap per input, no global state, no time, no randomness.
@@ -33,9 +36,8 @@
 #include <sys/mman.h>
 
 #include "goalloc.h"
-#include "heap.h" /* white box: only h->os.refusals, to tell refusals from failures */
+#include "heap.h" /* white box: h->os's refusal counters; the mcentral lists after ga_sweep(h, 0) */
 #include "shadow.h"
-#include "support/corrupt.h"
 #include "support/fuzz_input.h"
 
 #define NCACHE SH_MAX_CACHES
@@ -185,6 +187,10 @@ typedef struct hf {
     bool keep_on_unused; /* unused leaves contents (MADV_FREE-like) instead of DONTNEED */
     bool ignore_hints;   /* reserve places memory where the kernel likes, never at the hint */
     uint64_t map_calls, hook_fail_map;
+    /* refusal accounting of the current operation: counters at its start, our map
+     * hook's refusals, the most bytes our model had mapped during it */
+    uint64_t op_calls, op_refusals, op_limits, hook_refused;
+    size_t peak_mapped;
     /* progress */
     size_t op;
     const char *opname;
@@ -222,8 +228,10 @@ FUZZ_NOCOV static void *h_reserve(void *ctx, void *hint, size_t n) {
     hf *f = ctx;
     /* A hint is only a hint: with ignore_hints the OS picks the address itself. */
     void *p = mmap(f->ignore_hints ? NULL : hint, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
+    if (p == MAP_FAILED) {
+        f->hook_refused++; /* the kernel refuses (address space: sizes of 2^47 and more) */
         return NULL;
+    }
     if (iv_intersects(&f->reserved, (uintptr_t)p, (uintptr_t)p + n))
         hfail(f, "OS model: kernel returned %p+%zu, already reserved", p, n);
     iv_add(&f->reserved, (uintptr_t)p, (uintptr_t)p + n);
@@ -237,12 +245,16 @@ FUZZ_NOCOV static int h_map(void *ctx, void *v, size_t n) {
         hfail(f, "OS map(%p, %zu) outside any reservation", v, n);
     if (iv_intersects(&f->mapped, lo, hi))
         hfail(f, "OS map(%p, %zu) of already mapped memory (%zu bytes)", v, n, iv_overlap_bytes(&f->mapped, lo, hi));
-    if (++f->map_calls == f->hook_fail_map)
+    if (++f->map_calls == f->hook_fail_map) {
+        f->hook_refused++;
         return ENOMEM; /* the OS itself refuses (after ga_os charged the limit) */
+    }
     if (mprotect(v, n, PROT_READ | PROT_WRITE) != 0)
         return errno;
     iv_add(&f->mapped, lo, hi);
     f->mapped_bytes += n;
+    if (f->mapped_bytes > f->peak_mapped)
+        f->peak_mapped = f->mapped_bytes;
     if (f->cfg.mapped_limit && f->mapped_bytes > f->cfg.mapped_limit)
         hfail(f, "mapped_limit %zu exceeded: %zu bytes mapped", f->cfg.mapped_limit, f->mapped_bytes);
     return 0;
@@ -362,6 +374,78 @@ FUZZ_NOCOV static void check_stats(hf *f, bool exact) {
             hfail(f, "stats: class %d: nmalloc %llu - nfree %llu, shadow owes %llu", c,
                   (unsigned long long)st.by_size[c].nmalloc, (unsigned long long)st.by_size[c].nfree,
                   (unsigned long long)owed[c]);
+    }
+}
+
+/* ---- refusal accounting (white box: h->os's counters) ------------------------------ */
+
+/* Refusable calls numbered in (c0, c1] that os_fail_nth / os_fail_after refuse. */
+static uint64_t injected_between(const ga_config *cfg, uint64_t c0, uint64_t c1) {
+    uint64_t n = 0, after = cfg->os_fail_after, nth = cfg->os_fail_nth;
+    if (after && c1 > after)
+        n = c1 - (c0 > after ? c0 : after);
+    if (nth > c0 && nth <= c1 && !(after && nth > after))
+        n++;
+    return n;
+}
+
+static void op_begin(hf *f) {
+    f->op_calls = atomic_load(&f->h->os.calls);
+    f->op_refusals = atomic_load(&f->h->os.refusals);
+    f->op_limits = atomic_load(&f->h->os.limit_refusals);
+    f->hook_refused = 0;
+    f->peak_mapped = f->mapped_bytes;
+}
+
+/* Every refusal counted during the operation is explained by an injection, our map
+ * hook or the mapped limit (this driver's OS never fails on its own at these sizes),
+ * and the last limit refusal was sound: the bytes mapped then -- at most the most our
+ * own model held during the operation -- plus the bytes asked exceed the limit. */
+FUZZ_NOCOV static void op_end(hf *f) {
+    const ga_os *os = &f->h->os;
+    uint64_t calls = atomic_load(&os->calls), refused = atomic_load(&os->refusals) - f->op_refusals;
+    uint64_t limits = atomic_load(&os->limit_refusals) - f->op_limits;
+    uint64_t injected = injected_between(&f->cfg, f->op_calls, calls);
+    if (refused != injected + f->hook_refused + limits)
+        hfail(f, "%llu OS refusals, explained: %llu injected (calls %llu..%llu), %llu by the map hook, %llu by the limit",
+              (unsigned long long)refused, (unsigned long long)injected, (unsigned long long)f->op_calls + 1,
+              (unsigned long long)calls, (unsigned long long)f->hook_refused, (unsigned long long)limits);
+    if (limits == 0)
+        return;
+    size_t lim = f->cfg.mapped_limit, asked = atomic_load(&os->limit_asked), at = atomic_load(&os->limit_mapped);
+    if (lim == 0)
+        hfail(f, "%llu refusals by a mapped limit that is not set", (unsigned long long)limits);
+    if (at > f->peak_mapped)
+        hfail(f, "mapped limit refusal with %zu bytes mapped, but at most %zu were mapped during the operation", at,
+              f->peak_mapped);
+    if (asked <= lim && at <= lim - asked)
+        hfail(f, "mapped_limit %zu refused %zu bytes with %zu mapped: the limit was not in the way", lim, asked, at);
+}
+
+/* Right after ga_sweep(h, 0) (goalloc.h: every unswept span is GC-swept and every
+ * uncached span with explicit frees is free-swept).  White box: the unswept lists are
+ * empty and no span in a swept list -- cached spans are in none -- has pending frees.
+ * Black box, when no cache can hold a span (folded): every FREED or UNMARKED slot is
+ * reclaimed, so the statistics are exact, as after GC_END's full sweep. */
+FUZZ_NOCOV static void check_full_sweep(hf *f) {
+    uint32_t swept = ga_swept_gen(ga_heap_sweepgen(f->h));
+    for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++) {
+        const ga_mcentral *c = &f->h->central[spc];
+        if (c->partial[1 - swept].head || c->full[1 - swept].head)
+            hfail(f, "after ga_sweep(h, 0): class %u still has unswept spans (%zu partial, %zu full)", spc,
+                  c->partial[1 - swept].n, c->full[1 - swept].n);
+        const ga_span_list *l[2] = {&c->partial[swept], &c->full[swept]};
+        for (int k = 0; k < 2; k++)
+            for (const ga_mspan *s = l[k]->head; s; s = s->next) {
+                uint32_t pending = __atomic_load_n(&s->pending_frees, __ATOMIC_ACQUIRE);
+                if (pending)
+                    hfail(f, "after ga_sweep(h, 0): span %#lx (class %u, %s list) still has %u pending frees",
+                          (unsigned long)s->base, spc, k ? "full" : "partial", pending);
+            }
+    }
+    if (f->folded) {
+        sh_all_reclaimed(&f->sh);
+        check_stats(f, true);
     }
 }
 
@@ -578,13 +662,8 @@ static void run(hf *f, fuzz_input *in) {
     int stack_var = 0;
     while (fi_left(in) > 0 && f->op < MAX_OPS && f->touched < MAX_TOUCH) {
         f->op++;
+        op_begin(f);
         uint8_t b = fi_u8(in);
-        if (b == CORRUPT_OP_BYTE) { /* corrupt, check, restore (support/corrupt.h); among the first 128 ops */
-            f->opname = "corrupt";
-            const char *k = corrupt_heap_op(f->h, in, f->op <= 128);
-            tr(f, "corrupt %s", k ? k : "(none)");
-            continue;
-        }
         int ci = b >> 6;
         unsigned op = (b & 63u) % OP_NUM;
         f->opname = op_names[op];
@@ -792,9 +871,13 @@ static void run(hf *f, fuzz_input *in) {
             }
             break;
         }
-        case OP_SWEEP:
-            ga_sweep(f->h, fi_u8(in));
+        case OP_SWEEP: {
+            uint8_t budget = fi_u8(in);
+            ga_sweep(f->h, budget);
+            if (budget == 0)
+                check_full_sweep(f);
             break;
+        }
         case OP_SCAVENGE: {
             uint8_t v = fi_u8(in);
             ga_scavenge(f->h, v == 255 ? SIZE_MAX : (size_t)v << 16);
@@ -840,6 +923,7 @@ static void run(hf *f, fuzz_input *in) {
             break;
         }
         }
+        op_end(f);
         if (f->op % CHECK_EVERY == 0)
             check_all_contents(f);
         if (f->op % HEAP_CHECK_EVERY == 0) {
@@ -890,8 +974,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     } else {
         f->folded = true;
         int ncache = fl & 128 ? NCACHE : 1;
+        op_begin(f);
         for (int i = 0; i < ncache; i++)
             cache(f, i);
+        op_end(f);
         run(f, &in);
         f->opname = "end";
         check_all_contents(f);
