@@ -38,6 +38,7 @@
 #include "goalloc.h"
 #include "heap.h" /* white box: h->os's refusal counters; the mcentral lists after ga_sweep(h, 0) */
 #include "shadow.h"
+#include "support/corrupt.h"
 #include "support/fuzz_input.h"
 
 #define NCACHE SH_MAX_CACHES
@@ -664,6 +665,12 @@ static void run(hf *f, fuzz_input *in) {
         f->op++;
         op_begin(f);
         uint8_t b = fi_u8(in);
+        if (b == CORRUPT_OP_BYTE) { /* corrupt, check, restore (support/corrupt.h); among the first 128 ops */
+            f->opname = "corrupt";
+            const char *k = corrupt_heap_op(f->h, in, f->op <= 128);
+            tr(f, "corrupt %s", k ? k : "(none)");
+            continue;
+        }
         int ci = b >> 6;
         unsigned op = (b & 63u) % OP_NUM;
         f->opname = op_names[op];

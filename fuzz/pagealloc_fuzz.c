@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "pagealloc.h"
+#include "support/corrupt.h"
 #include "support/fuzz_input.h"
 #include "support/model_pages.h"
 
@@ -507,7 +508,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_state(d, true, true, false);
 
     for (d->op = 1; d->op <= MAX_OPS && fi_left(&in) > 0; d->op++) {
-        uint8_t op = fi_u8(&in) % OP_COUNT;
+        uint8_t op = fi_u8(&in);
+        if (op == CORRUPT_OP_BYTE) { /* corrupt, check, restore (support/corrupt.h); among the first 64 ops */
+            d->opname = "corrupt";
+            const char *k = corrupt_pagealloc_op(&d->pa, &in, d->op <= 64);
+            TRACE("corrupt %s\n", k ? k : "(none)");
+            (void)k;
+            continue;
+        }
+        op %= OP_COUNT;
         bool all = false;
         d->deep = false;
         switch (op) {
