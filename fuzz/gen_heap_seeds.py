@@ -289,6 +289,7 @@ def heap_dict():
     e('check', Ops().check().b)
     e('free_alloc', Ops().free_alloc(0).b)
     e('gc_cycle', Ops().gc_begin().mark_range(0, 16).gc_end(True).b)
+    e('corrupt', b'\xa5\x00\x00\x00\x00')  # corrupt-check-restore (support/corrupt.h)
     return '\n'.join(out) + '\n'
 
 
