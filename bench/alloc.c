@@ -9,14 +9,17 @@
  *                marks the live window itself (ga_gc_begin, ga_mark x live, ga_gc_end),
  *                and sweeping is lazy (refill) as in Go;
  *   window-free  the replaced object is ga_free'd explicitly (alloc+free pairs, no GC);
- *   glibc-free   the same alloc+free pattern on glibc malloc/free, for reference.
+ *   glibc-free   the same alloc+free pattern on glibc malloc/free, for reference;
+ *   floor-loop, floor-zero  the loop alone, and the loop + zeroing (see run_floor).
  * Output: one line per workload, ns/object (GC and marking included). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "goalloc.h"
+#include "sizeclasses.h"
 #include "workload.h"
 
 static double now_ns(void) {
@@ -115,6 +118,51 @@ static void run(int mode, unsigned ops) {
     free(wsz);
 }
 
+/* Floors: what any allocator pays on this workload.  floor-loop runs the loop alone
+ * (sizes, window stores, the byte count window-gc keeps), no allocation; floor-zero
+ * also zeroes each object's size-class bytes (its own size for a tiny object, about
+ * what its share of a 16-byte block costs), laid out one after another in a ring as
+ * large as window-gc's heap (the most favourable pattern for the stores: sequential).
+ * Go with GOGC=100 zeroes the same bytes (slots of spans reused after a sweep), so
+ * floor-zero bounds how far below Go's time per object an allocator can go. */
+static void run_floor(bool zero, unsigned ops) {
+    const size_t ring_bytes = (size_t)68 << 20;
+    void **win = calloc(WL_LIVE, sizeof *win);
+    size_t *wsz = calloc(WL_LIVE, sizeof *wsz);
+    char *ring = zero ? malloc(ring_bytes) : NULL;
+    if (!win || !wsz || (zero && !ring))
+        die("calloc");
+    if (zero)
+        memset(ring, 1, ring_bytes); /* mapped before timing, like a warm heap */
+    uint64_t s = WL_SEED;
+    size_t live_bytes = 0, pos = 0;
+    double c0 = cpu_ns(), t0 = now_ns();
+    for (unsigned i = 0; i < ops; i++) {
+        size_t n = wl_size(&s);
+        unsigned k = i % WL_LIVE;
+        void *p = &win[k]; /* any non-NULL pointer */
+        if (zero) {
+            size_t slot = n < GA_TINY_SIZE ? n : ga_class_size[ga_size_to_class(n)];
+            if (pos + slot > ring_bytes)
+                pos = 0;
+            p = ring + pos;
+            memset(p, 0, slot);
+            pos += slot;
+        }
+        /* keep the stores: the compiler must assume the memory is read */
+        __asm__ volatile("" : : "r"(p) : "memory");
+        live_bytes += n - wsz[k];
+        win[k] = p;
+        wsz[k] = n;
+    }
+    double t1 = now_ns(), c1 = cpu_ns();
+    printf("floor   %-12s %8.1f ns/object (cpu %.1f)  live %zu B\n", zero ? "loop+zero" : "loop",
+           (t1 - t0) / ops, (c1 - c0) / ops, live_bytes);
+    free(ring);
+    free(win);
+    free(wsz);
+}
+
 static void run_glibc(unsigned ops) {
     void **win = calloc(WL_LIVE, sizeof *win);
     if (!win)
@@ -154,5 +202,9 @@ int main(int argc, char **argv) {
         run(FREE, ops);
     if (!only || !strcmp(only, "glibc-free"))
         run_glibc(ops);
+    if (!only || !strcmp(only, "floor-loop"))
+        run_floor(false, ops);
+    if (!only || !strcmp(only, "floor-zero"))
+        run_floor(true, ops);
     return 0;
 }
