@@ -200,6 +200,32 @@ def heap_seeds():
     s['ignore-hints'] = header(F_4CACHES, retain=0x80) + work.b
     s['one-cache'] = header(0) + work.b
     s['odd-sizes'] = header() + Ops().odd(0).odd(1).odd(2).odd(3).odd(4).odd(5).odd(6).check().b
+
+    # Sizes 2^47 and 2^48 fit no reservation (every arena hint is refused before the
+    # OS is asked, then the kernel refuses); 64 MiB + 1 spans two arenas.  The foreign
+    # pointer 27 is non-canonical, beyond the arena index.
+    o = Ops().odd(7).odd(8).odd(9).tiny(3).free_foreign(27).free(0).gc_begin()
+    o.mark_junk(0, 2 * 27 + 1).gc_end(True).odd(9).check()
+    s['odd-huge'] = header() + o.b
+    # The same two-arena grow refused at the second arena record (OS call 13, found by
+    # replaying nth = 1..24 under coverage): the record already taken is given back.
+    s['two-arenas-refused'] = header(F_4CACHES | F_NTH, nth=13) + Ops().odd(9).odd(9).check().b
+
+    # More than one span of tiny blocks (512 per span): the tiny span is refilled;
+    # after a GC that marks nothing the blocks die, and the pages come back dirty.
+    o = Ops()
+    for i in range(600):
+        o.tiny(15, nozero=i % 2 == 1)
+    o.gc_end(True)
+    for i in range(600):
+        o.tiny(15)
+    o.check()
+    s['tiny-refill'] = header(0) + o.b
+
+    # NULL arguments: ga_cache_new(NULL) when the slot is taken, ga_cache_destroy(NULL)
+    # when it is empty, ga_free(NULL, p) on every FREE_FOREIGN.
+    o = Ops().cache_new(0).cache_destroy(1).cache_destroy(1).cache_new(1).free_foreign(0).check()
+    s['null-args'] = header() + o.b
     return s
 
 
@@ -266,7 +292,7 @@ def heap_dict():
         e('large%d' % pages, Ops().large(pages).b)
     e('large_huge', Ops().op(ALLOC_LARGE, 0, b'\xfb\x0f', 0x01).b)
     e('burst', Ops().burst(4, 64).b)
-    for k in range(7):
+    for k in range(10):
         e('odd%d' % k, Ops().odd(k).b)
     e('free', Ops().free(0).b)
     e('free_range', Ops().free_range(0, 32).b)

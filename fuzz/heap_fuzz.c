@@ -50,7 +50,7 @@
 #define MAX_PROG 6000 /* live program objects */
 #endif
 #ifndef MAX_OWED
-#define MAX_OWED ((size_t)64 << 20) /* owed bytes */
+#define MAX_OWED ((size_t)72 << 20) /* owed bytes (room for one object spanning two arenas) */
 #endif
 #ifndef MAX_TOUCH
 #define MAX_TOUCH ((size_t)768 << 20) /* bytes written+read by the driver */
@@ -75,6 +75,7 @@
 #endif
 #define DEBUG_MAX_BURST 4 /* ... and bursts and ranges this short */
 #define MB ((size_t)1 << 20)
+#define UNPLACEABLE ((size_t)1 << 47) /* sizes from here to GA_MAX_ALLOC cannot be reserved */
 
 /* ---- intervals (the OS model) ----------------------------------------------------- */
 typedef struct iv {
@@ -473,11 +474,14 @@ static void do_alloc(hf *f, int ci, size_t size, unsigned flags) {
     flags &= GA_NOSCAN | GA_NOZERO;
     bool tiny = sh_is_tiny(size, flags);
     size_t usable = sh_usable_for(size, tiny);
-    if (size > 0 && size <= GA_MAX_ALLOC &&
+    /* Representable, but arenas live below 2^47: no reservation can hold it, so NULL +
+     * ENOMEM (the kernel refuses the reserve) whatever the budget. */
+    bool unplaceable = size >= UNPLACEABLE && size <= GA_MAX_ALLOC;
+    if (size > 0 && size <= GA_MAX_ALLOC && !unplaceable &&
         (f->sh.nprog >= MAX_PROG || f->sh.owed_bytes + usable > MAX_OWED || usable == 0 ||
          (size > 32768 && f->large_total + usable > MAX_LARGE_TOTAL)))
         return; /* stay within the per-input budget */
-    if (size > 32768 && size <= GA_MAX_ALLOC)
+    if (size > 32768 && size <= GA_MAX_ALLOC && !unplaceable)
         f->large_total += usable;
     ga_cache *c = cache(f, ci);
     if (!c)
@@ -497,6 +501,8 @@ static void do_alloc(hf *f, int ci, size_t size, unsigned flags) {
             hfail(f, "ga_alloc(%#zx) = %p, errno %d: expected NULL + ENOMEM", size, p, errno);
         return;
     }
+    if (unplaceable && p)
+        hfail(f, "ga_alloc(%#zx) = %p: cannot fit below 2^47", size, p);
     if (!p) {
         if (errno != ENOMEM)
             hfail(f, "ga_alloc(%zu, %u) = NULL with errno %d", size, flags, errno);
@@ -595,7 +601,8 @@ FUZZ_NOCOV static bool in_freed(const hf *f, uintptr_t p) {
 
 /* A pointer the heap never handed out: not in any reservation of ours. */
 static void *foreign_ptr(hf *f, uint8_t k, void *stack) {
-    static const uintptr_t odd[] = {1, 8, 4096, 0x7fffffff0000ull, 0xffff800000000000ull, UINTPTR_MAX - 7};
+    static const uintptr_t odd[] = {1, 8, 4096, 0x7fffffff0000ull, 0xffff800000000000ull, UINTPTR_MAX - 7,
+                                    0x0000800000000000ull /* non-canonical: beyond the arena index */};
     (void)f;
     switch (k % 4) {
     case 0:
@@ -725,7 +732,10 @@ static void run(hf *f, fuzz_input *in) {
                                          SIZE_MAX - 8191,
                                          SIZE_MAX - 32767,
                                          (size_t)1 << 63,
-                                         ((size_t)1 << 48) + 8192};
+                                         ((size_t)1 << 48) + 8192,
+                                         UNPLACEABLE,
+                                         GA_MAX_ALLOC,
+                                         ((size_t)64 << 20) + 1 /* spans two arenas */};
             uint8_t k = fi_u8(in);
             do_alloc(f, ci, odd[k % (sizeof odd / sizeof odd[0])], k >> 6);
             break;
@@ -763,6 +773,8 @@ static void run(hf *f, fuzz_input *in) {
             void *p = foreign_ptr(f, fi_u8(in), &stack_var);
             /* an "odd" address that happens to be in our reservations is judged normally */
             do_free_ptr(f, ci, p, !iv_covers(&f->reserved, (uintptr_t)p, (uintptr_t)p + 1));
+            if (ga_free(NULL, p) != -EINVAL) /* no cache: refused before p is looked at */
+                hfail(f, "ga_free(NULL cache, %p) != -EINVAL", p);
             break;
         }
         case OP_QUERY: {
@@ -898,9 +910,16 @@ static void run(hf *f, fuzz_input *in) {
             break;
         }
         case OP_CACHE_NEW:
+            if (f->c[ci]) { /* present: the NULL-heap case instead */
+                errno = 0;
+                if (ga_cache_new(NULL) != NULL || errno != EINVAL)
+                    hfail(f, "ga_cache_new(NULL) did not fail with EINVAL (errno %d)", errno);
+            }
             cache(f, ci);
             break;
         case OP_CACHE_DESTROY:
+            if (!f->c[ci])
+                ga_cache_destroy(NULL); /* must be a no-op, like free(NULL) */
             if (f->c[ci]) {
                 ga_cache_destroy(f->c[ci]);
                 f->c[ci] = NULL;
