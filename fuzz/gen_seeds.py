@@ -91,12 +91,13 @@ def grow(where, off, n=1, inject=None, k=0):
     if inject is not None:
         kind = {'nth': 0, 'after': 1, 'limit': 2}[inject]
         w = next(b for b in range(0x80, 0x100) if b % 5 == where and (b >> 5) % 3 == kind)
-    return u8(GROW) + u8(w) + u32(off) + u8(((k & 3) << 4) | ((n - 1) & 0x0f))
+    return u8(GROW) + u8(w) + u32(off) + u8(((k & 15) << 4) | ((n - 1) & 0x0f))
 
 def alloc_small(n): return u8(ALLOC) + u8(n - 1) + u16(0)          # 1..16
 def alloc_mid(n): return u8(ALLOC) + u8(160) + u16(n - 17)         # 17..512
 def alloc_big(n): return u8(ALLOC) + u8(224) + u16(n - 1)          # 1..4096
 def alloc_huge(): return u8(ALLOC) + u8(255) + u16(0xffff)
+def alloc_zero(): return u8(ALLOC) + u8(255) + u16(0)             # 0 pages
 def free(idx, partial=False, a=0, b=0): return u8(FREE) + u16(idx) + u8(3 if partial else 0) + u16(a) + u16(b)
 def scav_all(): return u8(SCAVENGE) + u8(0) + u16(0)
 def scav_pages(n): return u8(SCAVENGE) + u8(1) + u16(n - 1)
@@ -135,6 +136,15 @@ def pagealloc_seeds():
                                           grow(0, 1 << 25 | 7 << 20, 1, kind, k) + alloc_big(1024) + grow(1, 0) + alloc_big(1024))
     s['check_all'] = N + grow(0, 70000, 3) + alloc_big(1000) + u8(CHECK_ALL) + free(0) + u8(CHECK_ALL)
     s['free_many'] = N + grow(0, 80000, 2) + alloc_many(32, 5) + free_many(2) + free_many(5) + alloc_many(20, 9) + scav_all()
+    # 0-page alloc and free (nothing remembered yet) change nothing.
+    s['empty_requests'] = N + free(0) + grow(0, 90000) + alloc_zero() + alloc_small(1) + alloc_zero() + free(0) + free(0)
+    # Chunks 91000 and 92000 (one level-0 entry, level-1 entries 177 and 179): the first
+    # keeps 2 free pages, too few for 100, so find passes over a free entry before the run.
+    s['window_skip'] = N + grow(0, 91000) + grow(0, 92000) + alloc_mid(510) + alloc_mid(100) + alloc_small(2)
+    # A grow over the boundary of two chunk-bitmap blocks (8192 chunks each): both blocks
+    # are new, the 12th call after it starts (the second block) is refused, and the
+    # rollback gives back the first block (k = 12 found by replaying k = 0..15).
+    s['l2_rollback'] = N + grow(0, 16383, 2, 'after', 12) + grow(0, 16383, 2) + alloc_big(1024)
     return s
 
 

@@ -263,7 +263,7 @@ static uint64_t npages_arg(uint8_t sel, uint16_t x) {
         return 17 + x % 496;
     if (sel < 250)
         return 1 + x % (MAX_GROW * M_CHUNK_PAGES);
-    return 1 + (uint64_t)x * 1024;
+    return x ? 1 + (uint64_t)x * 1024 : 0; /* 0: an empty request */
 }
 
 FUZZ_NOCOV static void add_run(drv *d, uint64_t g, uint64_t n) {
@@ -272,7 +272,7 @@ FUZZ_NOCOV static void add_run(drv *d, uint64_t g, uint64_t n) {
 }
 
 static void do_alloc(drv *d, uint64_t n) {
-    uint64_t want = ms_first_fit(&d->m, n);
+    uint64_t want = n ? ms_first_fit(&d->m, n) : M_NONE; /* 0 pages: refused, nothing changes */
     size_t scav = 12345;
     uintptr_t got = ga_pagealloc_alloc(&d->pa, n, &scav);
     TRACE("#%zu alloc(%llu) = %#lx scav %zu\n", d->op, (unsigned long long)n, (unsigned long)got, scav);
@@ -414,7 +414,7 @@ static void do_grow(drv *d, fuzz_input *in) {
     size_t limit = 0;
     if (inject) {
         uint64_t calls = atomic_load(&d->os.calls);
-        unsigned k = (nb >> 4) % 4, kind = (where >> 5) % 3;
+        unsigned k = nb >> 4, kind = (where >> 5) % 3; /* k up to 15: reaches the last calls of a grow */
         if (kind == 0)
             d->os.fail_nth = calls + 1 + k;
         else if (kind == 1)
@@ -458,8 +458,10 @@ static void do_free_op(drv *d, fuzz_input *in) {
     uint16_t idx = fi_u16(in);
     uint8_t mode = fi_u8(in);
     uint16_t a = fi_u16(in), b = fi_u16(in);
-    if (d->nruns == 0)
+    if (d->nruns == 0) {
+        do_free(d, 0, 0); /* nothing to free: an empty free, which must change nothing */
         return;
+    }
     size_t k = idx % d->nruns;
     run r = d->runs[k];
     d->runs[k] = d->runs[--d->nruns];
