@@ -202,6 +202,7 @@ typedef struct hf {
     bool gc;
     bool trace; /* HEAP_FUZZ_TRACE=1: print every operation (debugging a reproducer) */
     bool folded; /* every cache flushed since the last allocation (stats exact up to sweeping) */
+    bool default_heap_done; /* the default-config heap (check_default_heap) ran once */
 } hf;
 
 static void hfail(hf *f, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
@@ -462,6 +463,45 @@ static ga_cache *cache(hf *f, int i) {
         }
     }
     return f->c[i];
+}
+
+/* ga_heap_new(NULL): the real OS hooks (outside our OS model), default policy.  One
+ * large object written, freed and scavenged (pages released through madvise), the heap
+ * checked and destroyed; ga_heap_destroy(NULL) is a no-op.  Once per input. */
+static void check_default_heap(hf *f) {
+    if (f->default_heap_done)
+        return;
+    f->default_heap_done = true;
+    errno = 0;
+    ga_heap *h = ga_heap_new(NULL);
+    if (!h) {
+        if (errno != ENOMEM)
+            hfail(f, "ga_heap_new(NULL) = NULL with errno %d", errno);
+        return; /* the real OS may refuse */
+    }
+    ga_cache *c = ga_cache_new(h);
+    unsigned char *p = c ? ga_alloc(c, 40000, 0) : NULL;
+    if (p) {
+        for (size_t i = 0; i < 40000; i += 4096)
+            if (p[i] != 0)
+                hfail(f, "default heap: fresh large object not zeroed at +%zu", i);
+        memset(p, 0x5a, 40000);
+        if (ga_free(c, p) != 0)
+            hfail(f, "default heap: ga_free of its only object failed");
+    }
+    ga_scavenge(h, SIZE_MAX);
+    ga_stats st;
+    ga_heap_stats(h, &st);
+    if (st.heap_released != st.heap_idle)
+        hfail(f, "default heap: after ga_scavenge(SIZE_MAX) heap_released %llu != heap_idle %llu",
+              (unsigned long long)st.heap_released, (unsigned long long)st.heap_idle);
+    char why[256] = "";
+    if (ga_heap_check(h, why, sizeof why) != 0)
+        hfail(f, "default heap: ga_heap_check: %s", why);
+    if (c)
+        ga_cache_destroy(c);
+    ga_heap_destroy(h);
+    ga_heap_destroy(NULL);
 }
 
 static const char *rname(int r) {
@@ -914,6 +954,7 @@ static void run(hf *f, fuzz_input *in) {
                 errno = 0;
                 if (ga_cache_new(NULL) != NULL || errno != EINVAL)
                     hfail(f, "ga_cache_new(NULL) did not fail with EINVAL (errno %d)", errno);
+                check_default_heap(f);
             }
             cache(f, ci);
             break;
