@@ -124,6 +124,7 @@ typedef struct ga_heap_arena {
  * the heap (alloc/free_span) with an mcentral lock held. */
 typedef struct ga_span_list {
     ga_mspan *head;
+    ga_mspan *tail; /* pushes append here: FIFO, as Go's spanSets (see ga_span_list_push) */
     size_t n;
 } ga_span_list;
 

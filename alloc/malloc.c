@@ -128,7 +128,9 @@ static void set_marking(ga_heap *h, bool on)
 /* The object at the current block's next aligned offset, or NULL if it does not fit. */
 static inline void *tiny_in_block(ga_cache *c, size_t size)
 {
-    uintptr_t align = (size & 7) == 0 ? 8 : (size & 3) == 0 ? 4 : (size & 1) == 0 ? 2 : 1;
+    /* size & -size: the largest power of two dividing size, which for 1..15 is
+     * already capped at 8 */
+    uintptr_t align = size & (0 - size);
     uintptr_t off = ga_align_up(c->tiny_offset, align);
     if (off + size <= GA_TINY_SIZE && c->tiny != 0) {
         c->tiny_offset = off + size;

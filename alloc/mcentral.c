@@ -20,6 +20,7 @@ void ga_mcentral_init(ga_mcentral *c, ga_spanclass spc)
     c->spanclass = spc;
     for (int i = 0; i < 2; i++) {
         c->partial[i].head = c->full[i].head = NULL;
+        c->partial[i].tail = c->full[i].tail = NULL;
         c->partial[i].n = c->full[i].n = 0;
     }
 }
@@ -31,13 +32,20 @@ ga_span_list *ga_mcentral_list(ga_mcentral *c, int8_t id)
     return id >= 2 ? &c->full[id - 2] : &c->partial[id];
 }
 
+/* Append at the tail; pops take the head.  FIFO, like Go's spanSet queues, matters for
+ * the unswept lists: after a GC the full list holds spans in the order they filled up,
+ * and the oldest objects are the likeliest to be dead, so a refill sweeping from the
+ * head finds free slots sooner.  (LIFO swept the newest, fully live, spans first: on
+ * bench_alloc's window-gc half of the lazy sweeps reclaimed nothing.) */
 void ga_span_list_push(ga_span_list *l, ga_mspan *s, int8_t id)
 {
-    s->prev = NULL;
-    s->next = l->head;
-    if (l->head)
-        l->head->prev = s;
-    l->head = s;
+    s->next = NULL;
+    s->prev = l->tail;
+    if (l->tail)
+        l->tail->next = s;
+    else
+        l->head = s;
+    l->tail = s;
     l->n++;
     s->list = id;
 }
@@ -50,6 +58,8 @@ void ga_span_list_remove(ga_span_list *l, ga_mspan *s)
         l->head = s->next;
     if (s->next)
         s->next->prev = s->prev;
+    else
+        l->tail = s->prev;
     s->next = s->prev = NULL;
     l->n--;
     s->list = GA_LIST_NONE;
