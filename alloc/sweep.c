@@ -182,7 +182,8 @@ static uint32_t rewrite_bits(ga_mspan *s, bool gc, uint32_t *nfreed_bits)
              * before it was freed; it is free now, so its mark goes too (S11: marks
              * only on allocated slots). */
             __atomic_fetch_and(&s->gcmark_bits[w], ~fr, __ATOMIC_ACQ_REL);
-        freed += (uint32_t)__builtin_popcountll(fr);
+        if (fr) /* usually 0; without -mpopcnt the count is a libgcc call */
+            freed += (uint32_t)__builtin_popcountll(fr);
         __atomic_store_n(&s->alloc_bits[w], live, __ATOMIC_RELAXED);
     }
     uint32_t before = s->alloc_count;
