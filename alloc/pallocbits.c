@@ -87,6 +87,7 @@ static inline uint64_t ga_word_mask(uint32_t lo, uint32_t hi)
  * shift widths: after each step every surviving run of zeros is at least k long), then
  * the lowest surviving one is the start of the lowest run of n ones. */
 /*@ requires 1 <= n <= 64;
+    requires c <= 0xffffffffffffffff;
     assigns \nothing;
     ensures \result <= 64;
     ensures \result < 64 ==> \result + n <= 64 && ones(c, \result, n);
@@ -100,6 +101,7 @@ uint32_t ga_find_bit_range64(uint64_t c, uint32_t n)
         loop invariant p > 0 ==> k <= n - p;
         loop invariant \forall integer j; 0 <= j < 64 ==>
             (bit(c, j) <==> (j + (n - p) <= 64 && ones(\at(c, Pre), j, n - p)));
+        loop invariant \forall integer j; 64 <= j ==> !bit(c, j);
         loop assigns c, p, k;
         loop variant p; */
     while (p > 0) {
@@ -486,6 +488,7 @@ uint32_t ga_psum_end(ga_psum s)
 
 /* max(m, longest run of ones in y), 0 <= m <= 64. */
 /*@ requires m <= 64;
+    requires y <= 0xffffffffffffffff;
     assigns \nothing;
     ensures \old(m) <= \result <= 64;
     ensures \result == \old(m) || \exists integer k; 0 <= k && k + \result <= 64 && ones(y, k, \result);

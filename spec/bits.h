@@ -20,7 +20,10 @@
   lemma bit_shl: \forall integer a, s, i; 0 <= s && 0 <= i ==> (bit(a << s, i) <==> (s <= i && bit(a, i - s)));
   lemma bit_not: \forall integer a, i; 0 <= i ==> (bit(~a, i) <==> !bit(a, i));
   lemma bit_cast64: \forall integer a, i; 0 <= i < 64 ==> (bit((uint64_t)a, i) <==> bit(a, i));
-  lemma bit_hi64: \forall uint64_t a, integer i; 64 <= i ==> !bit(a, i);
+  // bits 64 and up of a 64-bit word are zero.  (With -wp-model +nat a uint64_t variable
+  // is only known to be >= 0; "(uint64_t)a == a" states that it fits in 64 bits.)
+  lemma bit_hi64: \forall integer a, i; (uint64_t)a == a && 64 <= i ==> !bit(a, i);
+  lemma bit_hi64_cast: \forall integer a, i; 64 <= i ==> !bit((uint64_t)a, i);
   lemma bit_zero: \forall integer i; 0 <= i ==> !bit(0, i);
   lemma bit_one: \forall integer i; 0 <= i ==> (bit(1, i) <==> i == 0);
   // all 64 bits of 2^64 - 1: WP's Range tactic splits on i (-wp-auto wp:range), Qed
@@ -35,8 +38,10 @@
   lemma bit_not64: \forall uint64_t a, integer i; 0 <= i < 64 ==> (bit((uint64_t)~a, i) <==> !bit(a, i));
   lemma bit_shl64: \forall uint64_t a, integer s, i; 0 <= s < 64 && 0 <= i < 64 ==>
       (bit((uint64_t)(a << s), i) <==> (s <= i && bit(a, i - s)));
-  lemma bit_shr64: \forall uint64_t a, integer s, i; 0 <= s < 64 && 0 <= i ==>
+  lemma bit_shr64: \forall integer a, s, i; (uint64_t)a == a && 0 <= s < 64 && 0 <= i ==>
       (bit(a >> s, i) <==> (i + s < 64 && bit(a, i + s)));
+  lemma bit_ones64_shr: \forall integer s, i; 0 <= s < 64 && 0 <= i ==>
+      (bit(0xffffffffffffffff >> s, i) <==> i + s < 64);
 
   // ---- runs inside one word -----------------------------------------------------
   // bits [j, j+n) of x are all one / all zero

@@ -28,8 +28,9 @@
   lemma free_run_last{L}: \forall uint64_t *b, integer i, n; 0 < n && free_run(b, i, n) ==> !pg(b, i + n - 1);
 
   // a run inside word w is a run of zeros of that word
-  lemma run_in_word{L}: \forall uint64_t *b, integer w, i, n; 0 <= w && 64 * w <= i && i + n <= 64 * w + 64 ==>
-      (free_run(b, i, n) <==> zeros(b[w], i - 64 * w, n));
+  // (two directions, two lemmas: the provers time out on the equivalence as one goal)
+  lemma run_in_word{L}: \forall uint64_t *b, integer w, i, n; 0 <= w && 64 * w <= i && i + n <= 64 * w + 64 &&
+      free_run(b, i, n) ==> zeros(b[w], i - 64 * w, n);
   lemma word_zeros_run{L}: \forall uint64_t *b, integer w, k, l; 0 <= w && 0 <= k && k + l <= 64 &&
       zeros(b[w], k, l) ==> free_run(b, 64 * w + k, l);
 

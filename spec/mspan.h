@@ -8,8 +8,8 @@
  * GA_BM(p) is the array value of the 16 words at p, for functions that take a pointer.
  *
  * Inductive facts about the counting functions are proved by the ghost lemma functions
- * of spec/mspan_lemmas.h (a loop whose invariant is the induction hypothesis); the
- * ACSL lemmas here need no induction and are proved by Z3/CVC4 directly. */
+ * of alloc/mspan.c (a loop whose invariant is the induction hypothesis); the ACSL
+ * lemmas here need no induction and are proved by Z3/CVC4 directly. */
 #ifndef GA_SPEC_MSPAN_H
 #define GA_SPEC_MSPAN_H
 
@@ -29,8 +29,11 @@
   // the same bit as a number, 0 or 1
   logic integer sbitv(uint64_t b[16], integer i) = (b[i / 64] >> (i % 64)) & 1;
 
+  lemma word_of: \forall integer w, k; 0 <= w && 0 <= k < 64 ==> (64 * w + k) / 64 == w && (64 * w + k) % 64 == k;
   lemma sbit_word: \forall uint64_t b[16], integer w, k; 0 <= w && 0 <= k < 64 ==>
       (sbit(b, 64 * w + k) <==> bit(b[w], k));
+  lemma sbitv_word: \forall uint64_t b[16], integer w, k; 0 <= w && 0 <= k < 64 ==>
+      sbitv(b, 64 * w + k) == ((b[w] >> k) & 1);
   lemma sbitv_sbit: \forall uint64_t b[16], integer i; 0 <= i ==>
       (sbitv(b, i) == 1 <==> sbit(b, i)) && (sbitv(b, i) == 0 <==> !sbit(b, i));
 
@@ -79,6 +82,8 @@
   // last slot of that word unless it is the last of the span (no refill needed)
   predicate fast_slot(uint64_t b[16], integer f, integer n, integer r) =
       lowest_free(b, f, n, r) && r / 64 == f / 64 && (r % 64 != 63 || r + 1 == n);
+  // nextFreeFast takes a slot (some slot can be taken as above)
+  predicate fast_take(uint64_t b[16], integer f, integer n) = \exists integer r; fast_slot(b, f, n, r);
   lemma lowest_free_unique: \forall uint64_t b[16], integer f, n, r1, r2;
       lowest_free(b, f, n, r1) && lowest_free(b, f, n, r2) ==> r1 == r2;
   // every slot in [f, n) has its bit set
