@@ -116,3 +116,21 @@ for k in range(0, len(pops), per):
     write(pdir, 'corrupt-pagealloc-%d' % (k // per), PA_SETUP + b''.join(pops[k:k + per]))
 # never grown: the "empty pageAlloc" corruptions (and every other one finds no target)
 write(pdir, 'corrupt-pagealloc-empty', u8(0) + b''.join(pcorrupt(n, 0, i % 4) for i, n in enumerate(PA)))
+# search_addr moved to the limit of the lower of two ranges: into the gap, not past the end
+write(pdir, 'corrupt-pagealloc-search-gap', u8(0) + grow(0, 1000, 1) + grow(0, 300000, 2)
+      + pcorrupt('pa_search_outside', 0, 0) + pcorrupt('pa_search_outside', 2, 3))
+
+# A parked run (facts: mheap.c park): the reserve hook ignores hints, so the first large
+# allocation makes the same OS calls under every build (the kernel picks the arena; 154
+# calls); freed and scavenged, its pages come back scavenged and the 155th call, the
+# ga_sys_used of the second allocation, is refused.  Then the parked-run corruptions,
+# a check, and an allocation that unparks the run.
+PARK_HDR = u8(0x90) + u8(0x80) + u16(0) + u16(155) + u16(0) + u8(0)  # 4 caches, nth 155
+PARK = (large(100 - 5) + op(6) + u16(0) + op(18) + u8(255) + large(100 - 5)
+        + b''.join(hcorrupt(n, 0, i % 4) for i, n in enumerate(
+            ['h_parked_cycle', 'h_parked_elemsize', 'h_parked_indexed', 'h_parked_pages']))
+        + op(21) + large(100 - 5) + op(21))
+write(hdir, 'corrupt-heap-parked', PARK_HDR + PARK)
+# H1 through ga_heap_check (unlocked), with and without a description buffer
+write(hdir, 'corrupt-heap-sweepgen-unlocked', HDR + burst(3, 10)
+      + hcorrupt('h_sweepgen_odd', 0, 0) + hcorrupt('h_sweepgen_odd', 0, 2))

@@ -196,6 +196,15 @@ def heap_seeds():
         s[f'limit-{mb}mb'] = header(F_4CACHES | F_LIMIT, limit=mb * 16) + work.b
     for k in (1, 2, 4, 7):
         s[f'hookmap-{k}'] = header(F_4CACHES | F_HOOKMAP, hookmap=k) + work.b
+    # hookmap bit 7: the used hook refuses (bits 5-6 = 0; ga_sys_used, and ga_sys_alloc's
+    # used step), the reserve hook refuses (1; init's and the arenas' reservations), the
+    # unused hook reports an error the allocator only counts (2).
+    for k in (1, 2, 3, 4, 6, 10, 20):
+        s[f'hookused-{k}'] = header(F_4CACHES | F_HOOKMAP, hookmap=0x80 | k) + work.b
+    for k in (1, 2, 7, 9):
+        s[f'hookreserve-{k}'] = header(F_4CACHES | F_HOOKMAP, hookmap=0xa0 | k) + work.b
+    for k in (1, 3):
+        s[f'hookunused-err-{k}'] = header(F_4CACHES | F_HOOKMAP, hookmap=0xc0 | k) + work.b
     s['debug'] = header(F_DEBUG | F_4CACHES) + work.b
     s['ignore-hints'] = header(F_4CACHES, retain=0x80) + work.b
     s['one-cache'] = header(0) + work.b

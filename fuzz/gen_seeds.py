@@ -145,6 +145,19 @@ def pagealloc_seeds():
     # are new, the 12th call after it starts (the second block) is refused, and the
     # rollback gives back the first block (k = 12 found by replaying k = 0..15).
     s['l2_rollback'] = N + grow(0, 16383, 2, 'after', 12) + grow(0, 16383, 2) + alloc_big(1024)
+    # Spread grows (GROW mode 0, off bits 26-31 set): 280 separate ranges (in_use outgrows
+    # its first page at 257; chunks grown twice refused; odd chunks join three ranges),
+    # then allocations, frees, scavenging over them; and a whole level-0 entry (4096
+    # chunks) grown by 16 spreads of 256 touching chunks, free at the op-16 check.
+    def spread(ci0, n, step=2):
+        return u8(GROW) + u8(0) + u32((0x3f << 26) | ((step - 1) << 24) | ci0) + u8(n - 1)
+    s['spread_257_ranges'] = (N + spread(0x1000, 256) + spread(0x1000, 4) + spread(0x1001, 3) + spread(0x1201, 20, 3)
+                              + alloc_many(32, 4) + alloc_mid(300 + 17) + alloc_mid(32) + u8(ALLOC_MANY) + u8(7)
+                              + u8(170) + u16(600) + u8(ALLOC) + u8(250) + u16(1) + free(0) + free(3, True, 1, 0)
+                              + free_many(2) + scav_all() + scav_pages(41) + alloc_many(32, 16) + u8(CHECK_ALL))
+    s['spread_level0_free'] = (N + b''.join(spread(0x400000 + 256 * j, 256, 1) for j in range(16))
+                               + u8(ALLOC) + u8(240) + u16(4095) + alloc_small(4) + spread(0x401000, 2, 1)
+                               + u8(ALLOC) + u8(250) + u16(2000) + free(0) + scav_odd(999) + u8(CHECK_ALL))
     return s
 
 

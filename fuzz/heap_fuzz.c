@@ -188,7 +188,8 @@ typedef struct hf {
     size_t mapped_bytes;
     bool keep_on_unused; /* unused leaves contents (MADV_FREE-like) instead of DONTNEED */
     bool ignore_hints;   /* reserve places memory where the kernel likes, never at the hint */
-    uint64_t map_calls, hook_fail_map;
+    uint64_t map_calls, hook_fail_map, used_calls, hook_fail_used, reserve_calls, hook_fail_reserve, unused_calls,
+        hook_err_unused;
     /* refusal accounting of the current operation: counters at its start, our map
      * hook's refusals, the most bytes our model had mapped during it */
     uint64_t op_calls, op_refusals, op_limits, hook_refused;
@@ -229,6 +230,10 @@ FUZZ_NOCOV static void no_owed(hf *f, const char *what, void *v, size_t n) {
 
 FUZZ_NOCOV static void *h_reserve(void *ctx, void *hint, size_t n) {
     hf *f = ctx;
+    if (++f->reserve_calls == f->hook_fail_reserve) {
+        f->hook_refused++;
+        return NULL; /* the OS refuses the reservation */
+    }
     /* A hint is only a hint: with ignore_hints the OS picks the address itself. */
     void *p = mmap(f->ignore_hints ? NULL : hint, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
@@ -267,6 +272,10 @@ FUZZ_NOCOV static int h_used(void *ctx, void *v, size_t n) {
     hf *f = ctx;
     if (!iv_covers(&f->mapped, (uintptr_t)v, (uintptr_t)v + n))
         hfail(f, "OS used(%p, %zu) of memory not mapped", v, n);
+    if (++f->used_calls == f->hook_fail_used) {
+        f->hook_refused++;
+        return ENOMEM; /* the OS refuses to make Prepared memory Ready */
+    }
     return 0;
 }
 
@@ -275,6 +284,8 @@ FUZZ_NOCOV static int h_unused(void *ctx, void *v, size_t n) {
     if (!iv_covers(&f->mapped, (uintptr_t)v, (uintptr_t)v + n))
         hfail(f, "OS unused(%p, %zu) of memory not mapped", v, n);
     no_owed(f, "unused", v, n);
+    if (++f->unused_calls == f->hook_err_unused)
+        return EIO; /* an error the allocator only counts: the contents stay, as with keep_on_unused */
     if (f->keep_on_unused)
         return 0; /* legal: the contents of unused memory are unspecified */
     return madvise(v, n, MADV_DONTNEED) == 0 ? 0 : errno;
@@ -600,6 +611,11 @@ static void do_free_ptr(hf *f, int ci, void *p, bool foreign) {
     if (r == 0) {
         if (id != SH_NONE && f->sh.objs[id].state != SH_FREED)
             sh_on_free(&f->sh, id); /* an unmarked, unswept object */
+        /* Freed, even before its sweep: no object any more for the queries. */
+        size_t us = ga_usable_size(f->h, p);
+        void *ob = ga_object_base(f->h, p);
+        if (us != 0 || ob != NULL)
+            hfail(f, "after ga_free(%p) = 0: ga_usable_size %zu, ga_object_base %p (want 0, NULL)", p, us, ob);
     } else {
         ga_heap_stats(f->h, &after);
         if (memcmp(&before, &after, sizeof before) != 0)
@@ -1026,8 +1042,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         f->cfg.os_fail_nth = nth;
     if (fl & 32)
         f->cfg.os_fail_after = after;
-    if (fl & 64)
+    if ((fl & 64) && !(hookmap & 0x80)) {
         f->hook_fail_map = hookmap;
+    } else if (fl & 64) { /* bit 7: another hook, by bits 5-6, at its (hookmap & 31)-th call */
+        unsigned which = (hookmap >> 5) & 3;
+        if (which == 1)
+            f->hook_fail_reserve = hookmap & 31;
+        else if (which == 2)
+            f->hook_err_unused = hookmap & 31;
+        else
+            f->hook_fail_used = hookmap & 31;
+    }
     f->hooks = (ga_os_hooks){h_reserve, h_map, h_used, h_unused, h_release, h_fault, f};
     f->cfg.os = &f->hooks;
 
@@ -1036,7 +1061,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!f->h) {
         if (errno != ENOMEM)
             hfail(f, "ga_heap_new failed with errno %d", errno);
-        if (!(f->cfg.mapped_limit || f->cfg.os_fail_nth || f->cfg.os_fail_after || f->hook_fail_map))
+        if (!(f->cfg.mapped_limit || f->cfg.os_fail_nth || f->cfg.os_fail_after || f->hook_fail_map ||
+              f->hook_fail_used || f->hook_fail_reserve))
             hfail(f, "ga_heap_new failed without any refusal configured");
     } else {
         f->folded = true;

@@ -369,10 +369,53 @@ FUZZ_NOCOV static void check_refusals(const drv *d, uint64_t calls0, uint64_t re
         fail(d, "mapped_limit %zu refused %zu bytes with %zu mapped: the limit was not in the way", limit, asked, at);
 }
 
+/* GROW mode 0 with bits 26-31 of off all set (mode 0 reads only bits 0-25): a spread
+ * grow, 1 + nb single chunks from chunk off % 2^24 on, one every 1 + (off >> 24) % 4
+ * chunks (1: they coalesce; more: separate ranges), each its own ga_pagealloc_grow
+ * without refusals.  Up to MAX_SPREAD chunks in all (MAX_CHUNKS then stops the other
+ * grows): in_use gets more than 256 ranges (its array outgrows a page), or a whole
+ * level-0 entry (4096 chunks) is grown and free.  A chunk grown before must be
+ * refused (EINVAL). */
+#define MAX_SPREAD 4200
+static void do_grow_spread(drv *d, uint32_t off, uint8_t nb) {
+    uint64_t ci0 = off & 0xffffff, step = 1 + ((off >> 24) & 3); /* all below the zero chunk (2^25) */
+    /* First, ranges no grow may take (EINVAL, nothing changes): empty, base or size not
+     * chunk-aligned, offsets wrapping past 2^64, above the 48-bit offset space. */
+    const size_t cb = (size_t)1 << GA_LOG_CHUNK_BYTES;
+    const uintptr_t b0 = (uintptr_t)page_addr(ci0 * M_CHUNK_PAGES);
+    const struct {
+        uintptr_t base;
+        size_t size;
+    } inval[] = {{b0, 0},
+                 {b0 + GA_PAGE_SIZE, cb},
+                 {b0, cb + GA_PAGE_SIZE},
+                 {ga_unoff(0) - cb, 2 * cb},
+                 {ga_unoff((uintptr_t)1 << GA_HEAP_ADDR_BITS), cb}};
+    for (size_t k = 0; k < sizeof inval / sizeof inval[0]; k++) {
+        int rc = ga_pagealloc_grow(&d->pa, inval[k].base, inval[k].size);
+        if (rc != EINVAL)
+            fail(d, "grow(%#lx, %#zx), an invalid range, = %d", (unsigned long)inval[k].base, inval[k].size, rc);
+    }
+    for (unsigned i = 0; i <= nb && d->m.n < MAX_SPREAD; i++) {
+        uint64_t ci = ci0 + step * i;
+        bool bad = ms_is_grown(&d->m, ci, 1);
+        int rc = ga_pagealloc_grow(&d->pa, (uintptr_t)page_addr(ci * M_CHUNK_PAGES), (size_t)1 << GA_LOG_CHUNK_BYTES);
+        TRACE("#%zu spread grow(chunk %#llx) = %d\n", d->op, (unsigned long long)ci, rc);
+        if (rc != (bad ? EINVAL : 0))
+            fail(d, "spread grow of chunk %#llx (%s) = %d", (unsigned long long)ci, bad ? "grown before" : "new", rc);
+        if (!bad && ms_grow(&d->m, ci, 1) != 0)
+            abort();
+    }
+}
+
 static void do_grow(drv *d, fuzz_input *in) {
     uint8_t where = fi_u8(in);
     uint32_t off = fi_u32(in);
     uint8_t nb = fi_u8(in);
+    if (where % 5 == 0 && off >> 26 == 0x3f) {
+        do_grow_spread(d, off, nb);
+        return;
+    }
     uint64_t n = 1 + (nb & 0x0f) % MAX_GROW;
     if (d->m.n + n > MAX_CHUNKS)
         return;
@@ -478,6 +521,20 @@ static void do_free_op(drv *d, fuzz_input *in) {
         add_run(d, r.g + o + len, r.n - o - len);
 }
 
+/* A destroyed pageAlloc (or one whose init failed) holds nothing and refuses every
+ * request without an OS call: grow EINVAL, alloc 0 (no scavenged bytes), scavenge 0. */
+static void check_dead(drv *d) {
+    uint64_t calls = atomic_load(&d->os.calls);
+    size_t scav = 1;
+    int rc = ga_pagealloc_grow(&d->pa, (uintptr_t)page_addr(1000 * M_CHUNK_PAGES), (size_t)1 << GA_LOG_CHUNK_BYTES);
+    uintptr_t a = ga_pagealloc_alloc(&d->pa, 1, &scav);
+    size_t released = ga_pagealloc_scavenge(&d->pa, SIZE_MAX);
+    a |= ga_pagealloc_alloc(&d->pa, 2, NULL); /* no scavenged-bytes output wanted */
+    if (rc != EINVAL || a != 0 || scav != 0 || released != 0 || atomic_load(&d->os.calls) != calls)
+        fail(d, "destroyed pageAlloc: grow = %d, alloc = %#lx (scav %zu), scavenge = %zu, %llu OS calls", rc,
+             (unsigned long)a, scav, released, (unsigned long long)(atomic_load(&d->os.calls) - calls));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_input in;
     fi_init(&in, data, size);
@@ -500,6 +557,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (rc != ENOMEM || !cfg.os_fail_nth)
             fail(d, "ga_pagealloc_init = %d", rc);
         ga_pagealloc_destroy(&d->pa);
+        check_dead(d);
         if (atomic_load(&d->os.reserved) || atomic_load(&d->os.mapped) || atomic_load(&d->os.ready))
             fail(d, "failed init left reserved %zu mapped %zu ready %zu", (size_t)atomic_load(&d->os.reserved),
                  (size_t)atomic_load(&d->os.mapped), (size_t)atomic_load(&d->os.ready));
@@ -583,6 +641,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_state(d, true, true, false);
     check_level0(d);
     ga_pagealloc_destroy(&d->pa);
+    check_dead(d);
     /* The heap pages released through unused were never Ready in this OS's books
      * (nothing maps them), so `ready` ends exactly that much below zero. */
     if (atomic_load(&d->os.reserved) || atomic_load(&d->os.mapped) ||
