@@ -935,6 +935,7 @@ PA(h_list_count) {
 /* span_alloc.inuse bounds the list walks: 0 turns any list of two into a "cycle". */
 PA(h_span_structs_low) {
     ga_heap *h = c->h;
+    if (h->span_alloc.inuse == 0) return false; /* no span yet: 0 is the right count */
     bool two = false;
     for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES && !two; spc++)
         for (int id = 0; id < 4 && !two; id++) {
