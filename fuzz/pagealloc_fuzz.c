@@ -192,11 +192,23 @@ FUZZ_NOCOV static void check_level0(const drv *d) {
 
 FUZZ_NOCOV static void check_chunk(const drv *d, mchunk *c) {
     const ga_pallocdata *pd = &d->pa.chunks[c->ci >> GA_CHUNKS_L2_BITS][c->ci & ((1u << GA_CHUNKS_L2_BITS) - 1)];
-    for (unsigned j = 0; j < M_CHUNK_PAGES; j++) {
-        bool a = (pd->alloc[j / 64] >> (j % 64)) & 1, s = (pd->scav[j / 64] >> (j % 64)) & 1;
-        if (a != c->alloc[j] || s != c->scav[j])
-            fail(d, "page %#llx: alloc %d scav %d, model alloc %d scav %d",
-                 (unsigned long long)page_addr(c->ci * M_CHUNK_PAGES + j), a, s, c->alloc[j], c->scav[j]);
+    /* A word at a time (the model's bools packed into words; bit by bit only to name
+     * the first differing page): this compare dominated the driver's time. */
+    for (unsigned w = 0; w < M_CHUNK_PAGES / 64; w++) {
+        uint64_t ma = 0, ms = 0;
+        for (unsigned b = 0; b < 64; b++) {
+            ma |= (uint64_t)c->alloc[w * 64 + b] << b;
+            ms |= (uint64_t)c->scav[w * 64 + b] << b;
+        }
+        if (ma == pd->alloc[w] && ms == pd->scav[w])
+            continue;
+        for (unsigned j = w * 64; j < w * 64 + 64; j++) {
+            bool a = (pd->alloc[j / 64] >> (j % 64)) & 1, s = (pd->scav[j / 64] >> (j % 64)) & 1;
+            if (a != c->alloc[j] || s != c->scav[j])
+                fail(d, "page %#llx: alloc %d scav %d, model alloc %d scav %d",
+                     (unsigned long long)page_addr(c->ci * M_CHUNK_PAGES + j), a, s, c->alloc[j], c->scav[j]);
+        }
+        fail(d, "chunk %#llx word %u differs", (unsigned long long)c->ci, w); /* not reached */
     }
     c->touched = false;
 }
