@@ -183,15 +183,21 @@ static void *large_alloc(ga_cache *c, size_t size, unsigned flags)
     return (void *)s->base;
 }
 
+/* The span class of a small object of size class cls (mallocgc and ga_alloc's fast
+ * path).  Class 5 (16 B noscan) is reserved for tiny blocks (see the file comment), so
+ * a 16-byte noscan object takes class 4. */
+static inline ga_spanclass small_spanclass(uint32_t cls, unsigned noscan)
+{
+    return (ga_spanclass)((cls << 1) | (noscan & (cls != 2)));
+}
+
 static inline __attribute__((always_inline)) void *mallocgc_inline(ga_cache *c, size_t size, unsigned flags)
 {
     if (GA_LIKELY(size - 1 < GA_MAX_SMALL_SIZE)) { /* 1 .. 32768 */
         unsigned noscan = flags & GA_NOSCAN;
         if (noscan && size < GA_TINY_SIZE)
             return tiny_alloc(c, size);
-        uint32_t cls = ga_size_to_class(size);
-        /* class 5 (16 B noscan) is reserved for tiny blocks: see the file comment */
-        ga_spanclass spc = (ga_spanclass)((cls << 1) | (noscan & (cls != 2)));
+        ga_spanclass spc = small_spanclass(ga_size_to_class(size), noscan);
         ga_mspan *s = c->alloc[spc];
         uintptr_t v = ga_mspan_next_free_fast(s);
         if (GA_UNLIKELY(!v)) {
@@ -244,8 +250,7 @@ void *ga_alloc(ga_cache *c, size_t size, unsigned flags)
             if (GA_LIKELY(v))
                 return tiny_new_block(c, s, v, size);
         } else {
-            uint32_t cls = ga_size_to_class(size);
-            ga_spanclass spc = (ga_spanclass)((cls << 1) | (noscan & (cls != 2)));
+            ga_spanclass spc = small_spanclass(ga_size_to_class(size), noscan);
             ga_mspan *s = c->alloc[spc];
             uintptr_t v = ga_mspan_next_free_fast(s);
             if (GA_LIKELY(v)) {
