@@ -16,19 +16,7 @@
 
 #include "heap.h"
 #include "support/testos.h"
-
-static int failures;
-
-#define EXPECT(c, ...)                                                                                       \
-    do {                                                                                                     \
-        if (!(c)) {                                                                                          \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #c);                                    \
-            fprintf(stderr, __VA_ARGS__);                                                                    \
-            fputc('\n', stderr);                                                                             \
-            failures++;                                                                                      \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
+#include "support/expect.h"
 
 /* ASan's and TSan's shadow memory occupy the first hints: the heap then starts at a
  * later hint, so the exact address is only asserted without them. */

@@ -9,19 +9,7 @@
 #include <string.h>
 
 #include "heap.h"
-
-static int failures;
-
-#define EXPECT(c, ...)                                                                                       \
-    do {                                                                                                     \
-        if (!(c)) {                                                                                          \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #c);                                    \
-            fprintf(stderr, __VA_ARGS__);                                                                    \
-            fputc('\n', stderr);                                                                             \
-            failures++;                                                                                      \
-            abort();                                                                                         \
-        }                                                                                                    \
-    } while (0)
+#include "support/expect.h"
 
 #define NSPANS 64
 
