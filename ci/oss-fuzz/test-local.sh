@@ -191,28 +191,19 @@ run_afl() {
     done
 }
 
+# libfuzzer_config CONFIG CFLAGS RUNS — build.sh with clang and the libFuzzer engine, then
+# run every target (-runs=RUNS; 0 = replay the seed corpus only).
+libfuzzer_config() {
+    build "$1" CC=clang CXX=clang++ CFLAGS="$2" CXXFLAGS="$2" \
+        LIB_FUZZING_ENGINE=-fsanitize=fuzzer && run_libfuzzer "$1" "$3"
+}
+
 for cfg in "${configs[@]}"; do
     case "$cfg" in
-    libfuzzer)
-        cf="$base_cflags $asan_flags -fsanitize=undefined -fsanitize=fuzzer-no-link"
-        build "$cfg" CC=clang CXX=clang++ CFLAGS="$cf" CXXFLAGS="$cf" \
-            LIB_FUZZING_ENGINE=-fsanitize=fuzzer && run_libfuzzer "$cfg" "$runs"
-        ;;
-    ubsan)
-        cf="$base_cflags $ubsan_flags -fsanitize=fuzzer-no-link"
-        build "$cfg" CC=clang CXX=clang++ CFLAGS="$cf" CXXFLAGS="$cf" \
-            LIB_FUZZING_ENGINE=-fsanitize=fuzzer && run_libfuzzer "$cfg" "$runs"
-        ;;
-    msan)
-        cf="$base_cflags $msan_flags -fsanitize=fuzzer-no-link"
-        build "$cfg" CC=clang CXX=clang++ CFLAGS="$cf" CXXFLAGS="$cf" \
-            LIB_FUZZING_ENGINE=-fsanitize=fuzzer && run_libfuzzer "$cfg" "$runs"
-        ;;
-    coverage)
-        cf="$base_cflags $cov_flags"
-        build "$cfg" CC=clang CXX=clang++ CFLAGS="$cf" CXXFLAGS="$cf" \
-            LIB_FUZZING_ENGINE=-fsanitize=fuzzer && run_libfuzzer "$cfg" 0
-        ;;
+    libfuzzer) libfuzzer_config "$cfg" "$base_cflags $asan_flags -fsanitize=undefined -fsanitize=fuzzer-no-link" "$runs" ;;
+    ubsan) libfuzzer_config "$cfg" "$base_cflags $ubsan_flags -fsanitize=fuzzer-no-link" "$runs" ;;
+    msan) libfuzzer_config "$cfg" "$base_cflags $msan_flags -fsanitize=fuzzer-no-link" "$runs" ;;
+    coverage) libfuzzer_config "$cfg" "$base_cflags $cov_flags" 0 ;;
     afl | afl-lto)
         [[ -f "$afl_driver" ]] || ga_die "no AFL++ driver at $afl_driver (set GA_AFL_DRIVER)"
         cc=afl-clang-fast
