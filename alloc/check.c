@@ -34,7 +34,8 @@ static inline int bit(const uint64_t *b, uint32_t i) { return (int)((b[i / 64] >
 /* Chunk data of page-aligned address p, or NULL if pageAlloc never grew its chunk. */
 static const ga_pallocdata *chunk_data(const ga_pagealloc *pa, uintptr_t p) {
     uintptr_t ci = ga_off(p) >> GA_LOG_CHUNK_BYTES;
-    if (ci < pa->start || ci >= pa->end) return NULL;
+    if (ci < pa->start || ci >= pa->end)
+        return NULL;
     const ga_pallocdata *l2 = pa->chunks[ci >> GA_CHUNKS_L2_BITS];
     return l2 ? &l2[ci & ((1u << GA_CHUNKS_L2_BITS) - 1)] : NULL;
 }
@@ -42,7 +43,8 @@ static const ga_pallocdata *chunk_data(const ga_pagealloc *pa, uintptr_t p) {
 /* Page p allocated (and, if `unscav`, not scavenged) in pageAlloc? */
 static int page_allocated(const ga_pagealloc *pa, uintptr_t p, int unscav) {
     const ga_pallocdata *d = chunk_data(pa, p);
-    if (!d) return 0;
+    if (!d)
+        return 0;
     uint32_t i = (uint32_t)(p >> GA_PAGE_SHIFT) & (GA_CHUNK_PAGES - 1);
     return bit(d->alloc, i) && !(unscav && bit(d->scav, i));
 }
@@ -54,26 +56,29 @@ static int slot_zero(const ga_mspan *s, uint32_t i) {
     const uint64_t *q = (const uint64_t *)(s->base + (uintptr_t)i * s->elemsize);
     uintptr_t words = s->elemsize / 8, edge = 32;
     for (uintptr_t k = 0; k < words; k++) {
-        if (words > 2 * edge && k == edge) k = words - edge;
-        if (q[k]) return 0;
+        if (words > 2 * edge && k == edge)
+            k = words - edge;
+        if (q[k])
+            return 0;
     }
     return 1;
 }
 
 /* Running totals compared at the end. */
 typedef struct tally {
-    uint32_t sg;             /* h */
-    size_t spans_created;    /* bound for list walks */
+    uint32_t sg;          /* h */
+    size_t spans_created; /* bound for list walks */
     size_t inuse_spans, inuse_pages;
-    size_t listed;           /* in-use spans whose span->list is set */
-    size_t cached_sg;        /* in-use spans at h+3 (cached) */
-    size_t index_entries;    /* non-NULL arena index entries */
-    size_t list_entries;     /* spans found in mcentral lists */
+    size_t listed;        /* in-use spans whose span->list is set */
+    size_t cached_sg;     /* in-use spans at h+3 (cached) */
+    size_t index_entries; /* non-NULL arena index entries */
+    size_t list_entries;  /* spans found in mcentral lists */
 } tally;
 
 /* ---- arenas (A1 partly, A3, A4, H3) --------------------------------------------------- */
 static int check_arenas(ga_heap *h, tally *t, char *why, size_t len) {
-    if (!h->arenas) FAIL("arena index not allocated");
+    if (!h->arenas)
+        FAIL("arena index not allocated");
     if (h->n_arenas > h->cap_arenas || (h->n_arenas && !h->all_arenas))
         FAIL("all_arenas: %zu arenas, capacity %zu", h->n_arenas, h->cap_arenas);
     /* Each registered arena consumed one record; a base listed twice would share one. */
@@ -82,17 +87,22 @@ static int check_arenas(ga_heap *h, tally *t, char *why, size_t len) {
     uintptr_t mapped = 0;
     for (size_t i = 0; i < h->n_arenas; i++) {
         uintptr_t base = h->all_arenas[i];
-        if (base == 0 || base % GA_ARENA_BYTES) FAIL("A4: arena %zu base %#lx not 64 MiB aligned", i, (unsigned long)base);
+        if (base == 0 || base % GA_ARENA_BYTES)
+            FAIL("A4: arena %zu base %#lx not 64 MiB aligned", i, (unsigned long)base);
         ga_heap_arena *a = h->arenas[ga_off(base) >> GA_ARENA_SHIFT];
-        if (!a) FAIL("A4: arena %#lx listed but not in the index", (unsigned long)base);
-        if (a->base != base) FAIL("A4: index entry of arena %#lx has base %#lx", (unsigned long)base, (unsigned long)a->base);
+        if (!a)
+            FAIL("A4: arena %#lx listed but not in the index", (unsigned long)base);
+        if (a->base != base)
+            FAIL("A4: index entry of arena %#lx has base %#lx", (unsigned long)base, (unsigned long)a->base);
         if (a->mapped > GA_ARENA_BYTES || a->mapped % GA_CHUNK_BYTES)
-            FAIL("arena %#lx: mapped %#lx not a chunk multiple <= 64 MiB", (unsigned long)base, (unsigned long)a->mapped);
+            FAIL("arena %#lx: mapped %#lx not a chunk multiple <= 64 MiB", (unsigned long)base,
+                 (unsigned long)a->mapped);
         if (a->zeroed_base > a->mapped)
             FAIL("A3: arena %#lx zeroed_base %#lx beyond mapped %#lx", (unsigned long)base,
                  (unsigned long)a->zeroed_base, (unsigned long)a->mapped);
         mapped += a->mapped;
-        for (uintptr_t k = 0; k < GA_PAGES_PER_ARENA; k++) t->index_entries += a->spans[k] != NULL;
+        for (uintptr_t k = 0; k < GA_PAGES_PER_ARENA; k++)
+            t->index_entries += a->spans[k] != NULL;
     }
     if (mapped != (uintptr_t)h->pages.total_pages << GA_PAGE_SHIFT)
         FAIL("arenas map %#lx bytes, pageAlloc was grown by %#lx", (unsigned long)mapped,
@@ -102,11 +112,13 @@ static int check_arenas(ga_heap *h, tally *t, char *why, size_t len) {
     if (cb > ce || cb % GA_CHUNK_BYTES || ce % GA_ARENA_BYTES)
         FAIL("H3: cur arena [%#lx, %#lx) malformed", (unsigned long)cb, (unsigned long)ce);
     for (uintptr_t p = cb; p < ce; p = ga_align_down(p, GA_ARENA_BYTES) + GA_ARENA_BYTES) {
-        ga_heap_arena *a = ga_off(p) >> GA_ARENA_SHIFT < GA_ARENA_L2_ENTRIES ? h->arenas[ga_off(p) >> GA_ARENA_SHIFT] : NULL;
-        if (!a) FAIL("H3: cur arena address %#lx is in no arena", (unsigned long)p);
+        ga_heap_arena *a =
+            ga_off(p) >> GA_ARENA_SHIFT < GA_ARENA_L2_ENTRIES ? h->arenas[ga_off(p) >> GA_ARENA_SHIFT] : NULL;
+        if (!a)
+            FAIL("H3: cur arena address %#lx is in no arena", (unsigned long)p);
         if (a->base + a->mapped != p)
-            FAIL("H3: cur arena at %#lx but arena %#lx is mapped up to %#lx", (unsigned long)p,
-                 (unsigned long)a->base, (unsigned long)(a->base + a->mapped));
+            FAIL("H3: cur arena at %#lx but arena %#lx is mapped up to %#lx", (unsigned long)p, (unsigned long)a->base,
+                 (unsigned long)(a->base + a->mapped));
     }
     return 0;
 }
@@ -116,9 +128,12 @@ static int check_span(ga_heap *h, const ga_mspan *s, tally *t, char *why, size_t
     const uintptr_t base = s->base, np = s->npages;
     const uint32_t n = s->nelems, f = s->freeindex;
     const uint32_t c = ga_spanclass_sizeclass(s->spanclass);
-#define SFAIL(fmt, ...) FAIL("span %#lx (class %u, %lu pages): " fmt, (unsigned long)base, c, (unsigned long)np, __VA_ARGS__)
-    if (s->spanclass >= GA_NUM_SPAN_CLASSES) SFAIL("S1: span class %u", s->spanclass);
-    if (base == 0 || base % GA_PAGE_SIZE || np == 0) SFAIL("S1: base/npages %s", "malformed");
+#define SFAIL(fmt, ...)                                                                                                \
+    FAIL("span %#lx (class %u, %lu pages): " fmt, (unsigned long)base, c, (unsigned long)np, __VA_ARGS__)
+    if (s->spanclass >= GA_NUM_SPAN_CLASSES)
+        SFAIL("S1: span class %u", s->spanclass);
+    if (base == 0 || base % GA_PAGE_SIZE || np == 0)
+        SFAIL("S1: base/npages %s", "malformed");
     if (c != 0) {
         if (np != ga_class_npages[c] || s->elemsize != ga_class_size[c] || n != ga_class_nelems[c] ||
             s->div_mul != ga_class_divmagic[c] || s->limit != base + (uintptr_t)n * s->elemsize)
@@ -129,8 +144,10 @@ static int check_span(ga_heap *h, const ga_mspan *s, tally *t, char *why, size_t
         SFAIL("S1: large geometry elemsize %lu nelems %u div_mul %u limit +%#lx", (unsigned long)s->elemsize, n,
               s->div_mul, (unsigned long)(s->limit - base));
     }
-    if (f > n) SFAIL("S2: freeindex %u > nelems %u", f, n);
-    if (s->alloc_count > n) SFAIL("S3: alloc_count %u > nelems %u", s->alloc_count, n);
+    if (f > n)
+        SFAIL("S2: freeindex %u > nelems %u", f, n);
+    if (s->alloc_count > n)
+        SFAIL("S3: alloc_count %u > nelems %u", s->alloc_count, n);
 
     uint32_t count = 0, freed = 0;
     for (uint32_t w = 0; w < GA_SPAN_BITS_WORDS; w++) {
@@ -143,26 +160,33 @@ static int check_span(ga_heap *h, const ga_mspan *s, tally *t, char *why, size_t
         uint64_t allocated = (below | s->alloc_bits[w]) & valid; /* S6 */
         count += (uint32_t)__builtin_popcountll(allocated);
         freed += (uint32_t)__builtin_popcountll(s->freed_bits[w]);
-        if (s->freed_bits[w] & ~allocated) SFAIL("F1: freed slot not allocated in word %u", w);
-        if (s->gcmark_bits[w] & ~allocated) SFAIL("S11: marked slot not allocated in word %u", w);
+        if (s->freed_bits[w] & ~allocated)
+            SFAIL("F1: freed slot not allocated in word %u", w);
+        if (s->gcmark_bits[w] & ~allocated)
+            SFAIL("S11: marked slot not allocated in word %u", w);
     }
-    if (count != s->alloc_count) SFAIL("S7: alloc_count %u, allocated slots %u", s->alloc_count, count);
+    if (count != s->alloc_count)
+        SFAIL("S7: alloc_count %u, allocated slots %u", s->alloc_count, count);
     if (f < n && s->alloc_cache != ~s->alloc_bits[f / 64] >> (f % 64))
         SFAIL("S8: alloc_cache %#llx at freeindex %u, expected %#llx", (unsigned long long)s->alloc_cache, f,
               (unsigned long long)(~s->alloc_bits[f / 64] >> (f % 64)));
     uint32_t pending = __atomic_load_n(&s->pending_frees, __ATOMIC_ACQUIRE);
-    if (pending != freed) SFAIL("F1: pending_frees %u, freed bits %u", pending, freed);
+    if (pending != freed)
+        SFAIL("F1: pending_frees %u, freed bits %u", pending, freed);
 
     /* S10, sampled: the first two and the last free slot (head and tail) are zero. */
     if (!s->needzero) {
         uint32_t seen = 0, last = n;
         for (uint32_t i = f; i < n; i++) {
-            if (bit(s->alloc_bits, i)) continue;
-            if (seen < 2 && !slot_zero(s, i)) SFAIL("S10: needzero 0 but free slot %u is not zero", i);
+            if (bit(s->alloc_bits, i))
+                continue;
+            if (seen < 2 && !slot_zero(s, i))
+                SFAIL("S10: needzero 0 but free slot %u is not zero", i);
             seen++;
             last = i;
         }
-        if (last < n && !slot_zero(s, last)) SFAIL("S10: needzero 0 but free slot %u is not zero", last);
+        if (last < n && !slot_zero(s, last))
+            SFAIL("S10: needzero 0 but free slot %u is not zero", last);
     }
 
     /* S12 and where the span must be, by sweepgen. */
@@ -170,14 +194,16 @@ static int check_span(ga_heap *h, const ga_mspan *s, tally *t, char *why, size_t
     switch (d) {
     case 0:
     case (uint32_t)-2:
-        if (s->list == GA_LIST_NONE) SFAIL("M2: sweepgen h%+d but in no mcentral list and not cached", (int)d);
+        if (s->list == GA_LIST_NONE)
+            SFAIL("M2: sweepgen h%+d but in no mcentral list and not cached", (int)d);
         break;
     case 1:
         /* Stale (cached before the current cycle): only inside ga_gc_end, which flushes
          * every cache before it returns; the heap at rest never has one (heap.h). */
         SFAIL("C3: stale cached span (sweepgen h+1) with %s", "the heap at rest");
     case 3:
-        if (s->list != GA_LIST_NONE) SFAIL("C1: cached (sweepgen h+%u) but in list %d", d, s->list);
+        if (s->list != GA_LIST_NONE)
+            SFAIL("C1: cached (sweepgen h+%u) but in list %d", d, s->list);
         t->cached_sg++;
         break;
     case (uint32_t)-1:
@@ -186,15 +212,18 @@ static int check_span(ga_heap *h, const ga_mspan *s, tally *t, char *why, size_t
         SFAIL("S12: sweepgen h%+d", (int)d);
     }
     if (s->list != GA_LIST_NONE) {
-        if (s->list < 0 || s->list > 3) SFAIL("M1: list id %d", s->list);
+        if (s->list < 0 || s->list > 3)
+            SFAIL("M1: list id %d", s->list);
         t->listed++;
     }
 
     /* A1 (this span's side) and S13: every page maps to s, is allocated, not scavenged. */
     for (uintptr_t k = 0; k < np; k++) {
         uintptr_t p = base + (k << GA_PAGE_SHIFT);
-        if (ga_mheap_index_get(h, p) != s) SFAIL("A1: page %lu maps to %p", (unsigned long)k, (void *)ga_mheap_index_get(h, p));
-        if (!page_allocated(&h->pages, p, 1)) SFAIL("S13: page %lu free or scavenged in pageAlloc", (unsigned long)k);
+        if (ga_mheap_index_get(h, p) != s)
+            SFAIL("A1: page %lu maps to %p", (unsigned long)k, (void *)ga_mheap_index_get(h, p));
+        if (!page_allocated(&h->pages, p, 1))
+            SFAIL("S13: page %lu free or scavenged in pageAlloc", (unsigned long)k);
     }
     t->inuse_spans++;
     t->inuse_pages += np;
@@ -208,9 +237,12 @@ static int check_spans(ga_heap *h, tally *t, char *why, size_t len) {
     for (ga_mspan *s; (s = ga_allspans_next(h, &it)) != NULL;) {
         t->spans_created++;
         uint8_t st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
-        if (st == GA_SPAN_DEAD) continue;
-        if (st != GA_SPAN_IN_USE) FAIL("span struct %p: state %u", (void *)s, st);
-        if (check_span(h, s, t, why, len)) return -1;
+        if (st == GA_SPAN_DEAD)
+            continue;
+        if (st != GA_SPAN_IN_USE)
+            FAIL("span struct %p: state %u", (void *)s, st);
+        if (check_span(h, s, t, why, len))
+            return -1;
     }
     return 0;
 }
@@ -220,7 +252,8 @@ static int check_spans(ga_heap *h, tally *t, char *why, size_t len) {
 static int check_class_lists(ga_heap *h, uint32_t spc, tally *t, size_t bound, char *why, size_t len) {
     uint32_t swept = ga_swept_gen(t->sg);
     ga_mcentral *c = &h->central[spc];
-    if (c->spanclass != spc) FAIL("M1: mcentral %u has span class %u", spc, c->spanclass);
+    if (c->spanclass != spc)
+        FAIL("M1: mcentral %u has span class %u", spc, c->spanclass);
     for (int8_t id = 0; id < 4; id++) {
         const ga_span_list *l = id >= 2 ? &c->full[id - 2] : &c->partial[id];
         uint32_t gen = (uint32_t)id % 2;
@@ -229,11 +262,15 @@ static int check_class_lists(ga_heap *h, uint32_t spc, tally *t, size_t bound, c
         size_t k = 0;
         const ga_mspan *prev = NULL;
         for (const ga_mspan *s = l->head; s; prev = s, s = s->next, k++) {
-            if (k > bound) FAIL("M1: list %d of class %u has a cycle", id, spc);
-            if (s->prev != prev) FAIL("M1: list %d of class %u: broken prev link at %zu", id, spc, k);
+            if (k > bound)
+                FAIL("M1: list %d of class %u has a cycle", id, spc);
+            if (s->prev != prev)
+                FAIL("M1: list %d of class %u: broken prev link at %zu", id, spc, k);
             uint8_t st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
-            if (st != GA_SPAN_IN_USE) FAIL("M1: span %p in state %u in list %d of class %u", (const void *)s, st, id, spc);
-            if (s->spanclass != spc) FAIL("M1: span of class %u in a list of class %u", s->spanclass, spc);
+            if (st != GA_SPAN_IN_USE)
+                FAIL("M1: span %p in state %u in list %d of class %u", (const void *)s, st, id, spc);
+            if (s->spanclass != spc)
+                FAIL("M1: span of class %u in a list of class %u", s->spanclass, spc);
             if (s->list != id)
                 FAIL("M1: span %#lx in list %d of class %u says list %d", (unsigned long)s->base, id, spc, s->list);
             uint32_t ssg = __atomic_load_n(&s->sweepgen, __ATOMIC_ACQUIRE);
@@ -248,7 +285,8 @@ static int check_class_lists(ga_heap *h, uint32_t spc, tally *t, size_t bound, c
                          (unsigned long)s->base, s->alloc_count, s->nelems, pending, full ? "full" : "partial", spc);
             }
         }
-        if (k != l->n) FAIL("M1: list %d of class %u holds %zu spans, n = %zu", id, spc, k, l->n);
+        if (k != l->n)
+            FAIL("M1: list %d of class %u holds %zu spans, n = %zu", id, spc, k, l->n);
         t->list_entries += k;
     }
     return 0;
@@ -259,12 +297,16 @@ static int check_caches(ga_heap *h, tally *t, char *why, size_t len) {
     size_t ncaches = 0, slots = 0;
     const ga_cache *prev = NULL;
     for (const ga_cache *c = h->caches; c; prev = c, c = c->next) {
-        if (++ncaches > h->cache_alloc.inuse) FAIL("C: cache list longer than the %zu caches allocated", h->cache_alloc.inuse);
-        if (c->prev != prev) FAIL("C: cache list broken prev link");
-        if (c->heap != h) FAIL("C: cache %p belongs to another heap", (const void *)c);
+        if (++ncaches > h->cache_alloc.inuse)
+            FAIL("C: cache list longer than the %zu caches allocated", h->cache_alloc.inuse);
+        if (c->prev != prev)
+            FAIL("C: cache list broken prev link");
+        if (c->heap != h)
+            FAIL("C: cache %p belongs to another heap", (const void *)c);
         for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++) {
             const ga_mspan *s = c->alloc[spc];
-            if (s == &ga_empty_mspan) continue;
+            if (s == &ga_empty_mspan)
+                continue;
             if (!s || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != GA_SPAN_IN_USE)
                 FAIL("C1: cache %p slot %u holds a span not in use", (const void *)c, spc);
             uint32_t d = __atomic_load_n(&s->sweepgen, __ATOMIC_ACQUIRE) - t->sg;
@@ -275,20 +317,23 @@ static int check_caches(ga_heap *h, tally *t, char *why, size_t len) {
         }
         if (c->tiny) {
             ga_mspan *s = ga_mheap_span_of(h, c->tiny);
-            if (!s || s->spanclass != GA_TINY_SPAN_CLASS || (c->tiny - s->base) % GA_TINY_SIZE ||
-                c->tiny_offset == 0 || c->tiny_offset > GA_TINY_SIZE)
+            if (!s || s->spanclass != GA_TINY_SPAN_CLASS || (c->tiny - s->base) % GA_TINY_SIZE || c->tiny_offset == 0 ||
+                c->tiny_offset > GA_TINY_SIZE)
                 FAIL("C2: tiny block %#lx (offset %lu) is not a 16-byte slot of class 5", (unsigned long)c->tiny,
                      (unsigned long)c->tiny_offset);
         }
         uint32_t fg = __atomic_load_n(&c->flush_gen, __ATOMIC_ACQUIRE);
         /* h-2 (not yet flushed this cycle) exists only inside ga_gc_end, like h+1 spans. */
-        if (fg != t->sg) FAIL("C4: cache flush_gen h%+d", (int)(fg - t->sg));
+        if (fg != t->sg)
+            FAIL("C4: cache flush_gen h%+d", (int)(fg - t->sg));
     }
-    if (ncaches != h->cache_alloc.inuse) FAIL("C: %zu caches listed, %zu allocated", ncaches, h->cache_alloc.inuse);
+    if (ncaches != h->cache_alloc.inuse)
+        FAIL("C: %zu caches listed, %zu allocated", ncaches, h->cache_alloc.inuse);
     /* Every slot names a distinct span at h+1/h+3 and every such span is in a slot. */
     if (slots != t->cached_sg)
         FAIL("C1: %zu cache slots hold spans, %zu in-use spans have a cached sweepgen (a span cached twice, or "
-             "orphaned)", slots, t->cached_sg);
+             "orphaned)",
+             slots, t->cached_sg);
     return 0;
 }
 
@@ -296,9 +341,10 @@ static int check_caches(ga_heap *h, tally *t, char *why, size_t len) {
 static int check_totals(ga_heap *h, tally *t, char *why, size_t len) {
     size_t parked = 0, k = 0;
     for (const ga_mspan *s = h->parked; s; s = s->next) {
-        if (++k > t->spans_created) FAIL("parked list has a cycle");
-        if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != GA_SPAN_DEAD || s->npages == 0 ||
-            s->elemsize == 0 || s->elemsize > s->npages << GA_PAGE_SHIFT)
+        if (++k > t->spans_created)
+            FAIL("parked list has a cycle");
+        if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != GA_SPAN_DEAD || s->npages == 0 || s->elemsize == 0 ||
+            s->elemsize > s->npages << GA_PAGE_SHIFT)
             FAIL("parked run %#lx malformed", (unsigned long)s->base);
         for (uintptr_t i = 0; i < s->npages; i++) {
             uintptr_t p = s->base + (i << GA_PAGE_SHIFT);
@@ -307,24 +353,29 @@ static int check_totals(ga_heap *h, tally *t, char *why, size_t len) {
         }
         parked += s->npages;
     }
-    if (parked != h->parked_pages) FAIL("parked_pages %zu, parked runs hold %zu", h->parked_pages, parked);
+    if (parked != h->parked_pages)
+        FAIL("parked_pages %zu, parked runs hold %zu", h->parked_pages, parked);
     /* Each listed span was found in the list its id names; equal totals leave no room
      * for a span in two lists or twice in one. */
     if (t->list_entries != t->listed)
         FAIL("M1: %zu list entries, %zu in-use spans say they are listed", t->list_entries, t->listed);
     /* A1 (other side): the index holds exactly the in-use spans' pages. */
     if (t->index_entries != t->inuse_pages)
-        FAIL("A1: %zu index entries, in-use spans have %zu pages (stale or stray entries)", t->index_entries, t->inuse_pages);
+        FAIL("A1: %zu index entries, in-use spans have %zu pages (stale or stray entries)", t->index_entries,
+             t->inuse_pages);
     /* P8: allocated pages are exactly span pages (checked one by one) plus parked runs. */
     size_t allocated = h->pages.total_pages - h->pages.free_pages;
     if (allocated != t->inuse_pages + parked)
-        FAIL("P8: pageAlloc has %zu allocated pages, spans hold %zu and parked runs %zu", allocated, t->inuse_pages, parked);
+        FAIL("P8: pageAlloc has %zu allocated pages, spans hold %zu and parked runs %zu", allocated, t->inuse_pages,
+             parked);
     uint64_t piu = atomic_load(&h->stats.pages_in_use);
-    if (piu != t->inuse_pages) FAIL("H2: pages_in_use %llu, in-use spans hold %zu", (unsigned long long)piu, t->inuse_pages);
+    if (piu != t->inuse_pages)
+        FAIL("H2: pages_in_use %llu, in-use spans hold %zu", (unsigned long long)piu, t->inuse_pages);
     /* OS accounting (the heap's ga_os serves only this heap): every mapped byte is
      * Ready except pageAlloc's scavenged pages and the scavenged part of parked runs. */
     size_t parked_scav = 0;
-    for (const ga_mspan *s = h->parked; s; s = s->next) parked_scav += s->elemsize;
+    for (const ga_mspan *s = h->parked; s; s = s->next)
+        parked_scav += s->elemsize;
     size_t mapped = atomic_load(&h->os.mapped), ready = atomic_load(&h->os.ready);
     size_t released = (h->pages.scav_pages << GA_PAGE_SHIFT) + parked_scav;
     if (ready + released != mapped)
@@ -336,7 +387,8 @@ static int check_totals(ga_heap *h, tally *t, char *why, size_t len) {
 
 /* Everything but the mcentral lists, heap lock held. */
 static int check_heap(ga_heap *h, tally *t, char *why, size_t len) {
-    if (ga_pagealloc_check(&h->pages, why, len)) return -1;
+    if (ga_pagealloc_check(&h->pages, why, len))
+        return -1;
     if (check_arenas(h, t, why, len) || check_spans(h, t, why, len) || check_caches(h, t, why, len) ||
         check_totals(h, t, why, len))
         return -1;
@@ -344,21 +396,26 @@ static int check_heap(ga_heap *h, tally *t, char *why, size_t len) {
 }
 
 int ga_heap_check_locked(ga_heap *h, char *why, size_t len) {
-    if (why && len) why[0] = 0;
+    if (why && len)
+        why[0] = 0;
     tally t = {.sg = ga_heap_sweepgen(h)};
-    if (t.sg % 2) FAIL("H1: sweepgen %u is odd", t.sg);
+    if (t.sg % 2)
+        FAIL("H1: sweepgen %u is odd", t.sg);
     size_t bound = h->span_alloc.inuse;
     for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++)
-        if (check_class_lists(h, spc, &t, bound, why, len)) return -1;
+        if (check_class_lists(h, spc, &t, bound, why, len))
+            return -1;
     return check_heap(h, &t, why, len);
 }
 
 /* Each class's lists under that class's lock, then the rest under the heap lock: the
  * locks are never nested (heap.h), and at most one is held at a time. */
 int ga_heap_check(ga_heap *h, char *why, size_t len) {
-    if (why && len) why[0] = 0;
+    if (why && len)
+        why[0] = 0;
     tally t = {.sg = ga_heap_sweepgen(h)};
-    if (t.sg % 2) FAIL("H1: sweepgen %u is odd", t.sg);
+    if (t.sg % 2)
+        FAIL("H1: sweepgen %u is odd", t.sg);
     pthread_mutex_lock(&h->lock);
     size_t bound = h->span_alloc.inuse;
     pthread_mutex_unlock(&h->lock);
@@ -366,7 +423,8 @@ int ga_heap_check(ga_heap *h, char *why, size_t len) {
         pthread_mutex_lock(&h->central[spc].lock);
         int r = check_class_lists(h, spc, &t, bound, why, len);
         pthread_mutex_unlock(&h->central[spc].lock);
-        if (r) return -1;
+        if (r)
+            return -1;
     }
     pthread_mutex_lock(&h->lock);
     int r = check_heap(h, &t, why, len);

@@ -67,8 +67,8 @@ enum { GA_GC_OFF = 0, GA_GC_MARK = 1, GA_GC_MARKTERM = 2 };
  * carved object is either handed out or on free_list, so iterating the carved objects
  * visits every object ever created (Go's allspans for span_alloc). */
 typedef struct ga_fixalloc {
-    size_t size;       /* object size, rounded up to the alignment given at init */
-    void *free_list;   /* singly linked through the first word */
+    size_t size;     /* object size, rounded up to the alignment given at init */
+    void *free_list; /* singly linked through the first word */
     uintptr_t chunk, chunk_end;
     void *chunks;      /* list of chunks (header at chunk start) for destroy */
     void *chunks_tail; /* last chunk: the one being carved */
@@ -99,9 +99,9 @@ typedef struct ga_fixalloc_iter {
  * spans[] reads. */
 typedef struct ga_heap_arena {
     ga_mspan *spans[GA_PAGES_PER_ARENA];
-    uintptr_t zeroed_base; /* bytes from the arena start known never used: zero (§4.2) */
-    uintptr_t base;        /* first byte of the arena */
-    uintptr_t mapped;      /* bytes from base mapped and grown into pageAlloc */
+    uintptr_t zeroed_base;      /* bytes from the arena start known never used: zero (§4.2) */
+    uintptr_t base;             /* first byte of the arena */
+    uintptr_t mapped;           /* bytes from base mapped and grown into pageAlloc */
     struct ga_heap_arena *link; /* chain of arenas being registered by sys_alloc */
 } ga_heap_arena;
 
@@ -166,7 +166,7 @@ struct ga_cache {
     uintptr_t tiny;
     uintptr_t tiny_offset;
     uint64_t tiny_allocs;
-    uint32_t flush_gen;          /* atomic */
+    uint32_t flush_gen;           /* atomic */
     struct ga_cache *next, *prev; /* heap->caches, under the heap lock */
 };
 
@@ -175,12 +175,12 @@ extern GA_HIDDEN ga_mspan ga_empty_mspan;
 
 /* ---- statistics (atomic, per heap) ----------------------------------------------- */
 typedef struct ga_heap_counters {
-    _Atomic uint64_t nmalloc[GA_NUM_CLASSES]; /* objects allocated per class (0 = large) */
-    _Atomic uint64_t nfree[GA_NUM_CLASSES];   /* objects reclaimed per class */
-    _Atomic uint64_t bytes_malloc, bytes_free;/* bytes of objects (slot sizes) */
+    _Atomic uint64_t nmalloc[GA_NUM_CLASSES];  /* objects allocated per class (0 = large) */
+    _Atomic uint64_t nfree[GA_NUM_CLASSES];    /* objects reclaimed per class */
+    _Atomic uint64_t bytes_malloc, bytes_free; /* bytes of objects (slot sizes) */
     _Atomic uint64_t tiny_allocs;
     _Atomic uint64_t num_gc;
-    _Atomic uint64_t pages_in_use;            /* Σ npages of in-use spans (H2) */
+    _Atomic uint64_t pages_in_use; /* Σ npages of in-use spans (H2) */
 } ga_heap_counters;
 
 /* ---- span gates (sweep.c) --------------------------------------------------------
@@ -203,18 +203,18 @@ typedef struct ga_span_gate {
 
 /* ---- the heap (facts §10.1) ------------------------------------------------------ */
 struct ga_heap {
-    pthread_mutex_t lock;        /* the heap lock */
+    pthread_mutex_t lock; /* the heap lock */
     ga_config cfg;
     ga_os os;
-    ga_pagealloc pages;          /* under lock */
-    uint32_t sweepgen;           /* h; written with the world stopped (ga_gc_end), atomic reads */
-    uint32_t gc_phase;           /* GA_GC_*; atomic */
-    ga_heap_arena **arenas;      /* GA_ARENA_L2_ENTRIES pointers (ga_sys_alloc, demand paged) */
-    uintptr_t *all_arenas;       /* arena base addresses, in order of creation */
+    ga_pagealloc pages;     /* under lock */
+    uint32_t sweepgen;      /* h; written with the world stopped (ga_gc_end), atomic reads */
+    uint32_t gc_phase;      /* GA_GC_*; atomic */
+    ga_heap_arena **arenas; /* GA_ARENA_L2_ENTRIES pointers (ga_sys_alloc, demand paged) */
+    uintptr_t *all_arenas;  /* arena base addresses, in order of creation */
     size_t n_arenas, cap_arenas;
     uintptr_t cur_arena_base, cur_arena_end; /* reserved, not yet given to pageAlloc */
-    uint32_t arena_hint;         /* next of the 128 hints 0x00c0_0000_0000 + i*2^40 */
-    uintptr_t arena_hint_addr;   /* where the next reservation is tried first (just past
+    uint32_t arena_hint;                     /* next of the 128 hints 0x00c0_0000_0000 + i*2^40 */
+    uintptr_t arena_hint_addr;               /* where the next reservation is tried first (just past
                                   * the last one, to grow contiguously); 0 = hint start */
     ga_fixalloc span_alloc, cache_alloc, arena_alloc;
     /* Runs allocated in pageAlloc whose ga_sys_used was refused, held (as dead span
@@ -223,7 +223,7 @@ struct ga_heap {
      * Prepared pages marked unscavenged in pageAlloc (later used without sys_used). */
     ga_mspan *parked;
     size_t parked_pages;
-    ga_cache *caches;            /* every live cache, under lock */
+    ga_cache *caches; /* every live cache, under lock */
     ga_mcentral central[GA_NUM_SPAN_CLASSES];
     /* sweeping (facts §11.2): active sweepers + drained bit; next class for ga_sweep */
     _Atomic uint32_t sweep_active;
@@ -260,8 +260,7 @@ GA_HIDDEN void ga_mheap_free_span_locked(ga_heap *h, ga_mspan *s);
 GA_HIDDEN ga_mspan *ga_mheap_span_of(ga_heap *h, uintptr_t p);
 /* The same, inline: ga_mark and ga_free look a span up once per call, and the call
  * and re-loads of an out-of-line lookup were a third of ga_mark's instructions. */
-static inline ga_mspan *ga_mheap_span_of_inline(ga_heap *h, uintptr_t p)
-{
+static inline ga_mspan *ga_mheap_span_of_inline(ga_heap *h, uintptr_t p) {
     uintptr_t ai = ga_off(p) >> GA_ARENA_SHIFT;
     if (ai >= GA_ARENA_L2_ENTRIES)
         return NULL;
@@ -384,8 +383,6 @@ GA_HIDDEN void ga_gc_mark_termination(ga_heap *h);
  * with the first broken invariant described in why[0..len). */
 GA_HIDDEN int ga_heap_check_locked(ga_heap *h, char *why, size_t len);
 
-static inline uint32_t ga_heap_sweepgen(ga_heap *h) {
-    return __atomic_load_n(&h->sweepgen, __ATOMIC_ACQUIRE);
-}
+static inline uint32_t ga_heap_sweepgen(ga_heap *h) { return __atomic_load_n(&h->sweepgen, __ATOMIC_ACQUIRE); }
 
 #endif

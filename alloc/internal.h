@@ -27,7 +27,7 @@
 #define GA_ARENA_BASE_OFFSET ((uintptr_t)0xffff800000000000ull)
 
 #define GA_LOG_CHUNK_PAGES 9
-#define GA_CHUNK_PAGES 512u                       /* pages per pallocBits chunk */
+#define GA_CHUNK_PAGES 512u                                     /* pages per pallocBits chunk */
 #define GA_LOG_CHUNK_BYTES (GA_LOG_CHUNK_PAGES + GA_PAGE_SHIFT) /* 22 */
 #define GA_CHUNK_BYTES ((uintptr_t)1 << GA_LOG_CHUNK_BYTES)     /* 4 MiB */
 

@@ -46,8 +46,7 @@ static uint64_t zerobase_obj;
 
 void *ga_zerobase(void) { return &zerobase_obj; }
 
-void ga_debug_check(ga_heap *h, const char *op)
-{
+void ga_debug_check(ga_heap *h, const char *op) {
     char why[512];
     why[0] = 0;
     if (ga_heap_check(h, why, sizeof why) != 0) {
@@ -66,28 +65,25 @@ void ga_debug_check(ga_heap *h, const char *op)
 #if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)
 __attribute__((no_sanitize("thread")))
 #endif
-static uint32_t racy_freeindex(const ga_mspan *s)
-{
+static uint32_t
+racy_freeindex(const ga_mspan *s) {
     return *(const volatile uint32_t *)&s->freeindex;
 }
 
-bool ga_span_slot_allocated(const ga_mspan *s, uint32_t idx)
-{
+bool ga_span_slot_allocated(const ga_mspan *s, uint32_t idx) {
     if (idx < racy_freeindex(s))
         return true;
     uint64_t w = __atomic_load_n(&s->alloc_bits[idx / 64], __ATOMIC_RELAXED);
     return (w >> (idx % 64)) & 1;
 }
 
-static inline bool slot_freed(const ga_mspan *s, uint32_t idx)
-{
+static inline bool slot_freed(const ga_mspan *s, uint32_t idx) {
     return (__atomic_load_n(&s->freed_bits[idx / 64], __ATOMIC_ACQUIRE) >> (idx % 64)) & 1;
 }
 
 /* The live object slot containing p: its span and index, or NULL.  interior: accept
  * any byte of the slot, else only its first byte. */
-static ga_mspan *find_object(ga_heap *h, uintptr_t p, bool interior, bool not_freed, uint32_t *idx_out)
-{
+static ga_mspan *find_object(ga_heap *h, uintptr_t p, bool interior, bool not_freed, uint32_t *idx_out) {
     /* span_of checked state (acquire) and that the span covers p. */
     ga_mspan *s = ga_mheap_span_of_inline(h, p);
     if (!s)
@@ -106,15 +102,13 @@ static ga_mspan *find_object(ga_heap *h, uintptr_t p, bool interior, bool not_fr
 
 /* ---- allocation -------------------------------------------------------------------- */
 
-static inline void mark_black(ga_mspan *s, uintptr_t v)
-{
+static inline void mark_black(ga_mspan *s, uintptr_t v) {
     uint32_t idx = s->div_mul ? ga_div_by_elemsize(v - s->base, s->div_mul) : 0;
     __atomic_fetch_or(&s->gcmark_bits[idx / 64], (uint64_t)1 << (idx % 64), __ATOMIC_RELAXED);
 }
 
 /* Set the marking flag of every cache (world stopped: no cache is in use). */
-static void set_marking(ga_heap *h, bool on)
-{
+static void set_marking(ga_heap *h, bool on) {
     pthread_mutex_lock(&h->lock);
     for (ga_cache *c = h->caches; c; c = c->next)
         c->marking = on;
@@ -126,8 +120,7 @@ static void set_marking(ga_heap *h, bool on)
  * halves so that ga_alloc's fast path shares them. */
 
 /* The object at the current block's next aligned offset, or NULL if it does not fit. */
-static inline void *tiny_in_block(ga_cache *c, size_t size)
-{
+static inline void *tiny_in_block(ga_cache *c, size_t size) {
     /* size & -size: the largest power of two dividing size, which for 1..15 is
      * already capped at 8 */
     uintptr_t align = size & (0 - size);
@@ -141,8 +134,7 @@ static inline void *tiny_in_block(ga_cache *c, size_t size)
 }
 
 /* The object at the start of new block v of span s. */
-static inline void *tiny_new_block(ga_cache *c, ga_mspan *s, uintptr_t v, size_t size)
-{
+static inline void *tiny_new_block(ga_cache *c, ga_mspan *s, uintptr_t v, size_t size) {
     if (s->needzero) /* the rest of the block is handed out later: always zero it */
         memset((void *)v, 0, GA_TINY_SIZE);
     if (GA_UNLIKELY(c->marking))
@@ -155,8 +147,7 @@ static inline void *tiny_new_block(ga_cache *c, ga_mspan *s, uintptr_t v, size_t
     return (void *)v;
 }
 
-static void *tiny_alloc(ga_cache *c, size_t size)
-{
+static void *tiny_alloc(ga_cache *c, size_t size) {
     void *p = tiny_in_block(c, size);
     if (p)
         return p;
@@ -167,8 +158,7 @@ static void *tiny_alloc(ga_cache *c, size_t size)
     return tiny_new_block(c, s, v, size);
 }
 
-static void *large_alloc(ga_cache *c, size_t size, unsigned flags)
-{
+static void *large_alloc(ga_cache *c, size_t size, unsigned flags) {
     if (size > GA_MAX_ALLOC) {
         errno = ENOMEM;
         return NULL;
@@ -186,13 +176,11 @@ static void *large_alloc(ga_cache *c, size_t size, unsigned flags)
 /* The span class of a small object of size class cls (mallocgc and ga_alloc's fast
  * path).  Class 5 (16 B noscan) is reserved for tiny blocks (see the file comment), so
  * a 16-byte noscan object takes class 4. */
-static inline ga_spanclass small_spanclass(uint32_t cls, unsigned noscan)
-{
+static inline ga_spanclass small_spanclass(uint32_t cls, unsigned noscan) {
     return (ga_spanclass)((cls << 1) | (noscan & (cls != 2)));
 }
 
-static inline __attribute__((always_inline)) void *mallocgc_inline(ga_cache *c, size_t size, unsigned flags)
-{
+static inline __attribute__((always_inline)) void *mallocgc_inline(ga_cache *c, size_t size, unsigned flags) {
     if (GA_LIKELY(size - 1 < GA_MAX_SMALL_SIZE)) { /* 1 .. 32768 */
         unsigned noscan = flags & GA_NOSCAN;
         if (noscan && size < GA_TINY_SIZE)
@@ -225,8 +213,7 @@ void *ga_newobject(ga_cache *c, size_t size) { return mallocgc_inline(c, size, 0
 /* Every case the fast path below leaves out: refills, large objects,
  * size 0, the mark phase, debug checks.  Out of line so that the fast path saves no
  * registers it does not use. */
-static __attribute__((noinline)) void *alloc_slow(ga_cache *c, size_t size, unsigned flags)
-{
+static __attribute__((noinline)) void *alloc_slow(ga_cache *c, size_t size, unsigned flags) {
     void *p = mallocgc_inline(c, size, flags);
     if (GA_UNLIKELY(c->debug_checks))
         ga_debug_check(c->heap, "ga_alloc");
@@ -237,8 +224,7 @@ static __attribute__((noinline)) void *alloc_slow(ga_cache *c, size_t size, unsi
  * object (in the current block or a new one), or a small object from the cached span's
  * allocCache (the proved ga_mspan_next_free_fast; it declines without side effects, so
  * the slow path may retry it). */
-void *ga_alloc(ga_cache *c, size_t size, unsigned flags)
-{
+void *ga_alloc(ga_cache *c, size_t size, unsigned flags) {
     if (GA_LIKELY(size - 1 < GA_MAX_SMALL_SIZE) && !(c->marking | c->debug_checks)) {
         unsigned noscan = flags & GA_NOSCAN;
         if (noscan && size < GA_TINY_SIZE) {
@@ -267,8 +253,7 @@ void *ga_alloc(ga_cache *c, size_t size, unsigned flags)
 
 /* The part of ga_free that runs inside the span's gate (or, for a span cached by the
  * caller's own cache, with no gate: only its owner sweeps it). */
-static int free_in_span(ga_heap *h, ga_mspan *s, uintptr_t p, bool own, bool *free_large)
-{
+static int free_in_span(ga_heap *h, ga_mspan *s, uintptr_t p, bool own, bool *free_large) {
     if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != GA_SPAN_IN_USE)
         return -EINVAL;
     ga_spanclass spc = s->spanclass;
@@ -317,8 +302,7 @@ static int free_in_span(ga_heap *h, ga_mspan *s, uintptr_t p, bool own, bool *fr
     return 0;
 }
 
-static int free_impl(ga_cache *c, uintptr_t p)
-{
+static int free_impl(ga_cache *c, uintptr_t p) {
     ga_heap *h = c->heap;
     if (p == (uintptr_t)&zerobase_obj)
         return -EINVAL;
@@ -341,8 +325,7 @@ static int free_impl(ga_cache *c, uintptr_t p)
     return r;
 }
 
-int ga_free(ga_cache *c, void *p)
-{
+int ga_free(ga_cache *c, void *p) {
     if (!c || !p)
         return -EINVAL;
     int r = free_impl(c, (uintptr_t)p);
@@ -351,8 +334,7 @@ int ga_free(ga_cache *c, void *p)
     return r;
 }
 
-size_t ga_usable_size(ga_heap *h, const void *p)
-{
+size_t ga_usable_size(ga_heap *h, const void *p) {
     uint32_t idx;
     ga_mspan *s = find_object(h, (uintptr_t)p, false, true, &idx);
     if (!s || s->spanclass == GA_TINY_SPAN_CLASS)
@@ -360,8 +342,7 @@ size_t ga_usable_size(ga_heap *h, const void *p)
     return s->elemsize;
 }
 
-void *ga_object_base(ga_heap *h, const void *p)
-{
+void *ga_object_base(ga_heap *h, const void *p) {
     uint32_t idx;
     ga_mspan *s = find_object(h, (uintptr_t)p, true, true, &idx);
     return s ? (void *)(s->base + (uintptr_t)idx * s->elemsize) : NULL;
@@ -371,8 +352,7 @@ void *ga_object_base(ga_heap *h, const void *p)
 
 /* An explicitly freed object that is not reclaimed yet still counts as an object here
  * (one cache line less per mark); its mark changes nothing: live = marked ∧ ¬freed. */
-static int mark_object(ga_heap *h, const void *p)
-{
+static int mark_object(ga_heap *h, const void *p) {
     uint32_t idx;
     ga_mspan *s = find_object(h, (uintptr_t)p, true, false, &idx);
     if (!s)
@@ -381,16 +361,14 @@ static int mark_object(ga_heap *h, const void *p)
     return (__atomic_fetch_or(&s->gcmark_bits[idx / 64], bit, __ATOMIC_RELAXED) & bit) ? 0 : 1;
 }
 
-int ga_mark(ga_heap *h, const void *p)
-{
+int ga_mark(ga_heap *h, const void *p) {
     int r = mark_object(h, p);
     if (GA_UNLIKELY(h->cfg.debug_checks))
         ga_debug_check(h, "ga_mark");
     return r;
 }
 
-void ga_gc_begin(ga_heap *h)
-{
+void ga_gc_begin(ga_heap *h) {
     ga_sweep_finish(h);
     __atomic_store_n(&h->gc_phase, GA_GC_MARK, __ATOMIC_RELEASE);
     set_marking(h, true);
@@ -408,8 +386,7 @@ void ga_gc_begin(ga_heap *h)
 /* gcMarkTermination + gcSweep (facts §12): new sweep generation, flush every cache
  * (Go defers this to each P's next acquisition; with the world stopped here it is done
  * at once, so no stale cached span survives this call), count the cycle, scavenge. */
-void ga_gc_mark_termination(ga_heap *h)
-{
+void ga_gc_mark_termination(ga_heap *h) {
     __atomic_store_n(&h->gc_phase, GA_GC_MARKTERM, __ATOMIC_RELEASE);
     pthread_mutex_lock(&h->lock);
     __atomic_store_n(&h->sweepgen, h->sweepgen + 2, __ATOMIC_RELEASE);
@@ -436,16 +413,14 @@ void ga_gc_mark_termination(ga_heap *h)
     }
 }
 
-void ga_gc_end(ga_heap *h)
-{
+void ga_gc_end(ga_heap *h) {
     ga_sweep_finish(h); /* in case ga_gc_begin was skipped: never leave h-2 spans behind */
     ga_gc_mark_termination(h);
     if (h->cfg.debug_checks)
         ga_debug_check(h, "ga_gc_end");
 }
 
-size_t ga_scavenge(ga_heap *h, size_t bytes)
-{
+size_t ga_scavenge(ga_heap *h, size_t bytes) {
     pthread_mutex_lock(&h->lock);
     size_t r = ga_pagealloc_scavenge(&h->pages, bytes);
     pthread_mutex_unlock(&h->lock);
@@ -459,8 +434,7 @@ size_t ga_scavenge(ga_heap *h, size_t bytes)
 /* Cumulative counters are exact once the caches' local counts are folded (refill,
  * release_all: every ga_gc_end, ga_cache_destroy).  As Go's MemStats, nmalloc and
  * nfree both include tiny allocations. */
-void ga_heap_stats(ga_heap *h, ga_stats *out)
-{
+void ga_heap_stats(ga_heap *h, ga_stats *out) {
     memset(out, 0, sizeof *out);
     const ga_heap_counters *k = &h->stats;
     uint64_t tiny = atomic_load(&k->tiny_allocs);
@@ -490,8 +464,7 @@ void ga_heap_stats(ga_heap *h, ga_stats *out)
 
 /* The heap struct itself comes straight from mmap (not through the heap's OS hooks,
  * which live inside it), and is not counted in sys_mapped. */
-ga_heap *ga_heap_new(const ga_config *cfg)
-{
+ga_heap *ga_heap_new(const ga_config *cfg) {
     void *m = mmap(NULL, sizeof(ga_heap), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) {
         errno = ENOMEM;
@@ -522,8 +495,7 @@ ga_heap *ga_heap_new(const ga_config *cfg)
 
 /* Everything the heap mapped goes back (mheap: arenas, metadata, fixalloc chunks, so
  * caches not destroyed by the embedder vanish with it). */
-void ga_heap_destroy(ga_heap *h)
-{
+void ga_heap_destroy(ga_heap *h) {
     if (!h)
         return;
     ga_mheap_destroy(h);

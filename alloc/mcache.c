@@ -19,8 +19,7 @@
  * next_free_index reports "full"; never written. */
 ga_mspan ga_empty_mspan = {.list = GA_LIST_NONE};
 
-void ga_mcache_init(ga_cache *c, ga_heap *h)
-{
+void ga_mcache_init(ga_cache *c, ga_heap *h) {
     c->heap = h;
     c->marking = __atomic_load_n(&h->gc_phase, __ATOMIC_ACQUIRE) != GA_GC_OFF;
     c->debug_checks = h->cfg.debug_checks != 0;
@@ -34,8 +33,7 @@ void ga_mcache_init(ga_cache *c, ga_heap *h)
 }
 
 /* Fold the allocations made from cached span s since it was cached (or last folded). */
-static void flush_span_stats(ga_heap *h, ga_mspan *s)
-{
+static void flush_span_stats(ga_heap *h, ga_mspan *s) {
     uint32_t n = s->alloc_count - s->alloc_count_before_cache;
     if (n) {
         uint32_t cls = ga_spanclass_sizeclass(s->spanclass);
@@ -45,8 +43,7 @@ static void flush_span_stats(ga_heap *h, ga_mspan *s)
     s->alloc_count_before_cache = s->alloc_count;
 }
 
-static void flush_tiny_stats(ga_cache *c)
-{
+static void flush_tiny_stats(ga_cache *c) {
     if (c->tiny_allocs) {
         atomic_fetch_add_explicit(&c->heap->stats.tiny_allocs, c->tiny_allocs, memory_order_relaxed);
         c->tiny_allocs = 0;
@@ -56,8 +53,7 @@ static void flush_tiny_stats(ga_cache *c)
 /* refill (facts §7.4): the cached span of spc has no free slot; replace it.  0, or
  * ENOMEM (errno set) with the slot left pointing at ga_empty_mspan, so a later call
  * retries from scratch. */
-int ga_mcache_refill(ga_cache *c, ga_spanclass spc)
-{
+int ga_mcache_refill(ga_cache *c, ga_spanclass spc) {
     ga_heap *h = c->heap;
     ga_mspan *s = c->alloc[spc];
     if (s != &ga_empty_mspan) {
@@ -88,8 +84,7 @@ int ga_mcache_refill(ga_cache *c, ga_spanclass spc)
  * A dirty span is typically mostly free after a sweep, so the runs are long and the
  * stores stream (glibc's memset uses rep stosb, no read-for-ownership), where one
  * memset per allocation would miss once per object. */
-void ga_mcache_zero_free_slots(ga_mspan *s)
-{
+void ga_mcache_zero_free_slots(ga_mspan *s) {
     uint32_t n = s->nelems, i = s->freeindex;
     uintptr_t size = s->elemsize;
     while (i < n) {
@@ -116,8 +111,7 @@ void ga_mcache_zero_free_slots(ga_mspan *s)
     s->needzero = 0;
 }
 
-static inline uintptr_t next_free(ga_cache *c, ga_spanclass spc, ga_mspan **span_out, bool zero)
-{
+static inline uintptr_t next_free(ga_cache *c, ga_spanclass spc, ga_mspan **span_out, bool zero) {
     ga_mspan *s = c->alloc[spc];
     uint32_t i = ga_mspan_next_free_index(s);
     if (i == s->nelems) {
@@ -136,13 +130,11 @@ static inline uintptr_t next_free(ga_cache *c, ga_spanclass spc, ga_mspan **span
 
 /* nextFree (facts §7.3): a free slot of class spc, refilling once if the cached span is
  * full; 0 + ENOMEM if no span can be had. */
-uintptr_t ga_mcache_next_free(ga_cache *c, ga_spanclass spc, ga_mspan **span_out)
-{
+uintptr_t ga_mcache_next_free(ga_cache *c, ga_spanclass spc, ga_mspan **span_out) {
     return next_free(c, spc, span_out, false);
 }
 
-uintptr_t ga_mcache_next_free_zeroed(ga_cache *c, ga_spanclass spc, ga_mspan **span_out)
-{
+uintptr_t ga_mcache_next_free_zeroed(ga_cache *c, ga_spanclass spc, ga_mspan **span_out) {
     return next_free(c, spc, span_out, true);
 }
 
@@ -151,8 +143,7 @@ uintptr_t ga_mcache_next_free_zeroed(ga_cache *c, ga_spanclass spc, ga_mspan **s
  * slot becomes allocated (freeindex = 1) under the mcentral lock, so a concurrent
  * (bogus) ga_free sees either no object or a listed span it may free.  Caller checked
  * size <= GA_MAX_ALLOC.  NULL + ENOMEM on refusal. */
-ga_mspan *ga_mcache_alloc_large(ga_cache *c, size_t size, int noscan)
-{
+ga_mspan *ga_mcache_alloc_large(ga_cache *c, size_t size, int noscan) {
     ga_heap *h = c->heap;
     uintptr_t npages = (size + GA_PAGE_SIZE - 1) >> GA_PAGE_SHIFT;
     ga_spanclass spc = ga_make_spanclass(0, noscan);
@@ -178,8 +169,7 @@ ga_mspan *ga_mcache_alloc_large(ga_cache *c, size_t size, int noscan)
 
 /* releaseAll (facts §7.6): every cached span back to its mcentral (stale ones get their
  * GC sweep there), tiny block dropped, statistics folded. */
-void ga_mcache_release_all(ga_cache *c)
-{
+void ga_mcache_release_all(ga_cache *c) {
     ga_heap *h = c->heap;
     for (size_t spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++) {
         ga_mspan *s = c->alloc[spc];
@@ -195,8 +185,7 @@ void ga_mcache_release_all(ga_cache *c)
 }
 
 /* prepareForSweep (facts §7.7): flush once per sweep generation. */
-void ga_mcache_prepare_for_sweep(ga_cache *c)
-{
+void ga_mcache_prepare_for_sweep(ga_cache *c) {
     uint32_t sg = ga_heap_sweepgen(c->heap);
     uint32_t fg = __atomic_load_n(&c->flush_gen, __ATOMIC_ACQUIRE);
     if (fg == sg)
@@ -205,8 +194,7 @@ void ga_mcache_prepare_for_sweep(ga_cache *c)
     __atomic_store_n(&c->flush_gen, sg, __ATOMIC_RELEASE);
 }
 
-ga_cache *ga_cache_new(ga_heap *h)
-{
+ga_cache *ga_cache_new(ga_heap *h) {
     if (!h) {
         errno = EINVAL;
         return NULL;
@@ -228,8 +216,7 @@ ga_cache *ga_cache_new(ga_heap *h)
     return c;
 }
 
-void ga_cache_destroy(ga_cache *c)
-{
+void ga_cache_destroy(ga_cache *c) {
     if (!c)
         return;
     ga_heap *h = c->heap;

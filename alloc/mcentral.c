@@ -14,8 +14,7 @@
 
 #include "heap.h"
 
-void ga_mcentral_init(ga_mcentral *c, ga_spanclass spc)
-{
+void ga_mcentral_init(ga_mcentral *c, ga_spanclass spc) {
     pthread_mutex_init(&c->lock, NULL);
     c->spanclass = spc;
     for (int i = 0; i < 2; i++) {
@@ -27,18 +26,14 @@ void ga_mcentral_init(ga_mcentral *c, ga_spanclass spc)
 
 void ga_mcentral_destroy(ga_mcentral *c) { pthread_mutex_destroy(&c->lock); }
 
-ga_span_list *ga_mcentral_list(ga_mcentral *c, int8_t id)
-{
-    return id >= 2 ? &c->full[id - 2] : &c->partial[id];
-}
+ga_span_list *ga_mcentral_list(ga_mcentral *c, int8_t id) { return id >= 2 ? &c->full[id - 2] : &c->partial[id]; }
 
 /* Append at the tail; pops take the head.  FIFO, like Go's spanSet queues, matters for
  * the unswept lists: after a GC the full list holds spans in the order they filled up,
  * and the oldest objects are the likeliest to be dead, so a refill sweeping from the
  * head finds free slots sooner.  (LIFO swept the newest, fully live, spans first: on
  * bench_alloc's window-gc half of the lazy sweeps reclaimed nothing.) */
-void ga_span_list_push(ga_span_list *l, ga_mspan *s, int8_t id)
-{
+void ga_span_list_push(ga_span_list *l, ga_mspan *s, int8_t id) {
     s->next = NULL;
     s->prev = l->tail;
     if (l->tail)
@@ -50,8 +45,7 @@ void ga_span_list_push(ga_span_list *l, ga_mspan *s, int8_t id)
     s->list = id;
 }
 
-void ga_span_list_remove(ga_span_list *l, ga_mspan *s)
-{
+void ga_span_list_remove(ga_span_list *l, ga_mspan *s) {
     if (s->prev)
         s->prev->next = s->next;
     else
@@ -66,8 +60,7 @@ void ga_span_list_remove(ga_span_list *l, ga_mspan *s)
 }
 
 /* Pop the head of list `id`, or NULL.  Caller holds c->lock. */
-static ga_mspan *list_pop(ga_mcentral *c, int8_t id)
-{
+static ga_mspan *list_pop(ga_mcentral *c, int8_t id) {
     ga_span_list *l = ga_mcentral_list(c, id);
     ga_mspan *s = l->head;
     if (s)
@@ -75,18 +68,14 @@ static ga_mspan *list_pop(ga_mcentral *c, int8_t id)
     return s;
 }
 
-static ga_mspan *pop_locked(ga_mcentral *c, int8_t id)
-{
+static ga_mspan *pop_locked(ga_mcentral *c, int8_t id) {
     pthread_mutex_lock(&c->lock);
     ga_mspan *s = list_pop(c, id);
     pthread_mutex_unlock(&c->lock);
     return s;
 }
 
-static inline uint32_t pending(const ga_mspan *s)
-{
-    return __atomic_load_n(&s->pending_frees, __ATOMIC_ACQUIRE);
-}
+static inline uint32_t pending(const ga_mspan *s) { return __atomic_load_n(&s->pending_frees, __ATOMIC_ACQUIRE); }
 
 /* Swept span s (sweepgen h, owned by the caller) goes back to its class's swept lists.
  * Partial if it has a free slot or pending frees (so that refills find the frees);
@@ -94,8 +83,7 @@ static inline uint32_t pending(const ga_mspan *s)
  * increments before taking the lock): either ga_free sees the span in the full list
  * and moves it, or this push sees the count.  A large span whose object was freed
  * while the caller owned it is freed here instead (ga_free left that to the owner). */
-void ga_mcentral_push_swept(ga_heap *h, ga_mcentral *c, ga_mspan *s)
-{
+void ga_mcentral_push_swept(ga_heap *h, ga_mcentral *c, ga_mspan *s) {
     uint32_t gen = ga_swept_gen(ga_heap_sweepgen(h));
     bool large = ga_spanclass_sizeclass(s->spanclass) == 0;
     pthread_mutex_lock(&c->lock);
@@ -116,8 +104,7 @@ void ga_mcentral_push_swept(ga_heap *h, ga_mcentral *c, ga_mspan *s)
 
 /* Take a fresh span from the heap (facts §9.1 grow): mheap hands it out initialised
  * (nelems, limit, empty bitmaps, alloc_cache all free, sweepgen h). */
-ga_mspan *ga_mcentral_grow(ga_heap *h, ga_mcentral *c)
-{
+ga_mspan *ga_mcentral_grow(ga_heap *h, ga_mcentral *c) {
     uint32_t sc = ga_spanclass_sizeclass(c->spanclass);
     return ga_mheap_alloc(h, ga_class_npages[sc], c->spanclass);
 }
@@ -129,8 +116,7 @@ ga_mspan *ga_mcentral_grow(ga_heap *h, ga_mcentral *c)
  *     partial ones first (a sweep only frees slots, so each yields a usable span),
  *     then full ones (kept if the sweep freed something, else pushed to full swept);
  *  3. else grow from the heap. */
-ga_mspan *ga_mcentral_cache_span(ga_heap *h, ga_mcentral *c)
-{
+ga_mspan *ga_mcentral_cache_span(ga_heap *h, ga_mcentral *c) {
     uint32_t sg = ga_heap_sweepgen(h);
     uint32_t swept = ga_swept_gen(sg), unswept = 1 - swept;
     ga_mspan *s;
@@ -190,8 +176,7 @@ ga_mspan *ga_mcentral_cache_span(ga_heap *h, ga_mcentral *c)
  *    because a cached span is in no list;
  *  - otherwise (h+3): explicit frees are reclaimed, an empty span goes back to the
  *    heap, else sweepgen = h and it goes to a swept list. */
-void ga_mcentral_uncache_span(ga_heap *h, ga_mcentral *c, ga_mspan *s)
-{
+void ga_mcentral_uncache_span(ga_heap *h, ga_mcentral *c, ga_mspan *s) {
     uint32_t sg = ga_heap_sweepgen(h);
     uint32_t cur = __atomic_load_n(&s->sweepgen, __ATOMIC_ACQUIRE);
     if (cur == sg + 1) {

@@ -40,7 +40,8 @@ static inline uintptr_t arena_page(uintptr_t p) { return (p & (GA_ARENA_BYTES - 
 
 static inline ga_heap_arena *arena_get(const ga_heap *h, uintptr_t p) {
     uintptr_t ai = arena_index(p);
-    if (ai >= GA_ARENA_L2_ENTRIES) return NULL;
+    if (ai >= GA_ARENA_L2_ENTRIES)
+        return NULL;
     return __atomic_load_n(&h->arenas[ai], __ATOMIC_ACQUIRE);
 }
 
@@ -58,7 +59,8 @@ typedef struct fix_chunk {
 
 void ga_fixalloc_init(ga_fixalloc *f, size_t size, size_t align) {
     memset(f, 0, sizeof *f);
-    if (size < sizeof(void *)) size = sizeof(void *);
+    if (size < sizeof(void *))
+        size = sizeof(void *);
     f->size = (size + align - 1) & ~(align - 1);
 }
 
@@ -71,7 +73,8 @@ void *ga_fixalloc_alloc(ga_fixalloc *f, ga_os *os) {
     }
     if (f->chunk_end - f->chunk < f->size) {
         size_t bytes = FIX_CHUNK_BYTES;
-        if (bytes < FIX_HDR + f->size) bytes = ga_align_up(FIX_HDR + f->size, ga_phys_page_size());
+        if (bytes < FIX_HDR + f->size)
+            bytes = ga_align_up(FIX_HDR + f->size, ga_phys_page_size());
         fix_chunk *c = ga_sys_alloc(os, bytes);
         if (!c) {
             errno = ENOMEM;
@@ -126,7 +129,8 @@ void *ga_fixalloc_iter_next(ga_fixalloc_iter *it, const ga_fixalloc *f) {
         it->next = c ? (uintptr_t)c + FIX_HDR : 0;
         it->end = !c ? 0 : c == f->chunks_tail ? f->chunk : c->end;
     }
-    if (!it->chunk) return NULL;
+    if (!it->chunk)
+        return NULL;
     void *p = (void *)it->next;
     it->next += f->size;
     return p;
@@ -142,12 +146,15 @@ static int arena_range_ok(uintptr_t p, size_t n) {
 /* Room for `more` entries in all_arenas.  The old array is unmapped: it is read only
  * under the heap lock (lock-free readers go through heap->arenas). */
 static int all_arenas_reserve(ga_heap *h, size_t more) {
-    if (h->n_arenas + more <= h->cap_arenas) return 0;
+    if (h->n_arenas + more <= h->cap_arenas)
+        return 0;
     size_t cap = h->cap_arenas ? 2 * h->cap_arenas : 512;
-    while (cap < h->n_arenas + more) cap *= 2;
+    while (cap < h->n_arenas + more)
+        cap *= 2;
     size_t bytes = ga_align_up(cap * sizeof(uintptr_t), ga_phys_page_size());
     uintptr_t *a = ga_sys_alloc(&h->os, bytes);
-    if (!a) return ENOMEM;
+    if (!a)
+        return ENOMEM;
     if (h->all_arenas) {
         memcpy(a, h->all_arenas, h->n_arenas * sizeof(uintptr_t));
         size_t old = h->cap_arenas * sizeof(uintptr_t);
@@ -170,7 +177,8 @@ static uintptr_t arena_reserve(ga_heap *h, size_t n) {
     int refused = 0;
     for (;; p = 0, j++) {
         if (!p) {
-            if (j >= GA_ARENA_HINTS) break;
+            if (j >= GA_ARENA_HINTS)
+                break;
             p = GA_ARENA_HINT_BASE + j * GA_ARENA_HINT_STEP;
         }
         void *r = arena_range_ok(p, n) ? ga_sys_reserve(&h->os, (void *)p, n) : NULL;
@@ -190,7 +198,8 @@ static uintptr_t arena_reserve(ga_heap *h, size_t n) {
         }
     }
     void *r = ga_sys_reserve_aligned(&h->os, NULL, n, GA_ARENA_BYTES);
-    if (!r) return 0;
+    if (!r)
+        return 0;
     if (!arena_range_ok((uintptr_t)r, n)) {
         ga_sys_free(&h->os, r, n, 0, 0);
         return 0;
@@ -229,7 +238,8 @@ uintptr_t ga_mheap_sys_alloc(ga_heap *h, size_t n, size_t *size) {
     for (size_t i = 0; i < count; i++) {
         uintptr_t base = v + i * GA_ARENA_BYTES;
         ga_heap_arena *a = NULL;
-        if (h->arenas[arena_index(base)] == NULL) a = ga_fixalloc_alloc(&h->arena_alloc, &h->os);
+        if (h->arenas[arena_index(base)] == NULL)
+            a = ga_fixalloc_alloc(&h->arena_alloc, &h->os);
         if (!a) { /* refused (or an already registered arena: cannot happen) */
             while (first) {
                 ga_heap_arena *next = first->link;
@@ -264,7 +274,8 @@ uintptr_t ga_mheap_sys_alloc(ga_heap *h, size_t n, size_t *size) {
 /* Map [v, v+size) (inside registered arenas, chunk aligned) and give it to pageAlloc.
  * On refusal nothing changed (the range is Reserved again). */
 static int add_to_pages(ga_heap *h, uintptr_t v, size_t size) {
-    if (ga_sys_map(&h->os, (void *)v, size)) return ENOMEM;
+    if (ga_sys_map(&h->os, (void *)v, size))
+        return ENOMEM;
     if (ga_pagealloc_grow(&h->pages, v, size)) {
         ga_sys_unmap(&h->os, (void *)v, size, 0);
         return ENOMEM;
@@ -272,7 +283,8 @@ static int add_to_pages(ga_heap *h, uintptr_t v, size_t size) {
     for (uintptr_t p = v; p < v + size;) {
         ga_heap_arena *a = arena_get(h, p);
         uintptr_t end = ga_align_down(p, GA_ARENA_BYTES) + GA_ARENA_BYTES;
-        if (end > v + size) end = v + size;
+        if (end > v + size)
+            end = v + size;
         a->mapped = end - a->base; /* a prefix: carving only moves upward */
         p = end;
     }
@@ -280,12 +292,14 @@ static int add_to_pages(ga_heap *h, uintptr_t v, size_t size) {
 }
 
 int ga_mheap_grow(ga_heap *h, uintptr_t npages) {
-    if (npages == 0 || npages > MAX_NPAGES) return errno = ENOMEM;
+    if (npages == 0 || npages > MAX_NPAGES)
+        return errno = ENOMEM;
     uintptr_t ask = ga_align_up(npages, GA_CHUNK_PAGES) << GA_PAGE_SHIFT;
     if (h->cur_arena_base == 0 || ask > h->cur_arena_end - h->cur_arena_base) {
         size_t asize;
         uintptr_t av = ga_mheap_sys_alloc(h, ask, &asize);
-        if (!av) return errno = ENOMEM;
+        if (!av)
+            return errno = ENOMEM;
         if (h->cur_arena_end != 0 && av == h->cur_arena_end) {
             h->cur_arena_end = av + asize;
         } else {
@@ -298,7 +312,8 @@ int ga_mheap_grow(ga_heap *h, uintptr_t npages) {
         }
     }
     uintptr_t v = h->cur_arena_base;
-    if (add_to_pages(h, v, ask)) return errno = ENOMEM; /* stays reserved for the next try */
+    if (add_to_pages(h, v, ask))
+        return errno = ENOMEM; /* stays reserved for the next try */
     h->cur_arena_base = v + ask;
     return 0;
 }
@@ -313,8 +328,10 @@ static int alloc_needs_zero(ga_heap *h, uintptr_t base, uintptr_t npages) {
         ga_heap_arena *a = arena_get(h, p);
         uintptr_t o = p - a->base;
         uintptr_t n = GA_ARENA_BYTES - o < rem ? GA_ARENA_BYTES - o : rem;
-        if (o < a->zeroed_base) need = 1;
-        if (o + n > a->zeroed_base) a->zeroed_base = o + n;
+        if (o < a->zeroed_base)
+            need = 1;
+        if (o + n > a->zeroed_base)
+            a->zeroed_base = o + n;
         p += n;
         rem -= n;
     }
@@ -327,8 +344,10 @@ static void index_set(ga_heap *h, uintptr_t base, uintptr_t npages, ga_mspan *s)
         ga_heap_arena *a = arena_get(h, p);
         uintptr_t i = arena_page(p);
         uintptr_t stop = (end - a->base) >> GA_PAGE_SHIFT;
-        if (stop > GA_PAGES_PER_ARENA) stop = GA_PAGES_PER_ARENA;
-        for (; i < stop; i++) __atomic_store_n(&a->spans[i], s, __ATOMIC_RELEASE);
+        if (stop > GA_PAGES_PER_ARENA)
+            stop = GA_PAGES_PER_ARENA;
+        for (; i < stop; i++)
+            __atomic_store_n(&a->spans[i], s, __ATOMIC_RELEASE);
         p = a->base + (stop << GA_PAGE_SHIFT);
     }
 }
@@ -356,7 +375,8 @@ static void park(ga_heap *h, ga_mspan *s, uintptr_t base, uintptr_t npages, size
 static void unpark(ga_heap *h) {
     while (h->parked) {
         ga_mspan *s = h->parked;
-        if (ga_sys_used(&h->os, (void *)s->base, s->npages << GA_PAGE_SHIFT, s->elemsize)) return;
+        if (ga_sys_used(&h->os, (void *)s->base, s->npages << GA_PAGE_SHIFT, s->elemsize))
+            return;
         h->parked = s->next;
         h->parked_pages -= s->npages;
         ga_pagealloc_free(&h->pages, s->base, s->npages);
@@ -368,8 +388,7 @@ static void unpark(ga_heap *h) {
 
 /* span.init + the heap part of allocSpan step 4 (facts §10.3).  sweepgen is stored
  * before state (the publication point), and only then is the index pointed at s. */
-static void span_init(ga_heap *h, ga_mspan *s, uintptr_t base, uintptr_t npages, ga_spanclass spc,
-                      int needzero) {
+static void span_init(ga_heap *h, ga_mspan *s, uintptr_t base, uintptr_t npages, ga_spanclass spc, int needzero) {
     uint32_t c = ga_spanclass_sizeclass(spc);
     s->next = s->prev = NULL;
     __atomic_store_n(&s->base, base, __ATOMIC_RELAXED);
@@ -406,10 +425,12 @@ ga_mspan *ga_mheap_alloc_span(ga_heap *h, uintptr_t npages, ga_spanclass spc) {
         return NULL;
     }
     pthread_mutex_lock(&h->lock);
-    if (GA_UNLIKELY(h->parked != NULL)) unpark(h);
+    if (GA_UNLIKELY(h->parked != NULL))
+        unpark(h);
     /* The struct first: its failure needs no undo. */
     ga_mspan *s = ga_fixalloc_alloc(&h->span_alloc, &h->os);
-    if (!s) goto fail;
+    if (!s)
+        goto fail;
     size_t scav = 0;
     uintptr_t base = ga_pagealloc_alloc(&h->pages, npages, &scav);
     if (!base) {
@@ -435,14 +456,13 @@ fail:
 
 /* Go's alloc first lets the page reclaimer sweep npages worth of spans when sweeping is
  * behind; in goalloc the callers (mcentral grow, large allocation) sweep first. */
-ga_mspan *ga_mheap_alloc(ga_heap *h, uintptr_t npages, ga_spanclass spc) {
-    return ga_mheap_alloc_span(h, npages, spc);
-}
+ga_mspan *ga_mheap_alloc(ga_heap *h, uintptr_t npages, ga_spanclass spc) { return ga_mheap_alloc_span(h, npages, spc); }
 
 void ga_mheap_free_span_locked(ga_heap *h, ga_mspan *s) {
     /* A span not in use here is a caller bug; ignoring it keeps pageAlloc sound
      * (freeing its pages twice would hand them out twice). */
-    if (GA_UNLIKELY(__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != GA_SPAN_IN_USE)) return;
+    if (GA_UNLIKELY(__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != GA_SPAN_IN_USE))
+        return;
     uintptr_t base = s->base, npages = s->npages;
     __atomic_store_n(&s->state, (uint8_t)GA_SPAN_DEAD, __ATOMIC_RELEASE);
     index_set(h, base, npages, NULL);
@@ -462,10 +482,13 @@ void ga_mheap_free_span(ga_heap *h, ga_mspan *s) {
 
 int ga_mheap_init(ga_heap *h) {
     ga_os_init(&h->os, &h->cfg);
-    if (pthread_mutex_init(&h->lock, NULL)) return errno = ENOMEM;
-    if (ga_pagealloc_init(&h->pages, &h->os)) goto fail_lock;
+    if (pthread_mutex_init(&h->lock, NULL))
+        return errno = ENOMEM;
+    if (ga_pagealloc_init(&h->pages, &h->os))
+        goto fail_lock;
     h->arenas = ga_sys_alloc(&h->os, INDEX_BYTES);
-    if (!h->arenas) goto fail_pages;
+    if (!h->arenas)
+        goto fail_pages;
     ga_fixalloc_init(&h->span_alloc, sizeof(ga_mspan), 16);
     ga_fixalloc_init(&h->cache_alloc, sizeof(ga_cache), GA_CACHE_LINE);
     ga_fixalloc_init(&h->arena_alloc, sizeof(ga_heap_arena), 16);
@@ -491,14 +514,16 @@ static size_t scavenged_bytes(const ga_pagealloc *pa, uintptr_t base, uintptr_t 
     for (uintptr_t p = base; p < base + bytes; p += GA_CHUNK_BYTES) {
         uintptr_t ci = ga_off(p) >> GA_LOG_CHUNK_BYTES;
         const ga_pallocdata *d = &pa->chunks[ci >> GA_CHUNKS_L2_BITS][ci & ((1u << GA_CHUNKS_L2_BITS) - 1)];
-        for (uint32_t w = 0; w < GA_PALLOC_WORDS; w++) pages += (size_t)__builtin_popcountll(d->scav[w]);
+        for (uint32_t w = 0; w < GA_PALLOC_WORDS; w++)
+            pages += (size_t)__builtin_popcountll(d->scav[w]);
     }
     return pages << GA_PAGE_SHIFT;
 }
 
 void ga_mheap_destroy(ga_heap *h) {
     size_t parked_scav = 0;
-    for (ga_mspan *s = h->parked; s; s = s->next) parked_scav += s->elemsize;
+    for (ga_mspan *s = h->parked; s; s = s->next)
+        parked_scav += s->elemsize;
     for (size_t i = 0; i < h->n_arenas; i++) {
         ga_heap_arena *a = h->arenas[arena_index(h->all_arenas[i])];
         size_t ready = a->mapped - scavenged_bytes(&h->pages, a->base, a->mapped);
@@ -512,7 +537,8 @@ void ga_mheap_destroy(ga_heap *h) {
         size_t bytes = h->cap_arenas * sizeof(uintptr_t);
         ga_sys_free(&h->os, h->all_arenas, bytes, bytes, bytes);
     }
-    if (h->arenas) ga_sys_free(&h->os, h->arenas, INDEX_BYTES, INDEX_BYTES, INDEX_BYTES);
+    if (h->arenas)
+        ga_sys_free(&h->os, h->arenas, INDEX_BYTES, INDEX_BYTES, INDEX_BYTES);
     ga_fixalloc_destroy(&h->span_alloc, &h->os);
     ga_fixalloc_destroy(&h->cache_alloc, &h->os);
     ga_fixalloc_destroy(&h->arena_alloc, &h->os);

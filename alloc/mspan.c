@@ -118,8 +118,7 @@
     ensures 0 <= \result <= 64;
     ensures zeros(x, 0, \result);
     ensures \result < 64 ==> bit(x, \result); */
-static inline uint32_t ga_ctz64(uint64_t x)
-{
+static inline uint32_t ga_ctz64(uint64_t x) {
 #ifdef __FRAMAC__
     uint32_t k = 0;
     /*@ loop invariant 0 <= k <= 64 && zeros(x, 0, k);
@@ -137,8 +136,7 @@ static inline uint32_t ga_ctz64(uint64_t x)
 /*@ assigns \nothing;
     ensures \result == nbits(x, 64);
     ensures 0 <= \result <= 64; */
-static inline uint32_t ga_popcount64(uint64_t x)
-{
+static inline uint32_t ga_popcount64(uint64_t x) {
 #ifdef __FRAMAC__
     uint32_t c = 0;
     /*@ loop invariant 0 <= k <= 64 && c == nbits(x, k) && 0 <= c <= k;
@@ -158,8 +156,7 @@ static inline uint32_t ga_popcount64(uint64_t x)
     ensures value: s->alloc_cache == (uint64_t)~s->alloc_bits[word];
     ensures window: window(s->alloc_cache, s->alloc_bits, 64 * word);
     ensures s8: s->freeindex == 64 * word ==> s8(s->nelems, s->freeindex, s->alloc_cache, s->alloc_bits); */
-void ga_mspan_refill_alloc_cache(ga_mspan *s, uint32_t word)
-{
+void ga_mspan_refill_alloc_cache(ga_mspan *s, uint32_t word) {
     //@ ghost ga_lemma_window_word(s, word);
     s->alloc_cache = ~s->alloc_bits[word];
 }
@@ -185,8 +182,7 @@ void ga_mspan_refill_alloc_cache(ga_mspan *s, uint32_t word)
                      \old(nalloc(s->alloc_bits, s->freeindex, s->nelems));
     complete behaviors;
     disjoint behaviors; */
-uint32_t ga_mspan_next_free_index(ga_mspan *s)
-{
+uint32_t ga_mspan_next_free_index(ga_mspan *s) {
     uint32_t f = s->freeindex;
     uint32_t n = s->nelems;
     //@ ghost uint32_t f0 = f;
@@ -275,8 +271,7 @@ full:
                          s->alloc_count == \old(s->alloc_count);
     complete behaviors;
     disjoint behaviors; */
-uintptr_t ga_mspan_next_free_fast(ga_mspan *s)
-{
+uintptr_t ga_mspan_next_free_fast(ga_mspan *s) {
     uint32_t tz = ga_ctz64(s->alloc_cache);
     uint32_t result = s->freeindex + tz;
     uint32_t next = result + 1;
@@ -314,8 +309,7 @@ uintptr_t ga_mspan_next_free_fast(ga_mspan *s)
     requires padding_zero(GA_BM(bits), nelems);
     assigns \nothing;
     ensures \result == nset(GA_BM(bits), nelems); */
-uint32_t ga_mspan_count_alloc(const uint64_t *bits, uint32_t nelems)
-{
+uint32_t ga_mspan_count_alloc(const uint64_t *bits, uint32_t nelems) {
     uint32_t words = (nelems + 63u) / 64u;
     uint32_t count = 0;
     /*@ loop invariant 0 <= i <= words;

@@ -45,19 +45,19 @@ typedef struct ga_mspan {
     struct ga_mspan *next, *prev; /* mcentral list links, or fixalloc free list */
     uintptr_t base;               /* page aligned */
     uintptr_t npages;
-    uintptr_t elemsize;           /* class size, or npages*8192 for class 0 */
-    uintptr_t limit;              /* end of usable data */
+    uintptr_t elemsize; /* class size, or npages*8192 for class 0 */
+    uintptr_t limit;    /* end of usable data */
     uint32_t nelems;
-    uint32_t div_mul;             /* ga_class_divmagic[class]; 0 for large */
+    uint32_t div_mul; /* ga_class_divmagic[class]; 0 for large */
     uint32_t freeindex;
     uint32_t alloc_count;
     uint32_t alloc_count_before_cache; /* stats: alloc_count when cached */
-    uint32_t sweepgen;            /* atomic; survives span free/reuse (facts §15.4) */
-    uint32_t pending_frees;       /* atomic; explicit frees not yet reclaimed */
+    uint32_t sweepgen;                 /* atomic; survives span free/reuse (facts §15.4) */
+    uint32_t pending_frees;            /* atomic; explicit frees not yet reclaimed */
     uint8_t spanclass;
-    uint8_t state;                /* atomic; GA_SPAN_*; set last at init (publication) */
+    uint8_t state; /* atomic; GA_SPAN_*; set last at init (publication) */
     uint8_t needzero;
-    int8_t list;                  /* which mcentral list holds it (-1: none), under its lock */
+    int8_t list; /* which mcentral list holds it (-1: none), under its lock */
     uint64_t alloc_cache;
     uint64_t alloc_bits[GA_SPAN_BITS_WORDS];
     uint64_t gcmark_bits[GA_SPAN_BITS_WORDS];

@@ -71,12 +71,18 @@ void ga_os_init(ga_os *os, const ga_config *cfg) {
     const ga_os_hooks *h = cfg ? cfg->os : NULL;
     os->hooks = ga_os_real_hooks;
     if (h) {
-        if (h->reserve) os->hooks.reserve = h->reserve;
-        if (h->map) os->hooks.map = h->map;
-        if (h->used) os->hooks.used = h->used;
-        if (h->unused) os->hooks.unused = h->unused;
-        if (h->release) os->hooks.release = h->release;
-        if (h->fault) os->hooks.fault = h->fault;
+        if (h->reserve)
+            os->hooks.reserve = h->reserve;
+        if (h->map)
+            os->hooks.map = h->map;
+        if (h->used)
+            os->hooks.used = h->used;
+        if (h->unused)
+            os->hooks.unused = h->unused;
+        if (h->release)
+            os->hooks.release = h->release;
+        if (h->fault)
+            os->hooks.fault = h->fault;
         os->hooks.ctx = h->ctx;
     }
     os->fail_nth = cfg ? cfg->os_fail_nth : 0;
@@ -124,7 +130,8 @@ static int charge_mapped(ga_os *os, size_t n) {
 }
 
 static void os_error(ga_os *os, int err) {
-    if (err) atomic_fetch_add(&os->os_errors, 1);
+    if (err)
+        atomic_fetch_add(&os->os_errors, 1);
 }
 
 /* ---- transitions ------------------------------------------------------------ */
@@ -144,22 +151,26 @@ void *ga_sys_reserve(ga_os *os, void *hint, size_t n) {
 }
 
 void *ga_sys_reserve_aligned(ga_os *os, void *hint, size_t n, size_t align) {
-    if (align <= ga_phys_page_size()) return ga_sys_reserve(os, hint, n);
+    if (align <= ga_phys_page_size())
+        return ga_sys_reserve(os, hint, n);
     if (n > SIZE_MAX - align) {
         (void)injected(os); /* still a call, for the injection count */
         refused(os);
         return NULL;
     }
     char *r = ga_sys_reserve(os, hint, n + align);
-    if (!r) return NULL;
+    if (!r)
+        return NULL;
     char *p = (char *)ga_align_up((uintptr_t)r, align);
-    if (p > r) ga_sys_free(os, r, (size_t)(p - r), 0, 0);
+    if (p > r)
+        ga_sys_free(os, r, (size_t)(p - r), 0, 0);
     ga_sys_free(os, p + n, (size_t)(r + n + align - (p + n)), 0, 0);
     return p;
 }
 
 int ga_sys_map(ga_os *os, void *v, size_t n) {
-    if (injected(os) || charge_mapped(os, n)) return refused(os);
+    if (injected(os) || charge_mapped(os, n))
+        return refused(os);
     int err = os->hooks.map(os->hooks.ctx, v, n);
     if (err) {
         atomic_fetch_sub(&os->mapped, n);
@@ -169,8 +180,10 @@ int ga_sys_map(ga_os *os, void *v, size_t n) {
 }
 
 int ga_sys_used(ga_os *os, void *v, size_t n, size_t prepared) {
-    if (injected(os)) return refused(os);
-    if (os->hooks.used(os->hooks.ctx, v, n)) return refused(os);
+    if (injected(os))
+        return refused(os);
+    if (os->hooks.used(os->hooks.ctx, v, n))
+        return refused(os);
     atomic_fetch_add(&os->ready, prepared);
     return 0;
 }
@@ -208,7 +221,8 @@ void *ga_sys_alloc(ga_os *os, size_t n) {
     void *p;
     if (real_os(os)) {
         p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) p = NULL;
+        if (p == MAP_FAILED)
+            p = NULL;
     } else {
         p = os->hooks.reserve(os->hooks.ctx, NULL, n);
         if (p && (os->hooks.map(os->hooks.ctx, p, n) || os->hooks.used(os->hooks.ctx, p, n))) {

@@ -29,12 +29,12 @@
 #include "internal.h"
 
 typedef struct ga_os {
-    ga_os_hooks hooks;          /* every entry non-NULL after init (real OS filled in) */
-    uint64_t fail_nth;          /* 0 = never */
-    uint64_t fail_after;        /* 0 = never */
-    size_t mapped_limit;        /* 0 = none */
-    _Atomic uint64_t calls;     /* refusable calls made so far */
-    _Atomic uint64_t refusals;  /* refusals (injected, limit, or real) */
+    ga_os_hooks hooks;         /* every entry non-NULL after init (real OS filled in) */
+    uint64_t fail_nth;         /* 0 = never */
+    uint64_t fail_after;       /* 0 = never */
+    size_t mapped_limit;       /* 0 = none */
+    _Atomic uint64_t calls;    /* refusable calls made so far */
+    _Atomic uint64_t refusals; /* refusals (injected, limit, or real) */
     /* Byte counters per state; reserved counts every owned byte (all states but None),
      * mapped = Prepared + Ready, ready = Ready, released = bytes sent back through
      * unused (cumulative). */

@@ -37,7 +37,7 @@
 #define L1_ENTRIES (1u << GA_CHUNKS_L1_BITS)
 #define L2_ENTRIES (1u << GA_CHUNKS_L2_BITS)
 #define L2_DATA_BYTES ((size_t)L2_ENTRIES * sizeof(ga_pallocdata)) /* 1 MiB */
-#define L2_MARK_WORDS (L2_ENTRIES / 64)                             /* chunk marks of a block */
+#define L2_MARK_WORDS (L2_ENTRIES / 64)                            /* chunk marks of a block */
 #define L1_MARK_WORDS (L1_ENTRIES / 64)
 #define NO_CHUNK ((uintptr_t)-1)
 
@@ -60,7 +60,7 @@ typedef struct pa_priv {
     uint64_t *pending[LEVELS];
     size_t level_pages[LEVELS];
     size_t priv_bytes, l2_bytes, in_use_bytes;
-    size_t l2_blocks;            /* L2 blocks allocated */
+    size_t l2_blocks; /* L2 blocks allocated */
 } pa_priv;
 
 static inline pa_priv *priv(const ga_pagealloc *p) { return (pa_priv *)p->priv; }
@@ -91,8 +91,10 @@ static size_t in_use_lookup(const ga_pagealloc *p, uintptr_t off) {
     size_t lo = 0, hi = p->n_in_use;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (p->in_use[mid].limit > off) hi = mid;
-        else lo = mid + 1;
+        if (p->in_use[mid].limit > off)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     return lo;
 }
@@ -110,7 +112,8 @@ static int in_use_meets(const ga_pagealloc *p, uintptr_t base, uintptr_t limit) 
 /* Lowest in-use offset >= off, or GA_PA_MAX_OFF (Go's findMappedAddr). */
 static uintptr_t in_use_at_or_above(const ga_pagealloc *p, uintptr_t off) {
     size_t k = in_use_lookup(p, off);
-    if (k == p->n_in_use) return GA_PA_MAX_OFF;
+    if (k == p->n_in_use)
+        return GA_PA_MAX_OFF;
     return p->in_use[k].base > off ? p->in_use[k].base : off;
 }
 
@@ -128,15 +131,18 @@ static void update(ga_pagealloc *p, uintptr_t ob, uintptr_t npages, int contig, 
     ga_psum *leaf = p->summary[LEAF];
     if (sc == ec) {
         ga_psum x = leaf_of(p, sc);
-        if (x == leaf[sc]) return;
+        if (x == leaf[sc])
+            return;
         leaf[sc] = x;
     } else if (contig) {
         ga_psum fill = alloc ? 0 : GA_PSUM_FREE_CHUNK;
         leaf[sc] = leaf_of(p, sc);
-        for (uintptr_t ci = sc + 1; ci < ec; ci++) leaf[ci] = fill;
+        for (uintptr_t ci = sc + 1; ci < ec; ci++)
+            leaf[ci] = fill;
         leaf[ec] = leaf_of(p, ec);
     } else {
-        for (uintptr_t ci = sc; ci <= ec; ci++) leaf[ci] = leaf_of(p, ci);
+        for (uintptr_t ci = sc; ci <= ec; ci++)
+            leaf[ci] = leaf_of(p, ci);
     }
     for (int l = LEAF - 1; l >= 0; l--) {
         unsigned d = level_shift[l] - GA_LOG_CHUNK_BYTES, cb = level_bits[l + 1];
@@ -150,7 +156,8 @@ static void update(ga_pagealloc *p, uintptr_t ob, uintptr_t npages, int contig, 
                 changed = 1;
             }
         }
-        if (!changed) break;
+        if (!changed)
+            break;
     }
 }
 
@@ -193,7 +200,8 @@ static void sys_grow_rollback(ga_pagealloc *p, uintptr_t ob, uintptr_t ol) {
         }
     }
     for (size_t l1 = chunk_index(ob) >> GA_CHUNKS_L2_BITS; l1 <= chunk_index(ol - 1) >> GA_CHUNKS_L2_BITS; l1++) {
-        if (!bit_get(q->l2_new, l1)) continue;
+        if (!bit_get(q->l2_new, l1))
+            continue;
         bit_clr(q->l2_new, l1);
         ga_sys_free(p->os, p->chunks[l1], q->l2_bytes, q->l2_bytes, q->l2_bytes);
         p->chunks[l1] = NULL;
@@ -206,7 +214,8 @@ static void sys_grow_commit(ga_pagealloc *p, uintptr_t ob, uintptr_t ol) {
     for (int l = 0; l < LEVELS; l++) {
         size_t lo, hi;
         need_pages(ob, ol, l, &lo, &hi);
-        for (size_t pg = lo; pg < hi; pg++) bit_clr(q->pending[l], pg);
+        for (size_t pg = lo; pg < hi; pg++)
+            bit_clr(q->pending[l], pg);
     }
     for (size_t l1 = chunk_index(ob) >> GA_CHUNKS_L2_BITS; l1 <= chunk_index(ol - 1) >> GA_CHUNKS_L2_BITS; l1++)
         bit_clr(q->l2_new, l1);
@@ -214,12 +223,13 @@ static void sys_grow_commit(ga_pagealloc *p, uintptr_t ob, uintptr_t ol) {
 
 static int range_ok(uintptr_t base, uintptr_t limit) {
     uintptr_t ob = ga_off(base), ol = ob + (limit - base);
-    return base != 0 && limit > base && base % GA_CHUNK_BYTES == 0 && limit % GA_CHUNK_BYTES == 0 &&
-           ob < ol && ol <= ((uintptr_t)1 << GA_HEAP_ADDR_BITS);
+    return base != 0 && limit > base && base % GA_CHUNK_BYTES == 0 && limit % GA_CHUNK_BYTES == 0 && ob < ol &&
+           ol <= ((uintptr_t)1 << GA_HEAP_ADDR_BITS);
 }
 
 int ga_pagealloc_sys_grow(ga_pagealloc *p, uintptr_t base, uintptr_t limit) {
-    if (!p->priv || !range_ok(base, limit)) return errno = EINVAL;
+    if (!p->priv || !range_ok(base, limit))
+        return errno = EINVAL;
     pa_priv *q = priv(p);
     size_t phys = ga_phys_page_size();
     uintptr_t ob = ga_off(base), ol = ob + (limit - base);
@@ -232,10 +242,12 @@ int ga_pagealloc_sys_grow(ga_pagealloc *p, uintptr_t base, uintptr_t limit) {
                 continue;
             }
             size_t run = pg;
-            while (run < hi && !bit_get(q->mapped[l], run)) run++;
+            while (run < hi && !bit_get(q->mapped[l], run))
+                run++;
             size_t n = (run - pg) * phys;
             char *v = (char *)p->summary[l] + pg * phys;
-            if (ga_sys_map(p->os, v, n)) goto fail;
+            if (ga_sys_map(p->os, v, n))
+                goto fail;
             if (ga_sys_used(p->os, v, n, n)) {
                 ga_sys_unmap(p->os, v, n, 0);
                 goto fail;
@@ -250,9 +262,11 @@ int ga_pagealloc_sys_grow(ga_pagealloc *p, uintptr_t base, uintptr_t limit) {
         }
     }
     for (size_t l1 = chunk_index(ob) >> GA_CHUNKS_L2_BITS; l1 <= chunk_index(ol - 1) >> GA_CHUNKS_L2_BITS; l1++) {
-        if (p->chunks[l1]) continue;
+        if (p->chunks[l1])
+            continue;
         p->chunks[l1] = ga_sys_alloc(p->os, q->l2_bytes);
-        if (!p->chunks[l1]) goto fail;
+        if (!p->chunks[l1])
+            goto fail;
         bit_set(q->l2_new, l1);
         q->l2_blocks++;
     }
@@ -278,7 +292,8 @@ int ga_pagealloc_init(ga_pagealloc *p, ga_os *os) {
     }
     size_t priv_bytes = ga_align_up(sizeof(pa_priv) + 2 * total_words * sizeof(uint64_t), phys);
     pa_priv *q = ga_sys_alloc(os, priv_bytes);
-    if (!q) return errno = ENOMEM;
+    if (!q)
+        return errno = ENOMEM;
     p->priv = q;
     q->priv_bytes = priv_bytes;
     q->l2_bytes = ga_align_up(L2_DATA_BYTES + L2_MARK_WORDS * sizeof(uint64_t), phys);
@@ -302,13 +317,16 @@ int ga_pagealloc_init(ga_pagealloc *p, ga_os *os) {
 
 void ga_pagealloc_destroy(ga_pagealloc *p) {
     pa_priv *q = priv(p);
-    if (!q) return;
+    if (!q)
+        return;
     for (int l = 0; l < LEVELS; l++)
         if (p->summary[l])
             ga_sys_free(p->os, p->summary[l], q->level_bytes[l], q->level_mapped[l], q->level_mapped[l]);
     for (size_t l1 = 0; l1 < L1_ENTRIES; l1++)
-        if (p->chunks[l1]) ga_sys_free(p->os, p->chunks[l1], q->l2_bytes, q->l2_bytes, q->l2_bytes);
-    if (p->in_use) ga_sys_free(p->os, p->in_use, q->in_use_bytes, q->in_use_bytes, q->in_use_bytes);
+        if (p->chunks[l1])
+            ga_sys_free(p->os, p->chunks[l1], q->l2_bytes, q->l2_bytes, q->l2_bytes);
+    if (p->in_use)
+        ga_sys_free(p->os, p->in_use, q->in_use_bytes, q->in_use_bytes, q->in_use_bytes);
     ga_os *os = p->os;
     ga_sys_free(os, q, q->priv_bytes, q->priv_bytes, q->priv_bytes);
     memset(p, 0, sizeof *p);
@@ -320,10 +338,12 @@ void ga_pagealloc_destroy(ga_pagealloc *p) {
 
 int ga_pagealloc_grow(ga_pagealloc *p, uintptr_t base, size_t size) {
     uintptr_t limit = base + size;
-    if (!p->priv || size == 0 || limit < base || !range_ok(base, limit)) return errno = EINVAL;
+    if (!p->priv || size == 0 || limit < base || !range_ok(base, limit))
+        return errno = EINVAL;
     pa_priv *q = priv(p);
     uintptr_t ob = ga_off(base), ol = ob + size;
-    if (in_use_meets(p, ob, ol)) return errno = EINVAL; /* never grow the same memory twice */
+    if (in_use_meets(p, ob, ol))
+        return errno = EINVAL; /* never grow the same memory twice */
 
     /* Room for one more range first, so that nothing can fail after sys_grow. */
     ga_addr_range *nr = NULL;
@@ -331,10 +351,12 @@ int ga_pagealloc_grow(ga_pagealloc *p, uintptr_t base, size_t size) {
     if (p->n_in_use == p->cap_in_use) {
         nr_bytes = q->in_use_bytes ? 2 * q->in_use_bytes : ga_phys_page_size();
         nr = ga_sys_alloc(p->os, nr_bytes);
-        if (!nr) return errno = ENOMEM;
+        if (!nr)
+            return errno = ENOMEM;
     }
     if (ga_pagealloc_sys_grow(p, base, limit)) {
-        if (nr) ga_sys_free(p->os, nr, nr_bytes, nr_bytes, nr_bytes);
+        if (nr)
+            ga_sys_free(p->os, nr, nr_bytes, nr_bytes, nr_bytes);
         return errno = ENOMEM;
     }
     if (nr) {
@@ -366,9 +388,12 @@ int ga_pagealloc_grow(ga_pagealloc *p, uintptr_t base, size_t size) {
     }
 
     uintptr_t sc = chunk_index(ob), ec = chunk_index(ol);
-    if (p->start == p->end || sc < p->start) p->start = sc;
-    if (ec > p->end) p->end = ec;
-    if (ob < p->search_addr) p->search_addr = ob;
+    if (p->start == p->end || sc < p->start)
+        p->start = sc;
+    if (ec > p->end)
+        p->end = ec;
+    if (ob < p->search_addr)
+        p->search_addr = ob;
     for (uintptr_t ci = sc; ci < ec; ci++) {
         ga_pallocdata *d = chunk_of(p, ci);
         ga_pallocbits_free_all(d->alloc);
@@ -408,10 +433,12 @@ static int find(const ga_pagealloc *p, uintptr_t npages, uintptr_t *addr, uintpt
         const ga_psum *e = p->summary[l] + i;
         uintptr_t j0 = 0, jend = width;
         uintptr_t si = p->search_addr >> level_shift[l];
-        if ((si & ~(width - 1)) == i) j0 = si & (width - 1);
+        if ((si & ~(width - 1)) == i)
+            j0 = si & (width - 1);
         if (l == 0) { /* nothing outside [start, end) */
             unsigned d = level_shift[0] - GA_LOG_CHUNK_BYTES;
-            if (j0 < (p->start >> d)) j0 = p->start >> d;
+            if (j0 < (p->start >> d))
+                j0 = p->start >> d;
             jend = ((p->end - 1) >> d) + 1;
         }
         uintptr_t run = 0, rbase = 0;
@@ -424,7 +451,8 @@ static int find(const ga_pagealloc *p, uintptr_t npages, uintptr_t *addr, uintpt
             found_free(&ff, (i + j) << level_shift[l], (uintptr_t)1 << level_shift[l]);
             uintptr_t st = ga_psum_start(s);
             if (run + st >= npages) { /* a run ending in entry j */
-                if (run == 0) rbase = j << lp;
+                if (run == 0)
+                    rbase = j << lp;
                 *addr = (i << level_shift[l]) + (rbase << GA_PAGE_SHIFT);
                 *cand = in_use_at_or_above(p, ff.base);
                 return 1;
@@ -440,13 +468,15 @@ static int find(const ga_pagealloc *p, uintptr_t npages, uintptr_t *addr, uintpt
                 run += full;
             }
         }
-        if (l == 0) return 0;
+        if (l == 0)
+            return 0;
         bad_summary("parent promised a run", i >> level_bits[l]);
     next_level:;
     }
     uint32_t ns = 0;
     uint32_t j = ga_pallocbits_find(chunk_of(p, i)->alloc, (uint32_t)npages, 0, &ns);
-    if (j == GA_FIND_NONE) bad_summary("leaf promised a run", i);
+    if (j == GA_FIND_NONE)
+        bad_summary("leaf promised a run", i);
     *addr = chunk_base(i) + ((uintptr_t)j << GA_PAGE_SHIFT);
     uintptr_t first = chunk_base(i) + ((uintptr_t)ns << GA_PAGE_SHIFT);
     found_free(&ff, first, chunk_base(i + 1) - first);
@@ -463,7 +493,8 @@ static uintptr_t alloc_range(ga_pagealloc *p, uintptr_t ob, uintptr_t npages) {
         scav = ga_pallocdata_alloc_range(chunk_of(p, sc), si, (uint32_t)npages);
     } else {
         scav = ga_pallocdata_alloc_range(chunk_of(p, sc), si, GA_CHUNK_PAGES - si);
-        for (uintptr_t ci = sc + 1; ci < ec; ci++) scav += ga_pallocdata_alloc_all(chunk_of(p, ci));
+        for (uintptr_t ci = sc + 1; ci < ec; ci++)
+            scav += ga_pallocdata_alloc_all(chunk_of(p, ci));
         scav += ga_pallocdata_alloc_range(chunk_of(p, ec), 0, chunk_page(ob + (npages - 1) * GA_PAGE_SIZE) + 1);
     }
     update(p, ob, npages, 1, 1);
@@ -471,29 +502,36 @@ static uintptr_t alloc_range(ga_pagealloc *p, uintptr_t ob, uintptr_t npages) {
 }
 
 uintptr_t ga_pagealloc_alloc(ga_pagealloc *p, size_t npages, size_t *scav_bytes) {
-    if (scav_bytes) *scav_bytes = 0;
+    if (scav_bytes)
+        *scav_bytes = 0;
     if (npages == 0 || npages > p->free_pages) {
-        if (p->free_pages == 0) p->search_addr = GA_PA_MAX_OFF;
+        if (p->free_pages == 0)
+            p->search_addr = GA_PA_MAX_OFF;
         return 0;
     }
     uintptr_t sa = p->search_addr, ci = chunk_index(sa), addr, cand;
-    if (ci >= p->end) return 0;
+    if (ci >= p->end)
+        return 0;
     uint32_t pi = chunk_page(sa);
     if (GA_CHUNK_PAGES - pi >= npages && ga_psum_max(p->summary[LEAF][ci]) >= npages) {
         uint32_t ns = 0;
         uint32_t j = ga_pallocbits_find(chunk_of(p, ci)->alloc, (uint32_t)npages, pi, &ns);
-        if (j == GA_FIND_NONE) bad_summary("fast path", ci);
+        if (j == GA_FIND_NONE)
+            bad_summary("fast path", ci);
         addr = chunk_base(ci) + ((uintptr_t)j << GA_PAGE_SHIFT);
         cand = chunk_base(ci) + ((uintptr_t)ns << GA_PAGE_SHIFT);
     } else if (!find(p, npages, &addr, &cand)) {
-        if (npages == 1) p->search_addr = GA_PA_MAX_OFF;
+        if (npages == 1)
+            p->search_addr = GA_PA_MAX_OFF;
         return 0;
     }
     uintptr_t scav = alloc_range(p, addr, npages);
-    if (p->search_addr < cand) p->search_addr = cand;
+    if (p->search_addr < cand)
+        p->search_addr = cand;
     p->free_pages -= npages;
     p->scav_pages -= scav;
-    if (scav_bytes) *scav_bytes = scav << GA_PAGE_SHIFT;
+    if (scav_bytes)
+        *scav_bytes = scav << GA_PAGE_SHIFT;
     return ga_unoff(addr);
 }
 
@@ -526,20 +564,23 @@ static void free_check(const ga_pagealloc *p, uintptr_t ob, size_t npages) {
 #endif
 
 void ga_pagealloc_free(ga_pagealloc *p, uintptr_t base, size_t npages) {
-    if (npages == 0) return;
+    if (npages == 0)
+        return;
     uintptr_t ob = ga_off(base), last = ob + (npages - 1) * GA_PAGE_SIZE;
     uintptr_t sc = chunk_index(ob), ec = chunk_index(last);
 #ifndef NDEBUG
     free_check(p, ob, npages);
 #endif
-    if (ob < p->search_addr) p->search_addr = ob;
+    if (ob < p->search_addr)
+        p->search_addr = ob;
     if (npages == 1) {
         ga_pallocbits_free1(chunk_of(p, sc)->alloc, chunk_page(ob));
     } else if (sc == ec) {
         ga_pallocbits_free_range(chunk_of(p, sc)->alloc, chunk_page(ob), (uint32_t)npages);
     } else {
         ga_pallocbits_free_range(chunk_of(p, sc)->alloc, chunk_page(ob), GA_CHUNK_PAGES - chunk_page(ob));
-        for (uintptr_t ci = sc + 1; ci < ec; ci++) ga_pallocbits_free_all(chunk_of(p, ci)->alloc);
+        for (uintptr_t ci = sc + 1; ci < ec; ci++)
+            ga_pallocbits_free_all(chunk_of(p, ci)->alloc);
         ga_pallocbits_free_range(chunk_of(p, ec)->alloc, 0, chunk_page(last) + 1);
     }
     mark_chunks(p, sc, ec);
@@ -552,38 +593,46 @@ void ga_pagealloc_free(ga_pagealloc *p, uintptr_t base, size_t npages) {
 /* Each aligned group of m bits (m a power of two <= 64) becomes all ones if it holds
  * any one (Go's fillAligned), so that releases stay whole physical pages. */
 static uint64_t fill_aligned(uint64_t x, unsigned m) {
-    if (m <= 1) return x;
+    if (m <= 1)
+        return x;
     uint64_t group = m == 64 ? ~(uint64_t)0 : (((uint64_t)1 << m) - 1), r = 0;
     for (unsigned s = 0; s < 64; s += m)
-        if (x >> s & group) r |= group << s;
+        if (x >> s & group)
+            r |= group << s;
     return r;
 }
 
 /* Releases the highest run of free, unscavenged pages of chunk ci (at most max_pages,
  * in groups of min_pages); returns pages released, 0 if the chunk has none. */
 static uintptr_t scavenge_chunk(ga_pagealloc *p, uintptr_t ci, uintptr_t max_pages, unsigned min_pages) {
-    if (p->summary[LEAF][ci] == 0) return 0; /* no free page at all */
+    if (p->summary[LEAF][ci] == 0)
+        return 0; /* no free page at all */
     ga_pallocdata *d = chunk_of(p, ci);
     int w = GA_PALLOC_WORDS - 1;
     uint64_t busy = 0;
     for (; w >= 0; w--) {
         busy = fill_aligned(d->alloc[w] | d->scav[w], min_pages);
-        if (busy != ~(uint64_t)0) break;
+        if (busy != ~(uint64_t)0)
+            break;
     }
-    if (w < 0) return 0;
-    unsigned hb = 63 - clz64(~busy);               /* highest candidate page of word w */
-    uintptr_t end = (uintptr_t)w * 64 + hb + 1;    /* run is [end - run, end) */
+    if (w < 0)
+        return 0;
+    unsigned hb = 63 - clz64(~busy);              /* highest candidate page of word w */
+    uintptr_t end = (uintptr_t)w * 64 + hb + 1;   /* run is [end - run, end) */
     uintptr_t run = clz64(~(~busy << (63 - hb))); /* candidates from hb down in word w */
-    if (run > hb + 1) run = hb + 1;
+    if (run > hb + 1)
+        run = hb + 1;
     if (run == hb + 1) {
         for (int v = w - 1; v >= 0; v--) {
             uint64_t b = fill_aligned(d->alloc[v] | d->scav[v], min_pages);
             unsigned top = clz64(b); /* free, unscavenged pages at the top of word v */
             run += top;
-            if (top < 64) break;
+            if (top < 64)
+                break;
         }
     }
-    if (max_pages > GA_CHUNK_PAGES) max_pages = GA_CHUNK_PAGES;
+    if (max_pages > GA_CHUNK_PAGES)
+        max_pages = GA_CHUNK_PAGES;
     uintptr_t lim = ga_align_up(max_pages, min_pages);
     uintptr_t n = run < lim ? run : lim;
     uintptr_t start = end - n;
@@ -595,13 +644,15 @@ static uintptr_t scavenge_chunk(ga_pagealloc *p, uintptr_t ci, uintptr_t max_pag
 
 size_t ga_pagealloc_scavenge(ga_pagealloc *p, size_t bytes) {
     pa_priv *q = priv(p);
-    if (!q || p->start == p->end || bytes == 0) return 0;
+    if (!q || p->start == p->end || bytes == 0)
+        return 0;
     size_t phys = ga_phys_page_size();
     unsigned min_pages = phys > GA_PAGE_SIZE ? (unsigned)(phys / GA_PAGE_SIZE) : 1;
     size_t released = 0;
     size_t top = (p->end - 1) >> GA_CHUNKS_L2_BITS, bottom = p->start >> GA_CHUNKS_L2_BITS;
     for (size_t l1 = top + 1; l1-- > bottom;) {
-        if (!bit_get(q->l1_mark, l1)) continue;
+        if (!bit_get(q->l1_mark, l1))
+            continue;
         uint64_t *marks = chunk_marks(p, l1);
         int any = 0;
         for (size_t wi = L2_MARK_WORDS; wi-- > 0;) {
@@ -616,11 +667,13 @@ size_t ga_pagealloc_scavenge(ga_pagealloc *p, size_t bytes) {
                     continue;
                 }
                 released += n << GA_PAGE_SHIFT;
-                if (released >= bytes) return released;
+                if (released >= bytes)
+                    return released;
             }
             any |= marks[wi] != 0;
         }
-        if (!any) bit_clr(q->l1_mark, l1);
+        if (!any)
+            bit_clr(q->l1_mark, l1);
     }
     return released;
 }
@@ -640,15 +693,18 @@ static int fail(char *why, size_t len, const char *fmt, ...) {
 /* P1: a well-formed summary of a region of 2^lp pages. */
 static int psum_ok(ga_psum s, unsigned lp) {
     uint32_t n = (uint32_t)1 << lp, st = ga_psum_start(s), m = ga_psum_max(s), e = ga_psum_end(s);
-    if (s >> 63) return lp == GA_PSUM_LOG_MAX && s == (ga_psum)1 << 63;
-    if (m == n) return st == n && e == n;
+    if (s >> 63)
+        return lp == GA_PSUM_LOG_MAX && s == (ga_psum)1 << 63;
+    if (m == n)
+        return st == n && e == n;
     return st <= m && e <= m && m < n && st + e < n;
 }
 
 int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
     const pa_priv *q = priv(p);
     size_t phys = ga_phys_page_size();
-    if (!q) return fail(why, len, "pageAlloc not initialised");
+    if (!q)
+        return fail(why, len, "pageAlloc not initialised");
 
     /* P7: in_use sorted, disjoint, non-adjacent, chunk aligned; start/end. */
     uintptr_t total = 0;
@@ -662,9 +718,11 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
             return fail(why, len, "P7: in_use[%zu] overlaps, touches or precedes in_use[%zu]", k, k - 1);
         total += r.limit - r.base;
     }
-    if (p->n_in_use > p->cap_in_use) return fail(why, len, "P7: n_in_use > cap_in_use");
+    if (p->n_in_use > p->cap_in_use)
+        return fail(why, len, "P7: n_in_use > cap_in_use");
     if (total != p->total_pages * GA_PAGE_SIZE)
-        return fail(why, len, "P7: in_use covers %lu bytes, total_pages says %zu", (unsigned long)total, p->total_pages);
+        return fail(why, len, "P7: in_use covers %lu bytes, total_pages says %zu", (unsigned long)total,
+                    p->total_pages);
     if (p->n_in_use == 0) {
         if (p->start || p->end || p->free_pages || p->scav_pages || p->search_addr != GA_PA_MAX_OFF)
             return fail(why, len, "empty pageAlloc with non-zero state");
@@ -679,15 +737,18 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
         size_t n = 0;
         for (size_t w = 0; w < (q->level_pages[l] + 63) / 64; w++) {
             n += (size_t)__builtin_popcountll(q->mapped[l][w]);
-            if (q->pending[l][w]) return fail(why, len, "level %d page %zu left pending", l, w * 64);
+            if (q->pending[l][w])
+                return fail(why, len, "level %d page %zu left pending", l, w * 64);
         }
         if (n * phys != q->level_mapped[l])
             return fail(why, len, "level %d: %zu pages mapped, level_mapped = %zu", l, n, q->level_mapped[l]);
         sum_mapped += n * phys;
     }
-    if (sum_mapped != p->summary_mapped) return fail(why, len, "summary_mapped = %zu, bitmaps say %zu", p->summary_mapped, sum_mapped);
+    if (sum_mapped != p->summary_mapped)
+        return fail(why, len, "summary_mapped = %zu, bitmaps say %zu", p->summary_mapped, sum_mapped);
     for (size_t w = 0; w < L1_MARK_WORDS; w++)
-        if (q->l2_new[w]) return fail(why, len, "l2_new left set");
+        if (q->l2_new[w])
+            return fail(why, len, "l2_new left set");
 
     /* Every needed summary page is mapped, and every chunk has its L2 block. */
     for (size_t k = 0; k < p->n_in_use; k++) {
@@ -700,7 +761,8 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
                     return fail(why, len, "level %d page %zu needed by in_use[%zu] not mapped", l, pg, k);
         }
         for (uintptr_t ci = chunk_index(r.base); ci < chunk_index(r.limit); ci += L2_ENTRIES - (ci & (L2_ENTRIES - 1)))
-            if (!p->chunks[ci >> GA_CHUNKS_L2_BITS]) return fail(why, len, "chunk %#lx has no L2 block", (unsigned long)ci);
+            if (!p->chunks[ci >> GA_CHUNKS_L2_BITS])
+                return fail(why, len, "chunk %#lx has no L2 block", (unsigned long)ci);
     }
 
     /* P1-P4: every mapped entry of every level. */
@@ -711,18 +773,22 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
                 pg |= 63; /* skip a word of unmapped pages */
                 continue;
             }
-            if (!bit_get(q->mapped[l], pg)) continue;
+            if (!bit_get(q->mapped[l], pg))
+                continue;
             uintptr_t e1 = (pg + 1) * per_page;
             for (uintptr_t i = pg * per_page; i < e1; i++) {
                 uintptr_t rb = i << level_shift[l], rl = (i + 1) << level_shift[l];
-                while (k < p->n_in_use && p->in_use[k].limit <= rb) k++;
+                while (k < p->n_in_use && p->in_use[k].limit <= rb)
+                    k++;
                 int meets = k < p->n_in_use && p->in_use[k].base < rl;
                 if (!meets) { /* P4 up to the next entry meeting in_use */
                     uintptr_t stop = k < p->n_in_use ? p->in_use[k].base >> level_shift[l] : e1;
-                    if (stop > e1) stop = e1;
+                    if (stop > e1)
+                        stop = e1;
                     for (; i < stop; i++)
                         if (p->summary[l][i])
-                            return fail(why, len, "P4: summary[%d][%#lx] outside the heap is not 0", l, (unsigned long)i);
+                            return fail(why, len, "P4: summary[%d][%#lx] outside the heap is not 0", l,
+                                        (unsigned long)i);
                     i--;
                     continue;
                 }
@@ -736,9 +802,9 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
                     want = ga_psum_merge(&p->summary[l + 1][c], level_log_pages[l + 1]);
                 }
                 if (s != want)
-                    return fail(why, len, "P%d: summary[%d][%#lx] = (%u,%u,%u), expected (%u,%u,%u)", l == LEAF ? 2 : 3, l,
-                                (unsigned long)i, ga_psum_start(s), ga_psum_max(s), ga_psum_end(s), ga_psum_start(want),
-                                ga_psum_max(want), ga_psum_end(want));
+                    return fail(why, len, "P%d: summary[%d][%#lx] = (%u,%u,%u), expected (%u,%u,%u)", l == LEAF ? 2 : 3,
+                                l, (unsigned long)i, ga_psum_start(s), ga_psum_max(s), ga_psum_end(s),
+                                ga_psum_start(want), ga_psum_max(want), ga_psum_end(want));
                 if (!psum_ok(s, level_log_pages[l]))
                     return fail(why, len, "P1: summary[%d][%#lx] malformed", l, (unsigned long)i);
             }
@@ -766,14 +832,17 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
                 return fail(why, len, "chunk %#lx has free unscavenged pages but no scavenge mark", (unsigned long)ci);
             if (chunk_base(ci) < sa) {
                 uintptr_t below = sa - chunk_base(ci);
-                uint32_t n = below >= GA_CHUNK_BYTES ? GA_CHUNK_PAGES : (uint32_t)((below + GA_PAGE_SIZE - 1) >> GA_PAGE_SHIFT);
+                uint32_t n =
+                    below >= GA_CHUNK_BYTES ? GA_CHUNK_PAGES : (uint32_t)((below + GA_PAGE_SIZE - 1) >> GA_PAGE_SHIFT);
                 if (ga_pallocbits_popcnt_range(d->alloc, 0, n) != n)
                     return fail(why, len, "P6: a free page below search_addr %#lx in chunk %#lx",
                                 (unsigned long)ga_unoff(sa), (unsigned long)ci);
             }
         }
     }
-    if (nfree != p->free_pages) return fail(why, len, "free_pages = %zu, bitmaps say %zu", p->free_pages, nfree);
-    if (nscav != p->scav_pages) return fail(why, len, "scav_pages = %zu, bitmaps say %zu", p->scav_pages, nscav);
+    if (nfree != p->free_pages)
+        return fail(why, len, "free_pages = %zu, bitmaps say %zu", p->free_pages, nfree);
+    if (nscav != p->scav_pages)
+        return fail(why, len, "scav_pages = %zu, bitmaps say %zu", p->scav_pages, nscav);
     return 0;
 }

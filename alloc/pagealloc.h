@@ -47,17 +47,17 @@ typedef struct ga_pagealloc {
     /* P6: GA_PA_MAX_OFF (no free page), or an offset in in_use with every in-use page
      * below it allocated. */
     uintptr_t search_addr;
-    uintptr_t start, end;    /* chunk index range ever grown: [start, end); 0, 0 before */
+    uintptr_t start, end; /* chunk index range ever grown: [start, end); 0, 0 before */
     /* P7: sorted, disjoint, non-adjacent (coalesced), chunk-aligned offset ranges;
      * their sizes add up to total_pages. */
     ga_addr_range *in_use;
     size_t n_in_use, cap_in_use;
-    size_t scav_pages;       /* pages currently scavenged (free and released) */
-    size_t free_pages;       /* pages currently free (scavenged or not) */
-    size_t total_pages;      /* pages ever grown */
+    size_t scav_pages;  /* pages currently scavenged (free and released) */
+    size_t free_pages;  /* pages currently free (scavenged or not) */
+    size_t total_pages; /* pages ever grown */
     /* metadata accounting, to unmap everything at destroy */
-    size_t summary_mapped;   /* bytes of summary memory mapped (all Ready) */
-    void *priv;              /* implementation-private bookkeeping (pagealloc.c) */
+    size_t summary_mapped; /* bytes of summary memory mapped (all Ready) */
+    void *priv;            /* implementation-private bookkeeping (pagealloc.c) */
 } ga_pagealloc;
 
 #define GA_PA_MAX_OFF (((uintptr_t)1 << GA_HEAP_ADDR_BITS) - 1)

@@ -21,8 +21,7 @@
     ensures 0 <= \result <= 64;
     ensures zeros(x, 0, \result);
     ensures \result < 64 ==> bit(x, \result); */
-static inline uint32_t ga_ctz64(uint64_t x)
-{
+static inline uint32_t ga_ctz64(uint64_t x) {
 #ifdef __FRAMAC__
     uint32_t k = 0;
     /*@ loop invariant 0 <= k <= 64 && zeros(x, 0, k);
@@ -40,8 +39,7 @@ static inline uint32_t ga_ctz64(uint64_t x)
     ensures 0 <= \result <= 64;
     ensures zeros(x, 64 - \result, \result);
     ensures \result < 64 ==> bit(x, 63 - \result); */
-static inline uint32_t ga_clz64(uint64_t x)
-{
+static inline uint32_t ga_clz64(uint64_t x) {
 #ifdef __FRAMAC__
     uint32_t k = 0;
     /*@ loop invariant 0 <= k <= 64 && zeros(x, 64 - k, k);
@@ -58,8 +56,7 @@ static inline uint32_t ga_clz64(uint64_t x)
 /*@ assigns \nothing;
     ensures \result == nbits(x, 64);
     ensures 0 <= \result <= 64; */
-static inline uint32_t ga_popcnt64(uint64_t x)
-{
+static inline uint32_t ga_popcnt64(uint64_t x) {
 #ifdef __FRAMAC__
     uint32_t c = 0;
     /*@ loop invariant 0 <= k <= 64 && c == nbits(x, k) && 0 <= c <= k;
@@ -77,8 +74,7 @@ static inline uint32_t ga_popcnt64(uint64_t x)
 /*@ requires 0 <= lo < hi <= 64;
     assigns \nothing;
     ensures \forall integer k; 0 <= k < 64 ==> (bit(\result, k) <==> lo <= k < hi); */
-static inline uint64_t ga_word_mask(uint32_t lo, uint32_t hi)
-{
+static inline uint64_t ga_word_mask(uint32_t lo, uint32_t hi) {
     return (~(uint64_t)0 >> (64u - hi)) & ~((~(uint64_t)0 >> (63u - lo)) >> 1);
 }
 
@@ -92,8 +88,7 @@ static inline uint64_t ga_word_mask(uint32_t lo, uint32_t hi)
     ensures \result <= 64;
     ensures \result < 64 ==> \result + n <= 64 && ones(c, \result, n);
     ensures \forall integer j; 0 <= j < \result && j + n <= 64 ==> !ones(c, j, n); */
-uint32_t ga_find_bit_range64(uint64_t c, uint32_t n)
-{
+uint32_t ga_find_bit_range64(uint64_t c, uint32_t n) {
     uint32_t p = n - 1; /* ones still to remove from the top of each run */
     uint32_t k = 1;     /* a shift by up to k is safe (it never crosses a run) */
     /*@ loop invariant 0 <= p < n;
@@ -129,8 +124,7 @@ uint32_t ga_find_bit_range64(uint64_t c, uint32_t n)
     assigns \nothing;
     ensures \result == GA_FIND_NONE || first_free(b, 64 * w0, \result);
     ensures \result == GA_FIND_NONE ==> \forall integer p; 64 * w0 <= p < 512 ==> pg(b, p); */
-static uint32_t ga_find1(const uint64_t *b, uint32_t w0)
-{
+static uint32_t ga_find1(const uint64_t *b, uint32_t w0) {
     /*@ loop invariant w0 <= w <= 8;
         loop invariant \forall integer p; 64 * w0 <= p < 64 * w ==> pg(b, p);
         loop assigns w;
@@ -151,8 +145,7 @@ static uint32_t ga_find1(const uint64_t *b, uint32_t w0)
     assigns \nothing;
     ensures \result == GA_FIND_NONE || lowest_fit(b, 64 * w0, n, \result);
     ensures \result == GA_FIND_NONE ==> !fits(b, 64 * w0, n); */
-static uint32_t ga_findn(const uint64_t *b, uint32_t n, uint32_t w0)
-{
+static uint32_t ga_findn(const uint64_t *b, uint32_t n, uint32_t w0) {
     uint32_t size = 0;
     /*@ loop invariant w0 <= w <= 8;
         loop invariant 0 <= size <= 64 * (w - w0) && size < n;
@@ -223,8 +216,7 @@ static uint32_t ga_findn(const uint64_t *b, uint32_t n, uint32_t w0)
       ensures \result == GA_FIND_NONE;
     complete behaviors;
     disjoint behaviors; */
-uint32_t ga_pallocbits_find(const uint64_t *b, uint32_t n, uint32_t search, uint32_t *new_search)
-{
+uint32_t ga_pallocbits_find(const uint64_t *b, uint32_t n, uint32_t search, uint32_t *new_search) {
     if (search >= GA_CHUNK_PAGES)
         return GA_FIND_NONE;
     uint32_t w0 = search / 64u;
@@ -255,8 +247,7 @@ uint32_t ga_pallocbits_find(const uint64_t *b, uint32_t n, uint32_t search, uint
     requires i + n <= 512;
     assigns b[0 .. 7];
     ensures \forall integer p; 0 <= p < 512 ==> (pg(b, p) <==> (i <= p < i + n || pg{Pre}(b, p))); */
-void ga_pallocbits_alloc_range(uint64_t *b, uint32_t i, uint32_t n)
-{
+void ga_pallocbits_alloc_range(uint64_t *b, uint32_t i, uint32_t n) {
     if (n == 0)
         return;
     uint32_t end = i + n;
@@ -280,8 +271,7 @@ void ga_pallocbits_alloc_range(uint64_t *b, uint32_t i, uint32_t n)
     requires i + n <= 512;
     assigns b[0 .. 7];
     ensures \forall integer p; 0 <= p < 512 ==> (pg(b, p) <==> (!(i <= p < i + n) && pg{Pre}(b, p))); */
-void ga_pallocbits_free_range(uint64_t *b, uint32_t i, uint32_t n)
-{
+void ga_pallocbits_free_range(uint64_t *b, uint32_t i, uint32_t n) {
     if (n == 0)
         return;
     uint32_t end = i + n;
@@ -351,8 +341,7 @@ void ga_pallocbits_free_range(uint64_t *b, uint32_t i, uint32_t n)
     requires i + n <= 512;
     assigns \nothing;
     ensures \result == count(b, i, i + n); */
-uint32_t ga_pallocbits_popcnt_range(const uint64_t *b, uint32_t i, uint32_t n)
-{
+uint32_t ga_pallocbits_popcnt_range(const uint64_t *b, uint32_t i, uint32_t n) {
     if (n == 0)
         return 0;
     uint32_t end = i + n, c = 0;
@@ -379,8 +368,7 @@ uint32_t ga_pallocbits_popcnt_range(const uint64_t *b, uint32_t i, uint32_t n)
 /*@ requires \valid(b + (0 .. 7));
     assigns b[0 .. 7];
     ensures \forall integer p; 0 <= p < 512 ==> pg(b, p); */
-void ga_pallocbits_alloc_all(uint64_t *b)
-{
+void ga_pallocbits_alloc_all(uint64_t *b) {
     /*@ loop invariant 0 <= w <= 8;
         loop invariant \forall integer v; 0 <= v < w ==> b[v] == 0xffffffffffffffff;
         loop assigns w, b[0 .. 7];
@@ -393,8 +381,7 @@ void ga_pallocbits_alloc_all(uint64_t *b)
 /*@ requires \valid(b + (0 .. 7));
     assigns b[0 .. 7];
     ensures \forall integer p; 0 <= p < 512 ==> !pg(b, p); */
-void ga_pallocbits_free_all(uint64_t *b)
-{
+void ga_pallocbits_free_all(uint64_t *b) {
     /*@ loop invariant 0 <= w <= 8;
         loop invariant \forall integer v; 0 <= v < w ==> b[v] == 0;
         loop assigns w, b[0 .. 7];
@@ -408,8 +395,7 @@ void ga_pallocbits_free_all(uint64_t *b)
     requires i < 512;
     assigns b[i / 64];
     ensures \forall integer p; 0 <= p < 512 ==> (pg(b, p) <==> (p != i && pg{Pre}(b, p))); */
-void ga_pallocbits_free1(uint64_t *b, uint32_t i)
-{
+void ga_pallocbits_free1(uint64_t *b, uint32_t i) {
     uint64_t m = ga_word_mask(i % 64u, i % 64u + 1u);
     b[i / 64u] &= ~m;
 }
@@ -422,8 +408,7 @@ void ga_pallocbits_free1(uint64_t *b, uint32_t i)
         (pg(&d->alloc[0], p) <==> (i <= p < i + n || pg{Pre}(&d->alloc[0], p)));
     ensures \forall integer p; 0 <= p < 512 ==>
         (pg(&d->scav[0], p) <==> (!(i <= p < i + n) && pg{Pre}(&d->scav[0], p))); */
-uint32_t ga_pallocdata_alloc_range(ga_pallocdata *d, uint32_t i, uint32_t n)
-{
+uint32_t ga_pallocdata_alloc_range(ga_pallocdata *d, uint32_t i, uint32_t n) {
     uint32_t scav = ga_pallocbits_popcnt_range(d->scav, i, n);
     ga_pallocbits_alloc_range(d->alloc, i, n);
     ga_pallocbits_free_range(d->scav, i, n);
@@ -434,8 +419,7 @@ uint32_t ga_pallocdata_alloc_range(ga_pallocdata *d, uint32_t i, uint32_t n)
     assigns d->alloc[0 .. 7], d->scav[0 .. 7];
     ensures \result == count{Pre}(&d->scav[0], 0, 512);
     ensures \forall integer p; 0 <= p < 512 ==> pg(&d->alloc[0], p) && !pg(&d->scav[0], p); */
-uint32_t ga_pallocdata_alloc_all(ga_pallocdata *d)
-{
+uint32_t ga_pallocdata_alloc_all(ga_pallocdata *d) {
     uint32_t scav = ga_pallocbits_popcnt_range(d->scav, 0, 512);
     ga_pallocbits_alloc_all(d->alloc);
     ga_pallocbits_free_all(d->scav);
@@ -452,8 +436,7 @@ uint32_t ga_pallocdata_alloc_all(ga_pallocdata *d)
     assigns \nothing;
     ensures \result == psum_pack(start, max, end);
     ensures psum_start(\result) == start && psum_max(\result) == max && psum_end(\result) == end; */
-ga_psum ga_psum_pack(uint32_t start, uint32_t max, uint32_t end)
-{
+ga_psum ga_psum_pack(uint32_t start, uint32_t max, uint32_t end) {
     if (max == GA_PSUM_MAX)
         return GA_PSUM_BIG;
     return (uint64_t)start + (uint64_t)max * GA_PSUM_MAX + (uint64_t)end * ((uint64_t)GA_PSUM_MAX * GA_PSUM_MAX);
@@ -461,8 +444,7 @@ ga_psum ga_psum_pack(uint32_t start, uint32_t max, uint32_t end)
 
 /*@ assigns \nothing;
     ensures \result == psum_start(s); */
-uint32_t ga_psum_start(ga_psum s)
-{
+uint32_t ga_psum_start(ga_psum s) {
     if (s >= GA_PSUM_BIG)
         return GA_PSUM_MAX;
     return (uint32_t)(s % GA_PSUM_MAX);
@@ -470,8 +452,7 @@ uint32_t ga_psum_start(ga_psum s)
 
 /*@ assigns \nothing;
     ensures \result == psum_max(s); */
-uint32_t ga_psum_max(ga_psum s)
-{
+uint32_t ga_psum_max(ga_psum s) {
     if (s >= GA_PSUM_BIG)
         return GA_PSUM_MAX;
     return (uint32_t)(s / GA_PSUM_MAX % GA_PSUM_MAX);
@@ -479,8 +460,7 @@ uint32_t ga_psum_max(ga_psum s)
 
 /*@ assigns \nothing;
     ensures \result == psum_end(s); */
-uint32_t ga_psum_end(ga_psum s)
-{
+uint32_t ga_psum_end(ga_psum s) {
     if (s >= GA_PSUM_BIG)
         return GA_PSUM_MAX;
     return (uint32_t)(s / ((uint64_t)GA_PSUM_MAX * GA_PSUM_MAX) % GA_PSUM_MAX);
@@ -493,8 +473,7 @@ uint32_t ga_psum_end(ga_psum s)
     ensures \old(m) <= \result <= 64;
     ensures \result == \old(m) || \exists integer k; 0 <= k && k + \result <= 64 && ones(y, k, \result);
     ensures \forall integer k, l; 0 <= k && k + l <= 64 && ones(y, k, l) ==> l <= \result; */
-static uint32_t ga_word_max_run(uint64_t y, uint32_t m)
-{
+static uint32_t ga_word_max_run(uint64_t y, uint32_t m) {
     /*@ loop invariant \at(m, Pre) <= m <= 64;
         loop invariant m == \at(m, Pre) || \exists integer k; 0 <= k && k + m <= 64 && ones(y, k, m);
         loop assigns m;
@@ -517,8 +496,7 @@ static uint32_t ga_word_max_run(uint64_t y, uint32_t m)
     ensures \old(m) <= \result <= 64;
     ensures \result == \old(m) || \exists integer j; 0 <= j && j + \result <= 512 && free_run(b, j, \result);
     ensures \forall integer j, l; 0 <= j && j + l <= 512 && inword(j, l) && free_run(b, j, l) ==> l <= \result; */
-static uint32_t ga_words_max_run(const uint64_t *b, uint32_t m)
-{
+static uint32_t ga_words_max_run(const uint64_t *b, uint32_t m) {
     /*@ loop invariant 0 <= w <= 8 && \at(m, Pre) <= m <= 64;
         loop invariant m == \at(m, Pre) || \exists integer j; 0 <= j && j + m <= 512 && free_run(b, j, m);
         loop invariant \forall integer j, l; 0 <= j && j + l <= 64 * w && inword(j, l) && free_run(b, j, l) ==> l <= m;
@@ -549,8 +527,7 @@ static uint32_t ga_words_max_run(const uint64_t *b, uint32_t m)
     assigns \nothing;
     ensures summary(b, psum_start(\result), psum_max(\result), psum_end(\result));
     ensures \result == psum_pack(psum_start(\result), psum_max(\result), psum_end(\result)); */
-ga_psum ga_pallocbits_summarize(const uint64_t *b)
-{
+ga_psum ga_pallocbits_summarize(const uint64_t *b) {
     uint32_t start = 0, max = 0, cur = 0; /* cur: free run ending at page 64*w */
     int seen = 0;                         /* an allocated page below 64*w */
     uint32_t w;
@@ -633,8 +610,7 @@ ga_psum ga_pallocbits_summarize(const uint64_t *b)
     assigns \nothing;
     ensures r_sum(0, 8 * (1 << log_n), psum_start(\result), psum_max(\result), psum_end(\result));
     ensures \result == psum_pack(psum_start(\result), psum_max(\result), psum_end(\result)); */
-ga_psum ga_psum_merge(const ga_psum *c, uint32_t log_n)
-{
+ga_psum ga_psum_merge(const ga_psum *c, uint32_t log_n) {
     uint32_t n = (uint32_t)1 << log_n;
     /*@ assert 512 <= n <= 262144; */
     uint32_t start = ga_psum_start(c[0]), max = ga_psum_max(c[0]), end = ga_psum_end(c[0]);

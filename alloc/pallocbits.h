@@ -40,7 +40,7 @@ GA_HIDDEN uint32_t ga_find_bit_range64(uint64_t c, uint32_t n);
 
 GA_HIDDEN void ga_pallocbits_alloc_range(uint64_t *b, uint32_t i, uint32_t n); /* set [i, i+n) */
 GA_HIDDEN void ga_pallocbits_alloc_all(uint64_t *b);
-GA_HIDDEN void ga_pallocbits_free_range(uint64_t *b, uint32_t i, uint32_t n);  /* clear [i, i+n) */
+GA_HIDDEN void ga_pallocbits_free_range(uint64_t *b, uint32_t i, uint32_t n); /* clear [i, i+n) */
 GA_HIDDEN void ga_pallocbits_free1(uint64_t *b, uint32_t i);
 GA_HIDDEN void ga_pallocbits_free_all(uint64_t *b);
 GA_HIDDEN uint32_t ga_pallocbits_popcnt_range(const uint64_t *b, uint32_t i, uint32_t n); /* ones in [i, i+n) */

@@ -30,15 +30,13 @@
 
 /* ---- gates ---------------------------------------------------------------------- */
 
-static inline _Atomic uint32_t *gate_of(ga_heap *h, const ga_mspan *s)
-{
+static inline _Atomic uint32_t *gate_of(ga_heap *h, const ga_mspan *s) {
     uintptr_t x = (uintptr_t)s / sizeof(ga_mspan);
     x *= (uintptr_t)0x9E3779B97F4A7C15ull;
     return &h->gates[(x >> 40) % GA_SPAN_GATES].v;
 }
 
-static inline void cpu_relax(unsigned *spins)
-{
+static inline void cpu_relax(unsigned *spins) {
     if (++*spins < 64) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
@@ -48,8 +46,7 @@ static inline void cpu_relax(unsigned *spins)
     }
 }
 
-void ga_gate_enter(ga_heap *h, const ga_mspan *s)
-{
+void ga_gate_enter(ga_heap *h, const ga_mspan *s) {
     _Atomic uint32_t *g = gate_of(h, s);
     unsigned spins = 0;
     for (;;) {
@@ -62,16 +59,12 @@ void ga_gate_enter(ga_heap *h, const ga_mspan *s)
     }
 }
 
-void ga_gate_exit(ga_heap *h, const ga_mspan *s)
-{
-    atomic_fetch_sub_explicit(gate_of(h, s), 1, memory_order_release);
-}
+void ga_gate_exit(ga_heap *h, const ga_mspan *s) { atomic_fetch_sub_explicit(gate_of(h, s), 1, memory_order_release); }
 
 /* Writer: claim the writer bit (one writer per gate), then wait for the readers inside
  * to leave; readers arriving meanwhile back off.  Writers never hold other locks here,
  * so a reader waiting for an mcentral lock always gets it and leaves. */
-void ga_gate_lock(ga_heap *h, const ga_mspan *s)
-{
+void ga_gate_lock(ga_heap *h, const ga_mspan *s) {
     _Atomic uint32_t *g = gate_of(h, s);
     unsigned spins = 0;
     uint32_t v = atomic_load_explicit(g, memory_order_relaxed);
@@ -90,15 +83,13 @@ void ga_gate_lock(ga_heap *h, const ga_mspan *s)
         cpu_relax(&spins);
 }
 
-void ga_gate_unlock(ga_heap *h, const ga_mspan *s)
-{
+void ga_gate_unlock(ga_heap *h, const ga_mspan *s) {
     atomic_fetch_and_explicit(gate_of(h, s), ~GA_GATE_WRITER, memory_order_release);
 }
 
 /* ---- active sweepers (facts §11.2) ----------------------------------------------- */
 
-bool ga_sweep_begin(ga_heap *h)
-{
+bool ga_sweep_begin(ga_heap *h) {
     uint32_t v = atomic_load_explicit(&h->sweep_active, memory_order_relaxed);
     do {
         if (v & GA_SWEEP_DRAINED)
@@ -108,8 +99,7 @@ bool ga_sweep_begin(ga_heap *h)
     return true;
 }
 
-void ga_sweep_end(ga_heap *h)
-{
+void ga_sweep_end(ga_heap *h) {
     uint32_t old = atomic_fetch_sub_explicit(&h->sweep_active, 1, memory_order_acq_rel);
     if ((old & ~GA_SWEEP_DRAINED) == 0) {
         fprintf(stderr, "goalloc: active sweeper count underflow\n");
@@ -117,13 +107,11 @@ void ga_sweep_end(ga_heap *h)
     }
 }
 
-static void mark_drained(ga_heap *h)
-{
+static void mark_drained(ga_heap *h) {
     atomic_fetch_or_explicit(&h->sweep_active, GA_SWEEP_DRAINED, memory_order_acq_rel);
 }
 
-bool ga_sweep_try_acquire(ga_heap *h, ga_mspan *s, ga_sweeplocked *out)
-{
+bool ga_sweep_try_acquire(ga_heap *h, ga_mspan *s, ga_sweeplocked *out) {
     uint32_t sg = ga_heap_sweepgen(h);
     uint32_t want = sg - 2;
     if (__atomic_load_n(&s->sweepgen, __ATOMIC_ACQUIRE) != want)
@@ -138,8 +126,7 @@ bool ga_sweep_try_acquire(ga_heap *h, ga_mspan *s, ga_sweeplocked *out)
 
 /* Bits of word w below slot f: the slots [0, f) that count as allocated through
  * freeindex (S6). */
-static inline uint64_t below_freeindex(uint32_t w, uint32_t f)
-{
+static inline uint64_t below_freeindex(uint32_t w, uint32_t f) {
     uint32_t lo = w * 64u;
     if (f <= lo)
         return 0;
@@ -148,18 +135,14 @@ static inline uint64_t below_freeindex(uint32_t w, uint32_t f)
     return ((uint64_t)1 << (f - lo)) - 1;
 }
 
-static inline uint64_t nelems_mask(uint32_t w, uint32_t n)
-{
-    return below_freeindex(w, n);
-}
+static inline uint64_t nelems_mask(uint32_t w, uint32_t n) { return below_freeindex(w, n); }
 
 /* Rewrite alloc_bits as (allocated ∧ keep) where allocated = alloc_bits ∪ [0, F), and
  * keep = ¬freed (and, for a GC sweep, marked); take the freed (and mark) bits; reset
  * freeindex, alloc_count, alloc_cache; needzero if a slot was released.  Caller owns s
  * and holds its gate as writer.  Returns the number of slots released; *nfreed_bits =
  * freed bits consumed. */
-static uint32_t rewrite_bits(ga_mspan *s, bool gc, uint32_t *nfreed_bits)
-{
+static uint32_t rewrite_bits(ga_mspan *s, bool gc, uint32_t *nfreed_bits) {
     uint32_t n = s->nelems, f = s->freeindex;
     uint32_t words = (n + 63u) / 64u, freed = 0;
     for (uint32_t w = 0; w < words; w++) {
@@ -197,8 +180,7 @@ static uint32_t rewrite_bits(ga_mspan *s, bool gc, uint32_t *nfreed_bits)
     return before - after;
 }
 
-static void count_frees(ga_heap *h, const ga_mspan *s, uint32_t nfreed)
-{
+static void count_frees(ga_heap *h, const ga_mspan *s, uint32_t nfreed) {
     if (nfreed == 0)
         return;
     uint32_t cls = ga_spanclass_sizeclass(s->spanclass);
@@ -206,8 +188,7 @@ static void count_frees(ga_heap *h, const ga_mspan *s, uint32_t nfreed)
     atomic_fetch_add_explicit(&h->stats.bytes_free, (uint64_t)nfreed * s->elemsize, memory_order_relaxed);
 }
 
-uint32_t ga_sweep_reclaim_frees(ga_heap *h, ga_mspan *s)
-{
+uint32_t ga_sweep_reclaim_frees(ga_heap *h, ga_mspan *s) {
     uint32_t nbits;
     ga_gate_lock(h, s);
     uint32_t released = rewrite_bits(s, false, &nbits);
@@ -218,20 +199,18 @@ uint32_t ga_sweep_reclaim_frees(ga_heap *h, ga_mspan *s)
     return released;
 }
 
-void ga_sweep_free_large(ga_heap *h, ga_mspan *s)
-{
+void ga_sweep_free_large(ga_heap *h, ga_mspan *s) {
     count_frees(h, s, 1);
     ga_mheap_free_span(h, s);
 }
 
-bool ga_sweeplocked_sweep(ga_heap *h, ga_sweeplocked *sl, bool preserve)
-{
+bool ga_sweeplocked_sweep(ga_heap *h, ga_sweeplocked *sl, bool preserve) {
     ga_mspan *s = sl->span;
     uint32_t sg = ga_heap_sweepgen(h);
     if (__atomic_load_n(&s->sweepgen, __ATOMIC_ACQUIRE) != sg - 1 ||
         __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != GA_SPAN_IN_USE) {
-        fprintf(stderr, "goalloc: sweep of a span not owned for sweeping (sweepgen %u, h %u)\n",
-                (unsigned)s->sweepgen, (unsigned)sg);
+        fprintf(stderr, "goalloc: sweep of a span not owned for sweeping (sweepgen %u, h %u)\n", (unsigned)s->sweepgen,
+                (unsigned)sg);
         abort();
     }
     bool large = ga_spanclass_sizeclass(s->spanclass) == 0;
@@ -272,8 +251,7 @@ bool ga_sweeplocked_sweep(ga_heap *h, ga_sweeplocked *sl, bool preserve)
 
 /* GC sweep: next unswept span of the classes from h->sweep_class on, full lists first
  * (as Go's nextSpanForSweep), or NULL when every unswept list is empty. */
-static ga_mspan *next_span_for_sweep(ga_heap *h)
-{
+static ga_mspan *next_span_for_sweep(ga_heap *h) {
     uint32_t unswept = 1 - ga_swept_gen(ga_heap_sweepgen(h));
     uint32_t cls = atomic_load_explicit(&h->sweep_class, memory_order_acquire);
     while (cls < GA_NUM_SPAN_CLASSES) {
@@ -299,8 +277,7 @@ static ga_mspan *next_span_for_sweep(ga_heap *h)
 /* Free sweep of the uncached swept spans with pending explicit frees (they sit in the
  * partial swept lists, ga_free moves them there): reclaim, free the empty ones.  At most
  * `budget` spans (0 = all). */
-static size_t reclaim_pending(ga_heap *h, size_t budget)
-{
+static size_t reclaim_pending(ga_heap *h, size_t budget) {
     size_t done = 0;
     for (uint32_t spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++) {
         ga_mcentral *c = &h->central[spc];
@@ -334,8 +311,7 @@ static size_t reclaim_pending(ga_heap *h, size_t budget)
     return done;
 }
 
-size_t ga_sweep(ga_heap *h, size_t budget)
-{
+size_t ga_sweep(ga_heap *h, size_t budget) {
     size_t n = 0;
     if (ga_sweep_begin(h)) {
         ga_sweeplocked sl;
@@ -361,8 +337,7 @@ size_t ga_sweep(ga_heap *h, size_t budget)
 
 /* finishsweep_m: GC-sweep everything left, then wait until no sweeper is active
  * (a lazy sweeper in cache_span may still hold a span it popped). */
-void ga_sweep_finish(ga_heap *h)
-{
+void ga_sweep_finish(ga_heap *h) {
     if (atomic_load_explicit(&h->sweep_active, memory_order_acquire) != GA_SWEEP_DRAINED) {
         if (ga_sweep_begin(h)) {
             ga_sweeplocked sl;

@@ -156,8 +156,8 @@ static void run_floor(bool zero, unsigned ops) {
         wsz[k] = n;
     }
     double t1 = now_ns(), c1 = cpu_ns();
-    printf("floor   %-12s %8.1f ns/object (cpu %.1f)  live %zu B\n", zero ? "loop+zero" : "loop",
-           (t1 - t0) / ops, (c1 - c0) / ops, live_bytes);
+    printf("floor   %-12s %8.1f ns/object (cpu %.1f)  live %zu B\n", zero ? "loop+zero" : "loop", (t1 - t0) / ops,
+           (c1 - c0) / ops, live_bytes);
     free(ring);
     free(win);
     free(wsz);

@@ -23,7 +23,7 @@
 #include "pagealloc.h"
 
 #define ROUND 64
-#define SCAN_ROUNDS 256 /* bounds the baseline: ~1 s at 256 GiB */
+#define SCAN_ROUNDS 256                          /* bounds the baseline: ~1 s at 256 GiB */
 #define HEAP_BASE ((uintptr_t)0x200000000000ull) /* 32 TiB: unmapped, chunk aligned */
 
 static uint64_t rng_state;
@@ -258,8 +258,7 @@ int main(int argc, char **argv) {
         {"16 GiB", 16ull << 30},
         {"256 GiB", 256ull << 30},
     };
-    printf("%-8s %-5s %7s %10s %9s %8s %10s\n", "heap", "impl", "rounds", "ns/alloc", "ns/free", "failed%",
-           "live GiB");
+    printf("%-8s %-5s %7s %10s %9s %8s %10s\n", "heap", "impl", "rounds", "ns/alloc", "ns/free", "failed%", "live GiB");
     int bad = 0;
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         result t, n;

@@ -23,10 +23,9 @@ static inline uint64_t wl_next(uint64_t *s) {
 static const struct {
     uint32_t weight, lo, hi;
 } wl_mix[] = {
-    {120, 0, 8},       {180, 8, 16},      {140, 16, 32},     {140, 32, 48},
-    {110, 48, 64},     {80, 64, 128},     {70, 128, 256},    {60, 256, 512},
-    {45, 512, 1024},   {30, 1024, 2048},  {15, 2048, 4096},  {6, 4096, 8192},
-    {3, 8192, 16384},  {1, 16384, 32768},
+    {120, 0, 8},      {180, 8, 16},    {140, 16, 32},    {140, 32, 48},     {110, 48, 64},
+    {80, 64, 128},    {70, 128, 256},  {60, 256, 512},   {45, 512, 1024},   {30, 1024, 2048},
+    {15, 2048, 4096}, {6, 4096, 8192}, {3, 8192, 16384}, {1, 16384, 32768},
 };
 #define WL_MIX_N (sizeof wl_mix / sizeof wl_mix[0])
 
@@ -45,8 +44,8 @@ static inline size_t wl_size(uint64_t *s) {
 }
 
 #define WL_SEED 0x9e3779b97f4a7c15ull
-#define WL_LIVE 100000u      /* live window: objects kept reachable */
-#define WL_OPS 10000000u     /* allocations per workload */
+#define WL_LIVE 100000u        /* live window: objects kept reachable */
+#define WL_OPS 10000000u       /* allocations per workload */
 #define WL_MIN_HEAP (4u << 20) /* Go's minimum heap goal (4 MiB) */
 
 #endif

@@ -201,8 +201,8 @@ typedef struct hf {
     size_t large_total;
     unsigned op_checks;
     bool gc;
-    bool trace; /* HEAP_FUZZ_TRACE=1: print every operation (debugging a reproducer) */
-    bool folded; /* every cache flushed since the last allocation (stats exact up to sweeping) */
+    bool trace;             /* HEAP_FUZZ_TRACE=1: print every operation (debugging a reproducer) */
+    bool folded;            /* every cache flushed since the last allocation (stats exact up to sweeping) */
     bool default_heap_done; /* the default-config heap (check_default_heap) ran once */
 } hf;
 
@@ -378,10 +378,11 @@ FUZZ_NOCOV static void check_stats(hf *f, bool exact) {
     uint64_t live = st.nmalloc - st.nfree;
     if (exact ? live != f->sh.next_ext : live < f->sh.next_ext)
         hfail(f, "stats: nmalloc %llu - nfree %llu = %llu objects, shadow owes %u%s", (unsigned long long)st.nmalloc,
-              (unsigned long long)st.nfree, (unsigned long long)live, f->sh.next_ext, exact ? " (after a full sweep)" : "");
+              (unsigned long long)st.nfree, (unsigned long long)live, f->sh.next_ext,
+              exact ? " (after a full sweep)" : "");
     if (exact ? st.heap_alloc != f->sh.owed_bytes : st.heap_alloc < f->sh.owed_bytes)
-        hfail(f, "stats: heap_alloc %llu, shadow owes %zu bytes%s", (unsigned long long)st.heap_alloc,
-              f->sh.owed_bytes, exact ? " (after a full sweep)" : "");
+        hfail(f, "stats: heap_alloc %llu, shadow owes %zu bytes%s", (unsigned long long)st.heap_alloc, f->sh.owed_bytes,
+              exact ? " (after a full sweep)" : "");
     for (int c = 0; c < GA_NUM_SIZE_CLASSES; c++) {
         uint64_t l = st.by_size[c].nmalloc - st.by_size[c].nfree;
         if (st.by_size[c].nfree > st.by_size[c].nmalloc || (exact ? l != owed[c] : l < owed[c]))
@@ -421,7 +422,8 @@ FUZZ_NOCOV static void op_end(hf *f) {
     uint64_t limits = atomic_load(&os->limit_refusals) - f->op_limits;
     uint64_t injected = injected_between(&f->cfg, f->op_calls, calls);
     if (refused != injected + f->hook_refused + limits)
-        hfail(f, "%llu OS refusals, explained: %llu injected (calls %llu..%llu), %llu by the map hook, %llu by the limit",
+        hfail(f,
+              "%llu OS refusals, explained: %llu injected (calls %llu..%llu), %llu by the map hook, %llu by the limit",
               (unsigned long long)refused, (unsigned long long)injected, (unsigned long long)f->op_calls + 1,
               (unsigned long long)calls, (unsigned long long)f->hook_refused, (unsigned long long)limits);
     if (limits == 0)
@@ -637,9 +639,13 @@ static void do_mark(hf *f, uint32_t id, uintptr_t p) {
     if (!(got & allowed)) {
         const sh_obj *o = &f->sh.objs[id];
         hfail(f, "ga_mark(%#lx) in %s object #%u (%#lx+%zu%s) = %d, expected %s", (unsigned long)p,
-              o->kind == SH_TINY ? "tiny" : o->kind == SH_LARGE ? "large" : "small", id, (unsigned long)o->addr,
-              o->usable, o->black ? ", black" : "", r,
-              allowed == SH_M_NEW ? "1" : allowed == SH_M_ALREADY ? "0" : "0 or 1");
+              o->kind == SH_TINY    ? "tiny"
+              : o->kind == SH_LARGE ? "large"
+                                    : "small",
+              id, (unsigned long)o->addr, o->usable, o->black ? ", black" : "", r,
+              allowed == SH_M_NEW       ? "1"
+              : allowed == SH_M_ALREADY ? "0"
+                                        : "0 or 1");
     }
     sh_on_mark(&f->sh, id);
 }
@@ -657,7 +663,12 @@ FUZZ_NOCOV static bool in_freed(const hf *f, uintptr_t p) {
 
 /* A pointer the heap never handed out: not in any reservation of ours. */
 static void *foreign_ptr(hf *f, uint8_t k, void *stack) {
-    static const uintptr_t odd[] = {1, 8, 4096, 0x7fffffff0000ull, 0xffff800000000000ull, UINTPTR_MAX - 7,
+    static const uintptr_t odd[] = {1,
+                                    8,
+                                    4096,
+                                    0x7fffffff0000ull,
+                                    0xffff800000000000ull,
+                                    UINTPTR_MAX - 7,
                                     0x0000800000000000ull /* non-canonical: beyond the arena index */};
     (void)f;
     switch (k % 4) {
@@ -700,9 +711,10 @@ enum {
 };
 
 static const char *const op_names[OP_NUM] = {
-    "alloc_class", "alloc_tiny", "alloc_size",  "alloc_large", "alloc_burst",   "alloc_odd", "free",     "free_range",
-    "free_interior", "free_any", "free_foreign", "query",      "gc_begin",      "mark",      "mark_range", "mark_junk",
-    "gc_end",      "sweep",      "scavenge",    "cache_new",   "cache_destroy", "check",     "free_alloc",
+    "alloc_class", "alloc_tiny", "alloc_size",    "alloc_large", "alloc_burst",  "alloc_odd",
+    "free",        "free_range", "free_interior", "free_any",    "free_foreign", "query",
+    "gc_begin",    "mark",       "mark_range",    "mark_junk",   "gc_end",       "sweep",
+    "scavenge",    "cache_new",  "cache_destroy", "check",       "free_alloc",
 };
 
 /* Size for class c (1..67), variant v. */
@@ -773,7 +785,8 @@ static void run(hf *f, fuzz_input *in) {
             break;
         }
         case OP_ALLOC_BURST: {
-            uint32_t c = 1 + fi_u8(in) % 67, v = fi_u8(in), n = 1 + fi_u8(in) % (f->cfg.debug_checks ? DEBUG_MAX_BURST : 64);
+            uint32_t c = 1 + fi_u8(in) % 67, v = fi_u8(in),
+                     n = 1 + fi_u8(in) % (f->cfg.debug_checks ? DEBUG_MAX_BURST : 64);
             size_t s = class_size(c, v >> 2);
             if (n > 2 && n * s > MAX_BURST_BYTES)
                 n = s >= MAX_BURST_BYTES / 2 ? 2 : (uint32_t)(MAX_BURST_BYTES / s); /* page faults are the cost */
@@ -856,12 +869,14 @@ static void run(hf *f, fuzz_input *in) {
             uint32_t cls = x->spanclass >> 1;
             if (x->kind == SH_SMALL && sh_class_pages[cls] == 1 && 8192 % sh_class_bytes[cls] != 0) {
                 uintptr_t page = x->addr & ~(uintptr_t)8191;
-                uintptr_t tail = page + 8192 / sh_class_bytes[cls] * sh_class_bytes[cls] + o % (8192 % sh_class_bytes[cls]);
+                uintptr_t tail =
+                    page + 8192 / sh_class_bytes[cls] * sh_class_bytes[cls] + o % (8192 % sh_class_bytes[cls]);
                 void *b = ga_object_base(f->h, (void *)tail);
                 size_t tu = ga_usable_size(f->h, (void *)tail);
                 if (b || tu)
-                    hfail(f, "span tail %#lx (class %u, after the last slot of page %#lx): ga_object_base %p, "
-                             "ga_usable_size %zu",
+                    hfail(f,
+                          "span tail %#lx (class %u, after the last slot of page %#lx): ga_object_base %p, "
+                          "ga_usable_size %zu",
                           (unsigned long)tail, cls, (unsigned long)page, b, tu);
                 if (f->gc) {
                     int r = ga_mark(f->h, (void *)tail);

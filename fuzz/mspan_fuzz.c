@@ -37,9 +37,9 @@ enum {
 
 typedef struct st {
     ga_mspan s;
-    bool a[MAXN];    /* model alloc bits */
-    uint32_t f, n;   /* model freeindex, nelems */
-    uint32_t count;  /* model S7 count, kept by the model's own rules; recounted
+    bool a[MAXN];                       /* model alloc bits */
+    uint32_t f, n;                      /* model freeindex, nelems */
+    uint32_t count;                     /* model S7 count, kept by the model's own rules; recounted
                         from the bool array every 64 operations */
     uint64_t words[GA_SPAN_BITS_WORDS]; /* a[] as words, for the unchanged check */
     size_t op;
@@ -161,8 +161,8 @@ FUZZ_NOCOV static bool do_fast(st *s) {
     uintptr_t got = ga_mspan_next_free_fast(&s->s);
     uintptr_t want_addr = want < s->n ? SPAN_BASE + (uintptr_t)want * s->s.elemsize : 0;
     if (got != want_addr)
-        fail(s, "next_free_fast = %#lx, model %#lx (slot %u, F %u)", (unsigned long)got, (unsigned long)want_addr,
-             want, s->f);
+        fail(s, "next_free_fast = %#lx, model %#lx (slot %u, F %u)", (unsigned long)got, (unsigned long)want_addr, want,
+             s->f);
     if (got) {
         s->f = want + 1;
         s->count++;
@@ -304,8 +304,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             uint64_t want = s->s.alloc_cache;
             ga_mspan_refill_alloc_cache(&s->s, 0);
             if (s->n > 0 && s->s.alloc_cache != want)
-                fail(s, "after sweep: refill_alloc_cache(0) = %#llx, model %#llx",
-                     (unsigned long long)s->s.alloc_cache, (unsigned long long)want);
+                fail(s, "after sweep: refill_alloc_cache(0) = %#llx, model %#llx", (unsigned long long)s->s.alloc_cache,
+                     (unsigned long long)want);
             check_span(s);
             break;
         }

@@ -34,12 +34,12 @@ enum {
 };
 
 #define MAX_OPS 256
-#define MAX_CHUNKS 64     /* grown per input: bounds the model's linear scans */
-#define MAX_GROW 8        /* chunks per grow */
+#define MAX_CHUNKS 64 /* grown per input: bounds the model's linear scans */
+#define MAX_GROW 8    /* chunks per grow */
 #define MAX_RUNS 512
 #define MAX_BATCH 32
 #define NCHUNKS ((uint64_t)1 << (GA_HEAP_ADDR_BITS - GA_LOG_CHUNK_BYTES)) /* 2^26 */
-#define ZERO_CHUNK (NCHUNKS / 2) /* the chunk at real address 0 */
+#define ZERO_CHUNK (NCHUNKS / 2)                                          /* the chunk at real address 0 */
 /* ga_pagealloc_check walks all mapped metadata (0.3-1 ms per call under ASan and
  * coverage tracing, 3/4 of the run time when called after every op): it runs after
  * every CHECK_EVERY-th op, after every refused grow (rollback) and at the end.  The
@@ -122,9 +122,8 @@ FUZZ_NOCOV static void cmp_sum(const drv *d, int l, uint64_t i, msum want) {
     if (got != m_psum_encode(want)) {
         msum g = m_psum_decode(got);
         fail(d, "summary[%d][%#llx] = %#llx (%llu,%llu,%llu), model (%llu,%llu,%llu)", l, (unsigned long long)i,
-             (unsigned long long)got, (unsigned long long)g.start, (unsigned long long)g.max,
-             (unsigned long long)g.end, (unsigned long long)want.start, (unsigned long long)want.max,
-             (unsigned long long)want.end);
+             (unsigned long long)got, (unsigned long long)g.start, (unsigned long long)g.max, (unsigned long long)g.end,
+             (unsigned long long)want.start, (unsigned long long)want.max, (unsigned long long)want.end);
     }
 }
 
@@ -217,8 +216,7 @@ FUZZ_NOCOV static void check_chunk(const drv *d, mchunk *c) {
  * ga_pagealloc_check; sub: a step inside a batch op. */
 FUZZ_NOCOV static void check_state(drv *d, bool all_chunks, bool deep, bool sub) {
     const ga_pagealloc *p = &d->pa;
-    if (!sub && (deep || d->op % PAGEALLOC_FUZZ_CHECK_EVERY == 0) &&
-        ga_pagealloc_check(p, d->why, sizeof d->why) != 0)
+    if (!sub && (deep || d->op % PAGEALLOC_FUZZ_CHECK_EVERY == 0) && ga_pagealloc_check(p, d->why, sizeof d->why) != 0)
         fail(d, "ga_pagealloc_check: %s", d->why);
     for (size_t k = 0; k < d->m.n; k++)
         if (all_chunks || d->m.c[k]->touched)
@@ -345,8 +343,8 @@ static void do_scavenge(drv *d, size_t bytes) {
     if (got != d->scav_bytes)
         fail(d, "scavenge(%zu) = %zu, but released %llu bytes", bytes, got, (unsigned long long)d->scav_bytes);
     if (got != want * GA_PAGE_SIZE)
-        fail(d, "scavenge(%zu) released %zu bytes; %llu pages were free and unscavenged, want %llu bytes", bytes,
-             got, (unsigned long long)avail, (unsigned long long)(want * GA_PAGE_SIZE));
+        fail(d, "scavenge(%zu) released %zu bytes; %llu pages were free and unscavenged, want %llu bytes", bytes, got,
+             (unsigned long long)avail, (unsigned long long)(want * GA_PAGE_SIZE));
     if (got && any_dirty_free(d, d->scav_low + 1))
         fail(d, "scavenge(%zu) released %#llx but left a free unscavenged page above it", bytes,
              (unsigned long long)page_addr(d->scav_low));
@@ -656,8 +654,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_dead(d);
     /* The heap pages released through unused were never Ready in this OS's books
      * (nothing maps them), so `ready` ends exactly that much below zero. */
-    if (atomic_load(&d->os.reserved) || atomic_load(&d->os.mapped) ||
-        atomic_load(&d->os.ready) + d->heap_unused != 0)
+    if (atomic_load(&d->os.reserved) || atomic_load(&d->os.mapped) || atomic_load(&d->os.ready) + d->heap_unused != 0)
         fail(d, "destroy left reserved %zu mapped %zu ready %zu (+%llu released heap)",
              (size_t)atomic_load(&d->os.reserved), (size_t)atomic_load(&d->os.mapped),
              (size_t)atomic_load(&d->os.ready), (unsigned long long)d->heap_unused);

@@ -13,23 +13,23 @@
 #include "support/model_pages.h"
 
 enum {
-    OP_SETW,          /* w:u8 v:u64          alloc word w = v (scav &= ~v)         */
-    OP_SETSCAV,       /* w:u8 v:u64          scav word w = v & ~alloc[w]            */
-    OP_FIND,          /* n:u16 search:u16    find(1 + n%512, search%576)            */
-    OP_FINDALL,       /* search:u16          find(n, search%576) for n = 1..512     */
-    OP_ALLOC_RANGE,   /* i:u16 n:u16         alloc_range(i%513, n%(513-i))          */
-    OP_FREE_RANGE,    /* i:u16 n:u16                                                */
-    OP_ALLOC_ALL,     /*                                                            */
-    OP_FREE_ALL,      /*                                                            */
-    OP_FREE1,         /* i:u16                                                      */
-    OP_POPCNT,        /* i:u16 n:u16                                                */
-    OP_FBR64,         /* c:u64 n:u8          find_bit_range64(c, 1 + n%64)          */
-    OP_PSUM_DECODE,   /* v:u64               start/max/end of any value             */
-    OP_PSUM_PACK,     /* f:u8 s:u32 m:u32 e:u32                                      */
-    OP_MERGE,         /* sel:u8, 8 x (kind:u8 a:u32 b:u32 c:u32)                      */
-    OP_PD_ALLOC_RANGE,/* i:u16 n:u16         pallocdata_alloc_range                 */
-    OP_PD_ALLOC_ALL,  /*                                                            */
-    OP_SUMMARIZE,     /*                                                            */
+    OP_SETW,           /* w:u8 v:u64          alloc word w = v (scav &= ~v)         */
+    OP_SETSCAV,        /* w:u8 v:u64          scav word w = v & ~alloc[w]            */
+    OP_FIND,           /* n:u16 search:u16    find(1 + n%512, search%576)            */
+    OP_FINDALL,        /* search:u16          find(n, search%576) for n = 1..512     */
+    OP_ALLOC_RANGE,    /* i:u16 n:u16         alloc_range(i%513, n%(513-i))          */
+    OP_FREE_RANGE,     /* i:u16 n:u16                                                */
+    OP_ALLOC_ALL,      /*                                                            */
+    OP_FREE_ALL,       /*                                                            */
+    OP_FREE1,          /* i:u16                                                      */
+    OP_POPCNT,         /* i:u16 n:u16                                                */
+    OP_FBR64,          /* c:u64 n:u8          find_bit_range64(c, 1 + n%64)          */
+    OP_PSUM_DECODE,    /* v:u64               start/max/end of any value             */
+    OP_PSUM_PACK,      /* f:u8 s:u32 m:u32 e:u32                                      */
+    OP_MERGE,          /* sel:u8, 8 x (kind:u8 a:u32 b:u32 c:u32)                      */
+    OP_PD_ALLOC_RANGE, /* i:u16 n:u16         pallocdata_alloc_range                 */
+    OP_PD_ALLOC_ALL,   /*                                                            */
+    OP_SUMMARIZE,      /*                                                            */
     OP_COUNT
 };
 
@@ -43,7 +43,8 @@ typedef struct state {
     size_t op;
 } state;
 
-static void fail(const state *s, const char *what, const char *fmt, ...) __attribute__((format(printf, 3, 4), noreturn));
+static void fail(const state *s, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
 static void fail(const state *s, const char *what, const char *fmt, ...) {
     va_list ap;
     fprintf(stderr, "pallocbits_fuzz: op #%zu %s: ", s->op, what);
@@ -359,8 +360,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             uint32_t want = model_fbr64(c, n);
             uint32_t got = ga_find_bit_range64(c, n);
             if (got != want)
-                fail(s, "find_bit_range64", "find_bit_range64(%#llx, %u) = %u, model %u", (unsigned long long)c, n,
-                     got, want);
+                fail(s, "find_bit_range64", "find_bit_range64(%#llx, %u) = %u, model %u", (unsigned long long)c, n, got,
+                     want);
             break;
         }
         case OP_PSUM_DECODE: {

@@ -19,14 +19,13 @@
 /* ---- class table: ../shared/reference/sizeclasses.tsv, bytes_per_obj and
  *      bytes_per_span / 8192, classes 1..67 -------------------------------------- */
 const uint32_t sh_class_bytes[SH_NUM_CLASSES] = {
-    0,     8,     16,    24,    32,    48,    64,    80,    96,    112,   128,   144,   160,   176,
-    192,   208,   224,   240,   256,   288,   320,   352,   384,   416,   448,   480,   512,   576,
-    640,   704,   768,   896,   1024,  1152,  1280,  1408,  1536,  1792,  2048,  2304,  2688,  3072,
-    3200,  3456,  4096,  4864,  5376,  6144,  6528,  6784,  6912,  8192,  9472,  9728,  10240, 10880,
-    12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768,
+    0,    8,    16,   24,    32,    48,    64,    80,    96,    112,   128,   144,   160,   176,   192,   208,   224,
+    240,  256,  288,  320,   352,   384,   416,   448,   480,   512,   576,   640,   704,   768,   896,   1024,  1152,
+    1280, 1408, 1536, 1792,  2048,  2304,  2688,  3072,  3200,  3456,  4096,  4864,  5376,  6144,  6528,  6784,  6912,
+    8192, 9472, 9728, 10240, 10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768,
 };
 const uint32_t sh_class_pages[SH_NUM_CLASSES] = {
-    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  1, 1,
     1, 2, 1, 2, 1, 2, 1, 3, 2, 3, 1, 3, 2, 3, 4, 5, 6, 1, 7, 6, 5, 4, 3, 5, 7, 2, 9, 7, 5, 8, 3, 10, 7, 4,
 };
 
@@ -560,10 +559,11 @@ int sh_on_alloc(shadow *s, int cache, size_t size, unsigned flags, uintptr_t p, 
     uint32_t o = sh_overlap(s, p, usable);
     if (o != SH_NONE) {
         const sh_obj *x = &s->objs[o];
-        return why(s, "alloc of %zu (class %u) on cache %d returned %#lx+%zu, overlapping owed %s #%u at %#lx+%zu "
-                      "(req %zu, cache %u%s)",
-                   size, cls, cache, (unsigned long)p, usable, kind_name(x->kind), o, (unsigned long)x->addr,
-                   x->usable, x->req, x->cache, x->black ? ", black" : "");
+        return why(s,
+                   "alloc of %zu (class %u) on cache %d returned %#lx+%zu, overlapping owed %s #%u at %#lx+%zu "
+                   "(req %zu, cache %u%s)",
+                   size, cls, cache, (unsigned long)p, usable, kind_name(x->kind), o, (unsigned long)x->addr, x->usable,
+                   x->req, x->cache, x->black ? ", black" : "");
     }
     uint32_t id = new_obj(s);
     if (id == SH_NONE)
@@ -720,9 +720,7 @@ void sh_cache_gone(shadow *s, int cache) { memset(&s->tiny[cache], 0, sizeof s->
 
 static inline uint64_t pattern_word(uint64_t seed, size_t w) { return seed + (uint64_t)w * 0xD6E8FEB86659FD93ull; }
 
-uint8_t sh_pattern_byte(uint64_t seed, size_t off) {
-    return (uint8_t)(pattern_word(seed, off / 8) >> (8 * (off % 8)));
-}
+uint8_t sh_pattern_byte(uint64_t seed, size_t off) { return (uint8_t)(pattern_word(seed, off / 8) >> (8 * (off % 8))); }
 
 /* Calls fn on each checked byte range [off, off+n) of object o.  Ranges are disjoint,
  * ascending; for large objects they start on 8-byte boundaries. */
@@ -785,8 +783,9 @@ SH_NOASAN static int fill_range(shadow *s, sh_obj *o, size_t off, size_t n) {
 }
 
 static int bad_byte(shadow *s, sh_obj *o, size_t i, unsigned got, unsigned want, const char *what) {
-    return why(s, "%s %s object #%u at %#lx (req %zu, usable %zu, class %u, flags %u, cache %u%s): byte %zu = %#x, "
-                  "expected %#x",
+    return why(s,
+               "%s %s object #%u at %#lx (req %zu, usable %zu, class %u, flags %u, cache %u%s): byte %zu = %#x, "
+               "expected %#x",
                what, kind_name(o->kind), o->id, (unsigned long)o->addr, o->req, o->usable, o->spanclass >> 1, o->flags,
                o->cache, o->black ? ", black" : "", i, got, want);
 }

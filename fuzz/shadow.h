@@ -90,9 +90,9 @@ enum sh_state { SH_LIVE, SH_FREED, SH_UNMARKED, SH_RECLAIMED };
 
 typedef struct sh_obj {
     uintptr_t addr;
-    size_t req;        /* requested size (16 for a tiny block) */
-    size_t usable;     /* slot size: class size, pages*8192, 16 for a tiny block */
-    uint64_t seed;     /* content pattern seed, from the id */
+    size_t req;    /* requested size (16 for a tiny block) */
+    size_t usable; /* slot size: class size, pages*8192, 16 for a tiny block */
+    uint64_t seed; /* content pattern seed, from the id */
     uint32_t id;
     uint32_t block;    /* tiny sub-object: its block's id; otherwise SH_NONE */
     uint32_t nlive;    /* tiny block: LIVE sub-objects */
@@ -100,31 +100,31 @@ typedef struct sh_obj {
     uint32_t prog_idx; /* index in sh->prog while LIVE (program objects), else SH_NONE */
     uint32_t ext_idx;  /* index in sh->ext while owed (extents), else SH_NONE */
     uint8_t kind, state, spanclass, flags, cache;
-    uint8_t marked;    /* extents: marked in the current cycle; tiny subs: marked by the program */
-    uint8_t black;     /* allocated during the current mark phase */
-    uint8_t greyed;    /* tiny block: a cache's current block at ga_gc_begin */
+    uint8_t marked; /* extents: marked in the current cycle; tiny subs: marked by the program */
+    uint8_t black;  /* allocated during the current mark phase */
+    uint8_t greyed; /* tiny block: a cache's current block at ga_gc_begin */
 } sh_obj;
 
 typedef struct sh_tiny_state {
-    uintptr_t tiny;   /* 0 = none */
+    uintptr_t tiny; /* 0 = none */
     uintptr_t offset;
-    uint32_t block;   /* id of the block record */
+    uint32_t block; /* id of the block record */
 } sh_tiny_state;
 
 typedef struct shadow {
     sh_obj *objs;
     uint32_t nobjs, cap;
-    sh_tree owed;     /* extents owed: addr -> id, pairwise disjoint */
-    sh_tree dead;     /* start address -> latest not-owed program object starting there */
-    uint32_t *prog;   /* LIVE program objects (SMALL, LARGE, TINY), any order */
+    sh_tree owed;   /* extents owed: addr -> id, pairwise disjoint */
+    sh_tree dead;   /* start address -> latest not-owed program object starting there */
+    uint32_t *prog; /* LIVE program objects (SMALL, LARGE, TINY), any order */
     uint32_t nprog, cap_prog;
-    uint32_t *ext;    /* owed extents, any order */
+    uint32_t *ext; /* owed extents, any order */
     uint32_t next_ext, cap_ext;
     size_t owed_bytes; /* sum of usable over owed extents */
     size_t live_bytes; /* sum of usable over LIVE program objects (tiny: req) */
     sh_tiny_state tiny[SH_MAX_CACHES];
     bool marking;
-    uint32_t exempt;  /* extent being freed right now (OS release allowed), or SH_NONE */
+    uint32_t exempt; /* extent being freed right now (OS release allowed), or SH_NONE */
     char why[512];
 } shadow;
 

@@ -39,11 +39,11 @@ typedef struct ga_cache ga_cache;
  * 0 on success or an errno value.  ctx is passed back unchanged. */
 typedef struct ga_os_hooks {
     void *(*reserve)(void *ctx, void *hint, size_t n); /* None -> Reserved        */
-    int (*map)(void *ctx, void *v, size_t n);           /* Reserved -> Prepared   */
-    int (*used)(void *ctx, void *v, size_t n);          /* Prepared -> Ready      */
-    int (*unused)(void *ctx, void *v, size_t n);        /* Ready -> Prepared      */
-    int (*release)(void *ctx, void *v, size_t n);       /* any -> None (munmap)   */
-    int (*fault)(void *ctx, void *v, size_t n);         /* Ready -> Reserved      */
+    int (*map)(void *ctx, void *v, size_t n);          /* Reserved -> Prepared   */
+    int (*used)(void *ctx, void *v, size_t n);         /* Prepared -> Ready      */
+    int (*unused)(void *ctx, void *v, size_t n);       /* Ready -> Prepared      */
+    int (*release)(void *ctx, void *v, size_t n);      /* any -> None (munmap)   */
+    int (*fault)(void *ctx, void *v, size_t n);        /* Ready -> Reserved      */
     void *ctx;
 } ga_os_hooks;
 
@@ -75,7 +75,7 @@ enum { GA_SCAVENGE_NONE = 0, GA_SCAVENGE_ON_GC = 1 };
 GA_API ga_heap *ga_heap_new(const ga_config *cfg); /* NULL cfg = defaults; NULL+ENOMEM on failure */
 GA_API void ga_heap_destroy(ga_heap *h);           /* unmaps everything the heap mapped */
 GA_API ga_cache *ga_cache_new(ga_heap *h);
-GA_API void ga_cache_destroy(ga_cache *c);         /* release_all: cached spans go back */
+GA_API void ga_cache_destroy(ga_cache *c); /* release_all: cached spans go back */
 
 /* ---- allocation ----------------------------------------------------------- */
 enum {

@@ -32,8 +32,7 @@ typedef struct run {
 
 /* Sizes: tiny, small across the classes, large up to 9 MiB (past a 4 MiB chunk), one
  * of 70 MiB (a second arena). */
-static size_t size_of(int i)
-{
+static size_t size_of(int i) {
     if (i == 150)
         return (size_t)70 << 20;
     if (i % 40 == 7)
@@ -47,8 +46,7 @@ static size_t size_of(int i)
 
 static unsigned flags_of(int i, size_t n) { return n < 16 ? GA_NOSCAN : (i % 3 == 0 ? GA_NOZERO : 0); }
 
-static int verify_all(run *r)
-{
+static int verify_all(run *r) {
     int ok = 1;
     for (int i = 0; i < r->nobj; i++)
         if (r->p[i]) {
@@ -60,8 +58,7 @@ static int verify_all(run *r)
     return ok;
 }
 
-static void *try_alloc(run *r, size_t n, unsigned fl)
-{
+static void *try_alloc(run *r, size_t n, unsigned fl) {
     errno = 0;
     void *p = ga_alloc(r->c, n, fl);
     if (p)
@@ -79,8 +76,7 @@ static void *try_alloc(run *r, size_t n, unsigned fl)
     return p;
 }
 
-static void alloc_obj(run *r, int i)
-{
+static void alloc_obj(run *r, int i) {
     size_t n = size_of(i);
     char *p = try_alloc(r, n, flags_of(i, n));
     r->p[i] = p;
@@ -98,8 +94,7 @@ static void alloc_obj(run *r, int i)
 }
 
 /* The workload.  Returns 0 if the heap or a cache could not be made (refused). */
-static int workload(run *r, const ga_config *cfg)
-{
+static int workload(run *r, const ga_config *cfg) {
     memset(r->p, 0, sizeof r->p);
     r->nobj = 0;
     errno = 0;
@@ -149,16 +144,14 @@ static int workload(run *r, const ga_config *cfg)
     return 1;
 }
 
-static void finish(run *r)
-{
+static void finish(run *r) {
     ga_cache_destroy(r->c);
     ga_heap_destroy(r->h);
 }
 
 /* ---- the Nth call refused, for every N ------------------------------------------------- */
 
-static void test_fail_nth(void)
-{
+static void test_fail_nth(void) {
     run r = {0};
     ga_config cfg = {0};
     CHECK(workload(&r, &cfg), "clean run");
@@ -192,8 +185,7 @@ static void test_fail_nth(void)
 
 /* ---- every call after the first N refused ------------------------------------------------ */
 
-static void test_fail_after(void)
-{
+static void test_fail_after(void) {
     run r = {0};
     ga_config cfg = {0};
     workload(&r, &cfg);
@@ -229,8 +221,7 @@ static void test_fail_after(void)
 
 /* ---- mapped limit ----------------------------------------------------------------------------- */
 
-static void test_mapped_limit(void)
-{
+static void test_mapped_limit(void) {
     ga_heap *h0 = ga_heap_new(NULL);
     ga_stats st0 = ht_stats(h0);
     ga_heap_destroy(h0);
@@ -281,8 +272,7 @@ static void test_mapped_limit(void)
 
 /* ---- hooks that refuse until told otherwise ------------------------------------------------ */
 
-static void test_refusing_hooks(void)
-{
+static void test_refusing_hooks(void) {
     ga_testos t;
     ga_testos_init(&t);
     ga_config cfg = {.os = &t.hooks};
@@ -327,8 +317,7 @@ static void test_refusing_hooks(void)
     ga_heap_destroy(h);
 }
 
-int main(void)
-{
+int main(void) {
     test_fail_nth();
     test_fail_after();
     test_mapped_limit();

@@ -14,8 +14,7 @@
 
 #define PAGE 8192u
 
-static ga_heap *new_heap(const ga_config *cfg)
-{
+static ga_heap *new_heap(const ga_config *cfg) {
     ga_heap *h = ga_heap_new(cfg);
     if (!h) {
         fprintf(stderr, "ga_heap_new failed\n");
@@ -24,8 +23,7 @@ static ga_heap *new_heap(const ga_config *cfg)
     return h;
 }
 
-static int unswept_lists_empty(ga_heap *h)
-{
+static int unswept_lists_empty(ga_heap *h) {
     uint32_t un = 1 - ga_swept_gen(ht_sweepgen(h));
     for (int spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++)
         if (h->central[spc].partial[un].n || h->central[spc].full[un].n)
@@ -45,8 +43,7 @@ typedef struct node {
 
 enum { GN = 6 * 170 }; /* exactly six full spans */
 
-static void test_graph(void)
-{
+static void test_graph(void) {
     ga_heap *h = new_heap(NULL);
     ga_cache *c = ga_cache_new(h);
     static node *n[GN];
@@ -175,8 +172,7 @@ static void test_graph(void)
 
 /* ---- black allocation, marks API ------------------------------------------------------- */
 
-static void test_black_and_mark_api(void)
-{
+static void test_black_and_mark_api(void) {
     ga_heap *h = new_heap(NULL);
     ga_cache *c = ga_cache_new(h);
     char *before = ga_alloc(c, 64, 0);
@@ -223,8 +219,7 @@ static void test_black_and_mark_api(void)
 
 /* ---- tiny blocks ----------------------------------------------------------------------- */
 
-static void test_tiny_blocks(void)
-{
+static void test_tiny_blocks(void) {
     ga_heap *h = new_heap(NULL);
     ga_cache *c = ga_cache_new(h);
     uint32_t *o[12];
@@ -264,8 +259,7 @@ static void test_tiny_blocks(void)
 
 /* ---- explicit frees meet the GC ----------------------------------------------------------- */
 
-static void test_free_and_gc(void)
-{
+static void test_free_and_gc(void) {
     ga_heap *h = new_heap(NULL);
     ga_cache *c = ga_cache_new(h);
     char *p[10];
@@ -316,8 +310,7 @@ static void test_free_and_gc(void)
 
 /* ---- sweep completion and budgets ------------------------------------------------------ */
 
-static void test_sweep_budget(void)
-{
+static void test_sweep_budget(void) {
     ga_heap *h = new_heap(NULL);
     ga_cache *c = ga_cache_new(h);
     char *keep[20];
@@ -359,8 +352,7 @@ static void test_sweep_budget(void)
  * an uncached span of each small size class, scan and noscan (noscan from 16 bytes: below
  * that it is tiny), the 8-byte class 1 included: each comes back, counted in its class's
  * nfree; its neighbour stays; no span keeps a pending free. */
-static void test_sweep_reclaims_every_class(void)
-{
+static void test_sweep_reclaims_every_class(void) {
     ga_heap *h = new_heap(NULL);
     ga_cache *c = ga_cache_new(h);
     static char *gone[GA_NUM_CLASSES][2], *kept[GA_NUM_CLASSES][2];
@@ -379,8 +371,7 @@ static void test_sweep_reclaims_every_class(void)
     for (uint32_t cls = 1; cls < GA_NUM_CLASSES; cls++)
         for (int ns = 0; ns < 2; ns++)
             if (gone[cls][ns]) {
-                CHECK(ga_free(c, gone[cls][ns]) == 0, "class %u%s: free in an uncached span", cls,
-                      ns ? " noscan" : "");
+                CHECK(ga_free(c, gone[cls][ns]) == 0, "class %u%s: free in an uncached span", cls, ns ? " noscan" : "");
                 want[cls]++;
             }
     ga_stats st0 = ht_stats(h);
@@ -406,8 +397,7 @@ static void test_sweep_reclaims_every_class(void)
 
 /* ---- many cycles: exact counts -------------------------------------------------------- */
 
-static void test_many_cycles(void)
-{
+static void test_many_cycles(void) {
     ga_heap *h = new_heap(NULL);
     ga_cache *c = ga_cache_new(h);
     enum { MAXLIVE = 4000 };
@@ -459,8 +449,7 @@ static void test_many_cycles(void)
 
 /* ---- scavenging on GC ------------------------------------------------------------------ */
 
-static void test_scavenge_on_gc(void)
-{
+static void test_scavenge_on_gc(void) {
     ga_config cfg = {.scavenge_policy = GA_SCAVENGE_ON_GC, .retain_percent = 10};
     ga_heap *h = new_heap(&cfg);
     ga_cache *c = ga_cache_new(h);
@@ -485,8 +474,7 @@ static void test_scavenge_on_gc(void)
 
 /* ---- sweepgen wraps around (uint32, mod 2^32) ------------------------------------------ */
 
-static void test_sweepgen_wrap(void)
-{
+static void test_sweepgen_wrap(void) {
     ga_heap *h = new_heap(NULL);
     /* White-box: no span exists yet, so starting the generation near 2^32 is legal. */
     h->sweepgen = 0xfffffff8u;
@@ -514,15 +502,15 @@ static void test_sweepgen_wrap(void)
     CHECK(ht_sweepgen(h) == 0x00000008u, "sweepgen wrapped to 8, got %#x", ht_sweepgen(h));
     ga_sweep(h, 0);
     ga_stats st = ht_stats(h);
-    CHECK(st.nmalloc - st.nfree == 1, "only the kept object is left (%llu)", (unsigned long long)(st.nmalloc - st.nfree));
+    CHECK(st.nmalloc - st.nfree == 1, "only the kept object is left (%llu)",
+          (unsigned long long)(st.nmalloc - st.nfree));
     ga_cache_destroy(c);
     ga_heap_destroy(h);
 }
 
 /* ---- every public operation with debug_checks on (the checker runs after each) ---------- */
 
-static void test_debug_checks(void)
-{
+static void test_debug_checks(void) {
     ga_config cfg = {.debug_checks = 1, .scavenge_policy = GA_SCAVENGE_ON_GC};
     ga_heap *h = new_heap(&cfg);
     ga_cache *c = ga_cache_new(h), *c2 = ga_cache_new(h);
@@ -548,8 +536,7 @@ static void test_debug_checks(void)
     ga_heap_destroy(h);
 }
 
-int main(void)
-{
+int main(void) {
     test_debug_checks();
     test_sweepgen_wrap();
     test_graph();

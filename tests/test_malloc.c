@@ -17,25 +17,21 @@
 static const struct {
     uint32_t size, npages, nelems;
 } K[68] = {
-    {0, 0, 0},
-    {8, 1, 1024}, {16, 1, 512}, {24, 1, 341}, {32, 1, 256}, {48, 1, 170}, {64, 1, 128},
-    {80, 1, 102}, {96, 1, 85}, {112, 1, 73}, {128, 1, 64}, {144, 1, 56}, {160, 1, 51},
-    {176, 1, 46}, {192, 1, 42}, {208, 1, 39}, {224, 1, 36}, {240, 1, 34}, {256, 1, 32},
-    {288, 1, 28}, {320, 1, 25}, {352, 1, 23}, {384, 1, 21}, {416, 1, 19}, {448, 1, 18},
-    {480, 1, 17}, {512, 1, 16}, {576, 1, 14}, {640, 1, 12}, {704, 1, 11}, {768, 1, 10},
-    {896, 1, 9}, {1024, 1, 8}, {1152, 1, 7}, {1280, 1, 6}, {1408, 2, 11}, {1536, 1, 5},
-    {1792, 2, 9}, {2048, 1, 4}, {2304, 2, 7}, {2688, 1, 3}, {3072, 3, 8}, {3200, 2, 5},
-    {3456, 3, 7}, {4096, 1, 2}, {4864, 3, 5}, {5376, 2, 3}, {6144, 3, 4}, {6528, 4, 5},
-    {6784, 5, 6}, {6912, 6, 7}, {8192, 1, 1}, {9472, 7, 6}, {9728, 6, 5}, {10240, 5, 4},
-    {10880, 4, 3}, {12288, 3, 2}, {13568, 5, 3}, {14336, 7, 4}, {16384, 2, 1}, {18432, 9, 4},
-    {19072, 7, 3}, {20480, 5, 2}, {21760, 8, 3}, {24576, 3, 1}, {27264, 10, 3}, {28672, 7, 2},
-    {32768, 4, 1},
+    {0, 0, 0},     {8, 1, 1024},  {16, 1, 512},   {24, 1, 341},  {32, 1, 256},  {48, 1, 170},  {64, 1, 128},
+    {80, 1, 102},  {96, 1, 85},   {112, 1, 73},   {128, 1, 64},  {144, 1, 56},  {160, 1, 51},  {176, 1, 46},
+    {192, 1, 42},  {208, 1, 39},  {224, 1, 36},   {240, 1, 34},  {256, 1, 32},  {288, 1, 28},  {320, 1, 25},
+    {352, 1, 23},  {384, 1, 21},  {416, 1, 19},   {448, 1, 18},  {480, 1, 17},  {512, 1, 16},  {576, 1, 14},
+    {640, 1, 12},  {704, 1, 11},  {768, 1, 10},   {896, 1, 9},   {1024, 1, 8},  {1152, 1, 7},  {1280, 1, 6},
+    {1408, 2, 11}, {1536, 1, 5},  {1792, 2, 9},   {2048, 1, 4},  {2304, 2, 7},  {2688, 1, 3},  {3072, 3, 8},
+    {3200, 2, 5},  {3456, 3, 7},  {4096, 1, 2},   {4864, 3, 5},  {5376, 2, 3},  {6144, 3, 4},  {6528, 4, 5},
+    {6784, 5, 6},  {6912, 6, 7},  {8192, 1, 1},   {9472, 7, 6},  {9728, 6, 5},  {10240, 5, 4}, {10880, 4, 3},
+    {12288, 3, 2}, {13568, 5, 3}, {14336, 7, 4},  {16384, 2, 1}, {18432, 9, 4}, {19072, 7, 3}, {20480, 5, 2},
+    {21760, 8, 3}, {24576, 3, 1}, {27264, 10, 3}, {28672, 7, 2}, {32768, 4, 1},
 };
 
 #define PAGE 8192u
 
-static ga_heap *new_heap(void)
-{
+static ga_heap *new_heap(void) {
     ga_heap *h = ga_heap_new(NULL);
     if (!h) {
         fprintf(stderr, "ga_heap_new failed\n");
@@ -46,8 +42,7 @@ static ga_heap *new_heap(void)
 
 /* ---- size 0, size limits ------------------------------------------------------------ */
 
-static void test_zero_and_limits(void)
-{
+static void test_zero_and_limits(void) {
     ga_heap *h = new_heap();
     ga_cache *c = ga_cache_new(h);
     void *z = ga_alloc(c, 0, 0);
@@ -82,8 +77,7 @@ typedef struct obj {
     size_t n;
 } obj;
 
-static void test_class_boundaries(void)
-{
+static void test_class_boundaries(void) {
     ga_heap *h = new_heap();
     ga_cache *c = ga_cache_new(h);
     static obj objs[68 * 4];
@@ -117,8 +111,8 @@ static void test_class_boundaries(void)
             if (ns && size + 1 < 16) {
                 CHECK(ga_usable_size(h, q) == 0, "size %u noscan is tiny", size + 1);
             } else {
-                CHECK(ga_usable_size(h, q) == want, "usable_size(%u) = %zu, want %zu", size + 1,
-                      ga_usable_size(h, q), want);
+                CHECK(ga_usable_size(h, q) == want, "usable_size(%u) = %zu, want %zu", size + 1, ga_usable_size(h, q),
+                      want);
                 CHECK(ht_all_zero(q, want), "fresh memory is zero (%u)", size + 1);
                 objs[nobj++] = (obj){q, want};
             }
@@ -138,17 +132,16 @@ static void test_class_boundaries(void)
 
 /* ---- tiny allocator ------------------------------------------------------------------ */
 
-static void test_tiny(void)
-{
+static void test_tiny(void) {
     ga_heap *h = new_heap();
     ga_cache *c = ga_cache_new(h);
-    char *a = ga_alloc(c, 1, GA_NOSCAN);  /* block A, offset 0, tiny_offset 1 */
-    char *b = ga_alloc(c, 2, GA_NOSCAN);  /* 2-aligned: A+2 */
-    char *d = ga_alloc(c, 4, GA_NOSCAN);  /* 4-aligned: A+4 */
-    char *e = ga_alloc(c, 8, GA_NOSCAN);  /* 8-aligned: A+8, block full (16) */
-    char *f = ga_alloc(c, 1, GA_NOSCAN);  /* new block B = next slot, tiny = B, offset 1 */
-    char *g = ga_alloc(c, 15, GA_NOSCAN); /* B+1 .. B+16 */
-    char *i = ga_alloc(c, 3, GA_NOSCAN);  /* new block C, offset 3 */
+    char *a = ga_alloc(c, 1, GA_NOSCAN);              /* block A, offset 0, tiny_offset 1 */
+    char *b = ga_alloc(c, 2, GA_NOSCAN);              /* 2-aligned: A+2 */
+    char *d = ga_alloc(c, 4, GA_NOSCAN);              /* 4-aligned: A+4 */
+    char *e = ga_alloc(c, 8, GA_NOSCAN);              /* 8-aligned: A+8, block full (16) */
+    char *f = ga_alloc(c, 1, GA_NOSCAN);              /* new block B = next slot, tiny = B, offset 1 */
+    char *g = ga_alloc(c, 15, GA_NOSCAN);             /* B+1 .. B+16 */
+    char *i = ga_alloc(c, 3, GA_NOSCAN);              /* new block C, offset 3 */
     char *j = ga_alloc(c, 12, GA_NOSCAN | GA_NOZERO); /* 4-aligned: C+4 */
     CHECK(b == a + 2 && d == a + 4 && e == a + 8, "tiny packing in block A: %p %p %p %p", (void *)a, (void *)b,
           (void *)d, (void *)e);
@@ -182,8 +175,7 @@ static void test_tiny(void)
 
 /* ---- zeroing and GA_NOZERO ----------------------------------------------------------- */
 
-static void test_zeroing(void)
-{
+static void test_zeroing(void) {
     ga_heap *h = new_heap();
     ga_cache *c = ga_cache_new(h);
     enum { N = 64 }; /* class 10: 128 B, 64 per 1-page span */
@@ -254,8 +246,7 @@ static void test_zeroing(void)
 
 /* ---- usable_size, object_base ---------------------------------------------------------- */
 
-static void test_object_queries(void)
-{
+static void test_object_queries(void) {
     ga_heap *h = new_heap();
     ga_cache *c = ga_cache_new(h);
     char *p = ga_alloc(c, 100, 0); /* class 9: 112 B, 73 per page, 16-byte tail */
@@ -275,8 +266,7 @@ static void test_object_queries(void)
     CHECK(ga_object_base(h, NULL) == NULL && ga_usable_size(h, NULL) == 0, "NULL: no object");
     char *L = ga_alloc(c, 100000, 0); /* 13 pages */
     CHECK(ga_usable_size(h, L) == 13 * PAGE, "large usable = 13 pages");
-    CHECK(ga_object_base(h, L + 13 * PAGE - 1) == L && ga_object_base(h, L + 5 * PAGE) == L,
-          "large interior pointers");
+    CHECK(ga_object_base(h, L + 13 * PAGE - 1) == L && ga_object_base(h, L + 5 * PAGE) == L, "large interior pointers");
     CHECK(ga_object_base(h, L + 13 * PAGE) != L, "past the large span");
     CHECK(ga_free(c, p) == 0, "free p");
     CHECK(ga_object_base(h, p + 5) == NULL && ga_usable_size(h, p) == 0, "a freed object is no object");
@@ -287,8 +277,7 @@ static void test_object_queries(void)
 
 /* ---- frees: live, double, interior, foreign, NULL, cross-cache ----------------------------- */
 
-static void test_free_errors(void)
-{
+static void test_free_errors(void) {
     ga_heap *h = new_heap();
     ga_cache *c = ga_cache_new(h);
     ga_cache *c2 = ga_cache_new(h);
@@ -362,8 +351,7 @@ static void test_free_errors(void)
 
 /* ---- seed boxes ------------------------------------------------------------------------ */
 
-static void test_seed_boxes(void)
-{
+static void test_seed_boxes(void) {
     ga_heap *h = new_heap();
     ga_cache *c = ga_cache_new(h);
     uint32_t h0 = ht_sweepgen(h);
@@ -413,8 +401,7 @@ static void test_seed_boxes(void)
     /* refill that sweeps: no swept partial span, so cache_span sweeps A lazily. */
     char *x = ga_alloc(c, 48, 0);
     CHECK(x == a[0], "lazy sweep of A: first free slot 0 handed out");
-    CHECK(c->alloc[10] == A && __atomic_load_n(&A->sweepgen, __ATOMIC_RELAXED) == h1 + 3,
-          "A cached, swept (h+3)");
+    CHECK(c->alloc[10] == A && __atomic_load_n(&A->sweepgen, __ATOMIC_RELAXED) == h1 + 3, "A cached, swept (h+3)");
     CHECK(A->alloc_count == 2, "A: slot 7 (marked) + the new one");
     CHECK(ht_verify(a[7], 48, 7), "marked object kept its bytes");
     char *y[7];
@@ -432,7 +419,8 @@ static void test_seed_boxes(void)
     CHECK(__atomic_load_n(&A->sweepgen, __ATOMIC_RELAXED) == h1 && ht_in_list(h, A, GA_LIST_PARTIAL(ga_swept_gen(h1))),
           "A uncached: sweepgen h, partial swept list");
     st = ht_stats(h);
-    CHECK(st.by_size[5].nmalloc == 171 + 8, "nmalloc[5] = 171 + 8, got %llu", (unsigned long long)st.by_size[5].nmalloc);
+    CHECK(st.by_size[5].nmalloc == 171 + 8, "nmalloc[5] = 171 + 8, got %llu",
+          (unsigned long long)st.by_size[5].nmalloc);
     CHECK(st.by_size[0].nmalloc == 1, "one large allocation");
     CHECK(st.heap_alloc == (uint64_t)(171 + 8 - 170) * 48 + 5 * PAGE, "heap_alloc = 9 * 48 + 40960, got %llu",
           (unsigned long long)st.heap_alloc);
@@ -443,8 +431,7 @@ static void test_seed_boxes(void)
 
 /* ---- statistics by hand ------------------------------------------------------------------- */
 
-static void test_stats(void)
-{
+static void test_stats(void) {
     ga_heap *h = new_heap();
     ga_cache *c = ga_cache_new(h);
     void *s48[10], *big[3];
@@ -495,8 +482,7 @@ static void test_stats(void)
 
 /* ---- heaps side by side; destroy gives back every byte ---------------------------------- */
 
-static void test_several_heaps(void)
-{
+static void test_several_heaps(void) {
     ga_testos t1, t2;
     ga_testos_init(&t1);
     ga_testos_init(&t2);
@@ -539,8 +525,7 @@ static void test_several_heaps(void)
     CHECK(t2.calls[TESTOS_MAP] > 0, "hooks saw the maps");
 }
 
-int main(void)
-{
+int main(void) {
     test_zero_and_limits();
     test_class_boundaries();
     test_tiny();

@@ -37,16 +37,18 @@ static ga_heap *t_new(const ga_config *cfg) {
     void *m = mmap(NULL, sizeof(ga_heap), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     EXPECT(m != MAP_FAILED, "mmap");
     ga_heap *h = m;
-    if (cfg) h->cfg = *cfg;
-    for (uint32_t i = 0; i < GA_NUM_SPAN_CLASSES; i++) ga_mcentral_init(&h->central[i], (ga_spanclass)i);
+    if (cfg)
+        h->cfg = *cfg;
+    for (uint32_t i = 0; i < GA_NUM_SPAN_CLASSES; i++)
+        ga_mcentral_init(&h->central[i], (ga_spanclass)i);
     errno = 0;
     if (ga_mheap_init(h) != 0) {
         EXPECT(errno == ENOMEM, "init failure errno %d", errno);
-        EXPECT(atomic_load(&h->os.reserved) == 0 && atomic_load(&h->os.mapped) == 0 &&
-                   atomic_load(&h->os.ready) == 0,
+        EXPECT(atomic_load(&h->os.reserved) == 0 && atomic_load(&h->os.mapped) == 0 && atomic_load(&h->os.ready) == 0,
                "failed init left reserved %zu mapped %zu ready %zu", atomic_load(&h->os.reserved),
                atomic_load(&h->os.mapped), atomic_load(&h->os.ready));
-        for (uint32_t i = 0; i < GA_NUM_SPAN_CLASSES; i++) ga_mcentral_destroy(&h->central[i]);
+        for (uint32_t i = 0; i < GA_NUM_SPAN_CLASSES; i++)
+            ga_mcentral_destroy(&h->central[i]);
         munmap(m, sizeof(ga_heap));
         errno = ENOMEM;
         return NULL;
@@ -64,9 +66,10 @@ static void t_destroy(ga_heap *h) {
     t_check(h, "before destroy");
     ga_mheap_destroy(h);
     EXPECT(atomic_load(&h->os.reserved) == 0 && atomic_load(&h->os.mapped) == 0 && atomic_load(&h->os.ready) == 0,
-           "destroy left reserved %zu mapped %zu ready %zu", atomic_load(&h->os.reserved),
-           atomic_load(&h->os.mapped), atomic_load(&h->os.ready));
-    for (uint32_t i = 0; i < GA_NUM_SPAN_CLASSES; i++) ga_mcentral_destroy(&h->central[i]);
+           "destroy left reserved %zu mapped %zu ready %zu", atomic_load(&h->os.reserved), atomic_load(&h->os.mapped),
+           atomic_load(&h->os.ready));
+    for (uint32_t i = 0; i < GA_NUM_SPAN_CLASSES; i++)
+        ga_mcentral_destroy(&h->central[i]);
     munmap(h, sizeof(ga_heap));
 }
 
@@ -268,7 +271,8 @@ static void test_arenas(void) {
     for (int i = 0; i < 12; i++) {
         s[i] = t_alloc(h, 1024, 1);
         EXPECT(s[i], "8 MiB span %d", i);
-        if (i) EXPECT(s[i]->base == s[i - 1]->base + 8 * MIB, "contiguous %d", i);
+        if (i)
+            EXPECT(s[i]->base == s[i - 1]->base + 8 * MIB, "contiguous %d", i);
     }
     EXPECT(h->n_arenas == 2 && h->all_arenas[1] == h->all_arenas[0] + GA_ARENA_BYTES, "second arena contiguous");
     ga_mspan *big = t_alloc(h, 12800, 1);
@@ -276,7 +280,8 @@ static void test_arenas(void) {
     EXPECT(big->base == s[11]->base + 8 * MIB, "big span follows, %#lx", (unsigned long)big->base);
     EXPECT(h->n_arenas == 4, "%zu arenas", h->n_arenas);
     expect_span_of(h, big); /* crosses two arena boundaries */
-    for (int i = 0; i < 12; i++) expect_span_of(h, s[i]);
+    for (int i = 0; i < 12; i++)
+        expect_span_of(h, s[i]);
     t_check(h, "arenas");
     /* the second arena's records: mapped prefix, spans[] entries */
     ga_heap_arena *a1 = h->arenas[ga_off(h->all_arenas[1]) >> GA_ARENA_SHIFT];
@@ -296,7 +301,8 @@ static void test_arenas(void) {
     EXPECT(more && h->n_arenas == narenas + 1 && h->all_arenas[narenas] == hint_addr, "retry contiguous");
     t_free(h, more);
     t_free(h, big);
-    for (int i = 0; i < 12; i++) t_free(h, s[i]);
+    for (int i = 0; i < 12; i++)
+        t_free(h, s[i]);
     /* everything free: one run of all pages can be had again at the same base */
     ga_mspan *all = t_alloc(h, h->pages.total_pages, 1);
     EXPECT(all && all->base == h->all_arenas[0], "whole heap as one span");
@@ -320,15 +326,18 @@ static void test_side_by_side(void) {
         }
     for (int k = 0; k < 3; k++) {
         EXPECT(is_hint(h[k]->all_arenas[0]), "heap %d at %#lx", k, (unsigned long)h[k]->all_arenas[0]);
-        if (k) EXPECT(h[k]->all_arenas[0] > h[k - 1]->all_arenas[0], "later heaps take later hints");
+        if (k)
+            EXPECT(h[k]->all_arenas[0] > h[k - 1]->all_arenas[0], "later heaps take later hints");
         for (int i = 0; i < 20; i++)
             for (int j = 0; j < 3; j++)
                 EXPECT((ga_mheap_span_of(h[j], s[k][i]->base) == s[k][i]) == (j == k), "index of heap %d", j);
         t_check(h[k], "side by side");
     }
-    for (int i = 0; i < 20; i += 2) t_free(h[0], s[0][i]);
+    for (int i = 0; i < 20; i += 2)
+        t_free(h[0], s[0][i]);
     t_destroy(h[1]);
-    for (int i = 0; i < 20; i++) t_free(h[2], s[2][i]);
+    for (int i = 0; i < 20; i++)
+        t_free(h[2], s[2][i]);
     ga_mspan *x = t_alloc(h[0], 2, 0);
     EXPECT(x, "heap 0 still works");
     t_check(h[0], "after destroying heap 1");
@@ -350,7 +359,8 @@ static void test_hint_fallback(void) {
     ga_mspan *a = t_alloc(h, 3, 0), *b = t_alloc(h, 9000, 0);
     EXPECT(a && b, "alloc");
     EXPECT(h->arena_hint >= GA_ARENA_HINTS, "hints dropped (%u)", h->arena_hint);
-    for (size_t i = 0; i < h->n_arenas; i++) EXPECT(h->all_arenas[i] % GA_ARENA_BYTES == 0, "aligned");
+    for (size_t i = 0; i < h->n_arenas; i++)
+        EXPECT(h->all_arenas[i] % GA_ARENA_BYTES == 0, "aligned");
     expect_span_of(h, a);
     expect_span_of(h, b);
     t_check(h, "fallback");
@@ -366,7 +376,7 @@ static void test_hint_fallback(void) {
 typedef struct wl {
     ga_heap *h;
     ga_mspan *slot[WL_SLOTS];
-    int failed;   /* operations that failed */
+    int failed; /* operations that failed */
     int check_every;
 } wl;
 
@@ -382,14 +392,16 @@ static int wl_alloc(wl *w, int k, uintptr_t npages, ga_spanclass spc) {
 }
 
 static void wl_free(wl *w, int k) {
-    if (w->slot[k]) t_free(w->h, w->slot[k]);
+    if (w->slot[k])
+        t_free(w->h, w->slot[k]);
     w->slot[k] = NULL;
 }
 
 /* step(): op number i of the workload; returns 0 ok, -1 refused, 1 past the end. */
 static int wl_step(wl *w, int i) {
     static const uintptr_t big[] = {1, 512, 513, 8, 8192, 9000};
-    if (i < 6) return wl_alloc(w, i, big[i], 1);
+    if (i < 6)
+        return wl_alloc(w, i, big[i], 1);
     i -= 6;
     if (i < 200) { /* small spans of every class: > one fixalloc chunk of structs */
         uint32_t c = 1 + (uint32_t)i % (GA_NUM_CLASSES - 1);
@@ -398,7 +410,8 @@ static int wl_step(wl *w, int i) {
     i -= 200;
     if (i < 100) { /* free every other one, and the big ones */
         wl_free(w, 6 + 2 * i);
-        if (i < 6) wl_free(w, i);
+        if (i < 6)
+            wl_free(w, i);
         return 0;
     }
     i -= 100;
@@ -409,14 +422,17 @@ static int wl_step(wl *w, int i) {
         return 0;
     }
     i -= 1;
-    if (i < 60) return wl_alloc(w, 6 + 2 * i, 1 + (uintptr_t)(i * 7) % 40, 0);
+    if (i < 60)
+        return wl_alloc(w, 6 + 2 * i, 1 + (uintptr_t)(i * 7) % 40, 0);
     i -= 60;
-    if (i < 4) return wl_alloc(w, 240 + i, 4096 + 3000 * (uintptr_t)i, 0); /* more arenas */
+    if (i < 4)
+        return wl_alloc(w, 240 + i, 4096 + 3000 * (uintptr_t)i, 0); /* more arenas */
     return 1;
 }
 
 static void wl_free_all(wl *w) {
-    for (int k = 0; k < WL_SLOTS; k++) wl_free(w, k);
+    for (int k = 0; k < WL_SLOTS; k++)
+        wl_free(w, k);
 }
 
 /* Reference run: how many refusable OS calls the whole thing makes. */
@@ -424,7 +440,8 @@ static uint64_t wl_reference(void) {
     ga_heap *h = t_new(NULL);
     EXPECT(h, "init");
     wl w = {.h = h};
-    for (int i = 0; wl_step(&w, i) != 1; i++) EXPECT(w.failed == 0, "reference run refused at %d", i);
+    for (int i = 0; wl_step(&w, i) != 1; i++)
+        EXPECT(w.failed == 0, "reference run refused at %d", i);
     t_check(h, "reference");
     wl_free_all(&w);
     uint64_t calls = atomic_load(&h->os.calls);
@@ -454,7 +471,8 @@ static void test_fail_nth(uint64_t total) {
                 t_check(h, "retry");
             }
         }
-        if (w.failed == 0 && nth <= atomic_load(&h->os.calls)) absorbed++; /* e.g. a refused hint */
+        if (w.failed == 0 && nth <= atomic_load(&h->os.calls))
+            absorbed++; /* e.g. a refused hint */
         t_check(h, "fail_nth run");
         wl_free_all(&w);
         t_destroy(h);
@@ -471,14 +489,17 @@ static void test_fail_after(uint64_t total) {
         ga_config cfg = {0};
         cfg.os_fail_after = k;
         ga_heap *h = t_new(&cfg);
-        if (!h) continue;
+        if (!h)
+            continue;
         wl w = {.h = h};
         int i = 0, r, refused = 0;
         for (; (r = wl_step(&w, i)) != 1; i++) {
             if (r < 0) {
                 refused++;
-                if (refused == 1) t_check(h, "first refusal");
-                if (refused > 25) break;
+                if (refused == 1)
+                    t_check(h, "first refusal");
+                if (refused > 25)
+                    break;
             }
         }
         size_t reserved = atomic_load(&h->os.reserved), mapped = atomic_load(&h->os.mapped);
@@ -486,7 +507,8 @@ static void test_fail_after(uint64_t total) {
         h->os.fail_after = 0; /* the OS accepts again */
         if (r != 1) {
             EXPECT(wl_step(&w, i) == 0, "op %d once the OS accepts again (k=%lu)", i, (unsigned long)k);
-            for (i++; wl_step(&w, i) != 1; i++) EXPECT(w.failed == refused, "op %d", i);
+            for (i++; wl_step(&w, i) != 1; i++)
+                EXPECT(w.failed == refused, "op %d", i);
         }
         EXPECT(atomic_load(&h->os.reserved) >= reserved && atomic_load(&h->os.mapped) >= mapped, "nothing lost");
         t_check(h, "recovered");
@@ -523,8 +545,9 @@ static void test_refusal_details(void) {
         if (!c) {
             /* refused in grow (map or pageAlloc metadata): nothing moved; refused in
              * used: grown, and the run parked */
-            EXPECT(h->parked ? h->cur_arena_base == cur + 16 * MIB : h->cur_arena_base == cur &&
-                   atomic_load(&h->os.mapped) == mapped, "refusal at call +%lu", (unsigned long)off);
+            EXPECT(h->parked ? h->cur_arena_base == cur + 16 * MIB
+                             : h->cur_arena_base == cur && atomic_load(&h->os.mapped) == mapped,
+                   "refusal at call +%lu", (unsigned long)off);
             c = t_alloc(h, 2048, 0);
             EXPECT(c, "retry");
         }
@@ -559,7 +582,9 @@ static void test_refusal_details(void) {
     t_check(h, "parked twice");
     h->os.fail_after = 0;
     ga_mspan *e = t_alloc(h, 5, 0);
-    EXPECT(e && e->base == dbase && h->parked == NULL && h->parked_pages == 0, "unparked, %#lx (d at %#lx), parked %p %zu", (unsigned long)e->base, (unsigned long)dbase, (void *)h->parked, h->parked_pages);
+    EXPECT(e && e->base == dbase && h->parked == NULL && h->parked_pages == 0,
+           "unparked, %#lx (d at %#lx), parked %p %zu", (unsigned long)e->base, (unsigned long)dbase, (void *)h->parked,
+           h->parked_pages);
     t_check(h, "unparked");
     /* destroy with a parked run: counters still reach zero */
     pthread_mutex_lock(&h->lock);
@@ -589,7 +614,8 @@ static void test_mapped_limit(void) {
     EXPECT(h, "init");
     ga_mspan *s[64];
     int n = 0;
-    while (n < 64 && (s[n] = t_alloc(h, 256, 0)) != NULL) n++;
+    while (n < 64 && (s[n] = t_alloc(h, 256, 0)) != NULL)
+        n++;
     EXPECT(n >= 6 && n < 64, "%d spans of 2 MiB under the limit", n);
     EXPECT(atomic_load(&h->os.mapped) <= cfg.mapped_limit, "mapped %zu over limit %zu", atomic_load(&h->os.mapped),
            cfg.mapped_limit);
@@ -619,7 +645,7 @@ static void expect_broken(ga_heap *h, const char *tag) {
 static void test_checker(void) {
     ga_heap *h = t_new(NULL);
     EXPECT(h, "init");
-    ga_mspan *s = t_alloc(h, 1, ga_make_spanclass(3, 0));  /* 341 slots of 24 B */
+    ga_mspan *s = t_alloc(h, 1, ga_make_spanclass(3, 0)); /* 341 slots of 24 B */
     ga_mspan *l = t_alloc(h, 10, 0);
     EXPECT(s && l, "alloc");
     /* a few slots handed out, one freed explicitly */
@@ -632,25 +658,25 @@ static void test_checker(void) {
     s->pending_frees = 1;
     t_check(h, "70 slots");
 
-#define BREAK(field, value, tag)                                                                             \
-    do {                                                                                                     \
-        __typeof__(field) saved_ = (field);                                                                  \
-        (field) = (value);                                                                                   \
-        expect_broken(h, tag);                                                                               \
-        (field) = saved_;                                                                                    \
-        t_check(h, "restored " tag);                                                                         \
+#define BREAK(field, value, tag)                                                                                       \
+    do {                                                                                                               \
+        __typeof__(field) saved_ = (field);                                                                            \
+        (field) = (value);                                                                                             \
+        expect_broken(h, tag);                                                                                         \
+        (field) = saved_;                                                                                              \
+        t_check(h, "restored " tag);                                                                                   \
     } while (0)
 
     BREAK(s->alloc_count, 69, "S7");
     BREAK(s->freeindex, 342, "S2");
     BREAK(s->alloc_cache, s->alloc_cache ^ 4, "S8");
-    BREAK(s->alloc_bits[5], (uint64_t)1 << 30, "S5");            /* slot 350 > nelems */
-    BREAK(s->gcmark_bits[2], 1, "S11");                           /* slot 128: free */
+    BREAK(s->alloc_bits[5], (uint64_t)1 << 30, "S5"); /* slot 350 > nelems */
+    BREAK(s->gcmark_bits[2], 1, "S11");               /* slot 128: free */
     BREAK(s->freed_bits[2], 1, "F1");
     BREAK(s->pending_frees, 2, "F1");
     BREAK(s->elemsize, 32, "S1");
-    BREAK(s->sweepgen, h->sweepgen + 1, "M1");                    /* listed yet "cached" */
-    BREAK(s->sweepgen, h->sweepgen - 2, "M1");                    /* swept list, unswept span */
+    BREAK(s->sweepgen, h->sweepgen + 1, "M1"); /* listed yet "cached" */
+    BREAK(s->sweepgen, h->sweepgen - 2, "M1"); /* swept list, unswept span */
     BREAK(s->list, GA_LIST_FULL(ga_swept_gen(h->sweepgen)), "M1");
     BREAK(h->central[s->spanclass].partial[ga_swept_gen(h->sweepgen)].n, 2, "M1");
     BREAK(l->limit, l->base, "S1");
@@ -658,7 +684,7 @@ static void test_checker(void) {
     ga_heap_arena *a = h->arenas[ga_off(l->base) >> GA_ARENA_SHIFT];
     uintptr_t pg = ((l->base & (GA_ARENA_BYTES - 1)) >> GA_PAGE_SHIFT);
     BREAK(a->spans[pg + 3], s, "A1");
-    BREAK(a->spans[pg + 10], l, "A1");                            /* stray entry past l */
+    BREAK(a->spans[pg + 10], l, "A1"); /* stray entry past l */
     BREAK(a->zeroed_base, a->mapped + PAGE, "A3");
     BREAK(h->stats.pages_in_use, 12, "H2");
     BREAK(h->sweepgen, 1, "H1");
@@ -667,7 +693,8 @@ static void test_checker(void) {
     pthread_mutex_lock(&h->lock);
     size_t scav = 0;
     uintptr_t stray = ga_pagealloc_alloc(&h->pages, 1, &scav);
-    if (scav) EXPECT(ga_sys_used(&h->os, (void *)stray, PAGE, scav) == 0, "used");
+    if (scav)
+        EXPECT(ga_sys_used(&h->os, (void *)stray, PAGE, scav) == 0, "used");
     pthread_mutex_unlock(&h->lock);
     expect_broken(h, "P8");
     pthread_mutex_lock(&h->lock);
@@ -698,15 +725,15 @@ static void test_checker(void) {
     sx->sweepgen = h->sweepgen + 3;
     cache->alloc[sx->spanclass] = sx;
     t_check(h, "cached span");
-    BREAK(cache->alloc[sx->spanclass + 2], sx, "C1");           /* wrong class slot */
-    BREAK(sx->sweepgen, h->sweepgen - 1, "S12");                  /* being swept, at rest */
+    BREAK(cache->alloc[sx->spanclass + 2], sx, "C1"); /* wrong class slot */
+    BREAK(sx->sweepgen, h->sweepgen - 1, "S12");      /* being swept, at rest */
     BREAK(sx->sweepgen, h->sweepgen + 7, "S12");
-    BREAK(sx->sweepgen, h->sweepgen, "M2");                       /* swept, yet in no list */
-    BREAK(sx->list, GA_LIST_PARTIAL(0), "C1");                     /* cached, says it is listed */
+    BREAK(sx->sweepgen, h->sweepgen, "M2");    /* swept, yet in no list */
+    BREAK(sx->list, GA_LIST_PARTIAL(0), "C1"); /* cached, says it is listed */
     ga_cache *cache2 = ga_cache_new(h);
     EXPECT(cache2, "cache 2");
     cache2->alloc[sx->spanclass] = sx;
-    expect_broken(h, "C1");                                       /* cached twice */
+    expect_broken(h, "C1"); /* cached twice */
     cache2->alloc[sx->spanclass] = &ga_empty_mspan;
     ga_cache_destroy(cache2);
     ga_cache_destroy(cache); /* release_all gives sx back (swept list) */
@@ -739,7 +766,8 @@ static void *thr_main(void *p) {
         }
     }
     for (int k = 0; k < 32; k++)
-        if (mine[k]) t_free(a->h, mine[k]);
+        if (mine[k])
+            t_free(a->h, mine[k]);
     return NULL;
 }
 
@@ -752,7 +780,8 @@ static void test_threads(void) {
         args[i] = (thr_arg){h, 17u * (unsigned)i + 1};
         pthread_create(&t[i], NULL, thr_main, &args[i]);
     }
-    for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
     EXPECT(inuse_pages(h) == 0, "all freed");
     t_check(h, "threads");
     t_destroy(h);
@@ -775,8 +804,10 @@ static void timing(void) {
     for (int k = 0; k < 3; k++) {
         double t0 = now_ns();
         for (int r = 0; r < ROUNDS; r++) {
-            for (int i = 0; i < N; i++) s[i] = ga_mheap_alloc(h, np[k], 1);
-            for (int i = 0; i < N; i++) ga_mheap_free_span(h, s[(i * 7) % N]);
+            for (int i = 0; i < N; i++)
+                s[i] = ga_mheap_alloc(h, np[k], 1);
+            for (int i = 0; i < N; i++)
+                ga_mheap_free_span(h, s[(i * 7) % N]);
         }
         double dt = now_ns() - t0;
         printf("  alloc_span + free_span, %3lu pages: %.0f ns per pair\n", (unsigned long)np[k], dt / (N * ROUNDS));
@@ -784,7 +815,8 @@ static void timing(void) {
     double t0 = now_ns();
     uintptr_t sum = 0;
     ga_mspan *x = ga_mheap_alloc(h, 64, 1);
-    for (int r = 0; r < 1000000; r++) sum += (uintptr_t)ga_mheap_span_of(h, x->base + (uintptr_t)(r % 64) * PAGE + 5);
+    for (int r = 0; r < 1000000; r++)
+        sum += (uintptr_t)ga_mheap_span_of(h, x->base + (uintptr_t)(r % 64) * PAGE + 5);
     printf("  span_of: %.1f ns (%lu)\n", (now_ns() - t0) / 1e6, (unsigned long)(sum & 1));
     ga_mheap_free_span(h, x);
     char why[256];

@@ -23,12 +23,10 @@ typedef struct {
 static int bit(const uint64_t *b, uint32_t i) { return (int)((b[i / 64] >> (i % 64)) & 1); }
 
 /* S8: alloc_cache = ~A.word(F/64) >> (F%64) */
-static uint64_t s8_cache(const ga_mspan *s) {
-    return ~s->alloc_bits[s->freeindex / 64] >> (s->freeindex % 64);
-}
+static uint64_t s8_cache(const ga_mspan *s) { return ~s->alloc_bits[s->freeindex / 64] >> (s->freeindex % 64); }
 
-static void make_span(ga_mspan *s, uint32_t nelems, uintptr_t elemsize, uint32_t freeindex,
-                      const word_init *words, size_t nwords) {
+static void make_span(ga_mspan *s, uint32_t nelems, uintptr_t elemsize, uint32_t freeindex, const word_init *words,
+                      size_t nwords) {
     memset(s, 0, sizeof *s);
     s->base = BASE;
     s->nelems = nelems;
@@ -36,10 +34,13 @@ static void make_span(ga_mspan *s, uint32_t nelems, uintptr_t elemsize, uint32_t
     s->npages = (nelems * elemsize + GA_PAGE_SIZE - 1) / GA_PAGE_SIZE;
     s->limit = BASE + nelems * elemsize;
     s->freeindex = freeindex;
-    for (size_t i = 0; i < nwords; i++) s->alloc_bits[words[i].w] = words[i].v;
-    if (freeindex < nelems) s->alloc_cache = s8_cache(s);
+    for (size_t i = 0; i < nwords; i++)
+        s->alloc_bits[words[i].w] = words[i].v;
+    if (freeindex < nelems)
+        s->alloc_cache = s8_cache(s);
     /* alloc_count per S7 */
-    for (uint32_t i = 0; i < nelems; i++) s->alloc_count += (i < freeindex || bit(s->alloc_bits, i));
+    for (uint32_t i = 0; i < nelems; i++)
+        s->alloc_count += (i < freeindex || bit(s->alloc_bits, i));
 }
 
 /* ---- next_free_index ------------------------------------------------------------ */
@@ -57,16 +58,35 @@ static const struct nfi_case {
     {"freeindex 63, word 0 full, next word", 1024, 63, {{0, ONES}}, 1, 64, 65, 1, ONES >> 1},
     {"freeindex 64, slot 64 taken", 1024, 64, {{1, 1}}, 1, 65, 66, 1, ONES >> 2},
     {"freeindex 65", 1024, 65, {{1, 3}}, 1, 66, 67, 1, ONES >> 3},
-    {"freeindex 63 free, refill gets ~A[1]", 1024, 63, {{0, ONES >> 1}, {1, 5}}, 2, 63, 64, 1,
-     0xfffffffffffffffaull},
+    {"freeindex 63 free, refill gets ~A[1]", 1024, 63, {{0, ONES >> 1}, {1, 5}}, 2, 63, 64, 1, 0xfffffffffffffffaull},
     {"skip two full words", 1024, 0, {{0, ONES}, {1, ONES}, {2, 0xf}}, 3, 132, 133, 1, ONES >> 5},
     {"last slot of class 3 span", 341, 340, {{5, 0xfffff}}, 1, 340, 341, 0, 0},
     {"class 3 span full: only padding looks free", 341, 340, {{5, 0x1fffff}}, 1, 341, 341, 0, 0},
     {"freeindex == nelems", 341, 341, {{0, 0}}, 1, 341, 341, 0, 0},
-    {"all 1024 allocated: walk every word", 1024, 0,
-     {{0, ONES}, {1, ONES}, {2, ONES}, {3, ONES}, {4, ONES}, {5, ONES}, {6, ONES}, {7, ONES},
-      {8, ONES}, {9, ONES}, {10, ONES}, {11, ONES}, {12, ONES}, {13, ONES}, {14, ONES}, {15, ONES}},
-     16, 1024, 1024, 0, 0},
+    {"all 1024 allocated: walk every word",
+     1024,
+     0,
+     {{0, ONES},
+      {1, ONES},
+      {2, ONES},
+      {3, ONES},
+      {4, ONES},
+      {5, ONES},
+      {6, ONES},
+      {7, ONES},
+      {8, ONES},
+      {9, ONES},
+      {10, ONES},
+      {11, ONES},
+      {12, ONES},
+      {13, ONES},
+      {14, ONES},
+      {15, ONES}},
+     16,
+     1024,
+     1024,
+     0,
+     0},
     {"64-slot span, last slot (no refill at F == N)", 64, 0, {{0, ONES >> 1}}, 1, 63, 64, 0, 0},
     {"64-slot span, freeindex 63", 64, 63, {{0, 0}}, 1, 63, 64, 0, 0},
     {"65-slot span, slot 64 is the last", 65, 63, {{0, ONES}}, 1, 64, 65, 0, 0},
@@ -75,8 +95,7 @@ static const struct nfi_case {
     {"large span already allocated", 1, 1, {{0, 0}}, 1, 1, 1, 0, 0},
     {"empty span (nelems 0)", 0, 0, {{0, 0}}, 1, 0, 0, 0, 0},
     {"middle of a word", 1024, 200, {{3, 0x00ff00ffull}}, 1, 200, 201, 1, ~0x00ff00ffull >> 9},
-    {"skip allocated run inside a word", 1024, 16, {{0, 0x00000000ffff0000ull}}, 1, 32, 33, 1,
-     ONES >> 33},
+    {"skip allocated run inside a word", 1024, 16, {{0, 0x00000000ffff0000ull}}, 1, 32, 33, 1, ONES >> 33},
 };
 
 static void test_next_free_index_table(void) {
@@ -89,12 +108,13 @@ static void test_next_free_index_table(void) {
         uint32_t r = ga_mspan_next_free_index(&s);
         if (r != c->want_result || s.freeindex != c->want_freeindex ||
             (c->check_cache && s.alloc_cache != c->want_cache)) {
-            fprintf(stderr, "next_free_index '%s': got r=%u F=%u cache=%#llx\n", c->name, r,
-                    s.freeindex, (unsigned long long)s.alloc_cache);
+            fprintf(stderr, "next_free_index '%s': got r=%u F=%u cache=%#llx\n", c->name, r, s.freeindex,
+                    (unsigned long long)s.alloc_cache);
             assert(0);
         }
         assert(memcmp(bits_before, s.alloc_bits, sizeof bits_before) == 0); /* reads only */
-        if (s.freeindex < s.nelems) assert(s.alloc_cache == s8_cache(&s));  /* S8 restored */
+        if (s.freeindex < s.nelems)
+            assert(s.alloc_cache == s8_cache(&s)); /* S8 restored */
     }
 }
 
@@ -174,8 +194,7 @@ static void test_count_alloc(void) {
     assert(ga_mspan_count_alloc(b, 1024) == 0);
     b[0] = 1;
     b[1] = 1;
-    assert(ga_mspan_count_alloc(b, 1) == 1 && ga_mspan_count_alloc(b, 64) == 1 &&
-           ga_mspan_count_alloc(b, 65) == 2);
+    assert(ga_mspan_count_alloc(b, 1) == 1 && ga_mspan_count_alloc(b, 64) == 1 && ga_mspan_count_alloc(b, 65) == 2);
     b[5] = 0x1fffff; /* class 3: slots 320..340, padding clear */
     assert(ga_mspan_count_alloc(b, 341) == 23);
     b[15] = 1ull << 63;
@@ -194,11 +213,13 @@ static uint64_t rnd(void) {
 }
 
 static void check_at_rest(const ga_mspan *s) {
-    assert(s->freeindex <= s->nelems);                              /* S2 */
+    assert(s->freeindex <= s->nelems); /* S2 */
     uint32_t count = 0;
-    for (uint32_t i = 0; i < s->nelems; i++) count += (i < s->freeindex || bit(s->alloc_bits, i));
-    assert(count == s->alloc_count);                                /* S7 */
-    if (s->freeindex < s->nelems) assert(s->alloc_cache == s8_cache(s)); /* S8 */
+    for (uint32_t i = 0; i < s->nelems; i++)
+        count += (i < s->freeindex || bit(s->alloc_bits, i));
+    assert(count == s->alloc_count); /* S7 */
+    if (s->freeindex < s->nelems)
+        assert(s->alloc_cache == s8_cache(s)); /* S8 */
 }
 
 static void test_against_model(void) {
@@ -210,7 +231,8 @@ static void test_against_model(void) {
         /* density varies from empty to nearly full */
         uint64_t density = rnd() % 9;
         for (uint32_t i = 0; i < n; i++)
-            if (rnd() % 8 < density) s.alloc_bits[i / 64] |= 1ull << (i % 64);
+            if (rnd() % 8 < density)
+                s.alloc_bits[i / 64] |= 1ull << (i % 64);
         uint32_t f = (uint32_t)(rnd() % (n + 1));
         make_span(&s, n, ga_class_size[cls], f, NULL, 0);
         uint64_t bits[GA_SPAN_BITS_WORDS];
@@ -219,13 +241,13 @@ static void test_against_model(void) {
         uint32_t model = f; /* next slot the model will hand out */
         int fast = (int)(rnd() & 1);
         for (;;) {
-            while (model < n && bit(bits, model)) model++;
+            while (model < n && bit(bits, model))
+                model++;
             if (fast) {
                 /* the fast path must decline exactly when the slow path would refill:
                  * nothing free in the window, or the window's last slot (not the span's) */
                 int window_end = s.freeindex - s.freeindex % 64 + 64;
-                int declines = model >= n || model >= (uint32_t)window_end ||
-                               ((model + 1) % 64 == 0 && model + 1 != n);
+                int declines = model >= n || model >= (uint32_t)window_end || ((model + 1) % 64 == 0 && model + 1 != n);
                 uintptr_t p = ga_mspan_next_free_fast(&s);
                 assert((p == 0) == declines);
                 if (p != 0) {

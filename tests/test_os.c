@@ -30,8 +30,8 @@ typedef struct counts {
 } counts;
 
 static counts snap(ga_os *os) {
-    return (counts){atomic_load(&os->reserved), atomic_load(&os->mapped),       atomic_load(&os->ready),
-                    atomic_load(&os->released_total), atomic_load(&os->calls), atomic_load(&os->refusals),
+    return (counts){atomic_load(&os->reserved),       atomic_load(&os->mapped), atomic_load(&os->ready),
+                    atomic_load(&os->released_total), atomic_load(&os->calls),  atomic_load(&os->refusals),
                     atomic_load(&os->os_errors)};
 }
 
@@ -46,7 +46,8 @@ static const char *prot(const void *a) {
 
 static int all_zero(const char *p, size_t n) {
     for (size_t i = 0; i < n; i++)
-        if (p[i]) return 0;
+        if (p[i])
+            return 0;
     return 1;
 }
 
@@ -57,11 +58,11 @@ enum { RESERVE, MAP, USED, UNUSED, FAULT, UNMAP, FREE, WRITE };
 typedef struct step {
     const char *what;
     int op;
-    size_t at, len, arg;        /* in physical pages; arg = prepared / ready / mapped pages */
-    size_t arg2;                /* FREE: ready pages */
+    size_t at, len, arg;                      /* in physical pages; arg = prepared / ready / mapped pages */
+    size_t arg2;                              /* FREE: ready pages */
     size_t reserved, mapped, ready, released; /* expected after, in pages */
-    const char *prot_at;        /* expected protection at page `at` after the step */
-    int zero;                   /* 1: pages [at, at+len) read zero after the step */
+    const char *prot_at;                      /* expected protection at page `at` after the step */
+    int zero;                                 /* 1: pages [at, at+len) read zero after the step */
 } step;
 
 static const step transitions[] = {
@@ -90,14 +91,30 @@ static void test_transitions(void) {
         size_t n = s->len * P;
         int rc = 0;
         switch (s->op) {
-        case RESERVE: base = ga_sys_reserve(&os, NULL, n), rc = base ? 0 : -1, v = base; break;
-        case MAP: rc = ga_sys_map(&os, v, n); break;
-        case USED: rc = ga_sys_used(&os, v, n, s->arg * P); break;
-        case UNUSED: ga_sys_unused(&os, v, n); break;
-        case FAULT: ga_sys_fault(&os, v, n); break;
-        case UNMAP: ga_sys_unmap(&os, v, n, s->arg * P); break;
-        case FREE: ga_sys_free(&os, v, n, s->arg * P, s->arg2 * P); break;
-        case WRITE: memset(v, 0x5a, n); break;
+        case RESERVE:
+            base = ga_sys_reserve(&os, NULL, n), rc = base ? 0 : -1, v = base;
+            break;
+        case MAP:
+            rc = ga_sys_map(&os, v, n);
+            break;
+        case USED:
+            rc = ga_sys_used(&os, v, n, s->arg * P);
+            break;
+        case UNUSED:
+            ga_sys_unused(&os, v, n);
+            break;
+        case FAULT:
+            ga_sys_fault(&os, v, n);
+            break;
+        case UNMAP:
+            ga_sys_unmap(&os, v, n, s->arg * P);
+            break;
+        case FREE:
+            ga_sys_free(&os, v, n, s->arg * P, s->arg2 * P);
+            break;
+        case WRITE:
+            memset(v, 0x5a, n);
+            break;
         }
         counts c = snap(&os);
         CHECK(rc == 0, "%s: failed", s->what);
@@ -108,13 +125,17 @@ static void test_transitions(void) {
               s->ready, s->released);
         CHECK(strcmp(prot(v), s->prot_at) == 0, "%s: protection at page %zu is '%s', expected '%s'", s->what, s->at,
               prot(v), s->prot_at);
-        if (s->zero == 1) CHECK(all_zero(v, n), "%s: pages not zero", s->what);
-        if (s->zero == 0) CHECK(v[0] == 0x5a && v[n - 1] == 0x5a, "%s: write lost", s->what);
-        if (i == 5) CHECK(base[0] == 0x5a && base[4 * P] == 0x5a, "unused touched pages outside its range");
+        if (s->zero == 1)
+            CHECK(all_zero(v, n), "%s: pages not zero", s->what);
+        if (s->zero == 0)
+            CHECK(v[0] == 0x5a && v[n - 1] == 0x5a, "%s: write lost", s->what);
+        if (i == 5)
+            CHECK(base[0] == 0x5a && base[4 * P] == 0x5a, "unused touched pages outside its range");
     }
     counts c = snap(&os);
-    CHECK(c.calls == 5 && c.refusals == 0 && c.errors == 0, "transitions: %lu calls (expected 5 refusable), %lu refusals, %lu errors",
-          (unsigned long)c.calls, (unsigned long)c.refusals, (unsigned long)c.errors);
+    CHECK(c.calls == 5 && c.refusals == 0 && c.errors == 0,
+          "transitions: %lu calls (expected 5 refusable), %lu refusals, %lu errors", (unsigned long)c.calls,
+          (unsigned long)c.refusals, (unsigned long)c.errors);
 
     /* alloc: None -> Ready, zero-filled; free returns it all. */
     char *a = ga_sys_alloc(&os, 3 * P);
@@ -122,7 +143,8 @@ static void test_transitions(void) {
     CHECK(a && c.reserved == 3 * P && c.mapped == 3 * P && c.ready == 3 * P, "alloc: counters %zu/%zu/%zu", c.reserved,
           c.mapped, c.ready);
     CHECK(a && all_zero(a, 3 * P) && strcmp(prot(a), "rw-p") == 0, "alloc: not zeroed RW memory");
-    if (a) ga_sys_free(&os, a, 3 * P, 3 * P, 3 * P);
+    if (a)
+        ga_sys_free(&os, a, 3 * P, 3 * P, 3 * P);
     c = snap(&os);
     CHECK(c.reserved == 0 && c.mapped == 0 && c.ready == 0, "alloc+free: counters not back to zero");
     CHECK(ga_phys_page_size() == (size_t)sysconf(_SC_PAGESIZE), "phys page size %zu", ga_phys_page_size());
@@ -175,16 +197,27 @@ static void test_refusals(void) {
         size_t mapped = 0, ready = 0, reserved = 0, arena = 0;
         for (int call = 0; call < 5; call++) {
             int expect_refused = r->refused >> call & 1;
-            if (call > 0 && call != 3 && !base) continue; /* nothing reserved to work on */
+            if (call > 0 && call != 3 && !base)
+                continue; /* nothing reserved to work on */
             counts before = snap(&os);
             int ok;
             errno = 0;
             switch (call) {
-            case 0: ok = (base = ga_sys_reserve(&os, NULL, 8 * P)) != NULL; break;
-            case 1: ok = ga_sys_map(&os, base, 4 * P) == 0; break;
-            case 2: ok = ga_sys_used(&os, base, 4 * P, mapped >= 4 * P ? 4 * P : 0) == 0; break;
-            case 3: ok = (a = ga_sys_alloc(&os, 2 * P)) != NULL; break;
-            default: ok = ga_sys_map(&os, base + 4 * P, 4 * P) == 0; break;
+            case 0:
+                ok = (base = ga_sys_reserve(&os, NULL, 8 * P)) != NULL;
+                break;
+            case 1:
+                ok = ga_sys_map(&os, base, 4 * P) == 0;
+                break;
+            case 2:
+                ok = ga_sys_used(&os, base, 4 * P, mapped >= 4 * P ? 4 * P : 0) == 0;
+                break;
+            case 3:
+                ok = (a = ga_sys_alloc(&os, 2 * P)) != NULL;
+                break;
+            default:
+                ok = ga_sys_map(&os, base + 4 * P, 4 * P) == 0;
+                break;
             }
             counts after = snap(&os);
             CHECK(ok == !expect_refused, "%s: call %d %s, expected %s", r->what, call + 1, ok ? "succeeded" : "refused",
@@ -201,17 +234,29 @@ static void test_refusals(void) {
                 continue;
             }
             switch (call) {
-            case 0: reserved += 8 * P; break;
-            case 1: mapped += 4 * P; break;
-            case 2: ready += mapped >= 4 * P ? 4 * P : 0; break;
-            case 3: arena = 2 * P; break;
-            default: mapped += 4 * P; break;
+            case 0:
+                reserved += 8 * P;
+                break;
+            case 1:
+                mapped += 4 * P;
+                break;
+            case 2:
+                ready += mapped >= 4 * P ? 4 * P : 0;
+                break;
+            case 3:
+                arena = 2 * P;
+                break;
+            default:
+                mapped += 4 * P;
+                break;
             }
             CHECK(after.reserved == reserved + arena && after.mapped == mapped + arena && after.ready == ready + arena,
                   "%s: call %d: counters %zu/%zu/%zu", r->what, call + 1, after.reserved, after.mapped, after.ready);
         }
-        if (a) ga_sys_free(&os, a, 2 * P, 2 * P, 2 * P);
-        if (base) ga_sys_free(&os, base, 8 * P, mapped, ready);
+        if (a)
+            ga_sys_free(&os, a, 2 * P, 2 * P, 2 * P);
+        if (base)
+            ga_sys_free(&os, base, 8 * P, mapped, ready);
         counts end = snap(&os);
         CHECK(end.reserved == 0 && end.mapped == 0 && end.ready == 0, "%s: counters not zero at the end", r->what);
         if (r->hook_fail & (1u << TESTOS_MAP))
@@ -262,7 +307,8 @@ static void test_hooks_and_hints(void) {
     CHECK(a && tos.calls[TESTOS_RESERVE] == 1 && tos.calls[TESTOS_MAP] == 1 && tos.calls[TESTOS_USED] == 1,
           "alloc through hooks: reserve/map/used calls %lu/%lu/%lu", (unsigned long)tos.calls[TESTOS_RESERVE],
           (unsigned long)tos.calls[TESTOS_MAP], (unsigned long)tos.calls[TESTOS_USED]);
-    CHECK(atomic_load(&os.calls) == 1, "alloc counts as one refusable call, not %lu", (unsigned long)atomic_load(&os.calls));
+    CHECK(atomic_load(&os.calls) == 1, "alloc counts as one refusable call, not %lu",
+          (unsigned long)atomic_load(&os.calls));
     CHECK(a && all_zero(a, 2 * P), "alloc through hooks: not zero");
     ga_sys_free(&os, a, 2 * P, 2 * P, 2 * P);
     CHECK(tos.calls[TESTOS_RELEASE] == 1 && tos.bytes[TESTOS_RELEASE] == 2 * P, "free through hooks not seen");
@@ -271,7 +317,8 @@ static void test_hooks_and_hints(void) {
     char *r = ga_sys_reserve(&os, NULL, 4 * P);
     char *q = ga_sys_reserve(&os, r, 4 * P);
     CHECK(r && q && q != r, "reserve at an occupied hint returned %p (hint %p)", (void *)q, (void *)r);
-    CHECK(q && strcmp(prot(q), "---p") == 0 && strcmp(prot(q + 4 * P - 1), "---p") == 0, "moved reservation not PROT_NONE");
+    CHECK(q && strcmp(prot(q), "---p") == 0 && strcmp(prot(q + 4 * P - 1), "---p") == 0,
+          "moved reservation not PROT_NONE");
     CHECK(atomic_load(&os.reserved) == 8 * P, "moved reservation: reserved %zu", atomic_load(&os.reserved));
     CHECK(q && ga_sys_map(&os, q, 4 * P) == 0 && all_zero(q, 4 * P), "moved reservation not usable");
     ga_sys_free(&os, q, 4 * P, 4 * P, 0);
@@ -285,9 +332,10 @@ static void test_hooks_and_hints(void) {
     ga_sys_free(&os, g, 4 * P, 0, 0);
     tos.displace_reserve = 1;
     char *far = ga_sys_reserve(&os, (void *)(uintptr_t)0x100000000000ull, 4 * P);
-    CHECK(far && far != (char *)(uintptr_t)0x100000000000ull && strcmp(prot(far), "---p") == 0,
-          "displaced reserve: %p", (void *)far);
-    if (far) ga_sys_free(&os, far, 4 * P, 0, 0);
+    CHECK(far && far != (char *)(uintptr_t)0x100000000000ull && strcmp(prot(far), "---p") == 0, "displaced reserve: %p",
+          (void *)far);
+    if (far)
+        ga_sys_free(&os, far, 4 * P, 0, 0);
     tos.displace_reserve = 0;
 
     /* Aligned reservation: exactly n bytes at an aligned address. */
@@ -295,7 +343,8 @@ static void test_hooks_and_hints(void) {
     uint64_t calls0 = atomic_load(&os.calls);
     char *al = ga_sys_reserve_aligned(&os, NULL, 8 * P, align);
     CHECK(al && (uintptr_t)al % align == 0, "reserve_aligned: %p not aligned", (void *)al);
-    CHECK(atomic_load(&os.reserved) == 8 * P, "reserve_aligned: reserved %zu, expected %zu", atomic_load(&os.reserved), 8 * P);
+    CHECK(atomic_load(&os.reserved) == 8 * P, "reserve_aligned: reserved %zu, expected %zu", atomic_load(&os.reserved),
+          8 * P);
     CHECK(atomic_load(&os.calls) == calls0 + 1, "reserve_aligned: %lu calls, expected one",
           (unsigned long)(atomic_load(&os.calls) - calls0));
     if (al) {

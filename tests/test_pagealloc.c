@@ -30,7 +30,7 @@ static int passed, failed;
 #define GiB ((uintptr_t)1 << 30)
 #define CHUNK (4 * MiB)
 #define B ((uintptr_t)0xc000000000ull) /* Go's first arena hint */
-#define PG(k) (B + (uintptr_t)(k) * PS)
+#define PG(k) (B + (uintptr_t)(k)*PS)
 #define X ((uintptr_t)0x7f0000000000ull)
 #define Y ((uintptr_t)0x1000000000ull)
 #define Z ((uintptr_t)0x400000000000ull)
@@ -72,16 +72,18 @@ static void env_fini(env *e) {
     ga_pagealloc_destroy(&e->pa);
     size_t r = atomic_load(&e->os.reserved), m = atomic_load(&e->os.mapped), rd = atomic_load(&e->os.ready);
     CHECK(r == 0 && m == 0, "%s: after destroy reserved %zu, mapped %zu (expected 0)", e->name, r, m);
-    CHECK(rd == heap_ready, "%s: after destroy ready %zu, expected %zu (heap pages made ready, not scavenged)", e->name, rd,
-          heap_ready);
-    CHECK(atomic_load(&e->os.os_errors) == 0, "%s: %lu OS errors", e->name, (unsigned long)atomic_load(&e->os.os_errors));
+    CHECK(rd == heap_ready, "%s: after destroy ready %zu, expected %zu (heap pages made ready, not scavenged)", e->name,
+          rd, heap_ready);
+    CHECK(atomic_load(&e->os.os_errors) == 0, "%s: %lu OS errors", e->name,
+          (unsigned long)atomic_load(&e->os.os_errors));
 }
 
 /* Like mheap: allocate, then make the scavenged part ready. */
 static uintptr_t do_alloc(env *e, size_t npages, size_t *scav) {
     size_t s = 0;
     uintptr_t a = ga_pagealloc_alloc(&e->pa, npages, &s);
-    if (a && s) CHECK(ga_sys_used(&e->os, (void *)a, npages * PS, s) == 0, "%s: used refused", e->name);
+    if (a && s)
+        CHECK(ga_sys_used(&e->os, (void *)a, npages * PS, s) == 0, "%s: used refused", e->name);
     *scav = s;
     return a;
 }
@@ -96,10 +98,10 @@ enum { END, GROW, ALLOC, FREE, SCAV, SEARCH, RANGES };
 
 typedef struct op {
     int kind;
-    uintptr_t a;       /* GROW: base; FREE: address */
-    uint64_t n;        /* GROW: chunks; ALLOC/FREE: pages; SCAV: bytes */
-    uintptr_t expect;  /* ALLOC: address (0 = none); SCAV: bytes released; SEARCH: address; RANGES: count */
-    uint64_t expect2;  /* ALLOC: scavenged pages reused; SCAV: address of the first release (0 = none) */
+    uintptr_t a;      /* GROW: base; FREE: address */
+    uint64_t n;       /* GROW: chunks; ALLOC/FREE: pages; SCAV: bytes */
+    uintptr_t expect; /* ALLOC: address (0 = none); SCAV: bytes released; SEARCH: address; RANGES: count */
+    uint64_t expect2; /* ALLOC: scavenged pages reused; SCAV: address of the first release (0 = none) */
 } op;
 
 typedef struct tcase {
@@ -107,12 +109,18 @@ typedef struct tcase {
     op ops[48];
 } tcase;
 
-#define G_(base, chunks) {GROW, (base), (chunks), 0, 0}
-#define A_(n, addr, scav) {ALLOC, 0, (n), (addr), (scav)}
-#define F_(addr, n) {FREE, (addr), (n), 0, 0}
-#define S_(bytes, released, first) {SCAV, 0, (bytes), (released), (first)}
-#define SA_(addr) {SEARCH, 0, 0, (addr), 0}
-#define R_(n) {RANGES, 0, 0, (n), 0}
+#define G_(base, chunks)                                                                                               \
+    { GROW, (base), (chunks), 0, 0 }
+#define A_(n, addr, scav)                                                                                              \
+    { ALLOC, 0, (n), (addr), (scav) }
+#define F_(addr, n)                                                                                                    \
+    { FREE, (addr), (n), 0, 0 }
+#define S_(bytes, released, first)                                                                                     \
+    { SCAV, 0, (bytes), (released), (first) }
+#define SA_(addr)                                                                                                      \
+    { SEARCH, 0, 0, (addr), 0 }
+#define R_(n)                                                                                                          \
+    { RANGES, 0, 0, (n), 0 }
 
 static const tcase cases[] = {
     {"one page at a time",
@@ -122,46 +130,45 @@ static const tcase cases[] = {
      {G_(B, 1), A_(63, PG(0), 63), A_(64, PG(63), 64), A_(65, PG(127), 65), A_(1, PG(192), 1), A_(511, 0, 0),
       A_(320, 0, 0), A_(319, PG(193), 319), A_(1, 0, 0), SA_(EXHAUSTED)}},
     {"runs across 64-page words",
-     {G_(B, 1), A_(60, PG(0), 60), A_(8, PG(60), 8), F_(PG(0), 60), A_(61, PG(68), 61), A_(60, PG(0), 0),
-      F_(PG(60), 8), A_(9, PG(129), 9), A_(8, PG(60), 0)}},
+     {G_(B, 1), A_(60, PG(0), 60), A_(8, PG(60), 8), F_(PG(0), 60), A_(61, PG(68), 61), A_(60, PG(0), 0), F_(PG(60), 8),
+      A_(9, PG(129), 9), A_(8, PG(60), 0)}},
     {"511 512 513 and chunk-sized holes",
-     {G_(B, 4), A_(512, PG(0), 512), A_(513, PG(512), 513), A_(511, PG(1025), 511), A_(1, PG(1536), 1),
-      A_(512, 0, 0), A_(511, PG(1537), 511), A_(1, 0, 0), F_(PG(512), 513), A_(514, 0, 0), A_(513, PG(512), 0)}},
+     {G_(B, 4), A_(512, PG(0), 512), A_(513, PG(512), 513), A_(511, PG(1025), 511), A_(1, PG(1536), 1), A_(512, 0, 0),
+      A_(511, PG(1537), 511), A_(1, 0, 0), F_(PG(512), 513), A_(514, 0, 0), A_(513, PG(512), 0)}},
     {"3 chunks + 7 pages",
      {G_(B, 8), A_(5, PG(0), 5), A_(1543, PG(5), 1543), F_(PG(0), 5), A_(1543, PG(1548), 1543), A_(5, PG(0), 0),
       F_(PG(5), 1543), A_(1544, 0, 0), A_(1543, PG(5), 0)}},
     {"lowest fit across a chunk boundary",
-     {G_(B, 2), A_(500, PG(0), 500), A_(12, PG(500), 12), A_(24, PG(512), 24), A_(10, PG(536), 10),
-      F_(PG(500), 12), F_(PG(512), 24), A_(37, PG(546), 37), A_(30, PG(500), 0), A_(6, PG(530), 0),
-      A_(1, PG(583), 1)}},
+     {G_(B, 2), A_(500, PG(0), 500), A_(12, PG(500), 12), A_(24, PG(512), 24), A_(10, PG(536), 10), F_(PG(500), 12),
+      F_(PG(512), 24), A_(37, PG(546), 37), A_(30, PG(500), 0), A_(6, PG(530), 0), A_(1, PG(583), 1)}},
     {"full and empty chunks",
-     {G_(B, 3), A_(512, PG(0), 512), A_(512, PG(512), 512), A_(512, PG(1024), 512), F_(PG(512), 512),
-      A_(513, 0, 0), A_(512, PG(512), 0), F_(PG(0), 1536), A_(1536, PG(0), 0), A_(1, 0, 0)}},
+     {G_(B, 3), A_(512, PG(0), 512), A_(512, PG(512), 512), A_(512, PG(1024), 512), F_(PG(512), 512), A_(513, 0, 0),
+      A_(512, PG(512), 0), F_(PG(0), 1536), A_(1536, PG(0), 0), A_(1, 0, 0)}},
     {"out of space",
      {G_(B, 1), A_(513, 0, 0), A_(512, PG(0), 512), A_(1, 0, 0), SA_(EXHAUSTED), F_(PG(100), 1), SA_(PG(100)),
       A_(2, 0, 0), A_(1, PG(100), 0)}},
     {"far apart, grown out of order",
-     {G_(X, 1), A_(1, X, 1), G_(Y, 1), SA_(Y), G_(Z, 2), R_(3), A_(1, Y, 1), A_(512, Z, 512),
-      A_(511, Y + PS, 511), A_(600, 0, 0), A_(512, Z + CHUNK, 512), A_(511, X + PS, 511), A_(1, 0, 0),
-      SA_(EXHAUSTED), F_(X + 100 * PS, 1), F_(Z + 7 * PS, 2), A_(2, Z + 7 * PS, 0), A_(1, X + 100 * PS, 0)}},
+     {G_(X, 1), A_(1, X, 1), G_(Y, 1), SA_(Y), G_(Z, 2), R_(3), A_(1, Y, 1), A_(512, Z, 512), A_(511, Y + PS, 511),
+      A_(600, 0, 0), A_(512, Z + CHUNK, 512), A_(511, X + PS, 511), A_(1, 0, 0), SA_(EXHAUSTED), F_(X + 100 * PS, 1),
+      F_(Z + 7 * PS, 2), A_(2, Z + 7 * PS, 0), A_(1, X + 100 * PS, 0)}},
     {"adjacent growth coalesces",
      {G_(B, 1), G_(B + CHUNK, 1), R_(1), A_(1024, B, 1024), G_(B - CHUNK, 1), R_(1), SA_(B - CHUNK),
       G_(B + 4 * CHUNK, 1), R_(2), G_(B + 2 * CHUNK, 2), R_(1), A_(1537, 0, 0), A_(1536, B + 2 * CHUNK, 1536),
       A_(513, 0, 0), A_(512, B - CHUNK, 512), A_(1, 0, 0)}},
     {"search address after frees below it",
-     {G_(B, 1), A_(1, PG(0), 1), A_(1, PG(1), 1), A_(1, PG(2), 1), A_(1, PG(3), 1), A_(1, PG(4), 1),
-      A_(1, PG(5), 1), A_(1, PG(6), 1), A_(1, PG(7), 1), A_(1, PG(8), 1), A_(1, PG(9), 1), SA_(PG(9)),
-      F_(PG(3), 1), SA_(PG(3)), F_(PG(5), 1), SA_(PG(3)), A_(2, PG(10), 2), SA_(PG(3)), A_(1, PG(3), 0),
-      SA_(PG(3)), A_(1, PG(5), 0), SA_(PG(5)), A_(1, PG(12), 1), SA_(PG(12)), F_(PG(0), 1), SA_(PG(0)),
-      A_(1, PG(0), 0)}},
+     {G_(B, 1),        A_(1, PG(0), 1), A_(1, PG(1), 1), A_(1, PG(2), 1), A_(1, PG(3), 1),  A_(1, PG(4), 1),
+      A_(1, PG(5), 1), A_(1, PG(6), 1), A_(1, PG(7), 1), A_(1, PG(8), 1), A_(1, PG(9), 1),  SA_(PG(9)),
+      F_(PG(3), 1),    SA_(PG(3)),      F_(PG(5), 1),    SA_(PG(3)),      A_(2, PG(10), 2), SA_(PG(3)),
+      A_(1, PG(3), 0), SA_(PG(3)),      A_(1, PG(5), 0), SA_(PG(5)),      A_(1, PG(12), 1), SA_(PG(12)),
+      F_(PG(0), 1),    SA_(PG(0)),      A_(1, PG(0), 0)}},
     {"scavenged pages: grow, reuse, release",
-     {G_(B, 1), A_(10, PG(0), 10), F_(PG(0), 10), A_(10, PG(0), 0), A_(10, PG(10), 10), F_(PG(0), 10),
-      F_(PG(10), 10), S_(5 * PS, 5 * PS, PG(15)), A_(20, PG(0), 5), F_(PG(0), 20), S_(1, PS, PG(19)),
-      S_(3 * PS, 3 * PS, PG(16)), S_(SIZE_MAX, 16 * PS, PG(0)), S_(SIZE_MAX, 0, 0), A_(20, PG(0), 20)}},
+     {G_(B, 1), A_(10, PG(0), 10), F_(PG(0), 10), A_(10, PG(0), 0), A_(10, PG(10), 10), F_(PG(0), 10), F_(PG(10), 10),
+      S_(5 * PS, 5 * PS, PG(15)), A_(20, PG(0), 5), F_(PG(0), 20), S_(1, PS, PG(19)), S_(3 * PS, 3 * PS, PG(16)),
+      S_(SIZE_MAX, 16 * PS, PG(0)), S_(SIZE_MAX, 0, 0), A_(20, PG(0), 20)}},
     {"scavenge highest address first, across chunks",
-     {G_(B, 2), A_(1024, PG(0), 1024), F_(PG(100), 10), F_(PG(600), 10), F_(PG(300), 5),
-      S_(12 * PS, 12 * PS, PG(600)), S_(SIZE_MAX, 13 * PS, PG(300)), A_(3, PG(100), 3), F_(PG(500), 30),
-      S_(SIZE_MAX, 30 * PS, PG(512)), A_(31, 0, 0), A_(30, PG(500), 30), S_(SIZE_MAX, 0, 0)}},
+     {G_(B, 2), A_(1024, PG(0), 1024), F_(PG(100), 10), F_(PG(600), 10), F_(PG(300), 5), S_(12 * PS, 12 * PS, PG(600)),
+      S_(SIZE_MAX, 13 * PS, PG(300)), A_(3, PG(100), 3), F_(PG(500), 30), S_(SIZE_MAX, 30 * PS, PG(512)), A_(31, 0, 0),
+      A_(30, PG(500), 30), S_(SIZE_MAX, 0, 0)}},
     {"scavenge far-apart ranges",
      {G_(X, 1), G_(Y, 1), A_(512, Y, 512), A_(512, X, 512), F_(X, 512), F_(Y, 512), S_(PS, PS, X + 511 * PS),
       S_(SIZE_MAX, 1023 * PS, X), A_(1024, 0, 0), A_(512, Y, 512), A_(512, X, 512)}},
@@ -171,8 +178,7 @@ static const tcase cases[] = {
       A_(262138, 0xc3c0000000 + (((uint64_t)1 << 21) + 6) * PS, 262138), A_(1, 0, 0),
       F_(0xc3c0000000 + PS, ((uint64_t)1 << 21) + 5), A_(((uint64_t)1 << 21) + 6, 0, 0),
       A_((uint64_t)1 << 21, 0xc3c0000000 + PS, 0), F_(0xc3c0000000, 1), F_(0xc3c0000000 + PS, (uint64_t)1 << 21),
-      F_(0xc3c0000000 + (((uint64_t)1 << 21) + 6) * PS, 262138), A_(2359297, 0, 0),
-      A_(2359296, 0xc3c0000000, 0)}},
+      F_(0xc3c0000000 + (((uint64_t)1 << 21) + 6) * PS, 262138), A_(2359297, 0, 0), A_(2359296, 0xc3c0000000, 0)}},
 };
 
 /* Runs that cross a boundary of summary level 3 (32 MiB), 2 (256 MiB), 1 (2 GiB) and
@@ -189,9 +195,18 @@ static const struct {
 
 static void boundary_case(tcase *t, uintptr_t q) {
     uintptr_t g = q - 2 * CHUNK;
-    const op ops[] = {G_(g, 4), A_(1000, g, 1000), A_(100, g + 1000 * PS, 100), A_(948, g + 1100 * PS, 948),
-                      A_(1, 0, 0), F_(g + 1000 * PS, 100), A_(101, 0, 0), A_(100, g + 1000 * PS, 0),
-                      F_(g + 900 * PS, 1148), A_(1149, 0, 0), A_(1148, g + 900 * PS, 0), F_(g, 2048),
+    const op ops[] = {G_(g, 4),
+                      A_(1000, g, 1000),
+                      A_(100, g + 1000 * PS, 100),
+                      A_(948, g + 1100 * PS, 948),
+                      A_(1, 0, 0),
+                      F_(g + 1000 * PS, 100),
+                      A_(101, 0, 0),
+                      A_(100, g + 1000 * PS, 0),
+                      F_(g + 900 * PS, 1148),
+                      A_(1149, 0, 0),
+                      A_(1148, g + 900 * PS, 0),
+                      F_(g, 2048),
                       A_(2048, g, 0)};
     memset(t->ops, 0, sizeof t->ops);
     memcpy(t->ops, ops, sizeof ops);
@@ -215,8 +230,8 @@ static void run_case(const tcase *t) {
         case ALLOC: {
             size_t scav;
             uintptr_t a = do_alloc(e, o->n, &scav);
-            CHECK(a == o->expect, "%s step %d: alloc(%lu) = %#lx, expected %#lx", t->name, e->step,
-                  (unsigned long)o->n, (unsigned long)a, (unsigned long)o->expect);
+            CHECK(a == o->expect, "%s step %d: alloc(%lu) = %#lx, expected %#lx", t->name, e->step, (unsigned long)o->n,
+                  (unsigned long)a, (unsigned long)o->expect);
             CHECK(scav == o->expect2 * PS, "%s step %d: alloc(%lu) reused %zu scavenged pages, expected %lu", t->name,
                   e->step, (unsigned long)o->n, scav / PS, (unsigned long)o->expect2);
             snprintf(what, sizeof what, "alloc %lu", (unsigned long)o->n);
@@ -261,7 +276,8 @@ static void run_case(const tcase *t) {
 }
 
 static void test_cases(void) {
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) run_case(&cases[i]);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        run_case(&cases[i]);
     static tcase t;
     for (size_t i = 0; i < sizeof boundaries / sizeof *boundaries; i++) {
         t.name = boundaries[i].name;
@@ -286,7 +302,8 @@ static void test_metadata(void) {
     CHECK(e->pa.summary_mapped == (128 << 10) + 4 * P, "metadata: summary_mapped %zu", e->pa.summary_mapped);
     size_t m1 = atomic_load(&e->os.mapped);
     CHECK(ga_pagealloc_grow(&e->pa, B + CHUNK, 3 * CHUNK) == 0, "metadata: adjacent grow");
-    CHECK(atomic_load(&e->os.mapped) == m1, "metadata: adjacent grow mapped %zu more bytes", atomic_load(&e->os.mapped) - m1);
+    CHECK(atomic_load(&e->os.mapped) == m1, "metadata: adjacent grow mapped %zu more bytes",
+          atomic_load(&e->os.mapped) - m1);
     CHECK(ga_pagealloc_grow(&e->pa, X, CHUNK) == 0, "metadata: far grow");
     CHECK(atomic_load(&e->os.mapped) - m1 == 4 * P + l2, "metadata: far grow mapped %zu, expected %zu",
           atomic_load(&e->os.mapped) - m1, 4 * P + l2);
@@ -297,7 +314,8 @@ static void test_metadata(void) {
      * same range maps nothing more. */
     size_t m2 = atomic_load(&e->os.mapped);
     CHECK(ga_pagealloc_sys_grow(&e->pa, Z, Z + CHUNK) == 0, "metadata: sys_grow alone");
-    CHECK(atomic_load(&e->os.mapped) - m2 == 4 * P + l2, "metadata: sys_grow mapped %zu", atomic_load(&e->os.mapped) - m2);
+    CHECK(atomic_load(&e->os.mapped) - m2 == 4 * P + l2, "metadata: sys_grow mapped %zu",
+          atomic_load(&e->os.mapped) - m2);
     check_sound(e, "sys_grow alone");
     uint64_t calls = atomic_load(&e->os.calls);
     CHECK(ga_pagealloc_grow(&e->pa, Z, CHUNK) == 0 && atomic_load(&e->os.calls) == calls,
@@ -320,10 +338,17 @@ static void test_checker(void) {
     uintptr_t ci = ga_off(B) >> 22;
     ga_pallocdata *d = &p->chunks[ci >> 13][ci & 8191];
     char why[256];
-#define PLANT(what, mutate, undo)                                                                                          do {                                                                                                                       mutate;                                                                                                                CHECK(ga_pagealloc_check(p, why, sizeof why) != 0, "checker missed: %s", what);                                     undo;                                                                                                                  CHECK(ga_pagealloc_check(p, why, sizeof why) == 0, "checker after undoing %s: %s", what, why);                   } while (0)
+#define PLANT(what, mutate, undo)                                                                                      \
+    do {                                                                                                               \
+        mutate;                                                                                                        \
+        CHECK(ga_pagealloc_check(p, why, sizeof why) != 0, "checker missed: %s", what);                                \
+        undo;                                                                                                          \
+        CHECK(ga_pagealloc_check(p, why, sizeof why) == 0, "checker after undoing %s: %s", what, why);                 \
+    } while (0)
     PLANT("leaf summary off by one", p->summary[4][ci] += 1, p->summary[4][ci] -= 1);
     PLANT("parent summary stale", p->summary[3][ci >> 3] ^= 1, p->summary[3][ci >> 3] ^= 1);
-    PLANT("root summary stale", p->summary[0][ci >> 12] ^= (uint64_t)1 << 21, p->summary[0][ci >> 12] ^= (uint64_t)1 << 21);
+    PLANT("root summary stale", p->summary[0][ci >> 12] ^= (uint64_t)1 << 21,
+          p->summary[0][ci >> 12] ^= (uint64_t)1 << 21);
     PLANT("entry outside the heap not zero", p->summary[4][ci + 2] = GA_PSUM_FREE_CHUNK, p->summary[4][ci + 2] = 0);
     PLANT("bitmap changed under the summary", d->alloc[0] ^= 1, d->alloc[0] ^= 1);
     PLANT("page both scavenged and allocated", d->scav[0] |= 1, d->scav[0] &= ~(uint64_t)1);
@@ -350,9 +375,17 @@ typedef struct pa_state {
 } pa_state;
 
 static pa_state state_of(env *e) {
-    return (pa_state){atomic_load(&e->os.reserved), atomic_load(&e->os.mapped), atomic_load(&e->os.ready),
-                      e->pa.n_in_use, e->pa.total_pages, e->pa.free_pages, e->pa.scav_pages, e->pa.summary_mapped,
-                      e->pa.search_addr, e->pa.start, e->pa.end};
+    return (pa_state){atomic_load(&e->os.reserved),
+                      atomic_load(&e->os.mapped),
+                      atomic_load(&e->os.ready),
+                      e->pa.n_in_use,
+                      e->pa.total_pages,
+                      e->pa.free_pages,
+                      e->pa.scav_pages,
+                      e->pa.summary_mapped,
+                      e->pa.search_addr,
+                      e->pa.start,
+                      e->pa.end};
 }
 
 static int same(pa_state a, pa_state b) { return memcmp(&a, &b, sizeof a) == 0; }
@@ -380,7 +413,8 @@ static int refuse_grow_each_call(env *e, uintptr_t base, size_t chunks, uintptr_
         uintptr_t a = do_alloc(e, 1, &scav);
         CHECK(a == probe, "%s: after refusal %d alloc(1) = %#lx, expected %#lx", e->name, n, (unsigned long)a,
               (unsigned long)probe);
-        if (a) ga_pagealloc_free(&e->pa, a, 1);
+        if (a)
+            ga_pagealloc_free(&e->pa, a, 1);
         check_sound(e, "alloc after refused grow");
     }
     return -1;
@@ -396,7 +430,8 @@ static void test_refusals(void) {
         int rc = env_init(e, "init refusal", &cfg);
         if (n <= 6) {
             CHECK(rc == ENOMEM, "init with call %lu refused = %d", (unsigned long)n, rc);
-            CHECK(atomic_load(&e->os.reserved) == 0 && atomic_load(&e->os.mapped) == 0 && atomic_load(&e->os.ready) == 0,
+            CHECK(atomic_load(&e->os.reserved) == 0 && atomic_load(&e->os.mapped) == 0 &&
+                      atomic_load(&e->os.ready) == 0,
                   "init refusal %lu left bytes behind", (unsigned long)n);
         } else {
             CHECK(rc == 0, "init with call 7 refused must succeed (6 calls)");
@@ -448,16 +483,20 @@ static void test_refusals(void) {
     /* The in_use array is full (256 ranges in one page): growing it is refused first. */
     CHECK(env_init(e, "in_use growth", NULL) == 0, "in_use growth: init");
     size_t cap = ga_phys_page_size() / sizeof(ga_addr_range);
-    for (size_t i = 0; i < cap; i++) ga_pagealloc_grow(&e->pa, B + i * 2 * CHUNK, CHUNK);
+    for (size_t i = 0; i < cap; i++)
+        ga_pagealloc_grow(&e->pa, B + i * 2 * CHUNK, CHUNK);
     CHECK(e->pa.n_in_use == cap && e->pa.cap_in_use == cap, "in_use: %zu ranges, capacity %zu", e->pa.n_in_use,
           e->pa.cap_in_use);
     before = state_of(e);
     e->os.fail_nth = atomic_load(&e->os.calls) + 1;
-    CHECK(ga_pagealloc_grow(&e->pa, B + cap * 2 * CHUNK, CHUNK) == ENOMEM, "in_use: refused array growth must fail grow");
+    CHECK(ga_pagealloc_grow(&e->pa, B + cap * 2 * CHUNK, CHUNK) == ENOMEM,
+          "in_use: refused array growth must fail grow");
     CHECK(same(before, state_of(e)), "in_use: state changed");
     e->os.fail_nth = 0;
-    CHECK(ga_pagealloc_grow(&e->pa, B + cap * 2 * CHUNK, CHUNK) == 0 && e->pa.n_in_use == cap + 1, "in_use: grow after");
-    CHECK(ga_pagealloc_grow(&e->pa, B + CHUNK, CHUNK) == 0 && e->pa.n_in_use == cap, "in_use: filling a gap joins three");
+    CHECK(ga_pagealloc_grow(&e->pa, B + cap * 2 * CHUNK, CHUNK) == 0 && e->pa.n_in_use == cap + 1,
+          "in_use: grow after");
+    CHECK(ga_pagealloc_grow(&e->pa, B + CHUNK, CHUNK) == 0 && e->pa.n_in_use == cap,
+          "in_use: filling a gap joins three");
     check_sound(e, "in_use");
     env_fini(e);
 }
@@ -472,8 +511,8 @@ typedef struct mrange {
 } mrange;
 
 static mrange mr[] = {
-    {0xc000000000ull, 3 * 512, 0, 0, 0}, {0xc000c00000ull, 2 * 512, 0, 0, 0}, /* adjacent */
-    {0xc3ff800000ull, 4 * 512, 0, 0, 0}, /* across a 16 GiB boundary */
+    {0xc000000000ull, 3 * 512, 0, 0, 0},   {0xc000c00000ull, 2 * 512, 0, 0, 0}, /* adjacent */
+    {0xc3ff800000ull, 4 * 512, 0, 0, 0},                                        /* across a 16 GiB boundary */
     {0x7f0000000000ull, 1 * 512, 0, 0, 0}, {0x1000000000ull, 2 * 512, 0, 0, 0},
     {0xbfffc00000ull, 1 * 512, 0, 0, 0}, /* just below the first */
 };
@@ -489,7 +528,8 @@ static uint64_t next(void) {
 static size_t model_pages(uintptr_t *addr, unsigned char **a, unsigned char **s) {
     size_t n = 0;
     int order[NMR];
-    for (size_t i = 0; i < NMR; i++) order[i] = (int)i;
+    for (size_t i = 0; i < NMR; i++)
+        order[i] = (int)i;
     for (size_t i = 0; i < NMR; i++)
         for (size_t j = i + 1; j < NMR; j++)
             if (mr[order[j]].base < mr[order[i]].base) {
@@ -499,7 +539,8 @@ static size_t model_pages(uintptr_t *addr, unsigned char **a, unsigned char **s)
             }
     for (size_t k = 0; k < NMR; k++) {
         mrange *r = &mr[order[k]];
-        if (!r->grown) continue;
+        if (!r->grown)
+            continue;
         for (size_t i = 0; i < r->pages; i++, n++) {
             addr[n] = r->base + i * PS;
             a[n] = &r->alloc[i];
@@ -515,8 +556,10 @@ static unsigned char *ma[16384], *ms[16384];
 static uintptr_t model_alloc(size_t npages, size_t *scav) {
     size_t n = model_pages(maddr, ma, ms), run = 0;
     for (size_t i = 0; i < n; i++) {
-        if (*ma[i] || (run && maddr[i] != maddr[i - 1] + PS)) run = 0;
-        if (!*ma[i]) run++;
+        if (*ma[i] || (run && maddr[i] != maddr[i - 1] + PS))
+            run = 0;
+        if (!*ma[i])
+            run++;
         if (run == npages) {
             size_t first = i + 1 - npages;
             *scav = 0;
@@ -534,14 +577,16 @@ static uintptr_t model_alloc(size_t npages, size_t *scav) {
 static size_t model_scavenge(size_t bytes) {
     size_t n = model_pages(maddr, ma, ms), want = bytes / PS + (bytes % PS != 0), got = 0;
     for (size_t i = n; i-- > 0 && got < want;)
-        if (!*ma[i] && !*ms[i]) *ms[i] = 1, got++;
+        if (!*ma[i] && !*ms[i])
+            *ms[i] = 1, got++;
     return got * PS;
 }
 
 static void model_free(uintptr_t base, size_t npages) {
     size_t n = model_pages(maddr, ma, ms);
     for (size_t i = 0; i < n; i++)
-        if (maddr[i] >= base && maddr[i] < base + npages * PS) *ma[i] = 0;
+        if (maddr[i] >= base && maddr[i] < base + npages * PS)
+            *ma[i] = 0;
 }
 
 typedef struct live {
@@ -569,14 +614,20 @@ static void test_differential(void) {
             CHECK(rc == 0, "differential: grow %#lx", (unsigned long)m->base);
         } else if (r < 55 || nlive == 0) {
             uint64_t k = next() % 100;
-            size_t np = k < 50 ? 1 + next() % 8 : k < 75 ? 60 + next() % 10 : k < 92 ? 500 + next() % 30 : 600 + next() % 1600;
+            size_t np = k < 50   ? 1 + next() % 8
+                        : k < 75 ? 60 + next() % 10
+                        : k < 92 ? 500 + next() % 30
+                                 : 600 + next() % 1600;
             size_t scav, mscav = 0;
             uintptr_t a = do_alloc(e, np, &scav), ma_ = model_alloc(np, &mscav);
-            if (a != ma_ || scav != mscav * PS) mismatches++;
-            CHECK(a == ma_ && scav == mscav * PS, "differential step %d: alloc(%zu) = %#lx/%zu, model %#lx/%zu", step, np,
-                  (unsigned long)a, scav / PS, (unsigned long)ma_, mscav);
-            if (a && nlive < 4096) lv[nlive++] = (live){a, np};
-            else if (a) ga_pagealloc_free(&e->pa, a, np), model_free(a, np);
+            if (a != ma_ || scav != mscav * PS)
+                mismatches++;
+            CHECK(a == ma_ && scav == mscav * PS, "differential step %d: alloc(%zu) = %#lx/%zu, model %#lx/%zu", step,
+                  np, (unsigned long)a, scav / PS, (unsigned long)ma_, mscav);
+            if (a && nlive < 4096)
+                lv[nlive++] = (live){a, np};
+            else if (a)
+                ga_pagealloc_free(&e->pa, a, np), model_free(a, np);
         } else if (r < 95) {
             size_t k = next() % nlive;
             ga_pagealloc_free(&e->pa, lv[k].a, lv[k].n);
@@ -585,7 +636,8 @@ static void test_differential(void) {
         } else {
             size_t bytes = next() % 4 == 0 ? SIZE_MAX : (next() % 300) * 4096;
             size_t got = ga_pagealloc_scavenge(&e->pa, bytes), want = model_scavenge(bytes);
-            if (got != want) mismatches++;
+            if (got != want)
+                mismatches++;
             CHECK(got == want, "differential step %d: scavenge(%zu) = %zu, model %zu", step, bytes, got, want);
         }
         check_sound(e, "differential");
@@ -595,12 +647,14 @@ static void test_differential(void) {
                 uintptr_t ci = ga_off(maddr[i]) >> 22;
                 const ga_pallocdata *d = &e->pa.chunks[ci >> 13][ci & 8191];
                 uint32_t pi = (uint32_t)(ga_off(maddr[i]) >> 13) & 511;
-                bad += (int)(d->alloc[pi / 64] >> (pi % 64) & 1) != *ma[i] || (int)(d->scav[pi / 64] >> (pi % 64) & 1) != *ms[i];
+                bad += (int)(d->alloc[pi / 64] >> (pi % 64) & 1) != *ma[i] ||
+                       (int)(d->scav[pi / 64] >> (pi % 64) & 1) != *ms[i];
             }
             CHECK(bad == 0, "differential step %d: %zu pages differ from the model", step, bad);
         }
     }
-    for (size_t i = 0; i < NMR; i++) free(mr[i].alloc), free(mr[i].scav);
+    for (size_t i = 0; i < NMR; i++)
+        free(mr[i].alloc), free(mr[i].scav);
     env_fini(e);
 }
 

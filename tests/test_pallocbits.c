@@ -7,16 +7,16 @@
 
 static int passed, failed;
 
-#define CHECK_EQ(what, got, want)                                                                   \
-    do {                                                                                            \
-        unsigned long long g_ = (unsigned long long)(got), w_ = (unsigned long long)(want);        \
-        if (g_ == w_) {                                                                             \
-            passed++;                                                                               \
-        } else {                                                                                    \
-            failed++;                                                                               \
-            fprintf(stderr, "FAIL %s:%d %s: got %#llx (%llu), want %#llx (%llu)\n", __FILE__,      \
-                    __LINE__, what, g_, g_, w_, w_);                                                \
-        }                                                                                           \
+#define CHECK_EQ(what, got, want)                                                                                      \
+    do {                                                                                                               \
+        unsigned long long g_ = (unsigned long long)(got), w_ = (unsigned long long)(want);                            \
+        if (g_ == w_) {                                                                                                \
+            passed++;                                                                                                  \
+        } else {                                                                                                       \
+            failed++;                                                                                                  \
+            fprintf(stderr, "FAIL %s:%d %s: got %#llx (%llu), want %#llx (%llu)\n", __FILE__, __LINE__, what, g_, g_,  \
+                    w_, w_);                                                                                           \
+        }                                                                                                              \
     } while (0)
 
 #define NONE GA_FIND_NONE
@@ -25,7 +25,9 @@ static int passed, failed;
  * the listed ranges are the free ones (rest allocated) or the allocated ones. */
 typedef struct layout {
     int free_listed;
-    struct { unsigned lo, hi; } r[6];
+    struct {
+        unsigned lo, hi;
+    } r[6];
 } layout;
 
 static void build(uint64_t b[8], const layout *l) {
@@ -42,9 +44,9 @@ static void build(uint64_t b[8], const layout *l) {
 /* Layouts used below. */
 static const layout EMPTY = {0, {{0, 0}}};
 static const layout FULL = {1, {{0, 0}}};
-static const layout HEAD63 = {0, {{0, 63}}};              /* free from 63 */
-static const layout ONLY64 = {1, {{64, 65}}};             /* one free page, 64 */
-static const layout CROSS10 = {1, {{60, 70}}};            /* free 60..69, across w0/w1 */
+static const layout HEAD63 = {0, {{0, 63}}};   /* free from 63 */
+static const layout ONLY64 = {1, {{64, 65}}};  /* one free page, 64 */
+static const layout CROSS10 = {1, {{60, 70}}}; /* free 60..69, across w0/w1 */
 /* free runs of 63 (10..72, w0->w1), 64 (130..193, w2->w3), 65 (250..314, w3->w4),
  * 63 at the top (449..511) */
 static const layout RUNS = {1, {{10, 73}, {130, 194}, {250, 315}, {449, 512}}};
@@ -57,28 +59,66 @@ static void test_find(void) {
         const layout *l;
         unsigned n, search, want, want_ns; /* want_ns checked only when want != NONE */
     } t[] = {
-        {&EMPTY, 1, 0, 0, 0},       {&EMPTY, 512, 0, 0, 0},    {&EMPTY, 512, 1, 0, 0},
-        {&EMPTY, 512, 63, 0, 0},    {&EMPTY, 512, 64, NONE, 0}, {&EMPTY, 1, 511, 448, 448},
-        {&EMPTY, 64, 448, 448, 448}, {&EMPTY, 65, 448, NONE, 0}, {&EMPTY, 2, 130, 128, 128},
-        {&FULL, 1, 0, NONE, 0},     {&FULL, 512, 0, NONE, 0},  {&FULL, 64, 0, NONE, 0},
-        {&HEAD63, 1, 0, 63, 63},    {&HEAD63, 2, 0, 63, 63},   {&HEAD63, 63, 0, 63, 63},
-        {&HEAD63, 64, 0, 63, 63},   {&HEAD63, 65, 0, 63, 63},  {&HEAD63, 449, 0, 63, 63},
-        {&HEAD63, 450, 0, NONE, 0}, {&HEAD63, 1, 64, 64, 64},  {&HEAD63, 449, 64, NONE, 0},
+        {&EMPTY, 1, 0, 0, 0},
+        {&EMPTY, 512, 0, 0, 0},
+        {&EMPTY, 512, 1, 0, 0},
+        {&EMPTY, 512, 63, 0, 0},
+        {&EMPTY, 512, 64, NONE, 0},
+        {&EMPTY, 1, 511, 448, 448},
+        {&EMPTY, 64, 448, 448, 448},
+        {&EMPTY, 65, 448, NONE, 0},
+        {&EMPTY, 2, 130, 128, 128},
+        {&FULL, 1, 0, NONE, 0},
+        {&FULL, 512, 0, NONE, 0},
+        {&FULL, 64, 0, NONE, 0},
+        {&HEAD63, 1, 0, 63, 63},
+        {&HEAD63, 2, 0, 63, 63},
+        {&HEAD63, 63, 0, 63, 63},
+        {&HEAD63, 64, 0, 63, 63},
+        {&HEAD63, 65, 0, 63, 63},
+        {&HEAD63, 449, 0, 63, 63},
+        {&HEAD63, 450, 0, NONE, 0},
+        {&HEAD63, 1, 64, 64, 64},
+        {&HEAD63, 449, 64, NONE, 0},
         {&HEAD63, 448, 127, 64, 64},
-        {&ONLY64, 1, 0, 64, 64},    {&ONLY64, 2, 0, NONE, 0},  {&ONLY64, 1, 65, 64, 64},
+        {&ONLY64, 1, 0, 64, 64},
+        {&ONLY64, 2, 0, NONE, 0},
+        {&ONLY64, 1, 65, 64, 64},
         {&ONLY64, 1, 128, NONE, 0},
-        {&CROSS10, 1, 0, 60, 60},   {&CROSS10, 10, 0, 60, 60}, {&CROSS10, 11, 0, NONE, 0},
-        {&CROSS10, 2, 64, 64, 64},  {&CROSS10, 6, 100, 64, 64}, {&CROSS10, 7, 100, NONE, 0},
-        {&RUNS, 1, 0, 10, 10},      {&RUNS, 63, 0, 10, 10},    {&RUNS, 64, 0, 130, 10},
-        {&RUNS, 65, 0, 250, 10},    {&RUNS, 66, 0, NONE, 0},   {&RUNS, 63, 64, 130, 64},
-        {&RUNS, 9, 64, 64, 64},     {&RUNS, 10, 64, 130, 64},  {&RUNS, 1, 200, 192, 192},
-        {&RUNS, 2, 200, 192, 192},  {&RUNS, 3, 200, 250, 192}, {&RUNS, 59, 256, 256, 256},
-        {&RUNS, 60, 256, 449, 256}, {&RUNS, 63, 256, 449, 256}, {&RUNS, 64, 256, NONE, 0},
-        {&RUNS, 511, 0, NONE, 0},   {&RUNS, 1, 320, 449, 449}, {&RUNS, 1, 511, 449, 449},
-        {&FIRST_ALLOC, 511, 0, 1, 1}, {&FIRST_ALLOC, 512, 0, NONE, 0}, {&FIRST_ALLOC, 1, 0, 1, 1},
-        {&LAST_ALLOC, 511, 0, 0, 0}, {&LAST_ALLOC, 512, 0, NONE, 0}, {&LAST_ALLOC, 63, 448, 448, 448},
+        {&CROSS10, 1, 0, 60, 60},
+        {&CROSS10, 10, 0, 60, 60},
+        {&CROSS10, 11, 0, NONE, 0},
+        {&CROSS10, 2, 64, 64, 64},
+        {&CROSS10, 6, 100, 64, 64},
+        {&CROSS10, 7, 100, NONE, 0},
+        {&RUNS, 1, 0, 10, 10},
+        {&RUNS, 63, 0, 10, 10},
+        {&RUNS, 64, 0, 130, 10},
+        {&RUNS, 65, 0, 250, 10},
+        {&RUNS, 66, 0, NONE, 0},
+        {&RUNS, 63, 64, 130, 64},
+        {&RUNS, 9, 64, 64, 64},
+        {&RUNS, 10, 64, 130, 64},
+        {&RUNS, 1, 200, 192, 192},
+        {&RUNS, 2, 200, 192, 192},
+        {&RUNS, 3, 200, 250, 192},
+        {&RUNS, 59, 256, 256, 256},
+        {&RUNS, 60, 256, 449, 256},
+        {&RUNS, 63, 256, 449, 256},
+        {&RUNS, 64, 256, NONE, 0},
+        {&RUNS, 511, 0, NONE, 0},
+        {&RUNS, 1, 320, 449, 449},
+        {&RUNS, 1, 511, 449, 449},
+        {&FIRST_ALLOC, 511, 0, 1, 1},
+        {&FIRST_ALLOC, 512, 0, NONE, 0},
+        {&FIRST_ALLOC, 1, 0, 1, 1},
+        {&LAST_ALLOC, 511, 0, 0, 0},
+        {&LAST_ALLOC, 512, 0, NONE, 0},
+        {&LAST_ALLOC, 63, 448, 448, 448},
         {&LAST_ALLOC, 64, 448, NONE, 0},
-        {&BOTH_ENDS, 510, 0, 1, 1}, {&BOTH_ENDS, 511, 0, NONE, 0}, {&BOTH_ENDS, 64, 0, 1, 1},
+        {&BOTH_ENDS, 510, 0, 1, 1},
+        {&BOTH_ENDS, 511, 0, NONE, 0},
+        {&BOTH_ENDS, 64, 0, 1, 1},
         {&BOTH_ENDS, 1, 511, 448, 448},
     };
     for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
@@ -140,20 +180,13 @@ static void test_summarize(void) {
         const layout *l;
         ga_psum want;
     } t[] = {
-        {&EMPTY, GA_PSUM_FREE_CHUNK},
-        {&FULL, 0},
-        {&FIRST_ALLOC, P(0, 511, 511)},
-        {&LAST_ALLOC, P(511, 511, 0)},
-        {&BOTH_ENDS, P(0, 510, 0)},
-        {&RUNS, P(0, 65, 63)},
-        {&HEAD63, P(0, 449, 449)},
-        {&ONLY64, P(0, 1, 0)},
-        {&CROSS10, P(0, 10, 0)},
-        {&ENDS5, P(5, 12, 12)},
-        {&P63_200, P(63, 311, 311)},
-        {&INNER7, P(0, 7, 0)},
-        {&INNER62, P(0, 62, 0)},
-        {&W_EDGE, P(0, 64, 0)},
+        {&EMPTY, GA_PSUM_FREE_CHUNK},   {&FULL, 0},
+        {&FIRST_ALLOC, P(0, 511, 511)}, {&LAST_ALLOC, P(511, 511, 0)},
+        {&BOTH_ENDS, P(0, 510, 0)},     {&RUNS, P(0, 65, 63)},
+        {&HEAD63, P(0, 449, 449)},      {&ONLY64, P(0, 1, 0)},
+        {&CROSS10, P(0, 10, 0)},        {&ENDS5, P(5, 12, 12)},
+        {&P63_200, P(63, 311, 311)},    {&INNER7, P(0, 7, 0)},
+        {&INNER62, P(0, 62, 0)},        {&W_EDGE, P(0, 64, 0)},
     };
     for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
         uint64_t b[8];
@@ -221,9 +254,9 @@ static void test_ranges(void) {
 static void test_pallocdata(void) {
     ga_pallocdata d;
     memset(&d, 0, sizeof d);
-    d.scav[0] = 0xff00;    /* pages 8..15 scavenged */
-    d.scav[1] = 1;         /* page 64 */
-    d.scav[7] = 1ull << 63; /* page 511 */
+    d.scav[0] = 0xff00;                                                          /* pages 8..15 scavenged */
+    d.scav[1] = 1;                                                               /* page 64 */
+    d.scav[7] = 1ull << 63;                                                      /* page 511 */
     CHECK_EQ("pd alloc_range(10,60)", ga_pallocdata_alloc_range(&d, 10, 60), 7); /* 10..15 and 64 */
     CHECK_EQ("pd scav w0", d.scav[0], 0x300ull);
     CHECK_EQ("pd scav w1", d.scav[1], 0);
@@ -242,8 +275,7 @@ static void test_pack(void) {
     CHECK_EQ("pack(0,0,0)", ga_psum_pack(0, 0, 0), 0);
     CHECK_EQ("pack(512,512,512)", ga_psum_pack(512, 512, 512), 0x0008000040000200ull);
     CHECK_EQ("pack(1,2,3)", ga_psum_pack(1, 2, 3), 0xc0000400001ull);
-    CHECK_EQ("pack(max-1 x3)", ga_psum_pack(GA_PSUM_MAX - 1, GA_PSUM_MAX - 1, GA_PSUM_MAX - 1),
-             0x7fffffffffffffffull);
+    CHECK_EQ("pack(max-1 x3)", ga_psum_pack(GA_PSUM_MAX - 1, GA_PSUM_MAX - 1, GA_PSUM_MAX - 1), 0x7fffffffffffffffull);
     CHECK_EQ("pack(2^21 x3)", ga_psum_pack(GA_PSUM_MAX, GA_PSUM_MAX, GA_PSUM_MAX), 1ull << 63);
     static const uint64_t v[] = {1ull << 63, (1ull << 63) | 5, ~0ull};
     for (size_t k = 0; k < 3; k++) {
@@ -269,25 +301,29 @@ static void test_merge(void) {
         ga_psum want;
     } t[] = {
         {9, {0}, 0},
-        {9, {P(512, 512, 512), P(512, 512, 512), P(512, 512, 512), P(512, 512, 512), P(512, 512, 512),
-             P(512, 512, 512), P(512, 512, 512), P(512, 512, 512)},
+        {9,
+         {P(512, 512, 512), P(512, 512, 512), P(512, 512, 512), P(512, 512, 512), P(512, 512, 512), P(512, 512, 512),
+          P(512, 512, 512), P(512, 512, 512)},
          P(4096, 4096, 4096)},
         /* 2 free + 10 = 1034 at the start; 3 free between 0-end c3 and c7's start 5 */
-        {9, {P(512, 512, 512), P(512, 512, 512), P(10, 20, 30), 0, P(512, 512, 512), P(512, 512, 512),
-             P(512, 512, 512), P(5, 5, 0)},
+        {9,
+         {P(512, 512, 512), P(512, 512, 512), P(10, 20, 30), 0, P(512, 512, 512), P(512, 512, 512), P(512, 512, 512),
+          P(5, 5, 0)},
          P(1034, 1541, 0)},
         /* run across a boundary (300 + 200) beats every child's own max */
         {9, {P(0, 300, 300), P(200, 200, 100), P(50, 60, 7), 0, 0, 0, 0, 0}, P(0, 500, 0)},
         /* only the last child free */
         {9, {0, 0, 0, 0, 0, 0, 0, P(512, 512, 512)}, P(0, 512, 512)},
         /* end run crossing several free children to the top */
-        {10, {P(3, 3, 0), P(0, 40, 1000), P(1024, 1024, 1024), P(1024, 1024, 1024), P(1024, 1024, 1024),
-              P(1024, 1024, 1024), P(1024, 1024, 1024), P(1024, 1024, 1024)},
+        {10,
+         {P(3, 3, 0), P(0, 40, 1000), P(1024, 1024, 1024), P(1024, 1024, 1024), P(1024, 1024, 1024),
+          P(1024, 1024, 1024), P(1024, 1024, 1024), P(1024, 1024, 1024)},
          P(3, 7144, 7144)},
         {18, {0}, 0},
-        {18, {P(1u << 18, 1u << 18, 1u << 18), P(1u << 18, 1u << 18, 1u << 18), P(1u << 18, 1u << 18, 1u << 18),
-              P(1u << 18, 1u << 18, 1u << 18), P(1u << 18, 1u << 18, 1u << 18), P(1u << 18, 1u << 18, 1u << 18),
-              P(1u << 18, 1u << 18, 1u << 18), 0},
+        {18,
+         {P(1u << 18, 1u << 18, 1u << 18), P(1u << 18, 1u << 18, 1u << 18), P(1u << 18, 1u << 18, 1u << 18),
+          P(1u << 18, 1u << 18, 1u << 18), P(1u << 18, 1u << 18, 1u << 18), P(1u << 18, 1u << 18, 1u << 18),
+          P(1u << 18, 1u << 18, 1u << 18), 0},
          P(7u << 18, 7u << 18, 0)},
     };
     for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {

@@ -9,32 +9,32 @@
 #include "../fuzz/shadow.c"
 
 static int failures, checks;
-#define CHECK(c)                                                                                                      \
-    do {                                                                                                              \
-        checks++;                                                                                                     \
-        if (!(c)) {                                                                                                   \
-            failures++;                                                                                               \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c);                                   \
-        }                                                                                                             \
+#define CHECK(c)                                                                                                       \
+    do {                                                                                                               \
+        checks++;                                                                                                      \
+        if (!(c)) {                                                                                                    \
+            failures++;                                                                                                \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c);                                      \
+        }                                                                                                              \
     } while (0)
-#define CHECK_EQ(a, b)                                                                                                \
-    do {                                                                                                              \
-        checks++;                                                                                                     \
-        unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);                                \
-        if (a_ != b_) {                                                                                               \
-            failures++;                                                                                               \
-            fprintf(stderr, "%s:%d: %s = %#llx, expected %#llx\n", __FILE__, __LINE__, #a, a_, b_);                  \
-        }                                                                                                             \
+#define CHECK_EQ(a, b)                                                                                                 \
+    do {                                                                                                               \
+        checks++;                                                                                                      \
+        unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);                                 \
+        if (a_ != b_) {                                                                                                \
+            failures++;                                                                                                \
+            fprintf(stderr, "%s:%d: %s = %#llx, expected %#llx\n", __FILE__, __LINE__, #a, a_, b_);                    \
+        }                                                                                                              \
     } while (0)
 
 static void test_classes(void) {
     CHECK_EQ(sh_size_class(0), 0);
-    CHECK_EQ(sh_size_class(1), 1);     /* 8 */
+    CHECK_EQ(sh_size_class(1), 1); /* 8 */
     CHECK_EQ(sh_size_class(8), 1);
-    CHECK_EQ(sh_size_class(9), 2);     /* 16 */
-    CHECK_EQ(sh_size_class(17), 3);    /* 24 */
-    CHECK_EQ(sh_size_class(25), 4);    /* 32 */
-    CHECK_EQ(sh_size_class(33), 5);    /* 48 */
+    CHECK_EQ(sh_size_class(9), 2);  /* 16 */
+    CHECK_EQ(sh_size_class(17), 3); /* 24 */
+    CHECK_EQ(sh_size_class(25), 4); /* 32 */
+    CHECK_EQ(sh_size_class(33), 5); /* 48 */
     CHECK_EQ(sh_size_class(1024), 32);
     CHECK_EQ(sh_size_class(1025), 33); /* 1152 */
     CHECK_EQ(sh_size_class(32767), 67);
@@ -51,10 +51,10 @@ static void test_classes(void) {
     }
     CHECK_EQ(sh_class_align(1), 8);
     CHECK_EQ(sh_class_align(2), 16);
-    CHECK_EQ(sh_class_align(3), 8);     /* 24 = 8*3 */
-    CHECK_EQ(sh_class_align(5), 16);    /* 48 = 16*3 */
+    CHECK_EQ(sh_class_align(3), 8);  /* 24 = 8*3 */
+    CHECK_EQ(sh_class_align(5), 16); /* 48 = 16*3 */
     CHECK_EQ(sh_class_align(32), 1024);
-    CHECK_EQ(sh_class_align(40), 128);  /* 2688 = 128*21 */
+    CHECK_EQ(sh_class_align(40), 128); /* 2688 = 128*21 */
     CHECK_EQ(sh_class_align(51), 8192);
     CHECK_EQ(sh_class_align(59), 8192); /* 16384: capped */
     CHECK_EQ(sh_class_align(65), 128);  /* 27264 = 128*213 */
@@ -162,7 +162,7 @@ static void test_overlap_and_free(void) {
     CHECK_EQ(s.objs[c].kind, SH_LARGE);
     CHECK_EQ(s.objs[c].spanclass, 1);
     CHECK(sh_on_alloc(&s, 2, 16, 0, B + 8192 + 40944, &d) == -1); /* last 16 B of it */
-    CHECK(sh_on_alloc(&s, 2, 16, 0, B + 8192 + 40960, &d) == 0); /* just past it */
+    CHECK(sh_on_alloc(&s, 2, 16, 0, B + 8192 + 40960, &d) == 0);  /* just past it */
     /* Queries. */
     CHECK_EQ(sh_overlap(&s, B - 100, 100), SH_NONE);
     CHECK_EQ(sh_overlap(&s, B - 100, 101), a);
@@ -242,7 +242,7 @@ static void test_tiny(void) {
     CHECK_EQ(sh_prog_at(&s, B + 22), t4);
     CHECK_EQ(sh_prog_at(&s, B + 26), t4);      /* [B+22, B+27) */
     CHECK_EQ(sh_prog_at(&s, B + 27), SH_NONE); /* in the block, after the last sub-object */
-    CHECK_EQ(s.owed.count, 3);                  /* three blocks */
+    CHECK_EQ(s.owed.count, 3);                 /* three blocks */
     CHECK_EQ(s.nprog, 5);
     CHECK(sh_self_check(&s) == 0);
 
@@ -261,9 +261,9 @@ static void test_tiny(void) {
     CHECK_EQ(s.objs[t2].state, SH_LIVE);
     CHECK_EQ(s.objs[t3].state, SH_UNMARKED);
     CHECK_EQ(s.objs[t4].state, SH_UNMARKED);
-    CHECK_EQ(s.objs[t5].state, SH_UNMARKED); /* greyed block survives, t5 not marked */
-    CHECK_EQ(s.objs[t6].state, SH_LIVE);     /* black */
-    CHECK_EQ(s.owed.count, 2);               /* B+16 (marked) and B+48 (greyed) */
+    CHECK_EQ(s.objs[t5].state, SH_UNMARKED);         /* greyed block survives, t5 not marked */
+    CHECK_EQ(s.objs[t6].state, SH_LIVE);             /* black */
+    CHECK_EQ(s.owed.count, 2);                       /* B+16 (marked) and B+48 (greyed) */
     CHECK_EQ(sh_extent_at(&s, B + 80 + 3), SH_NONE); /* t3's block */
     CHECK_EQ(s.nprog, 2);
     CHECK_EQ(s.tiny[0].tiny, 0); /* forgotten */
@@ -347,8 +347,8 @@ static void test_patterns(void) {
     memset(mem, 0, bytes);
     uintptr_t base = (uintptr_t)mem;
     uint32_t a, t, l, id;
-    CHECK(sh_on_alloc(&s, 0, 40, 0, base, &a) == 0); /* 48-byte class */
-    CHECK(sh_on_alloc(&s, 0, 3, 1, base + 48, &t) == 0); /* tiny, block at +48 */
+    CHECK(sh_on_alloc(&s, 0, 40, 0, base, &a) == 0);           /* 48-byte class */
+    CHECK(sh_on_alloc(&s, 0, 3, 1, base + 48, &t) == 0);       /* tiny, block at +48 */
     CHECK(sh_on_alloc(&s, 0, 70000, 0, base + 8192, &l) == 0); /* 9 pages = 73728 */
     size_t touched = 0;
     CHECK(sh_check_zero(&s, a, &touched) == 0);

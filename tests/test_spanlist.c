@@ -16,13 +16,11 @@
 static ga_mspan spans[NSPANS];
 
 /* The list must hold exactly model[0..n) in that order, links both ways, tail last. */
-static void check_list(const ga_span_list *l, ga_mspan *const *model, size_t n, int8_t id)
-{
+static void check_list(const ga_span_list *l, ga_mspan *const *model, size_t n, int8_t id) {
     EXPECT(l->n == n, "n = %zu, model %zu", l->n, n);
     const ga_mspan *prev = NULL, *s = l->head;
     for (size_t i = 0; i < n; i++, prev = s, s = s->next) {
-        EXPECT(s == model[i], "position %zu holds span %td, model %td", i, s ? s - spans : -1,
-               model[i] - spans);
+        EXPECT(s == model[i], "position %zu holds span %td, model %td", i, s ? s - spans : -1, model[i] - spans);
         EXPECT(s->prev == prev, "prev link of position %zu", i);
         EXPECT(s->list == id, "list id %d at position %zu", s->list, i);
     }
@@ -30,8 +28,7 @@ static void check_list(const ga_span_list *l, ga_mspan *const *model, size_t n, 
     EXPECT(l->tail == (n ? model[n - 1] : NULL), "tail is span %td", l->tail ? l->tail - spans : -1);
 }
 
-static void test_fifo(void)
-{
+static void test_fifo(void) {
     ga_mcentral c;
     memset(&c, 0, sizeof c);
     ga_mcentral_init(&c, 8);
@@ -54,8 +51,7 @@ static void test_fifo(void)
 }
 
 /* Random pushes and removals at any position against the array model. */
-static void test_random(void)
-{
+static void test_random(void) {
     ga_mcentral c;
     memset(&c, 0, sizeof c);
     ga_mcentral_init(&c, 8);
@@ -85,8 +81,7 @@ static void test_random(void)
     ga_mcentral_destroy(&c);
 }
 
-int main(void)
-{
+int main(void) {
     test_fifo();
     test_random();
     printf("test_spanlist: %s\n", failures ? "FAILED" : "passed");

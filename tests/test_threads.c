@@ -47,8 +47,7 @@ static mailbox BOXES[MAXT];
 static pthread_barrier_t BAR;
 
 /* Patterns: whole object up to 1 KiB, else the first and last 256 bytes. */
-static void fill(const obj *o)
-{
+static void fill(const obj *o) {
     if (o->size <= 1024) {
         ht_fill(o->p, o->size, o->seed);
     } else {
@@ -57,15 +56,13 @@ static void fill(const obj *o)
     }
 }
 
-static int verify(const obj *o)
-{
+static int verify(const obj *o) {
     if (o->size <= 1024)
         return ht_verify(o->p, o->size, o->seed);
     return ht_verify(o->p, 256, o->seed) && ht_verify(o->p + o->size - 256, 256, o->seed ^ 0xabcdef);
 }
 
-static void box_put(int to, obj o, worker *w)
-{
+static void box_put(int to, obj o, worker *w) {
     mailbox *b = &BOXES[to];
     pthread_mutex_lock(&b->lock);
     if (b->n < BOX) {
@@ -79,8 +76,7 @@ static void box_put(int to, obj o, worker *w)
     }
 }
 
-static int box_take(int me, obj *out)
-{
+static int box_take(int me, obj *out) {
     mailbox *b = &BOXES[me];
     int got = 0;
     pthread_mutex_lock(&b->lock);
@@ -94,14 +90,12 @@ static int box_take(int me, obj *out)
     return got;
 }
 
-static void take_out(worker *w, int i, obj *o)
-{
+static void take_out(worker *w, int i, obj *o) {
     *o = w->live[i];
     w->live[i] = w->live[--w->nlive];
 }
 
-static void one_op(worker *w)
-{
+static void one_op(worker *w) {
     uint64_t r = ht_rand(&w->rng) % 1000;
     if (r < 450 || w->nlive == 0) {
         if (w->nlive >= MAXLIVE)
@@ -169,8 +163,7 @@ static void one_op(worker *w)
     }
 }
 
-static void *run(void *arg)
-{
+static void *run(void *arg) {
     worker *w = arg;
     w->c = ga_cache_new(H);
     CHECK(w->c != NULL, "cache");
@@ -218,8 +211,7 @@ static void *run(void *arg)
     return NULL;
 }
 
-static void run_threads(int nt)
-{
+static void run_threads(int nt) {
     H = ga_heap_new(NULL);
     if (!H) {
         fprintf(stderr, "ga_heap_new failed\n");
@@ -265,8 +257,7 @@ enum { HOT = 4096 };
 static char *hot[HOT];
 static _Atomic int hot_next;
 
-static void *hot_freer(void *arg)
-{
+static void *hot_freer(void *arg) {
     ga_cache *c = ga_cache_new(H);
     (void)arg;
     for (;;) {
@@ -279,8 +270,7 @@ static void *hot_freer(void *arg)
     return NULL;
 }
 
-static void test_hot_frees(void)
-{
+static void test_hot_frees(void) {
     H = ga_heap_new(NULL);
     ga_cache *c = ga_cache_new(H);
     for (int i = 0; i < HOT; i++)
@@ -307,8 +297,7 @@ static void test_hot_frees(void)
     ga_heap_destroy(H);
 }
 
-int main(void)
-{
+int main(void) {
     run_threads(2);
     run_threads(4);
     run_threads(8);

@@ -24,7 +24,7 @@
 #define WHY_LEN 512
 
 typedef struct cctx {
-    ga_heap *h;       /* NULL for a bare pageAlloc */
+    ga_heap *h; /* NULL for a bare pageAlloc */
     ga_pagealloc *p;
     uint32_t t;       /* target selector */
     const char *want; /* expected substring of the description */
@@ -48,7 +48,8 @@ FUZZ_NOCOV static void die(const char *fmt, ...) {
 }
 
 static void poke(cctx *c, void *addr, const void *val, size_t n) {
-    if (c->nlog == LOG_MAX || n > LOG_BYTES) die("undo log full (%zu entries, %zu bytes)", c->nlog, n);
+    if (c->nlog == LOG_MAX || n > LOG_BYTES)
+        die("undo log full (%zu entries, %zu bytes)", c->nlog, n);
     c->log[c->nlog].addr = addr;
     c->log[c->nlog].n = n;
     memcpy(c->log[c->nlog].old, addr, n);
@@ -56,10 +57,10 @@ static void poke(cctx *c, void *addr, const void *val, size_t n) {
     memcpy(addr, val, n);
 }
 /* lvalue := value, logged (atomic fields too: nothing else runs meanwhile). */
-#define POKE(c, lv, val)                                                                                                    \
-    do {                                                                                                                    \
-        __typeof__(lv) v_ = (val);                                                                                          \
-        poke((c), (void *)&(lv), (const void *)&v_, sizeof v_);                                                            \
+#define POKE(c, lv, val)                                                                                               \
+    do {                                                                                                               \
+        __typeof__(lv) v_ = (val);                                                                                     \
+        poke((c), (void *)&(lv), (const void *)&v_, sizeof v_);                                                        \
     } while (0)
 
 static void restore(cctx *c) {
@@ -104,7 +105,8 @@ static pa_priv_mirror *priv_ok(const ga_pagealloc *p) {
             die("pa_priv_mirror does not match pagealloc.c's pa_priv (level %d): update corrupt.c", l);
         sum += q->level_mapped[l];
     }
-    if (sum != p->summary_mapped) die("pa_priv_mirror does not match pagealloc.c's pa_priv: update corrupt.c");
+    if (sum != p->summary_mapped)
+        die("pa_priv_mirror does not match pagealloc.c's pa_priv: update corrupt.c");
     return q;
 }
 
@@ -117,19 +119,22 @@ static uint64_t *chunk_marks(const ga_pagealloc *p, uintptr_t ci) {
 }
 static bool in_use_meets(const ga_pagealloc *p, uintptr_t b, uintptr_t l) {
     for (size_t k = 0; k < p->n_in_use; k++)
-        if (p->in_use[k].base < l && p->in_use[k].limit > b) return true;
+        if (p->in_use[k].base < l && p->in_use[k].limit > b)
+            return true;
     return false;
 }
 static size_t in_use_chunks(const ga_pagealloc *p) {
     size_t n = 0;
-    for (size_t k = 0; k < p->n_in_use; k++) n += (p->in_use[k].limit - p->in_use[k].base) >> GA_LOG_CHUNK_BYTES;
+    for (size_t k = 0; k < p->n_in_use; k++)
+        n += (p->in_use[k].limit - p->in_use[k].base) >> GA_LOG_CHUNK_BYTES;
     return n;
 }
 /* Chunk index of the i-th in-use chunk (i < in_use_chunks). */
 static uintptr_t nth_chunk(const ga_pagealloc *p, size_t i) {
     for (size_t k = 0;; k++) {
         size_t n = (p->in_use[k].limit - p->in_use[k].base) >> GA_LOG_CHUNK_BYTES;
-        if (i < n) return (p->in_use[k].base >> GA_LOG_CHUNK_BYTES) + i;
+        if (i < n)
+            return (p->in_use[k].base >> GA_LOG_CHUNK_BYTES) + i;
         i -= n;
     }
 }
@@ -145,15 +150,18 @@ static uintptr_t pick_page(const ga_pagealloc *p, uint32_t t, int kind) {
     size_t n = 0, nc = in_use_chunks(p);
     for (size_t i = 0; i < nc; i++) {
         const ga_pallocdata *d = chunk(p, nth_chunk(p, i));
-        for (unsigned j = 0; j < GA_CHUNK_PAGES; j++) n += page_kind(d, j, kind);
+        for (unsigned j = 0; j < GA_CHUNK_PAGES; j++)
+            n += page_kind(d, j, kind);
     }
-    if (!n) return GA_PA_MAX_OFF;
+    if (!n)
+        return GA_PA_MAX_OFF;
     size_t want = t % n;
     for (size_t i = 0; i < nc; i++) {
         uintptr_t ci = nth_chunk(p, i);
         const ga_pallocdata *d = chunk(p, ci);
         for (unsigned j = 0; j < GA_CHUNK_PAGES; j++)
-            if (page_kind(d, j, kind) && want-- == 0) return (ci << GA_LOG_CHUNK_BYTES) + ((uintptr_t)j << GA_PAGE_SHIFT);
+            if (page_kind(d, j, kind) && want-- == 0)
+                return (ci << GA_LOG_CHUNK_BYTES) + ((uintptr_t)j << GA_PAGE_SHIFT);
     }
     return GA_PA_MAX_OFF;
 }
@@ -161,8 +169,10 @@ static uintptr_t pick_page(const ga_pagealloc *p, uint32_t t, int kind) {
 /* P1 as pagealloc.c states it: a well-formed summary of 2^lp pages. */
 static bool psum_ok(ga_psum s, unsigned lp) {
     uint32_t n = (uint32_t)1 << lp, st = ga_psum_start(s), m = ga_psum_max(s), e = ga_psum_end(s);
-    if (s >> 63) return lp == GA_PSUM_LOG_MAX && s == (ga_psum)1 << 63;
-    if (m == n) return st == n && e == n;
+    if (s >> 63)
+        return lp == GA_PSUM_LOG_MAX && s == (ga_psum)1 << 63;
+    if (m == n)
+        return st == n && e == n;
     return st <= m && e <= m && m < n && st + e < n;
 }
 
@@ -195,15 +205,17 @@ static void page_set(cctx *c, uintptr_t o, bool alloc, bool scav) {
     POKE(c, p->free_pages, p->free_pages + (size_t)a0 - (size_t)alloc);
     POKE(c, p->scav_pages, p->scav_pages - (size_t)s0 + (size_t)scav);
     set_leaf(c, ci, ga_pallocbits_summarize(d->alloc));
-    if (!alloc && o < p->search_addr) POKE(c, p->search_addr, o); /* P6 */
+    if (!alloc && o < p->search_addr)
+        POKE(c, p->search_addr, o); /* P6 */
 }
 
 /* ==== pageAlloc corruptions ============================================================ */
 
 #define PA(name) static bool name(cctx *c)
-#define NEED(cond)                                                                                                        \
-    do {                                                                                                                  \
-        if (!(cond)) return false;                                                                                        \
+#define NEED(cond)                                                                                                     \
+    do {                                                                                                               \
+        if (!(cond))                                                                                                   \
+            return false;                                                                                              \
     } while (0)
 
 PA(pa_priv_null) {
@@ -217,10 +229,18 @@ static bool in_use_bad(cctx *c, int how) {
     NEED(p->n_in_use);
     ga_addr_range *r = &p->in_use[c->t % p->n_in_use];
     switch (how) {
-    case 0: POKE(c, r->base, r->limit); break;
-    case 1: POKE(c, r->base, r->base + GA_PAGE_SIZE); break;
-    case 2: POKE(c, r->limit, r->limit + GA_PAGE_SIZE); break;
-    default: POKE(c, r->limit, ((uintptr_t)1 << GA_HEAP_ADDR_BITS) + GA_CHUNK_BYTES); break;
+    case 0:
+        POKE(c, r->base, r->limit);
+        break;
+    case 1:
+        POKE(c, r->base, r->base + GA_PAGE_SIZE);
+        break;
+    case 2:
+        POKE(c, r->limit, r->limit + GA_PAGE_SIZE);
+        break;
+    default:
+        POKE(c, r->limit, ((uintptr_t)1 << GA_HEAP_ADDR_BITS) + GA_CHUNK_BYTES);
+        break;
     }
     c->want = "P7: in_use[";
     return true;
@@ -253,11 +273,21 @@ static bool empty_bad(cctx *c, int how) {
     ga_pagealloc *p = c->p;
     NEED(p->n_in_use == 0);
     switch (how) {
-    case 0: POKE(c, p->start, p->start + 1); break;
-    case 1: POKE(c, p->end, p->end + 1); break;
-    case 2: POKE(c, p->free_pages, p->free_pages + 1); break;
-    case 3: POKE(c, p->scav_pages, p->scav_pages + 1); break;
-    default: POKE(c, p->search_addr, 0); break;
+    case 0:
+        POKE(c, p->start, p->start + 1);
+        break;
+    case 1:
+        POKE(c, p->end, p->end + 1);
+        break;
+    case 2:
+        POKE(c, p->free_pages, p->free_pages + 1);
+        break;
+    case 3:
+        POKE(c, p->scav_pages, p->scav_pages + 1);
+        break;
+    default:
+        POKE(c, p->search_addr, 0);
+        break;
     }
     c->want = "empty pageAlloc with non-zero state";
     return true;
@@ -412,8 +442,10 @@ static bool mark_bad(cctx *c, bool l1) {
     uintptr_t o = pick_page(p, c->t, 2);
     NEED(o != GA_PA_MAX_OFF);
     uintptr_t ci = o >> GA_LOG_CHUNK_BYTES;
-    if (l1) bitput(c, priv_ok(p)->l1_mark, ci >> GA_CHUNKS_L2_BITS, false);
-    else bitput(c, chunk_marks(p, ci), ci & (L2_ENTRIES - 1), false);
+    if (l1)
+        bitput(c, priv_ok(p)->l1_mark, ci >> GA_CHUNKS_L2_BITS, false);
+    else
+        bitput(c, chunk_marks(p, ci), ci & (L2_ENTRIES - 1), false);
     c->want = "free unscavenged pages but no scavenge mark";
     return true;
 }
@@ -425,7 +457,7 @@ PA(pa_search_above_free) {
     /* the page after o is in in_use unless o ends its range: then the hint is outside */
     POKE(c, c->p->search_addr, o + GA_PAGE_SIZE);
     c->want = in_use_meets(c->p, o + GA_PAGE_SIZE, o + 2 * GA_PAGE_SIZE) ? "P6: a free page below search_addr"
-                                                                          : "P6: search_addr";
+                                                                         : "P6: search_addr";
     return true;
 }
 PA(pa_free_pages) {
@@ -446,16 +478,41 @@ typedef struct corruption {
     bool (*apply)(cctx *);
 } corruption;
 
-#define C(f) {#f, f}
+#define C(f)                                                                                                           \
+    { #f, f }
 static const corruption pa_table[] = {
-    C(pa_priv_null),       C(pa_in_use_empty),     C(pa_in_use_base_misaligned), C(pa_in_use_limit_misaligned),
-    C(pa_in_use_limit_high), C(pa_in_use_touch),   C(pa_in_use_cap),             C(pa_total_pages),
-    C(pa_empty_start),     C(pa_empty_end),        C(pa_empty_free),             C(pa_empty_scav),
-    C(pa_empty_search),    C(pa_start),            C(pa_end),                    C(pa_summary_mapped),
-    C(pa_pending),         C(pa_level_mapped),     C(pa_l2_new),                 C(pa_needed_unmapped),
-    C(pa_chunks_null),     C(pa_summary_outside),  C(pa_leaf_wrong),             C(pa_leaf_malformed),
-    C(pa_parent_wrong),    C(pa_search_outside),   C(pa_scav_allocated),         C(pa_chunk_mark),
-    C(pa_l1_mark),         C(pa_search_above_free), C(pa_free_pages),            C(pa_scav_pages),
+    C(pa_priv_null),
+    C(pa_in_use_empty),
+    C(pa_in_use_base_misaligned),
+    C(pa_in_use_limit_misaligned),
+    C(pa_in_use_limit_high),
+    C(pa_in_use_touch),
+    C(pa_in_use_cap),
+    C(pa_total_pages),
+    C(pa_empty_start),
+    C(pa_empty_end),
+    C(pa_empty_free),
+    C(pa_empty_scav),
+    C(pa_empty_search),
+    C(pa_start),
+    C(pa_end),
+    C(pa_summary_mapped),
+    C(pa_pending),
+    C(pa_level_mapped),
+    C(pa_l2_new),
+    C(pa_needed_unmapped),
+    C(pa_chunks_null),
+    C(pa_summary_outside),
+    C(pa_leaf_wrong),
+    C(pa_leaf_malformed),
+    C(pa_parent_wrong),
+    C(pa_search_outside),
+    C(pa_scav_allocated),
+    C(pa_chunk_mark),
+    C(pa_l1_mark),
+    C(pa_search_above_free),
+    C(pa_free_pages),
+    C(pa_scav_pages),
 };
 #define N_PA (sizeof pa_table / sizeof pa_table[0])
 
@@ -477,8 +534,10 @@ static uint32_t holes(const ga_mspan *s, uint32_t max, uint32_t *first, uint32_t
     uint32_t n = 0;
     for (uint32_t i = s->freeindex; i < s->nelems && n < max; i++)
         if (!bitget(s->alloc_bits, i)) {
-            if (!n && first) *first = i;
-            if (last) *last = i;
+            if (!n && first)
+                *first = i;
+            if (last)
+                *last = i;
             n++;
         }
     return n;
@@ -512,12 +571,15 @@ static ga_mspan *pick_span(const cctx *c, span_pred pred) {
     size_t n = 0;
     ga_fixalloc_iter it;
     ga_allspans_init(c->h, &it);
-    for (ga_mspan *s; (s = ga_allspans_next(c->h, &it)) != NULL;) n += pred(c, s);
-    if (!n) return NULL;
+    for (ga_mspan *s; (s = ga_allspans_next(c->h, &it)) != NULL;)
+        n += pred(c, s);
+    if (!n)
+        return NULL;
     size_t k = c->t % n;
     ga_allspans_init(c->h, &it);
     for (ga_mspan *s; (s = ga_allspans_next(c->h, &it)) != NULL;)
-        if (pred(c, s) && k-- == 0) return s;
+        if (pred(c, s) && k-- == 0)
+            return s;
     return NULL;
 }
 static ga_span_list *list_of(ga_heap *h, const ga_mspan *s, int8_t id) {
@@ -525,9 +587,12 @@ static ga_span_list *list_of(ga_heap *h, const ga_mspan *s, int8_t id) {
     return id >= 2 ? &m->full[id - 2] : &m->partial[id];
 }
 static void unlink_span(cctx *c, ga_span_list *l, ga_mspan *s) {
-    if (s->prev) POKE(c, s->prev->next, s->next);
-    else POKE(c, l->head, s->next);
-    if (s->next) POKE(c, s->next->prev, s->prev);
+    if (s->prev)
+        POKE(c, s->prev->next, s->next);
+    else
+        POKE(c, l->head, s->next);
+    if (s->next)
+        POKE(c, s->next->prev, s->prev);
     POKE(c, s->next, NULL);
     POKE(c, s->prev, NULL);
     POKE(c, l->n, l->n - 1);
@@ -537,7 +602,8 @@ static void move_span(cctx *c, ga_mspan *s, int8_t id) {
     unlink_span(c, list_of(c->h, s, s->list), s);
     ga_span_list *l = list_of(c->h, s, id);
     POKE(c, s->next, l->head);
-    if (l->head) POKE(c, l->head->prev, s);
+    if (l->head)
+        POKE(c, l->head->prev, s);
     POKE(c, l->head, s);
     POKE(c, l->n, l->n + 1);
     POKE(c, s->list, id);
@@ -552,19 +618,24 @@ static ga_heap_arena *arena_at(ga_heap *h, uintptr_t p) {
 }
 static ga_cache *pick_cache(const cctx *c, bool (*pred)(const ga_cache *)) {
     size_t n = 0;
-    for (ga_cache *x = c->h->caches; x; x = x->next) n += !pred || pred(x);
-    if (!n) return NULL;
+    for (ga_cache *x = c->h->caches; x; x = x->next)
+        n += !pred || pred(x);
+    if (!n)
+        return NULL;
     size_t k = c->t % n;
     for (ga_cache *x = c->h->caches; x; x = x->next)
-        if ((!pred || pred(x)) && k-- == 0) return x;
+        if ((!pred || pred(x)) && k-- == 0)
+            return x;
     return NULL;
 }
 static uint32_t cache_slots(const ga_cache *x, uint32_t *first, uint32_t *second) {
     uint32_t n = 0;
     for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++)
         if (x->alloc[spc] != &ga_empty_mspan) {
-            if (n == 0 && first) *first = spc;
-            if (n == 1 && second) *second = spc;
+            if (n == 0 && first)
+                *first = spc;
+            if (n == 1 && second)
+                *second = spc;
             n++;
         }
     return n;
@@ -575,8 +646,8 @@ static bool cp_tiny(const ga_cache *x) { return x->tiny != 0; }
 
 /* ==== heap corruptions ================================================================= */
 
-#define SPAN(pred)                                                                                                        \
-    ga_mspan *s = pick_span(c, pred);                                                                                     \
+#define SPAN(pred)                                                                                                     \
+    ga_mspan *s = pick_span(c, pred);                                                                                  \
     NEED(s)
 
 /* -- arenas (A3, A4, H3) -- */
@@ -658,7 +729,8 @@ PA(h_arena_mapped_total) {
     uintptr_t *b = pick_arena(c);
     NEED(b);
     ga_heap_arena *a = arena_at(c->h, *b);
-    uintptr_t m = a->mapped + GA_CHUNK_BYTES <= GA_ARENA_BYTES ? a->mapped + GA_CHUNK_BYTES : a->mapped - GA_CHUNK_BYTES;
+    uintptr_t m =
+        a->mapped + GA_CHUNK_BYTES <= GA_ARENA_BYTES ? a->mapped + GA_CHUNK_BYTES : a->mapped - GA_CHUNK_BYTES;
     POKE(c, a->mapped, m);
     c->want = a->zeroed_base > m ? "A3: arena" : "arenas map";
     return true;
@@ -733,11 +805,21 @@ PA(h_span_npages_zero) {
 static bool geometry(cctx *c, int how) {
     SPAN(sp_cached);
     switch (how) {
-    case 0: POKE(c, s->npages, s->npages + 1); break;
-    case 1: POKE(c, s->elemsize, s->elemsize + 8); break;
-    case 2: POKE(c, s->nelems, s->nelems - 1); break;
-    case 3: POKE(c, s->div_mul, s->div_mul ^ 1); break;
-    default: POKE(c, s->limit, s->limit + 8); break;
+    case 0:
+        POKE(c, s->npages, s->npages + 1);
+        break;
+    case 1:
+        POKE(c, s->elemsize, s->elemsize + 8);
+        break;
+    case 2:
+        POKE(c, s->nelems, s->nelems - 1);
+        break;
+    case 3:
+        POKE(c, s->div_mul, s->div_mul ^ 1);
+        break;
+    default:
+        POKE(c, s->limit, s->limit + 8);
+        break;
     }
     c->want = "S1: geometry";
     return true;
@@ -752,11 +834,21 @@ static bool large_geometry(cctx *c, int how) {
     SPAN(sp_large);
     uintptr_t bytes = s->npages << GA_PAGE_SHIFT;
     switch (how) {
-    case 0: POKE(c, s->nelems, 2); break;
-    case 1: POKE(c, s->elemsize, bytes - GA_PAGE_SIZE); break;
-    case 2: POKE(c, s->div_mul, 1); break;
-    case 3: POKE(c, s->limit, s->base); break;
-    default: POKE(c, s->limit, s->base + bytes + 8); break;
+    case 0:
+        POKE(c, s->nelems, 2);
+        break;
+    case 1:
+        POKE(c, s->elemsize, bytes - GA_PAGE_SIZE);
+        break;
+    case 2:
+        POKE(c, s->div_mul, 1);
+        break;
+    case 3:
+        POKE(c, s->limit, s->base);
+        break;
+    default:
+        POKE(c, s->limit, s->base + bytes + 8);
+        break;
     }
     c->want = "S1: large geometry";
     return true;
@@ -935,7 +1027,8 @@ PA(h_list_count) {
 /* span_alloc.inuse bounds the list walks: 0 turns any list of two into a "cycle". */
 PA(h_span_structs_low) {
     ga_heap *h = c->h;
-    if (h->span_alloc.inuse == 0) return false; /* no span yet: 0 is the right count */
+    if (h->span_alloc.inuse == 0)
+        return false; /* no span yet: 0 is the right count */
     bool two = false;
     for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES && !two; spc++)
         for (int id = 0; id < 4 && !two; id++) {
@@ -1045,15 +1138,23 @@ static bool tiny_bad(cctx *c, int how) {
     ga_cache *x = pick_cache(c, cp_tiny);
     NEED(x);
     switch (how) {
-    case 0: POKE(c, x->tiny, x->tiny + 1); break;
-    case 1: POKE(c, x->tiny, (uintptr_t)x); break; /* no heap span there */
+    case 0:
+        POKE(c, x->tiny, x->tiny + 1);
+        break;
+    case 1:
+        POKE(c, x->tiny, (uintptr_t)x);
+        break; /* no heap span there */
     case 2: {
         SPAN(sp_large);
         POKE(c, x->tiny, s->base);
         break;
     }
-    case 3: POKE(c, x->tiny_offset, 0); break;
-    default: POKE(c, x->tiny_offset, GA_TINY_SIZE + 1); break;
+    case 3:
+        POKE(c, x->tiny_offset, 0);
+        break;
+    default:
+        POKE(c, x->tiny_offset, GA_TINY_SIZE + 1);
+        break;
     }
     c->want = "C2: tiny block";
     return true;
@@ -1147,29 +1248,98 @@ PA(h_sweepgen_odd) {
 }
 
 static const corruption heap_table[] = {
-    C(h_arenas_null),          C(h_n_arenas),           C(h_all_arenas_null),        C(h_arena_records),
-    C(h_arena_base_zero),      C(h_arena_base_misaligned), C(h_arena_unindexed),     C(h_arena_struct_base),
-    C(h_arena_mapped_misaligned), C(h_arena_zeroed),    C(h_arena_mapped_total),     C(h_cur_misaligned),
-    C(h_cur_inverted),         C(h_cur_end_misaligned), C(h_cur_no_arena),           C(h_cur_top),
-    C(h_cur_gap),              C(h_span_class_range),   C(h_span_base_zero),         C(h_span_base_misaligned),
-    C(h_span_npages_zero),     C(h_span_npages),        C(h_span_elemsize),          C(h_span_nelems),
-    C(h_span_div_mul),         C(h_span_limit),         C(h_large_nelems),           C(h_large_elemsize),
-    C(h_large_div_mul),        C(h_large_limit_low),    C(h_large_limit_high),       C(h_span_freeindex),
-    C(h_span_alloc_count_over), C(h_span_tail_alloc),   C(h_span_tail_mark),         C(h_span_tail_freed),
-    C(h_span_freed_free_slot), C(h_span_marked_free_slot), C(h_span_alloc_count),    C(h_span_alloc_cache),
-    C(h_span_pending),         C(h_span_dirty_head),    C(h_span_dirty_tail),        C(h_span_sg_swept),
-    C(h_span_sg_unswept),      C(h_span_sg_stale),      C(h_span_sg_sweeping),       C(h_span_sg_wild),
-    C(h_span_cached_in_list),  C(h_span_list_id),       C(h_span_state),             C(h_span_dead_cached),
-    C(h_span_index),           C(h_span_page_free),     C(h_central_class),          C(h_list_prev),
-    C(h_list_state),           C(h_list_class),         C(h_list_id),                C(h_list_sweepgen),
-    C(h_list_count),           C(h_span_structs_low),   C(h_span_structs_high),      C(h_list_move_full_partial),
-    C(h_list_move_large_partial), C(h_list_move_unswept), C(h_list_lost),            C(h_caches_low),
-    C(h_caches_high),          C(h_cache_prev),         C(h_cache_heap),             C(h_cache_slot_null),
-    C(h_cache_slot_swap),      C(h_cache_slot_listed),  C(h_cache_slot_orphan),      C(h_tiny_misaligned),
-    C(h_tiny_foreign),         C(h_tiny_wrong_class),   C(h_tiny_offset_zero),       C(h_tiny_offset_big),
-    C(h_flush_gen_wild),       C(h_flush_gen_stale),    C(h_parked_pages),           C(h_parked_in_use),
-    C(h_parked_cycle),         C(h_parked_elemsize),    C(h_parked_indexed),         C(h_index_stray),
-    C(h_page_orphan),          C(h_pages_in_use),       C(h_os_ready),               C(h_sweepgen_odd),
+    C(h_arenas_null),
+    C(h_n_arenas),
+    C(h_all_arenas_null),
+    C(h_arena_records),
+    C(h_arena_base_zero),
+    C(h_arena_base_misaligned),
+    C(h_arena_unindexed),
+    C(h_arena_struct_base),
+    C(h_arena_mapped_misaligned),
+    C(h_arena_zeroed),
+    C(h_arena_mapped_total),
+    C(h_cur_misaligned),
+    C(h_cur_inverted),
+    C(h_cur_end_misaligned),
+    C(h_cur_no_arena),
+    C(h_cur_top),
+    C(h_cur_gap),
+    C(h_span_class_range),
+    C(h_span_base_zero),
+    C(h_span_base_misaligned),
+    C(h_span_npages_zero),
+    C(h_span_npages),
+    C(h_span_elemsize),
+    C(h_span_nelems),
+    C(h_span_div_mul),
+    C(h_span_limit),
+    C(h_large_nelems),
+    C(h_large_elemsize),
+    C(h_large_div_mul),
+    C(h_large_limit_low),
+    C(h_large_limit_high),
+    C(h_span_freeindex),
+    C(h_span_alloc_count_over),
+    C(h_span_tail_alloc),
+    C(h_span_tail_mark),
+    C(h_span_tail_freed),
+    C(h_span_freed_free_slot),
+    C(h_span_marked_free_slot),
+    C(h_span_alloc_count),
+    C(h_span_alloc_cache),
+    C(h_span_pending),
+    C(h_span_dirty_head),
+    C(h_span_dirty_tail),
+    C(h_span_sg_swept),
+    C(h_span_sg_unswept),
+    C(h_span_sg_stale),
+    C(h_span_sg_sweeping),
+    C(h_span_sg_wild),
+    C(h_span_cached_in_list),
+    C(h_span_list_id),
+    C(h_span_state),
+    C(h_span_dead_cached),
+    C(h_span_index),
+    C(h_span_page_free),
+    C(h_central_class),
+    C(h_list_prev),
+    C(h_list_state),
+    C(h_list_class),
+    C(h_list_id),
+    C(h_list_sweepgen),
+    C(h_list_count),
+    C(h_span_structs_low),
+    C(h_span_structs_high),
+    C(h_list_move_full_partial),
+    C(h_list_move_large_partial),
+    C(h_list_move_unswept),
+    C(h_list_lost),
+    C(h_caches_low),
+    C(h_caches_high),
+    C(h_cache_prev),
+    C(h_cache_heap),
+    C(h_cache_slot_null),
+    C(h_cache_slot_swap),
+    C(h_cache_slot_listed),
+    C(h_cache_slot_orphan),
+    C(h_tiny_misaligned),
+    C(h_tiny_foreign),
+    C(h_tiny_wrong_class),
+    C(h_tiny_offset_zero),
+    C(h_tiny_offset_big),
+    C(h_flush_gen_wild),
+    C(h_flush_gen_stale),
+    C(h_parked_pages),
+    C(h_parked_in_use),
+    C(h_parked_cycle),
+    C(h_parked_elemsize),
+    C(h_parked_indexed),
+    C(h_index_stray),
+    C(h_page_orphan),
+    C(h_pages_in_use),
+    C(h_os_ready),
+    C(h_sweepgen_odd),
 };
 #define N_HEAP (sizeof heap_table / sizeof heap_table[0])
 
@@ -1177,7 +1347,8 @@ static const corruption heap_table[] = {
 
 typedef int (*checker)(cctx *, char *, size_t, bool locked);
 static int check_heap(cctx *c, char *why, size_t len, bool locked) {
-    if (!locked) return ga_heap_check(c->h, why, len);
+    if (!locked)
+        return ga_heap_check(c->h, why, len);
     pthread_mutex_lock(&c->h->lock);
     int r = ga_heap_check_locked(c->h, why, len);
     pthread_mutex_unlock(&c->h->lock);
@@ -1193,16 +1364,19 @@ static const char *run(cctx *c, const corruption *k, checker check, uint8_t v) {
     char why[WHY_LEN];
     c->want = NULL;
     c->nlog = 0;
-    if (!k->apply(c)) return NULL;
+    if (!k->apply(c))
+        return NULL;
     bool locked = v & 1;
     int r = check(c, why, sizeof why, locked);
-    if (r == 0) die("%s (target %u): the checker missed it (expected \"%s\")", k->name, (unsigned)c->t, c->want);
+    if (r == 0)
+        die("%s (target %u): the checker missed it (expected \"%s\")", k->name, (unsigned)c->t, c->want);
     if (!strstr(why, c->want))
         die("%s (target %u): the checker reported \"%s\", expected \"%s\"", k->name, (unsigned)c->t, why, c->want);
     if ((v & 2) && check(c, NULL, 0, locked) == 0)
         die("%s: the checker passes when given no description buffer", k->name);
     restore(c);
-    if (check(c, why, sizeof why, locked) != 0) die("%s: after the exact bytes were restored: %s", k->name, why);
+    if (check(c, why, sizeof why, locked) != 0)
+        die("%s: after the exact bytes were restored: %s", k->name, why);
     return k->name;
 }
 
@@ -1210,9 +1384,11 @@ const char *corrupt_heap_op(ga_heap *h, fuzz_input *in, bool enabled) {
     uint8_t k = fi_u8(in);
     uint16_t t = fi_u16(in);
     uint8_t v = fi_u8(in);
-    if (!enabled) return NULL;
+    if (!enabled)
+        return NULL;
     cctx *c = calloc(1, sizeof *c);
-    if (!c) die("out of memory");
+    if (!c)
+        die("out of memory");
     c->h = h;
     c->p = &h->pages;
     c->t = t;
@@ -1226,9 +1402,11 @@ const char *corrupt_pagealloc_op(ga_pagealloc *p, fuzz_input *in, bool enabled) 
     uint8_t k = fi_u8(in);
     uint16_t t = fi_u16(in);
     uint8_t v = fi_u8(in);
-    if (!enabled) return NULL;
+    if (!enabled)
+        return NULL;
     cctx *c = calloc(1, sizeof *c);
-    if (!c) die("out of memory");
+    if (!c)
+        die("out of memory");
     c->p = p;
     c->t = t;
     const char *r = run(c, &pa_table[k % N_PA], check_pa, v);

@@ -190,7 +190,8 @@ typedef struct walk {
     uint64_t ci;
     mchunk *c;
 } walk;
-#define WALK_INIT {UINT64_MAX, NULL}
+#define WALK_INIT                                                                                                      \
+    { UINT64_MAX, NULL }
 FUZZ_NOCOV static mchunk *walk_touch(mspace *m, walk *w, uint64_t k) {
     if (k / M_CHUNK_PAGES != w->ci) {
         w->ci = k / M_CHUNK_PAGES;

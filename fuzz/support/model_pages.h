@@ -51,13 +51,13 @@ typedef struct mspace {
 
 void ms_init(mspace *m);
 void ms_destroy(mspace *m);
-mchunk *ms_chunk(const mspace *m, uint64_t ci);              /* NULL if not grown */
+mchunk *ms_chunk(const mspace *m, uint64_t ci);                   /* NULL if not grown */
 bool ms_is_grown(const mspace *m, uint64_t ci, uint64_t nchunks); /* any of them */
 /* Add nchunks fresh chunks from ci (all free, all scavenged); 0 or -1 (no memory). */
 int ms_grow(mspace *m, uint64_t ci, uint64_t nchunks);
 /* Lowest-address run of n free pages, or M_NONE. */
 uint64_t ms_first_fit(const mspace *m, uint64_t n);
-bool ms_page_alloc(const mspace *m, uint64_t g);  /* true outside grown chunks */
+bool ms_page_alloc(const mspace *m, uint64_t g); /* true outside grown chunks */
 bool ms_page_scav(const mspace *m, uint64_t g);
 /* Mark [g, g+n) allocated (clearing scavenged); returns scavenged pages it held. */
 uint64_t ms_alloc(mspace *m, uint64_t g, uint64_t n);

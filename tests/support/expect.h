@@ -9,15 +9,15 @@
 
 static int failures;
 
-#define EXPECT(c, ...)                                                                                       \
-    do {                                                                                                     \
-        if (!(c)) {                                                                                          \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #c);                                    \
-            fprintf(stderr, __VA_ARGS__);                                                                    \
-            fputc('\n', stderr);                                                                             \
-            failures++;                                                                                      \
-            abort();                                                                                         \
-        }                                                                                                    \
+#define EXPECT(c, ...)                                                                                                 \
+    do {                                                                                                               \
+        if (!(c)) {                                                                                                    \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #c);                                               \
+            fprintf(stderr, __VA_ARGS__);                                                                              \
+            fputc('\n', stderr);                                                                                       \
+            failures++;                                                                                                \
+            abort();                                                                                                   \
+        }                                                                                                              \
     } while (0)
 
 #endif

@@ -15,28 +15,26 @@
 
 static atomic_int ht_passed, ht_failed;
 
-#define CHECK(c, ...)                                                                                        \
-    do {                                                                                                     \
-        if (c) {                                                                                             \
-            atomic_fetch_add(&ht_passed, 1);                                                                 \
-        } else {                                                                                             \
-            atomic_fetch_add(&ht_failed, 1);                                                                 \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                             \
-            fprintf(stderr, __VA_ARGS__);                                                                    \
-            fputc('\n', stderr);                                                                             \
-        }                                                                                                    \
+#define CHECK(c, ...)                                                                                                  \
+    do {                                                                                                               \
+        if (c) {                                                                                                       \
+            atomic_fetch_add(&ht_passed, 1);                                                                           \
+        } else {                                                                                                       \
+            atomic_fetch_add(&ht_failed, 1);                                                                           \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                       \
+            fprintf(stderr, __VA_ARGS__);                                                                              \
+            fputc('\n', stderr);                                                                                       \
+        }                                                                                                              \
     } while (0)
 
 /* Prints the summary line every test ends with; returns the exit status. */
-static inline int ht_report(const char *name)
-{
+static inline int ht_report(const char *name) {
     int f = atomic_load(&ht_failed);
     printf("%s: %d passed, %d failed\n", name, atomic_load(&ht_passed), f);
     return f ? 1 : 0;
 }
 
-static inline int ht_heap_ok(ga_heap *h, const char *where)
-{
+static inline int ht_heap_ok(ga_heap *h, const char *where) {
     char why[512] = "";
     int r = ga_heap_check(h, why, sizeof why);
     CHECK(r == 0, "heap check after %s: %s", where, why);
@@ -44,8 +42,7 @@ static inline int ht_heap_ok(ga_heap *h, const char *where)
 }
 
 /* Deterministic byte pattern of object `seed`, n bytes. */
-static inline void ht_fill(void *p, size_t n, uint32_t seed)
-{
+static inline void ht_fill(void *p, size_t n, uint32_t seed) {
     unsigned char *b = p;
     uint32_t x = seed * 2654435761u + 1;
     for (size_t i = 0; i < n; i++) {
@@ -54,8 +51,7 @@ static inline void ht_fill(void *p, size_t n, uint32_t seed)
     }
 }
 
-static inline int ht_verify(const void *p, size_t n, uint32_t seed)
-{
+static inline int ht_verify(const void *p, size_t n, uint32_t seed) {
     const unsigned char *b = p;
     uint32_t x = seed * 2654435761u + 1;
     for (size_t i = 0; i < n; i++) {
@@ -66,8 +62,7 @@ static inline int ht_verify(const void *p, size_t n, uint32_t seed)
     return 1;
 }
 
-static inline int ht_all_zero(const void *p, size_t n)
-{
+static inline int ht_all_zero(const void *p, size_t n) {
     const unsigned char *b = p;
     for (size_t i = 0; i < n; i++)
         if (b[i])
@@ -80,8 +75,7 @@ static inline ga_mspan *ht_span(ga_heap *h, const void *p) { return ga_mheap_spa
 static inline uint32_t ht_sweepgen(ga_heap *h) { return ga_heap_sweepgen(h); }
 
 /* Is s in list `id` of its class's mcentral (walk under the lock)? */
-static inline int ht_in_list(ga_heap *h, ga_mspan *s, int8_t id)
-{
+static inline int ht_in_list(ga_heap *h, ga_mspan *s, int8_t id) {
     ga_mcentral *c = &h->central[s->spanclass];
     int found = 0;
     pthread_mutex_lock(&c->lock);
@@ -92,16 +86,14 @@ static inline int ht_in_list(ga_heap *h, ga_mspan *s, int8_t id)
     return found && s->list == id;
 }
 
-static inline ga_stats ht_stats(ga_heap *h)
-{
+static inline ga_stats ht_stats(ga_heap *h) {
     ga_stats st;
     ga_heap_stats(h, &st);
     return st;
 }
 
 /* xorshift PRNG, fixed seeds: tests are deterministic. */
-static inline uint64_t ht_rand(uint64_t *s)
-{
+static inline uint64_t ht_rand(uint64_t *s) {
     uint64_t x = *s;
     x ^= x << 13;
     x ^= x >> 7;

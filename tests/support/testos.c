@@ -16,7 +16,8 @@ static void note(ga_testos *t, int hook, void *v, size_t n) {
 static void *t_reserve(void *ctx, void *hint, size_t n) {
     ga_testos *t = ctx;
     note(t, TESTOS_RESERVE, hint, n);
-    if (t->fail_mask >> TESTOS_RESERVE & 1) return NULL;
+    if (t->fail_mask >> TESTOS_RESERVE & 1)
+        return NULL;
     void *p = mmap(t->displace_reserve ? NULL : hint, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
@@ -24,7 +25,8 @@ static void *t_reserve(void *ctx, void *hint, size_t n) {
 static int t_map(void *ctx, void *v, size_t n) {
     ga_testos *t = ctx;
     note(t, TESTOS_MAP, v, n);
-    if (t->fail_mask >> TESTOS_MAP & 1) return ENOMEM;
+    if (t->fail_mask >> TESTOS_MAP & 1)
+        return ENOMEM;
     return mprotect(v, n, PROT_READ | PROT_WRITE) ? errno : 0;
 }
 
@@ -37,22 +39,26 @@ static int t_used(void *ctx, void *v, size_t n) {
 static int t_unused(void *ctx, void *v, size_t n) {
     ga_testos *t = ctx;
     note(t, TESTOS_UNUSED, v, n);
-    if (t->fail_mask >> TESTOS_UNUSED & 1) return EINVAL;
-    if (t->fake_unused) return 0;
+    if (t->fail_mask >> TESTOS_UNUSED & 1)
+        return EINVAL;
+    if (t->fake_unused)
+        return 0;
     return madvise(v, n, MADV_DONTNEED) ? errno : 0;
 }
 
 static int t_release(void *ctx, void *v, size_t n) {
     ga_testos *t = ctx;
     note(t, TESTOS_RELEASE, v, n);
-    if (t->fail_mask >> TESTOS_RELEASE & 1) return EINVAL;
+    if (t->fail_mask >> TESTOS_RELEASE & 1)
+        return EINVAL;
     return munmap(v, n) ? errno : 0;
 }
 
 static int t_fault(void *ctx, void *v, size_t n) {
     ga_testos *t = ctx;
     note(t, TESTOS_FAULT, v, n);
-    if (t->fail_mask >> TESTOS_FAULT & 1) return ENOMEM;
+    if (t->fail_mask >> TESTOS_FAULT & 1)
+        return ENOMEM;
     return mmap(v, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED ? errno : 0;
 }
 
@@ -62,14 +68,16 @@ void ga_testos_init(ga_testos *t) {
 }
 
 const ga_testos_call *ga_testos_recent(const ga_testos *t, uint64_t k) {
-    if (k >= t->nlog || k >= TESTOS_LOG) return NULL;
+    if (k >= t->nlog || k >= TESTOS_LOG)
+        return NULL;
     return &t->log[(t->nlog - 1 - k) % TESTOS_LOG];
 }
 
 const char *ga_testos_prot(const void *a, char *buf) {
     buf[0] = 0;
     FILE *f = fopen("/proc/self/maps", "r");
-    if (!f) return buf;
+    if (!f)
+        return buf;
     char line[512];
     while (fgets(line, sizeof line, f)) {
         uintptr_t lo, hi;

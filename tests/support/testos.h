@@ -22,10 +22,10 @@ typedef struct ga_testos_call {
 } ga_testos_call;
 
 typedef struct ga_testos {
-    ga_os_hooks hooks;            /* pass &hooks as ga_config.os; ctx = this */
-    unsigned fail_mask;           /* bit h: hook h fails (ENOMEM / NULL) */
-    int fake_unused;              /* unused is recorded, never sent to the OS */
-    int displace_reserve;         /* reserve ignores the hint: asks the OS for hint-less memory */
+    ga_os_hooks hooks;    /* pass &hooks as ga_config.os; ctx = this */
+    unsigned fail_mask;   /* bit h: hook h fails (ENOMEM / NULL) */
+    int fake_unused;      /* unused is recorded, never sent to the OS */
+    int displace_reserve; /* reserve ignores the hint: asks the OS for hint-less memory */
     uint64_t calls[TESTOS_NHOOKS];
     uint64_t bytes[TESTOS_NHOOKS];
     ga_testos_call log[TESTOS_LOG]; /* the last TESTOS_LOG calls, oldest first once full */
