@@ -573,8 +573,8 @@ ga_psum ga_pallocbits_summarize(const uint64_t *b) {
         /*@ assert lowrun: \forall integer k; 0 <= k <= 64 && free_run(b, 64 * w, k) ==> k <= t; */
         /*@ assert highrun: \forall integer j; 64 * w <= j <= 64 * w + 64 && free_run(b, j, 64 * w + 64 - j) ==>
                 64 * w + 64 - j <= l; */
-        /*@ assert boundw: \forall integer j, k; 64 * w <= j && j + k <= 64 * w + 64 && free_run(b, j, k) && !interior(j, k) ==>
-                k <= max || k <= l; */
+        /*@ assert boundw: \forall integer j, k;
+                64 * w <= j && j + k <= 64 * w + 64 && free_run(b, j, k) && !interior(j, k) ==> k <= max || k <= l; */
         cur = l;
     }
     /*@ assert w == 8; */
@@ -588,7 +588,8 @@ ga_psum ga_pallocbits_summarize(const uint64_t *b) {
         max = cur;
         /*@ ghost mpos = 512 - cur; */
     }
-    /*@ assert touching: \forall integer j, l; 0 <= j && j + l <= 512 && free_run(b, j, l) && !interior(j, l) ==> l <= max; */
+    /*@ assert touching: \forall integer j, l;
+            0 <= j && j + l <= 512 && free_run(b, j, l) && !interior(j, l) ==> l <= max; */
     /* Every run touching a word boundary is counted; one strictly inside a word has
      * an allocated page on each side in that word, so it is at most 62 long. */
     if (max < 62) {
