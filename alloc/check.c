@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "bitops.h"
 #include "heap.h"
 
 static int fail(char *why, size_t len, const char *fmt, ...) {
@@ -158,8 +159,8 @@ static int check_span(ga_heap *h, const ga_mspan *s, tally *t, char *why, size_t
         if ((s->alloc_bits[w] | s->gcmark_bits[w] | s->freed_bits[w]) & ~valid)
             SFAIL("S5: bits set beyond nelems %u in word %u", n, w);
         uint64_t allocated = (below | s->alloc_bits[w]) & valid; /* S6 */
-        count += (uint32_t)__builtin_popcountll(allocated);
-        freed += (uint32_t)__builtin_popcountll(s->freed_bits[w]);
+        count += ga_popcount64(allocated);
+        freed += ga_popcount64(s->freed_bits[w]);
         if (s->freed_bits[w] & ~allocated)
             SFAIL("F1: freed slot not allocated in word %u", w);
         if (s->gcmark_bits[w] & ~allocated)

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bitops.h"
 #include "heap.h"
 
 /* All zero: nelems 0 and freeindex 0, so next_free_fast declines (alloc_cache 0) and
@@ -95,14 +96,14 @@ void ga_mcache_zero_free_slots(ga_mspan *s) {
             free = ~s->alloc_bits[w];
         if (!free)
             break;
-        uint32_t start = w * 64 + (uint32_t)__builtin_ctzll(free);
+        uint32_t start = w * 64 + ga_ctz64(free);
         if (start >= n)
             break;
         /* end of the run: next allocated slot after start */
         uint64_t used = s->alloc_bits[w] & (~(uint64_t)0 << (start % 64));
         while (!used && ++w * 64 < n)
             used = s->alloc_bits[w];
-        uint32_t end = used ? w * 64 + (uint32_t)__builtin_ctzll(used) : n;
+        uint32_t end = used ? w * 64 + ga_ctz64(used) : n;
         if (end > n)
             end = n;
         memset((void *)(s->base + start * size), 0, (end - start) * size);

@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bitops.h"
 #include "heap.h"
 
 #define INDEX_BYTES (GA_ARENA_L2_ENTRIES * sizeof(ga_heap_arena *))
@@ -515,7 +516,7 @@ static size_t scavenged_bytes(const ga_pagealloc *pa, uintptr_t base, uintptr_t 
         uintptr_t ci = ga_off(p) >> GA_LOG_CHUNK_BYTES;
         const ga_pallocdata *d = &pa->chunks[ci >> GA_CHUNKS_L2_BITS][ci & ((1u << GA_CHUNKS_L2_BITS) - 1)];
         for (uint32_t w = 0; w < GA_PALLOC_WORDS; w++)
-            pages += (size_t)__builtin_popcountll(d->scav[w]);
+            pages += (size_t)ga_popcount64(d->scav[w]);
     }
     return pages << GA_PAGE_SHIFT;
 }

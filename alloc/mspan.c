@@ -9,18 +9,19 @@
  *
  * These four functions are proved with Frama-C WP (-wp-rte; ci/prove, proofs/README.md):
  * each is small, has at most one loop, no atomics and no calls but ga_ctz64 /
- * ga_popcount64.  Those two use the compiler builtins in the library build; under
- * Frama-C (__FRAMAC__) they have a portable bit loop that is proved against the same
- * contract (the builtins are trusted to meet it: proofs/TRUSTED.md).  The contracts are
- * stated over the logic of spec/mspan.h (bit i of a bitmap, the S5/S7/S8 invariants, the
- * slot count); the named assertions spell out each step for the provers, and the calls
- * to the ghost lemma functions below supply the facts that need induction.  Ghost code
- * and annotations compile to nothing.
+ * ga_popcount64 of bitops.h, whose contracts the proofs here use (the header is proved
+ * as a target of its own; the compiler builtins of its library bodies are trusted to
+ * meet those contracts: proofs/TRUSTED.md).  The contracts are stated over the logic of
+ * spec/mspan.h (bit i of a bitmap, the S5/S7/S8 invariants, the slot count); the named
+ * assertions spell out each step for the provers, and the calls to the ghost lemma
+ * functions below supply the facts that need induction.  Ghost code and annotations
+ * compile to nothing.
  *
  * Shifts: Go's `allocCache >>= bit + 1` relies on a shift by 64 yielding 0; in C that is
  * undefined, so it is written (x >> tz) >> 1 (tz <= 63). */
 #include "mspan.h"
 
+#include "bitops.h"
 #include "../spec/mspan.h"
 
 /* ------------------------------------------------------------------------------------
@@ -112,43 +113,6 @@
 
 /* ------------------------------------------------------------------------------------
  * The bitmap functions. */
-
-/* Number of trailing zero bits; 64 for 0 (Go's sys.Ctz64). */
-/*@ assigns \nothing;
-    ensures 0 <= \result <= 64;
-    ensures zeros(x, 0, \result);
-    ensures \result < 64 ==> bit(x, \result); */
-static inline uint32_t ga_ctz64(uint64_t x) {
-#ifdef __FRAMAC__
-    uint32_t k = 0;
-    /*@ loop invariant 0 <= k <= 64 && zeros(x, 0, k);
-        loop assigns k;
-        loop variant 64 - k; */
-    while (k < 64 && ((x >> k) & 1u) == 0)
-        k++;
-    return k;
-#else
-    return x ? (uint32_t)__builtin_ctzll(x) : 64u;
-#endif
-}
-
-/* Number of one bits. */
-/*@ assigns \nothing;
-    ensures \result == nbits(x, 64);
-    ensures 0 <= \result <= 64; */
-static inline uint32_t ga_popcount64(uint64_t x) {
-#ifdef __FRAMAC__
-    uint32_t c = 0;
-    /*@ loop invariant 0 <= k <= 64 && c == nbits(x, k) && 0 <= c <= k;
-        loop assigns k, c;
-        loop variant 64 - k; */
-    for (uint32_t k = 0; k < 64; k++)
-        c += (uint32_t)((x >> k) & 1u);
-    return c;
-#else
-    return (uint32_t)__builtin_popcountll(x);
-#endif
-}
 
 /* refillAllocCache: word is a word index (Go passes the byte index 8*word). */
 /*@ requires \valid(s) && word < 16;

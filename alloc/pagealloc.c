@@ -26,6 +26,8 @@
  * words plus the chunks it actually releases from, whatever the heap size. */
 #include "pagealloc.h"
 
+#include "bitops.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,7 +69,7 @@ static inline pa_priv *priv(const ga_pagealloc *p) { return (pa_priv *)p->priv; 
 static inline int bit_get(const uint64_t *b, size_t i) { return (int)(b[i / 64] >> (i % 64) & 1); }
 static inline void bit_set(uint64_t *b, size_t i) { b[i / 64] |= (uint64_t)1 << (i % 64); }
 static inline void bit_clr(uint64_t *b, size_t i) { b[i / 64] &= ~((uint64_t)1 << (i % 64)); }
-static inline unsigned clz64(uint64_t x) { return x ? (unsigned)__builtin_clzll(x) : 64; }
+static inline unsigned clz64(uint64_t x) { return ga_clz64(x); }
 
 static inline uintptr_t chunk_index(uintptr_t off) { return off >> GA_LOG_CHUNK_BYTES; }
 static inline uint32_t chunk_page(uintptr_t off) { return (uint32_t)(off >> GA_PAGE_SHIFT) & (GA_CHUNK_PAGES - 1); }
@@ -736,7 +738,7 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
     for (int l = 0; l < LEVELS; l++) {
         size_t n = 0;
         for (size_t w = 0; w < (q->level_pages[l] + 63) / 64; w++) {
-            n += (size_t)__builtin_popcountll(q->mapped[l][w]);
+            n += (size_t)ga_popcount64(q->mapped[l][w]);
             if (q->pending[l][w])
                 return fail(why, len, "level %d page %zu left pending", l, w * 64);
         }
@@ -823,8 +825,8 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
             for (unsigned w = 0; w < GA_PALLOC_WORDS; w++) {
                 if (d->alloc[w] & d->scav[w])
                     return fail(why, len, "P5: chunk %#lx word %u: scavenged and allocated", (unsigned long)ci, w);
-                nfree += 64 - (size_t)__builtin_popcountll(d->alloc[w]);
-                nscav += (size_t)__builtin_popcountll(d->scav[w]);
+                nfree += 64 - (size_t)ga_popcount64(d->alloc[w]);
+                nscav += (size_t)ga_popcount64(d->scav[w]);
                 dirty |= ~(d->alloc[w] | d->scav[w]) != 0;
             }
             size_t l1 = ci >> GA_CHUNKS_L2_BITS;

@@ -5,70 +5,18 @@
  * found with findBitRange64's shift-and doubling trick.  Each function is kept to one
  * loop so that its Frama-C WP proof stays small (see proofs/README.md).
  *
- * The ctz/clz/popcount helpers use the compiler builtins in the library build; under
- * Frama-C (__FRAMAC__) they have a portable bit loop proved against the same contract
- * (the builtins are trusted to meet it: proofs/TRUSTED.md).  That is the only place
- * where the proved and the compiled code differ. */
+ * ctz/clz/popcount come from bitops.h; the proofs here use their contracts (the header
+ * is proved as a target of its own, and the compiler builtins of its library bodies are
+ * trusted to meet those contracts: proofs/TRUSTED.md).  That is the only place where
+ * the proved and the compiled code differ. */
 #include "pallocbits.h"
 
+#include "bitops.h"
 #include "../spec/chunk.h"
 #include "../spec/psum.h"
 
 /* ------------------------------------------------------------------------------------
  * Word primitives. */
-
-/*@ assigns \nothing;
-    ensures 0 <= \result <= 64;
-    ensures zeros(x, 0, \result);
-    ensures \result < 64 ==> bit(x, \result); */
-static inline uint32_t ga_ctz64(uint64_t x) {
-#ifdef __FRAMAC__
-    uint32_t k = 0;
-    /*@ loop invariant 0 <= k <= 64 && zeros(x, 0, k);
-        loop assigns k;
-        loop variant 64 - k; */
-    while (k < 64 && ((x >> k) & 1u) == 0)
-        k++;
-    return k;
-#else
-    return x ? (uint32_t)__builtin_ctzll(x) : 64u;
-#endif
-}
-
-/*@ assigns \nothing;
-    ensures 0 <= \result <= 64;
-    ensures zeros(x, 64 - \result, \result);
-    ensures \result < 64 ==> bit(x, 63 - \result); */
-static inline uint32_t ga_clz64(uint64_t x) {
-#ifdef __FRAMAC__
-    uint32_t k = 0;
-    /*@ loop invariant 0 <= k <= 64 && zeros(x, 64 - k, k);
-        loop assigns k;
-        loop variant 64 - k; */
-    while (k < 64 && ((x >> (63u - k)) & 1u) == 0)
-        k++;
-    return k;
-#else
-    return x ? (uint32_t)__builtin_clzll(x) : 64u;
-#endif
-}
-
-/*@ assigns \nothing;
-    ensures \result == nbits(x, 64);
-    ensures 0 <= \result <= 64; */
-static inline uint32_t ga_popcnt64(uint64_t x) {
-#ifdef __FRAMAC__
-    uint32_t c = 0;
-    /*@ loop invariant 0 <= k <= 64 && c == nbits(x, k) && 0 <= c <= k;
-        loop assigns k, c;
-        loop variant 64 - k; */
-    for (uint32_t k = 0; k < 64; k++)
-        c += (uint32_t)((x >> k) & 1u);
-    return c;
-#else
-    return (uint32_t)__builtin_popcountll(x);
-#endif
-}
 
 /* Bits [lo, hi) of a word, 0 <= lo < hi <= 64. */
 /*@ requires 0 <= lo < hi <= 64;
@@ -354,7 +302,7 @@ uint32_t ga_pallocbits_popcnt_range(const uint64_t *b, uint32_t i, uint32_t n) {
         uint32_t lo = 64u * w < i ? i - 64u * w : 0;
         uint32_t hi = end - 64u * w < 64u ? end - 64u * w : 64u;
         uint64_t m = ga_word_mask(lo, hi);
-        uint32_t k = ga_popcnt64(b[w] & m);
+        uint32_t k = ga_popcount64(b[w] & m);
         /*@ assert from: \max(i, \min(64 * w, end)) == 64 * w + lo; */
         /*@ assert to: \max(i, \min(64 * w + 64, end)) == 64 * w + hi; */
         /*@ ghost ga_lemma_count_word(b, w, lo, hi, m); */

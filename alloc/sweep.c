@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bitops.h"
 #include "heap.h"
 
 /* ---- gates ---------------------------------------------------------------------- */
@@ -166,7 +167,7 @@ static uint32_t rewrite_bits(ga_mspan *s, bool gc, uint32_t *nfreed_bits) {
              * only on allocated slots). */
             __atomic_fetch_and(&s->gcmark_bits[w], ~fr, __ATOMIC_ACQ_REL);
         if (fr) /* usually 0; without -mpopcnt the count is a libgcc call */
-            freed += (uint32_t)__builtin_popcountll(fr);
+            freed += ga_popcount64(fr);
         __atomic_store_n(&s->alloc_bits[w], live, __ATOMIC_RELAXED);
     }
     uint32_t before = s->alloc_count;
