@@ -114,6 +114,40 @@ ga_ctest_counts() {
     echo "$((total - failed)) $failed"
 }
 
+# ga_format_check — clang-format --dry-run -Werror (clang-format 14, style from
+# .clang-format) over every tracked *.c and *.h; prints the unformatted files and fails
+# if there is any.  Prints "format: SKIPPED ..." and returns 2 when the tree has no
+# .clang-format (nothing to check against).  Last line: "format: ..." (the figures).
+ga_format_check() {
+    local cf files=() bad=() f
+    if [[ ! -f .clang-format ]]; then
+        echo "format: SKIPPED: no .clang-format in the tree"
+        return 2
+    fi
+    cf=$(command -v clang-format || command -v clang-format-14 || true)
+    if [[ -z "$cf" ]]; then
+        echo "format: FAILED: clang-format not found (ci/setup installs it)"
+        return 1
+    fi
+    if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        mapfile -t files < <(git ls-files '*.c' '*.h')
+    else
+        mapfile -t files < <(find . -path ./build -prune -o -path ./fuzz-out -prune -o \
+            -type f \( -name '*.c' -o -name '*.h' \) -print | sed 's|^\./||' | sort)
+    fi
+    for f in "${files[@]}"; do
+        [[ -f "$f" ]] || continue
+        if ! "$cf" --dry-run -Werror "$f" >/dev/null 2>&1; then bad+=("$f"); fi
+    done
+    if ((${#bad[@]})); then
+        echo "unformatted (fix with: clang-format -i FILE...; see one with: clang-format --dry-run FILE):"
+        printf '  %s\n' "${bad[@]}"
+        echo "format: FAILED: ${#bad[@]} of ${#files[@]} files unformatted ($("$cf" --version | sed 's/.*version //'))"
+        return 1
+    fi
+    echo "format: ok: ${#files[@]} files formatted ($("$cf" --version | sed 's/.*version //'))"
+}
+
 # ga_report_crashes DRIVER ENGINE_BIN FILE... — print, for each crash input, the command
 # that reproduces it (build/asan/DRIVER_replay FILE), after building that replayer and
 # checking that it does reproduce; ENGINE_BIN FILE is offered when it does not.

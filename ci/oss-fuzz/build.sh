@@ -7,16 +7,20 @@
 #   CXX, CXXFLAGS         used only to link, when set (OSS-Fuzz always sets them)
 #   LIB_FUZZING_ENGINE    -fsanitize=fuzzer (libFuzzer) or an archive (AFL++, honggfuzz)
 #   OUT, WORK, SRC        output directory, scratch directory, source root
-# Plain compiler calls, no CMake: every alloc/*.c into libgoalloc.a, fuzz/support/*.c and
+#   AR                    optional archiver (default: llvm-ar for *lto* compilers)
+# It drives the project's CMake build (CMake >= 3.25) in $WORK/goalloc-cmake with
+# GA_FUZZ_ENGINE=external: every alloc/*.c into libgoalloc.a, fuzz/support/*.c and
 # fuzz/shadow.c into libgoalloc_fuzz_support.a, then each fuzz/<driver>.c (*_fuzz.c)
-# linked against both and $LIB_FUZZING_ENGINE into $OUT/<driver>.  Archives, so that a
-# driver only links (and carries coverage counters for) the objects it uses.
+# linked against both and $LIB_FUZZING_ENGINE (target <driver>_external), copied to
+# $OUT/<driver>.  Archives, so that a driver only links (and carries coverage counters
+# for) the objects it uses.
 # Beside each target: <driver>_seed_corpus.zip (corpus/<driver>/), and <driver>.dict /
 # <driver>.options copied from fuzz/ when present.
 #
 # Also works outside Docker (ci/oss-fuzz/test-local.sh runs it that way).  The source
 # tree is found as $GOALLOC_SRC, else the repository around this script, else the cwd,
-# else $SRC/goalloc.  GOALLOC_DRIVERS="a_fuzz b_fuzz" builds only those drivers.
+# else $SRC/goalloc.  GOALLOC_DRIVERS="a_fuzz b_fuzz" builds only those drivers;
+# GOALLOC_JOBS sets the build parallelism (default: nproc).
 set -euo pipefail
 
 : "${CC:?CC is not set}" "${OUT:?OUT is not set}"
@@ -42,62 +46,6 @@ is_tree "$root" || {
 }
 cd "$root"
 
-# Same language mode and definitions as CMakeLists.txt (-std=c11, no extensions,
-# -D_GNU_SOURCE); drivers and their oracles keep their assert()s (-UNDEBUG).  No
-# -Werror: the infrastructure's clang is newer than ours and may warn about new things.
-read -r -a cflags <<<"$CFLAGS"
-cflags+=(-std=c11 -D_GNU_SOURCE -UNDEBUG -pthread -Wall -Wextra -Iinclude -Ialloc -Ifuzz)
-# Link with the C++ driver when the infrastructure provides one (libFuzzer and other
-# engines are C++ and need its runtime); otherwise with $CC.
-if [[ -n "${CXX:-}" ]]; then
-    read -r -a link <<<"$CXX ${CXXFLAGS:-$CFLAGS}"
-else
-    read -r -a link <<<"$CC $CFLAGS"
-fi
-read -r -a engine <<<"$LIB_FUZZING_ENGINE"
-# LTO compilers (afl-clang-lto) emit bitcode, which only llvm-ar indexes.
-if [[ -n "${AR:-}" ]]; then
-    ar_cmd="$AR"
-elif [[ "$CC" == *lto* ]] && command -v llvm-ar >/dev/null; then
-    ar_cmd=llvm-ar
-else
-    ar_cmd="ar"
-fi
-
-obj="$WORK/goalloc-obj"
-rm -rf "$obj"
-mkdir -p "$obj/alloc" "$obj/support" "$obj/drivers" "$OUT"
-
-# compile SRC OBJ — one translation unit.
-compile() {
-    echo "  CC $1"
-    "$CC" "${cflags[@]}" -c "$1" -o "$2"
-}
-
-lib_objs=()
-for f in alloc/*.c; do
-    o="$obj/alloc/$(basename "${f%.c}").o"
-    compile "$f" "$o"
-    lib_objs+=("$o")
-done
-rm -f "$obj/libgoalloc.a"
-"$ar_cmd" rcs "$obj/libgoalloc.a" "${lib_objs[@]}"
-
-sup_objs=()
-for f in fuzz/support/*.c fuzz/shadow.c; do
-    [[ -f "$f" ]] || continue
-    o="$obj/support/$(basename "${f%.c}").o"
-    compile "$f" "$o"
-    sup_objs+=("$o")
-done
-rm -f "$obj/libgoalloc_fuzz_support.a"
-if ((${#sup_objs[@]})); then
-    "$ar_cmd" rcs "$obj/libgoalloc_fuzz_support.a" "${sup_objs[@]}"
-    support_lib=("$obj/libgoalloc_fuzz_support.a")
-else
-    support_lib=()
-fi
-
 if [[ -n "${GOALLOC_DRIVERS:-}" ]]; then
     read -r -a drivers <<<"$GOALLOC_DRIVERS"
 else
@@ -112,17 +60,56 @@ fi
     echo "build.sh: no fuzz/*_fuzz.c driver" >&2
     exit 1
 }
-
 for d in "${drivers[@]}"; do
     [[ -f "fuzz/$d.c" ]] || {
         echo "build.sh: no fuzz/$d.c" >&2
         exit 1
     }
-    compile "fuzz/$d.c" "$obj/drivers/$d.o"
-    echo "  LD $OUT/$d"
-    # Support before the library: the shadow heap and models may call into it.
-    "${link[@]}" "$obj/drivers/$d.o" "${support_lib[@]}" "$obj/libgoalloc.a" \
-        "${engine[@]}" -pthread -o "$OUT/$d"
+done
+
+# CMakeLists.txt needs CMake >= 3.25 (base-builder ships a newer one).
+command -v cmake >/dev/null || {
+    echo "build.sh: cmake not found (CMake >= 3.25 is needed)" >&2
+    exit 1
+}
+# The project's CMake build, in its OSS-Fuzz mode: $CC/$CFLAGS for every object (the
+# language mode, -D_GNU_SOURCE and -UNDEBUG for the drivers come from CMakeLists.txt),
+# GA_FUZZ_ENGINE=external links each driver with $LIB_FUZZING_ENGINE, through $CXX
+# $CXXFLAGS when the infrastructure provides them (the engines are C++), else $CC.
+# Only the drivers are built: no tests, replayers' ctests, benchmarks, proofs or
+# install rules, and no -Werror (the infrastructure's clang is newer than ours and may
+# warn about new things; a warning must not cost a campaign).  The library and the fuzz
+# support are archives, so a driver links (and carries coverage counters for) only the
+# objects it uses: sizeclass_fuzz has no mheap, no shadow heap.
+bdir="$WORK/goalloc-cmake"
+rm -rf "$bdir"
+config=(-S "$root" -B "$bdir" -DCMAKE_BUILD_TYPE=
+    -DCMAKE_C_COMPILER="$CC" -DCMAKE_C_FLAGS="$CFLAGS"
+    -DGA_FUZZ_ENGINE=external -DGA_FUZZ_ENGINE_LINK="$LIB_FUZZING_ENGINE"
+    -DGA_BUILD_FUZZ=ON -DGA_BUILD_TESTS=OFF -DGA_BUILD_BENCH=OFF -DGA_PROOFS_TEST=OFF
+    -DGA_INSTALL=OFF -DGA_WERROR=OFF)
+if [[ -n "${CXX:-}" ]]; then
+    config+=(-DGA_FUZZ_LINK_CXX=ON -DCMAKE_CXX_COMPILER="$CXX" -DCMAKE_CXX_FLAGS="${CXXFLAGS:-$CFLAGS}")
+else
+    config+=(-DGA_FUZZ_LINK_CXX=OFF)
+fi
+# LTO compilers (afl-clang-lto) emit bitcode, which only llvm-ar indexes.
+if [[ -n "${AR:-}" ]]; then
+    config+=(-DCMAKE_AR="$(command -v "$AR" || echo "$AR")")
+elif [[ "$CC" == *lto* ]] && command -v llvm-ar >/dev/null; then
+    config+=(-DCMAKE_AR="$(command -v llvm-ar)")
+    if command -v llvm-ranlib >/dev/null; then config+=(-DCMAKE_RANLIB="$(command -v llvm-ranlib)"); fi
+fi
+printf 'build.sh: cmake'
+printf ' %q' "${config[@]}"
+echo
+cmake "${config[@]}"
+cmake --build "$bdir" -j "${GOALLOC_JOBS:-$(nproc 2>/dev/null || echo 2)}" --target "${drivers[@]/%/_external}"
+mkdir -p "$OUT"
+
+for d in "${drivers[@]}"; do
+    echo "  TARGET $OUT/$d"
+    cp "$bdir/${d}_external" "$OUT/$d"
 
     rm -f "$OUT/${d}_seed_corpus.zip"
     if [[ -d "corpus/$d" ]] && [[ -n "$(find "corpus/$d" -maxdepth 1 -type f -print -quit)" ]]; then

@@ -81,7 +81,7 @@ build() {
     ga_log "[$cfg] build.sh -> $out_base/$cfg (log $log)"
     if env -u CXX -u CXXFLAGS -u AR "$@" OUT="$out_base/$cfg" WORK="$work_base/$cfg" SRC="${GA_ROOT%/*}" \
         bash -eu "$GA_ROOT/ci/oss-fuzz/build.sh" >"$log" 2>&1; then
-        note "$cfg" build ok "$(grep -c '^  LD ' "$log") targets in $(ga_elapsed "$t0") s$(grep -q 'warning:' "$log" && echo ", with warnings (see $log)")"
+        note "$cfg" build ok "$(grep -c '^  TARGET ' "$log") targets in $(ga_elapsed "$t0") s$(grep -q 'warning:' "$log" && echo ", with warnings (see $log)")"
         return 0
     fi
     tail -n 20 "$log" >&2
@@ -107,7 +107,7 @@ seeds() {
     if command -v unzip >/dev/null; then
         unzip -q -o "$zip" -d "$3"
     else
-        python3 -m zipfile -e "$zip" "$3"
+        /usr/bin/python3 -m zipfile -e "$zip" "$3"
     fi
 }
 
