@@ -322,5 +322,5 @@ int main(void) {
     test_fail_after();
     test_mapped_limit();
     test_refusing_hooks();
-    return ht_report("test_faults");
+    return check_report();
 }

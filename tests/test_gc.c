@@ -16,10 +16,7 @@
 
 static ga_heap *new_heap(const ga_config *cfg) {
     ga_heap *h = ga_heap_new(cfg);
-    if (!h) {
-        fprintf(stderr, "ga_heap_new failed\n");
-        exit(2);
-    }
+    REQUIRE(h != NULL, "ga_heap_new failed");
     return h;
 }
 
@@ -547,5 +544,5 @@ int main(void) {
     test_sweep_reclaims_every_class();
     test_many_cycles();
     test_scavenge_on_gc();
-    return ht_report("test_gc");
+    return check_report();
 }

@@ -33,10 +33,7 @@ static const struct {
 
 static ga_heap *new_heap(void) {
     ga_heap *h = ga_heap_new(NULL);
-    if (!h) {
-        fprintf(stderr, "ga_heap_new failed\n");
-        exit(2);
-    }
+    REQUIRE(h != NULL, "ga_heap_new failed");
     return h;
 }
 
@@ -535,5 +532,5 @@ int main(void) {
     test_seed_boxes();
     test_stats();
     test_several_heaps();
-    return ht_report("test_malloc");
+    return check_report();
 }

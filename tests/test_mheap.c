@@ -15,8 +15,8 @@
 #include <time.h>
 
 #include "heap.h"
+#include "support/check.h"
 #include "support/testos.h"
-#include "support/expect.h"
 
 /* ASan's and TSan's shadow memory occupy the first hints: the heap then starts at a
  * later hint, so the exact address is only asserted without them. */
@@ -35,7 +35,7 @@
 
 static ga_heap *t_new(const ga_config *cfg) {
     void *m = mmap(NULL, sizeof(ga_heap), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    EXPECT(m != MAP_FAILED, "mmap");
+    REQUIRE(m != MAP_FAILED, "mmap");
     ga_heap *h = m;
     if (cfg)
         h->cfg = *cfg;
@@ -43,10 +43,10 @@ static ga_heap *t_new(const ga_config *cfg) {
         ga_mcentral_init(&h->central[i], (ga_spanclass)i);
     errno = 0;
     if (ga_mheap_init(h) != 0) {
-        EXPECT(errno == ENOMEM, "init failure errno %d", errno);
-        EXPECT(atomic_load(&h->os.reserved) == 0 && atomic_load(&h->os.mapped) == 0 && atomic_load(&h->os.ready) == 0,
-               "failed init left reserved %zu mapped %zu ready %zu", atomic_load(&h->os.reserved),
-               atomic_load(&h->os.mapped), atomic_load(&h->os.ready));
+        REQUIRE(errno == ENOMEM, "init failure errno %d", errno);
+        REQUIRE(atomic_load(&h->os.reserved) == 0 && atomic_load(&h->os.mapped) == 0 && atomic_load(&h->os.ready) == 0,
+                "failed init left reserved %zu mapped %zu ready %zu", atomic_load(&h->os.reserved),
+                atomic_load(&h->os.mapped), atomic_load(&h->os.ready));
         for (uint32_t i = 0; i < GA_NUM_SPAN_CLASSES; i++)
             ga_mcentral_destroy(&h->central[i]);
         munmap(m, sizeof(ga_heap));
@@ -59,15 +59,15 @@ static ga_heap *t_new(const ga_config *cfg) {
 static void t_check(ga_heap *h, const char *where) {
     char why[512];
     int r = ga_heap_check(h, why, sizeof why);
-    EXPECT(r == 0, "heap check after %s: %s", where, why);
+    REQUIRE(r == 0, "heap check after %s: %s", where, why);
 }
 
 static void t_destroy(ga_heap *h) {
     t_check(h, "before destroy");
     ga_mheap_destroy(h);
-    EXPECT(atomic_load(&h->os.reserved) == 0 && atomic_load(&h->os.mapped) == 0 && atomic_load(&h->os.ready) == 0,
-           "destroy left reserved %zu mapped %zu ready %zu", atomic_load(&h->os.reserved), atomic_load(&h->os.mapped),
-           atomic_load(&h->os.ready));
+    REQUIRE(atomic_load(&h->os.reserved) == 0 && atomic_load(&h->os.mapped) == 0 && atomic_load(&h->os.ready) == 0,
+            "destroy left reserved %zu mapped %zu ready %zu", atomic_load(&h->os.reserved), atomic_load(&h->os.mapped),
+            atomic_load(&h->os.ready));
     for (uint32_t i = 0; i < GA_NUM_SPAN_CLASSES; i++)
         ga_mcentral_destroy(&h->central[i]);
     munmap(h, sizeof(ga_heap));
@@ -79,7 +79,7 @@ static ga_mspan *t_alloc(ga_heap *h, uintptr_t npages, ga_spanclass spc) {
     errno = 0;
     ga_mspan *s = ga_mheap_alloc(h, npages, spc);
     if (!s) {
-        EXPECT(errno == ENOMEM, "alloc failure errno %d", errno);
+        REQUIRE(errno == ENOMEM, "alloc failure errno %d", errno);
         return NULL;
     }
     ga_mcentral_push_swept(h, &h->central[spc], s);
@@ -89,7 +89,7 @@ static ga_mspan *t_alloc(ga_heap *h, uintptr_t npages, ga_spanclass spc) {
 static void t_free(ga_heap *h, ga_mspan *s) {
     ga_mcentral *c = &h->central[s->spanclass];
     pthread_mutex_lock(&c->lock);
-    EXPECT(s->list != GA_LIST_NONE, "freeing an unlisted span");
+    REQUIRE(s->list != GA_LIST_NONE, "freeing an unlisted span");
     ga_span_list_remove(ga_mcentral_list(c, s->list), s);
     pthread_mutex_unlock(&c->lock);
     ga_mheap_free_span(h, s);
@@ -103,33 +103,34 @@ static int is_hint(uintptr_t p) {
 /* Geometry of a fresh span, facts §10.3. */
 static void expect_fresh(ga_heap *h, const ga_mspan *s, uintptr_t npages, ga_spanclass spc) {
     uint32_t c = ga_spanclass_sizeclass(spc);
-    EXPECT(s->state == GA_SPAN_IN_USE && s->npages == npages && s->spanclass == spc, "state/npages/class");
-    EXPECT(s->base % PAGE == 0 && s->base != 0, "base %#lx", (unsigned long)s->base);
+    REQUIRE(s->state == GA_SPAN_IN_USE && s->npages == npages && s->spanclass == spc, "state/npages/class");
+    REQUIRE(s->base % PAGE == 0 && s->base != 0, "base %#lx", (unsigned long)s->base);
     if (c == 0) {
-        EXPECT(s->nelems == 1 && s->elemsize == npages * PAGE && s->div_mul == 0 && s->limit == s->base + npages * PAGE,
-               "large geometry");
+        REQUIRE(s->nelems == 1 && s->elemsize == npages * PAGE && s->div_mul == 0 &&
+                    s->limit == s->base + npages * PAGE,
+                "large geometry");
     } else {
-        EXPECT(s->nelems == ga_class_nelems[c] && s->elemsize == ga_class_size[c] &&
-                   s->div_mul == ga_class_divmagic[c] && s->limit == s->base + s->nelems * s->elemsize,
-               "class %u geometry", c);
+        REQUIRE(s->nelems == ga_class_nelems[c] && s->elemsize == ga_class_size[c] &&
+                    s->div_mul == ga_class_divmagic[c] && s->limit == s->base + s->nelems * s->elemsize,
+                "class %u geometry", c);
     }
-    EXPECT(s->freeindex == 0 && s->alloc_count == 0 && s->alloc_cache == ~(uint64_t)0 && s->pending_frees == 0,
-           "counters");
+    REQUIRE(s->freeindex == 0 && s->alloc_count == 0 && s->alloc_cache == ~(uint64_t)0 && s->pending_frees == 0,
+            "counters");
     for (uint32_t w = 0; w < GA_SPAN_BITS_WORDS; w++)
-        EXPECT(s->alloc_bits[w] == 0 && s->gcmark_bits[w] == 0 && s->freed_bits[w] == 0, "bitmaps");
-    EXPECT(s->sweepgen == h->sweepgen, "sweepgen %u vs h %u", s->sweepgen, h->sweepgen);
+        REQUIRE(s->alloc_bits[w] == 0 && s->gcmark_bits[w] == 0 && s->freed_bits[w] == 0, "bitmaps");
+    REQUIRE(s->sweepgen == h->sweepgen, "sweepgen %u vs h %u", s->sweepgen, h->sweepgen);
 }
 
 /* span_of on every page of s, at several offsets, and just outside it. */
 static void expect_span_of(ga_heap *h, ga_mspan *s) {
     uintptr_t end = s->base + s->npages * PAGE;
     for (uintptr_t p = s->base; p < end; p += PAGE) {
-        EXPECT(ga_mheap_span_of(h, p) == s, "page %#lx", (unsigned long)p);
-        EXPECT(ga_mheap_span_of(h, p + 1) == s && ga_mheap_span_of(h, p + 4000) == s &&
-                   ga_mheap_span_of(h, p + PAGE - 1) == s,
-               "interior of page %#lx", (unsigned long)p);
+        REQUIRE(ga_mheap_span_of(h, p) == s, "page %#lx", (unsigned long)p);
+        REQUIRE(ga_mheap_span_of(h, p + 1) == s && ga_mheap_span_of(h, p + 4000) == s &&
+                    ga_mheap_span_of(h, p + PAGE - 1) == s,
+                "interior of page %#lx", (unsigned long)p);
     }
-    EXPECT(ga_mheap_span_of(h, s->base - 1) != s && ga_mheap_span_of(h, end) != s, "outside");
+    REQUIRE(ga_mheap_span_of(h, s->base - 1) != s && ga_mheap_span_of(h, end) != s, "outside");
 }
 
 static uintptr_t inuse_pages(ga_heap *h) { return (uintptr_t)atomic_load(&h->stats.pages_in_use); }
@@ -139,60 +140,60 @@ static uintptr_t inuse_pages(ga_heap *h) { return (uintptr_t)atomic_load(&h->sta
 /* Spans of 1, 8, 512, 513, 8192 pages and of every size class. */
 static void test_alloc_sizes(void) {
     ga_heap *h = t_new(NULL);
-    EXPECT(h, "init");
+    REQUIRE(h, "init");
     static const uintptr_t sizes[] = {1, 8, 512, 513, 8192, 1, 3};
     ga_mspan *spans[sizeof sizes / sizeof sizes[0] + GA_NUM_SPAN_CLASSES];
     size_t n = 0;
     uintptr_t pages = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         ga_mspan *s = t_alloc(h, sizes[i], ga_make_spanclass(0, (int)(i & 1)));
-        EXPECT(s, "alloc %lu pages", (unsigned long)sizes[i]);
+        REQUIRE(s, "alloc %lu pages", (unsigned long)sizes[i]);
         expect_fresh(h, s, sizes[i], ga_make_spanclass(0, (int)(i & 1)));
-        EXPECT(s->needzero == 0, "fresh memory needs no zeroing");
+        REQUIRE(s->needzero == 0, "fresh memory needs no zeroing");
         spans[n++] = s;
         pages += sizes[i];
     }
     for (uint32_t c = 1; c < GA_NUM_CLASSES; c++) {
         ga_spanclass spc = ga_make_spanclass(c, (int)(c & 1));
         ga_mspan *s = t_alloc(h, ga_class_npages[c], spc);
-        EXPECT(s, "class %u", c);
+        REQUIRE(s, "class %u", c);
         expect_fresh(h, s, ga_class_npages[c], spc);
         spans[n++] = s;
         pages += ga_class_npages[c];
     }
-    EXPECT(inuse_pages(h) == pages, "pages_in_use %lu vs %lu", (unsigned long)inuse_pages(h), (unsigned long)pages);
+    REQUIRE(inuse_pages(h) == pages, "pages_in_use %lu vs %lu", (unsigned long)inuse_pages(h), (unsigned long)pages);
     /* pairwise disjoint, inside the heap's arenas, every page indexed */
     for (size_t i = 0; i < n; i++) {
         expect_span_of(h, spans[i]);
         for (size_t j = i + 1; j < n; j++)
-            EXPECT(spans[i]->base + spans[i]->npages * PAGE <= spans[j]->base ||
-                       spans[j]->base + spans[j]->npages * PAGE <= spans[i]->base,
-                   "spans %zu and %zu overlap", i, j);
+            REQUIRE(spans[i]->base + spans[i]->npages * PAGE <= spans[j]->base ||
+                        spans[j]->base + spans[j]->npages * PAGE <= spans[i]->base,
+                    "spans %zu and %zu overlap", i, j);
     }
     /* the first arena sits at a Go hint address (hint 0 unless a sanitizer's shadow holds it) */
-    EXPECT(h->n_arenas >= 1 && is_hint(h->all_arenas[0]), "first arena at %#lx", (unsigned long)h->all_arenas[0]);
+    REQUIRE(h->n_arenas >= 1 && is_hint(h->all_arenas[0]), "first arena at %#lx", (unsigned long)h->all_arenas[0]);
 #ifndef SANITIZER_SHADOW
-    EXPECT(h->all_arenas[0] == GA_ARENA_HINT_BASE, "first arena at %#lx", (unsigned long)h->all_arenas[0]);
+    REQUIRE(h->all_arenas[0] == GA_ARENA_HINT_BASE, "first arena at %#lx", (unsigned long)h->all_arenas[0]);
 #endif
     /* address-ordered first fit: the first span starts the heap */
-    EXPECT(spans[0]->base == h->all_arenas[0], "first span at %#lx", (unsigned long)spans[0]->base);
+    REQUIRE(spans[0]->base == h->all_arenas[0], "first span at %#lx", (unsigned long)spans[0]->base);
     t_check(h, "alloc sizes");
     /* foreign pointers */
     int local;
-    EXPECT(ga_mheap_span_of(h, (uintptr_t)&local) == NULL && ga_mheap_span_of(h, 0) == NULL &&
-               ga_mheap_span_of(h, ~(uintptr_t)0) == NULL && ga_mheap_span_of(h, (uintptr_t)h) == NULL,
-           "foreign pointers");
+    REQUIRE(ga_mheap_span_of(h, (uintptr_t)&local) == NULL && ga_mheap_span_of(h, 0) == NULL &&
+                ga_mheap_span_of(h, ~(uintptr_t)0) == NULL && ga_mheap_span_of(h, (uintptr_t)h) == NULL,
+            "foreign pointers");
     /* free everything: index cleared, pages back, structs dead but sweepgen kept */
     for (size_t i = 0; i < n; i++) {
         ga_mspan *s = spans[i];
         uintptr_t base = s->base, np = s->npages;
         s->sweepgen = h->sweepgen; /* as required by freeSpan */
         t_free(h, s);
-        EXPECT(s->state == GA_SPAN_DEAD && s->sweepgen == h->sweepgen, "dead span keeps its sweepgen");
+        REQUIRE(s->state == GA_SPAN_DEAD && s->sweepgen == h->sweepgen, "dead span keeps its sweepgen");
         for (uintptr_t p = base; p < base + np * PAGE; p += PAGE)
-            EXPECT(ga_mheap_span_of(h, p) == NULL && ga_mheap_index_get(h, p) == NULL, "index cleared");
+            REQUIRE(ga_mheap_span_of(h, p) == NULL && ga_mheap_index_get(h, p) == NULL, "index cleared");
     }
-    EXPECT(inuse_pages(h) == 0 && h->pages.free_pages == h->pages.total_pages, "all pages free");
+    REQUIRE(inuse_pages(h) == 0 && h->pages.free_pages == h->pages.total_pages, "all pages free");
     t_check(h, "free all");
     t_destroy(h);
 }
@@ -201,12 +202,12 @@ static void test_alloc_sizes(void) {
  * the first one's base, in either free order. */
 static void test_coalesce(void) {
     ga_heap *h = t_new(NULL);
-    EXPECT(h, "init");
+    REQUIRE(h, "init");
     for (int order = 0; order < 2; order++) {
         for (uintptr_t n = 1; n <= 600; n = n * 5 + 3) {
             ga_mspan *a = t_alloc(h, n, 1), *b = t_alloc(h, n, 1), *c = t_alloc(h, 1, 1);
-            EXPECT(a && b && c, "alloc");
-            EXPECT(b->base == a->base + n * PAGE && c->base == b->base + n * PAGE, "first fit is contiguous");
+            REQUIRE(a && b && c, "alloc");
+            REQUIRE(b->base == a->base + n * PAGE && c->base == b->base + n * PAGE, "first fit is contiguous");
             uintptr_t base = a->base;
             if (order) {
                 t_free(h, b);
@@ -216,8 +217,8 @@ static void test_coalesce(void) {
                 t_free(h, b);
             }
             ga_mspan *d = t_alloc(h, 2 * n, 1);
-            EXPECT(d && d->base == base, "merged run at %#lx, got %#lx", (unsigned long)base, (unsigned long)d->base);
-            EXPECT(d->needzero == 1, "reused pages need zeroing");
+            REQUIRE(d && d->base == base, "merged run at %#lx, got %#lx", (unsigned long)base, (unsigned long)d->base);
+            REQUIRE(d->needzero == 1, "reused pages need zeroing");
             /* a 1-page span after it goes right after c? no: c is still there */
             t_free(h, d);
             t_free(h, c);
@@ -230,29 +231,29 @@ static void test_coalesce(void) {
 /* Zeroing: fresh pages have needzero 0, pages used before have 1 (zeroed_base). */
 static void test_needzero(void) {
     ga_heap *h = t_new(NULL);
-    EXPECT(h, "init");
+    REQUIRE(h, "init");
     ga_mspan *d = t_alloc(h, 1, ga_make_spanclass(5, 0));
     ga_mspan *a = t_alloc(h, 4, 1), *b = t_alloc(h, 4, 1);
-    EXPECT(a && b && !a->needzero && !b->needzero, "fresh");
+    REQUIRE(a && b && !a->needzero && !b->needzero, "fresh");
     memset((void *)a->base, 0xab, 4 * PAGE);
     a->freeindex = a->alloc_count = 1; /* as mallocgc leaves a large span */
     uintptr_t abase = a->base;
     t_free(h, a);
     ga_mspan *a2 = t_alloc(h, 2, 1), *c = t_alloc(h, 8, 1);
-    EXPECT(a2 && a2->base == abase && a2->needzero == 1, "reused");
-    EXPECT(c && c->base == b->base + 4 * PAGE && c->needzero == 0, "above the high-water mark");
+    REQUIRE(a2 && a2->base == abase && a2->needzero == 1, "reused");
+    REQUIRE(c && c->base == b->base + 4 * PAGE && c->needzero == 0, "above the high-water mark");
     ga_heap_arena *ar = h->arenas[ga_off(abase) >> GA_ARENA_SHIFT];
-    EXPECT(ar->zeroed_base == c->base + 8 * PAGE - ar->base, "zeroed_base %#lx", (unsigned long)ar->zeroed_base);
+    REQUIRE(ar->zeroed_base == c->base + 8 * PAGE - ar->base, "zeroed_base %#lx", (unsigned long)ar->zeroed_base);
     /* the checker samples free slots of needzero-0 spans: dirty one and it must object */
-    EXPECT(d && d->needzero == 0, "fresh small span");
+    REQUIRE(d && d->needzero == 0, "fresh small span");
     ga_mspan *e = t_alloc(h, 1, 0);
-    EXPECT(e && e->base == abase + 2 * PAGE && e->needzero == 1, "the hole left by a needs zeroing");
+    REQUIRE(e && e->base == abase + 2 * PAGE && e->needzero == 1, "the hole left by a needs zeroing");
     t_free(h, e);
     char why[256];
     ((volatile char *)d->base)[48 * 3 + 5] = 1; /* slot 3 is free */
-    EXPECT(ga_heap_check(h, why, sizeof why) == 0, "slot 3 is not sampled: %s", why);
+    REQUIRE(ga_heap_check(h, why, sizeof why) == 0, "slot 3 is not sampled: %s", why);
     ((volatile char *)d->base)[5] = 1; /* slot 0: first free slot */
-    EXPECT(ga_heap_check(h, why, sizeof why) == -1 && strstr(why, "S10"), "S10 expected: %s", why);
+    REQUIRE(ga_heap_check(h, why, sizeof why) == -1 && strstr(why, "S10"), "S10 expected: %s", why);
     d->needzero = 1;
     t_check(h, "needzero set");
     t_free(h, a2);
@@ -266,46 +267,46 @@ static void test_needzero(void) {
  * (contiguous at the hint); a 100 MiB span needs a 128 MiB reservation. */
 static void test_arenas(void) {
     ga_heap *h = t_new(NULL);
-    EXPECT(h, "init");
+    REQUIRE(h, "init");
     ga_mspan *s[12];
     for (int i = 0; i < 12; i++) {
         s[i] = t_alloc(h, 1024, 1);
-        EXPECT(s[i], "8 MiB span %d", i);
+        REQUIRE(s[i], "8 MiB span %d", i);
         if (i)
-            EXPECT(s[i]->base == s[i - 1]->base + 8 * MIB, "contiguous %d", i);
+            REQUIRE(s[i]->base == s[i - 1]->base + 8 * MIB, "contiguous %d", i);
     }
-    EXPECT(h->n_arenas == 2 && h->all_arenas[1] == h->all_arenas[0] + GA_ARENA_BYTES, "second arena contiguous");
+    REQUIRE(h->n_arenas == 2 && h->all_arenas[1] == h->all_arenas[0] + GA_ARENA_BYTES, "second arena contiguous");
     ga_mspan *big = t_alloc(h, 12800, 1);
-    EXPECT(big, "100 MiB span");
-    EXPECT(big->base == s[11]->base + 8 * MIB, "big span follows, %#lx", (unsigned long)big->base);
-    EXPECT(h->n_arenas == 4, "%zu arenas", h->n_arenas);
+    REQUIRE(big, "100 MiB span");
+    REQUIRE(big->base == s[11]->base + 8 * MIB, "big span follows, %#lx", (unsigned long)big->base);
+    REQUIRE(h->n_arenas == 4, "%zu arenas", h->n_arenas);
     expect_span_of(h, big); /* crosses two arena boundaries */
     for (int i = 0; i < 12; i++)
         expect_span_of(h, s[i]);
     t_check(h, "arenas");
     /* the second arena's records: mapped prefix, spans[] entries */
     ga_heap_arena *a1 = h->arenas[ga_off(h->all_arenas[1]) >> GA_ARENA_SHIFT];
-    EXPECT(a1->mapped == GA_ARENA_BYTES && a1->spans[0] == s[8] && a1->spans[GA_PAGES_PER_ARENA - 1] == big,
-           "arena 1 records");
+    REQUIRE(a1->mapped == GA_ARENA_BYTES && a1->spans[0] == s[8] && a1->spans[GA_PAGES_PER_ARENA - 1] == big,
+            "arena 1 records");
     /* a new arena whose record cannot be allocated (call 1 reserves, call 2 is the
      * record's chunk): ENOMEM, reservation given back, the retry lands contiguously */
     uintptr_t hint_addr = h->arena_hint_addr;
     size_t reserved = atomic_load(&h->os.reserved), narenas = h->n_arenas;
     h->os.fail_nth = atomic_load(&h->os.calls) + 2;
-    EXPECT(h->cur_arena_end - h->cur_arena_base < 64 * MIB, "the current arena cannot hold 64 MiB");
-    EXPECT(t_alloc(h, 8192, 1) == NULL, "arena record refused");
-    EXPECT(h->arena_hint_addr == hint_addr && h->n_arenas == narenas && atomic_load(&h->os.reserved) == reserved,
-           "refused arena left no trace");
+    REQUIRE(h->cur_arena_end - h->cur_arena_base < 64 * MIB, "the current arena cannot hold 64 MiB");
+    REQUIRE(t_alloc(h, 8192, 1) == NULL, "arena record refused");
+    REQUIRE(h->arena_hint_addr == hint_addr && h->n_arenas == narenas && atomic_load(&h->os.reserved) == reserved,
+            "refused arena left no trace");
     t_check(h, "arena record refused");
     ga_mspan *more = t_alloc(h, 8192, 1);
-    EXPECT(more && h->n_arenas == narenas + 1 && h->all_arenas[narenas] == hint_addr, "retry contiguous");
+    REQUIRE(more && h->n_arenas == narenas + 1 && h->all_arenas[narenas] == hint_addr, "retry contiguous");
     t_free(h, more);
     t_free(h, big);
     for (int i = 0; i < 12; i++)
         t_free(h, s[i]);
     /* everything free: one run of all pages can be had again at the same base */
     ga_mspan *all = t_alloc(h, h->pages.total_pages, 1);
-    EXPECT(all && all->base == h->all_arenas[0], "whole heap as one span");
+    REQUIRE(all && all->base == h->all_arenas[0], "whole heap as one span");
     t_free(h, all);
     t_destroy(h);
 }
@@ -317,20 +318,20 @@ static void test_side_by_side(void) {
     ga_mspan *s[3][20];
     for (int k = 0; k < 3; k++) {
         h[k] = t_new(NULL);
-        EXPECT(h[k], "init %d", k);
+        REQUIRE(h[k], "init %d", k);
     }
     for (int i = 0; i < 20; i++)
         for (int k = 0; k < 3; k++) {
             s[k][i] = t_alloc(h[k], 1 + (uintptr_t)(i * 37 + k) % 300, (ga_spanclass)(k & 1));
-            EXPECT(s[k][i], "alloc");
+            REQUIRE(s[k][i], "alloc");
         }
     for (int k = 0; k < 3; k++) {
-        EXPECT(is_hint(h[k]->all_arenas[0]), "heap %d at %#lx", k, (unsigned long)h[k]->all_arenas[0]);
+        REQUIRE(is_hint(h[k]->all_arenas[0]), "heap %d at %#lx", k, (unsigned long)h[k]->all_arenas[0]);
         if (k)
-            EXPECT(h[k]->all_arenas[0] > h[k - 1]->all_arenas[0], "later heaps take later hints");
+            REQUIRE(h[k]->all_arenas[0] > h[k - 1]->all_arenas[0], "later heaps take later hints");
         for (int i = 0; i < 20; i++)
             for (int j = 0; j < 3; j++)
-                EXPECT((ga_mheap_span_of(h[j], s[k][i]->base) == s[k][i]) == (j == k), "index of heap %d", j);
+                REQUIRE((ga_mheap_span_of(h[j], s[k][i]->base) == s[k][i]) == (j == k), "index of heap %d", j);
         t_check(h[k], "side by side");
     }
     for (int i = 0; i < 20; i += 2)
@@ -339,7 +340,7 @@ static void test_side_by_side(void) {
     for (int i = 0; i < 20; i++)
         t_free(h[2], s[2][i]);
     ga_mspan *x = t_alloc(h[0], 2, 0);
-    EXPECT(x, "heap 0 still works");
+    REQUIRE(x, "heap 0 still works");
     t_check(h[0], "after destroying heap 1");
     t_check(h[2], "after destroying heap 1");
     t_destroy(h[0]); /* with spans still in use: destroy unmaps them too */
@@ -355,12 +356,12 @@ static void test_hint_fallback(void) {
     ga_config cfg = {0};
     cfg.os = &t.hooks;
     ga_heap *h = t_new(&cfg);
-    EXPECT(h, "init");
+    REQUIRE(h, "init");
     ga_mspan *a = t_alloc(h, 3, 0), *b = t_alloc(h, 9000, 0);
-    EXPECT(a && b, "alloc");
-    EXPECT(h->arena_hint >= GA_ARENA_HINTS, "hints dropped (%u)", h->arena_hint);
+    REQUIRE(a && b, "alloc");
+    REQUIRE(h->arena_hint >= GA_ARENA_HINTS, "hints dropped (%u)", h->arena_hint);
     for (size_t i = 0; i < h->n_arenas; i++)
-        EXPECT(h->all_arenas[i] % GA_ARENA_BYTES == 0, "aligned");
+        REQUIRE(h->all_arenas[i] % GA_ARENA_BYTES == 0, "aligned");
     expect_span_of(h, a);
     expect_span_of(h, b);
     t_check(h, "fallback");
@@ -438,10 +439,10 @@ static void wl_free_all(wl *w) {
 /* Reference run: how many refusable OS calls the whole thing makes. */
 static uint64_t wl_reference(void) {
     ga_heap *h = t_new(NULL);
-    EXPECT(h, "init");
+    REQUIRE(h, "init");
     wl w = {.h = h};
     for (int i = 0; wl_step(&w, i) != 1; i++)
-        EXPECT(w.failed == 0, "reference run refused at %d", i);
+        REQUIRE(w.failed == 0, "reference run refused at %d", i);
     t_check(h, "reference");
     wl_free_all(&w);
     uint64_t calls = atomic_load(&h->os.calls);
@@ -466,8 +467,8 @@ static void test_fail_nth(uint64_t total) {
         for (int i = 0; (r = wl_step(&w, i)) != 1; i++) {
             if (r < 0) {
                 refused_ops++;
-                EXPECT(atomic_load(&h->os.refusals) >= 1, "failure without refusal");
-                EXPECT(wl_step(&w, i) == 0, "retry of op %d after refusal %lu", i, (unsigned long)nth);
+                REQUIRE(atomic_load(&h->os.refusals) >= 1, "failure without refusal");
+                REQUIRE(wl_step(&w, i) == 0, "retry of op %d after refusal %lu", i, (unsigned long)nth);
                 t_check(h, "retry");
             }
         }
@@ -479,7 +480,7 @@ static void test_fail_nth(uint64_t total) {
     }
     printf("  fail_nth: %lu runs, %d init failures, %d refused operations, %d refusals absorbed\n",
            (unsigned long)(total + 1), init_failures, refused_ops, absorbed);
-    EXPECT(init_failures >= 2 && refused_ops > 10, "the sweep reached init and the workload");
+    REQUIRE(init_failures >= 2 && refused_ops > 10, "the sweep reached init and the workload");
 }
 
 /* os_fail_after = k: from call k+1 the OS refuses everything.  Operations keep failing
@@ -506,11 +507,11 @@ static void test_fail_after(uint64_t total) {
         t_check(h, "refusing OS");
         h->os.fail_after = 0; /* the OS accepts again */
         if (r != 1) {
-            EXPECT(wl_step(&w, i) == 0, "op %d once the OS accepts again (k=%lu)", i, (unsigned long)k);
+            REQUIRE(wl_step(&w, i) == 0, "op %d once the OS accepts again (k=%lu)", i, (unsigned long)k);
             for (i++; wl_step(&w, i) != 1; i++)
-                EXPECT(w.failed == refused, "op %d", i);
+                REQUIRE(w.failed == refused, "op %d", i);
         }
-        EXPECT(atomic_load(&h->os.reserved) >= reserved && atomic_load(&h->os.mapped) >= mapped, "nothing lost");
+        REQUIRE(atomic_load(&h->os.reserved) >= reserved && atomic_load(&h->os.mapped) >= mapped, "nothing lost");
         t_check(h, "recovered");
         wl_free_all(&w);
         t_destroy(h);
@@ -521,20 +522,21 @@ static void test_fail_after(uint64_t total) {
  * reserving more, and a refused used parks the run until the OS accepts. */
 static void test_refusal_details(void) {
     ga_heap *h = t_new(NULL);
-    EXPECT(h, "init");
+    REQUIRE(h, "init");
     ga_mspan *a = t_alloc(h, 1, 0);
-    EXPECT(a, "first");
+    REQUIRE(a, "first");
     uintptr_t cur = h->cur_arena_base;
     size_t reserved = atomic_load(&h->os.reserved), mapped = atomic_load(&h->os.mapped);
     /* next call = the map of the grow */
     h->os.fail_nth = atomic_load(&h->os.calls) + 1;
-    EXPECT(t_alloc(h, 600, 0) == NULL, "refused map");
-    EXPECT(h->cur_arena_base == cur && atomic_load(&h->os.reserved) == reserved && atomic_load(&h->os.mapped) == mapped,
-           "refused grow changed nothing");
+    REQUIRE(t_alloc(h, 600, 0) == NULL, "refused map");
+    REQUIRE(h->cur_arena_base == cur && atomic_load(&h->os.reserved) == reserved &&
+                atomic_load(&h->os.mapped) == mapped,
+            "refused grow changed nothing");
     t_check(h, "refused map");
     ga_mspan *b = t_alloc(h, 600, 0);
-    EXPECT(b && b->base == a->base + PAGE && h->cur_arena_base == cur + 8 * MIB && h->n_arenas == 1,
-           "retry grows in place");
+    REQUIRE(b && b->base == a->base + PAGE && h->cur_arena_base == cur + 8 * MIB && h->n_arenas == 1,
+            "retry grows in place");
     /* the grow's pageAlloc metadata: refuse each of the next calls in turn */
     for (uint64_t off = 2; off <= 4; off++) {
         mapped = atomic_load(&h->os.mapped);
@@ -545,11 +547,11 @@ static void test_refusal_details(void) {
         if (!c) {
             /* refused in grow (map or pageAlloc metadata): nothing moved; refused in
              * used: grown, and the run parked */
-            EXPECT(h->parked ? h->cur_arena_base == cur + 16 * MIB
-                             : h->cur_arena_base == cur && atomic_load(&h->os.mapped) == mapped,
-                   "refusal at call +%lu", (unsigned long)off);
+            REQUIRE(h->parked ? h->cur_arena_base == cur + 16 * MIB
+                              : h->cur_arena_base == cur && atomic_load(&h->os.mapped) == mapped,
+                    "refusal at call +%lu", (unsigned long)off);
             c = t_alloc(h, 2048, 0);
-            EXPECT(c, "retry");
+            REQUIRE(c, "retry");
         }
         t_free(h, c);
     }
@@ -558,14 +560,14 @@ static void test_refusal_details(void) {
     uint32_t hint = h->arena_hint;
     uintptr_t hint_addr = h->arena_hint_addr;
     reserved = atomic_load(&h->os.reserved);
-    EXPECT(t_alloc(h, (uintptr_t)1 << 34, 0) == NULL, "128 TiB span");
-    EXPECT(t_alloc(h, ((uintptr_t)1 << 35) + 1, 0) == NULL, "more pages than the address space");
-    EXPECT(t_alloc(h, 0, 0) == NULL, "0 pages");
+    REQUIRE(t_alloc(h, (uintptr_t)1 << 34, 0) == NULL, "128 TiB span");
+    REQUIRE(t_alloc(h, ((uintptr_t)1 << 35) + 1, 0) == NULL, "more pages than the address space");
+    REQUIRE(t_alloc(h, 0, 0) == NULL, "0 pages");
     errno = 0;
-    EXPECT(ga_mheap_alloc(h, 1, GA_NUM_SPAN_CLASSES) == NULL && errno == ENOMEM, "bad span class");
-    EXPECT(h->arena_hint == hint && h->arena_hint_addr == hint_addr && atomic_load(&h->os.reserved) == reserved,
-           "hints kept (%u/%u, %#lx/%#lx, %zu/%zu)", h->arena_hint, hint, (unsigned long)h->arena_hint_addr,
-           (unsigned long)hint_addr, atomic_load(&h->os.reserved), reserved);
+    REQUIRE(ga_mheap_alloc(h, 1, GA_NUM_SPAN_CLASSES) == NULL && errno == ENOMEM, "bad span class");
+    REQUIRE(h->arena_hint == hint && h->arena_hint_addr == hint_addr && atomic_load(&h->os.reserved) == reserved,
+            "hints kept (%u/%u, %#lx/%#lx, %zu/%zu)", h->arena_hint, hint, (unsigned long)h->arena_hint_addr,
+            (unsigned long)hint_addr, atomic_load(&h->os.reserved), reserved);
     t_check(h, "absurd requests");
     /* used refused: the run is parked, then handed out once the OS accepts */
     ga_mspan *d = t_alloc(h, 5, 0); /* fresh (scavenged) pages */
@@ -575,23 +577,23 @@ static void test_refusal_details(void) {
     ga_pagealloc_scavenge(&h->pages, SIZE_MAX);
     pthread_mutex_unlock(&h->lock);
     h->os.fail_after = atomic_load(&h->os.calls); /* refuse everything from now */
-    EXPECT(t_alloc(h, 5, 0) == NULL, "used refused");
-    EXPECT(h->parked && h->parked_pages == 5 && h->parked->base == dbase, "parked");
+    REQUIRE(t_alloc(h, 5, 0) == NULL, "used refused");
+    REQUIRE(h->parked && h->parked_pages == 5 && h->parked->base == dbase, "parked");
     t_check(h, "parked");
-    EXPECT(t_alloc(h, 5, 0) == NULL && h->parked_pages == 10, "parked twice");
+    REQUIRE(t_alloc(h, 5, 0) == NULL && h->parked_pages == 10, "parked twice");
     t_check(h, "parked twice");
     h->os.fail_after = 0;
     ga_mspan *e = t_alloc(h, 5, 0);
-    EXPECT(e && e->base == dbase && h->parked == NULL && h->parked_pages == 0,
-           "unparked, %#lx (d at %#lx), parked %p %zu", (unsigned long)e->base, (unsigned long)dbase, (void *)h->parked,
-           h->parked_pages);
+    REQUIRE(e && e->base == dbase && h->parked == NULL && h->parked_pages == 0,
+            "unparked, %#lx (d at %#lx), parked %p %zu", (unsigned long)e->base, (unsigned long)dbase,
+            (void *)h->parked, h->parked_pages);
     t_check(h, "unparked");
     /* destroy with a parked run: counters still reach zero */
     pthread_mutex_lock(&h->lock);
     ga_pagealloc_scavenge(&h->pages, SIZE_MAX);
     pthread_mutex_unlock(&h->lock);
     h->os.fail_after = atomic_load(&h->os.calls);
-    EXPECT(t_alloc(h, 3, 0) == NULL && h->parked, "parked again");
+    REQUIRE(t_alloc(h, 3, 0) == NULL && h->parked, "parked again");
     t_free(h, a);
     t_free(h, b);
     t_free(h, e);
@@ -602,7 +604,7 @@ static void test_refusal_details(void) {
  * freed memory (no new mapping needed) is allocatable again. */
 static void test_mapped_limit(void) {
     ga_heap *probe = t_new(NULL);
-    EXPECT(probe, "probe");
+    REQUIRE(probe, "probe");
     ga_mspan *p1 = t_alloc(probe, 1, 0);
     size_t base_mapped = atomic_load(&probe->os.mapped); /* index, metadata, one 4 MiB chunk */
     t_free(probe, p1);
@@ -611,25 +613,25 @@ static void test_mapped_limit(void) {
     ga_config cfg = {0};
     cfg.mapped_limit = base_mapped + 3 * GA_CHUNK_BYTES + 64 * 1024;
     ga_heap *h = t_new(&cfg);
-    EXPECT(h, "init");
+    REQUIRE(h, "init");
     ga_mspan *s[64];
     int n = 0;
     while (n < 64 && (s[n] = t_alloc(h, 256, 0)) != NULL)
         n++;
-    EXPECT(n >= 6 && n < 64, "%d spans of 2 MiB under the limit", n);
-    EXPECT(atomic_load(&h->os.mapped) <= cfg.mapped_limit, "mapped %zu over limit %zu", atomic_load(&h->os.mapped),
-           cfg.mapped_limit);
+    REQUIRE(n >= 6 && n < 64, "%d spans of 2 MiB under the limit", n);
+    REQUIRE(atomic_load(&h->os.mapped) <= cfg.mapped_limit, "mapped %zu over limit %zu", atomic_load(&h->os.mapped),
+            cfg.mapped_limit);
     t_check(h, "at the limit");
-    EXPECT(t_alloc(h, 256, 0) == NULL && errno == ENOMEM, "still refused");
+    REQUIRE(t_alloc(h, 256, 0) == NULL && errno == ENOMEM, "still refused");
     t_free(h, s[n - 1]);
     t_free(h, s[0]);
     ga_mspan *x = t_alloc(h, 256, 0), *y = t_alloc(h, 256, 0);
-    EXPECT(x && y, "freed pages reusable under the limit");
-    EXPECT(x->base == h->all_arenas[0], "lowest first");
-    EXPECT(t_alloc(h, 512, 0) == NULL, "a larger run still needs mapping");
+    REQUIRE(x && y, "freed pages reusable under the limit");
+    REQUIRE(x->base == h->all_arenas[0], "lowest first");
+    REQUIRE(t_alloc(h, 512, 0) == NULL, "a larger run still needs mapping");
     h->os.mapped_limit = 0;
     ga_mspan *z = t_alloc(h, 512, 0);
-    EXPECT(z, "limit lifted");
+    REQUIRE(z, "limit lifted");
     t_check(h, "limit lifted");
     t_destroy(h);
 }
@@ -639,19 +641,19 @@ static void test_mapped_limit(void) {
 static void expect_broken(ga_heap *h, const char *tag) {
     char why[512];
     int r = ga_heap_check(h, why, sizeof why);
-    EXPECT(r == -1 && strstr(why, tag), "expected %s, got %d: %s", tag, r, why);
+    REQUIRE(r == -1 && strstr(why, tag), "expected %s, got %d: %s", tag, r, why);
 }
 
 static void test_checker(void) {
     ga_heap *h = t_new(NULL);
-    EXPECT(h, "init");
+    REQUIRE(h, "init");
     ga_mspan *s = t_alloc(h, 1, ga_make_spanclass(3, 0)); /* 341 slots of 24 B */
     ga_mspan *l = t_alloc(h, 10, 0);
-    EXPECT(s && l, "alloc");
+    REQUIRE(s && l, "alloc");
     /* a few slots handed out, one freed explicitly */
     for (int i = 0; i < 70; i++) {
         uint32_t r = ga_mspan_next_free_index(s);
-        EXPECT(r == (uint32_t)i, "slot %u", r);
+        REQUIRE(r == (uint32_t)i, "slot %u", r);
         s->alloc_count++;
     }
     s->freed_bits[0] |= 1u << 5;
@@ -694,7 +696,7 @@ static void test_checker(void) {
     size_t scav = 0;
     uintptr_t stray = ga_pagealloc_alloc(&h->pages, 1, &scav);
     if (scav)
-        EXPECT(ga_sys_used(&h->os, (void *)stray, PAGE, scav) == 0, "used");
+        REQUIRE(ga_sys_used(&h->os, (void *)stray, PAGE, scav) == 0, "used");
     pthread_mutex_unlock(&h->lock);
     expect_broken(h, "P8");
     pthread_mutex_lock(&h->lock);
@@ -707,7 +709,7 @@ static void test_checker(void) {
     pthread_mutex_unlock(&h->lock);
     expect_broken(h, "S13");
     pthread_mutex_lock(&h->lock);
-    EXPECT(ga_pagealloc_alloc(&h->pages, 1, NULL) == l->base + 2 * PAGE, "lowest free page");
+    REQUIRE(ga_pagealloc_alloc(&h->pages, 1, NULL) == l->base + 2 * PAGE, "lowest free page");
     pthread_mutex_unlock(&h->lock);
     t_check(h, "page re-allocated");
     /* an unlisted, uncached span */
@@ -719,7 +721,7 @@ static void test_checker(void) {
     t_check(h, "relisted");
     /* caches: a cached span at h+3 is fine, one cached twice is not */
     ga_cache *cache = ga_cache_new(h);
-    EXPECT(cache, "cache");
+    REQUIRE(cache, "cache");
     ga_mspan *sx = t_alloc(h, 1, ga_make_spanclass(7, 1));
     ga_span_list_remove(ga_mcentral_list(&h->central[sx->spanclass], sx->list), sx);
     sx->sweepgen = h->sweepgen + 3;
@@ -731,7 +733,7 @@ static void test_checker(void) {
     BREAK(sx->sweepgen, h->sweepgen, "M2");    /* swept, yet in no list */
     BREAK(sx->list, GA_LIST_PARTIAL(0), "C1"); /* cached, says it is listed */
     ga_cache *cache2 = ga_cache_new(h);
-    EXPECT(cache2, "cache 2");
+    REQUIRE(cache2, "cache 2");
     cache2->alloc[sx->spanclass] = sx;
     expect_broken(h, "C1"); /* cached twice */
     cache2->alloc[sx->spanclass] = &ga_empty_mspan;
@@ -757,12 +759,12 @@ static void *thr_main(void *p) {
         x = x * 1103515245u + 12345u;
         int k = (int)(x >> 16) % 32;
         if (mine[k]) {
-            EXPECT(ga_mheap_span_of(a->h, mine[k]->base + 17) == mine[k], "span_of under contention");
+            REQUIRE(ga_mheap_span_of(a->h, mine[k]->base + 17) == mine[k], "span_of under contention");
             t_free(a->h, mine[k]);
             mine[k] = NULL;
         } else {
             mine[k] = t_alloc(a->h, 1 + (x >> 8) % 20, 1);
-            EXPECT(mine[k], "alloc under contention");
+            REQUIRE(mine[k], "alloc under contention");
         }
     }
     for (int k = 0; k < 32; k++)
@@ -773,7 +775,7 @@ static void *thr_main(void *p) {
 
 static void test_threads(void) {
     ga_heap *h = t_new(NULL);
-    EXPECT(h, "init");
+    REQUIRE(h, "init");
     pthread_t t[4];
     thr_arg args[4];
     for (int i = 0; i < 4; i++) {
@@ -782,7 +784,7 @@ static void test_threads(void) {
     }
     for (int i = 0; i < 4; i++)
         pthread_join(t[i], NULL);
-    EXPECT(inuse_pages(h) == 0, "all freed");
+    REQUIRE(inuse_pages(h) == 0, "all freed");
     t_check(h, "threads");
     t_destroy(h);
 }
@@ -797,7 +799,7 @@ static double now_ns(void) {
 
 static void timing(void) {
     ga_heap *h = t_new(NULL);
-    EXPECT(h, "init");
+    REQUIRE(h, "init");
     enum { N = 64, ROUNDS = 2000 };
     ga_mspan *s[N];
     static const uintptr_t np[] = {1, 8, 128};
@@ -821,7 +823,7 @@ static void timing(void) {
     ga_mheap_free_span(h, x);
     char why[256];
     t0 = now_ns();
-    EXPECT(ga_heap_check(h, why, sizeof why) == 0, "%s", why);
+    REQUIRE(ga_heap_check(h, why, sizeof why) == 0, "%s", why);
     printf("  heap check (1 arena, empty): %.2f ms\n", (now_ns() - t0) / 1e6);
     t_destroy(h);
 }
@@ -842,6 +844,5 @@ int main(void) {
     test_fail_nth(total);
     test_fail_after(total);
     timing();
-    printf("test_mheap: ok\n");
-    return failures != 0;
+    return check_report();
 }

@@ -4,12 +4,12 @@
  * hand-computed result, freeindex and alloc_cache afterwards.  Then a cross-check of
  * next_free_index / next_free_fast against a naive linear scan on random bitmaps of
  * every class geometry, asserting S2/S7/S8 after every call. */
-#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "mspan.h"
 #include "sizeclasses.h"
+#include "support/check.h"
 
 #define ONES (~(uint64_t)0)
 #define BASE ((uintptr_t)0x00c000000000ull)
@@ -106,15 +106,13 @@ static void test_next_free_index_table(void) {
         uint64_t bits_before[GA_SPAN_BITS_WORDS];
         memcpy(bits_before, s.alloc_bits, sizeof bits_before);
         uint32_t r = ga_mspan_next_free_index(&s);
-        if (r != c->want_result || s.freeindex != c->want_freeindex ||
-            (c->check_cache && s.alloc_cache != c->want_cache)) {
-            fprintf(stderr, "next_free_index '%s': got r=%u F=%u cache=%#llx\n", c->name, r, s.freeindex,
-                    (unsigned long long)s.alloc_cache);
-            assert(0);
-        }
-        assert(memcmp(bits_before, s.alloc_bits, sizeof bits_before) == 0); /* reads only */
+        CHECK(r == c->want_result && s.freeindex == c->want_freeindex &&
+                  (!c->check_cache || s.alloc_cache == c->want_cache),
+              "next_free_index '%s': got r=%u F=%u cache=%#llx", c->name, r, s.freeindex,
+              (unsigned long long)s.alloc_cache);
+        CHECK_EQ(memcmp(bits_before, s.alloc_bits, sizeof bits_before), 0); /* reads only */
         if (s.freeindex < s.nelems)
-            assert(s.alloc_cache == s8_cache(&s)); /* S8 restored */
+            CHECK_EQ(s.alloc_cache, s8_cache(&s)); /* S8 restored */
     }
 }
 
@@ -123,12 +121,12 @@ static void test_refill(void) {
     memset(&s, 0, sizeof s);
     s.alloc_bits[3] = 0x0123456789abcdefull;
     ga_mspan_refill_alloc_cache(&s, 3);
-    assert(s.alloc_cache == ~0x0123456789abcdefull);
+    CHECK_EQ(s.alloc_cache, ~0x0123456789abcdefull);
     ga_mspan_refill_alloc_cache(&s, 0);
-    assert(s.alloc_cache == ONES);
+    CHECK_EQ(s.alloc_cache, ONES);
     s.alloc_bits[15] = ONES;
     ga_mspan_refill_alloc_cache(&s, 15);
-    assert(s.alloc_cache == 0);
+    CHECK_EQ(s.alloc_cache, 0);
 }
 
 /* ---- next_free_fast --------------------------------------------------------------- */
@@ -136,71 +134,87 @@ static void test_next_free_fast(void) {
     ga_mspan s;
     /* fresh span of class 1: slot 0, alloc_count incremented */
     make_span(&s, 1024, 8, 0, (word_init[]){{0, 0}}, 1);
-    assert(ga_mspan_next_free_fast(&s) == BASE);
-    assert(s.freeindex == 1 && s.alloc_count == 1 && s.alloc_cache == ONES >> 1);
-    assert(ga_mspan_next_free_fast(&s) == BASE + 8);
-    assert(s.freeindex == 2 && s.alloc_count == 2);
+    CHECK_EQ(ga_mspan_next_free_fast(&s), BASE);
+    CHECK_EQ(s.freeindex, 1);
+    CHECK_EQ(s.alloc_count, 1);
+    CHECK(s.alloc_cache == ONES >> 1);
+    CHECK_EQ(ga_mspan_next_free_fast(&s), BASE + 8);
+    CHECK_EQ(s.freeindex, 2);
+    CHECK_EQ(s.alloc_count, 2);
 
     /* slot 62 then decline slot 63: the last slot of a window needs a refill */
     make_span(&s, 1024, 16, 62, (word_init[]){{0, 0}}, 1);
-    assert(ga_mspan_next_free_fast(&s) == BASE + 62 * 16);
-    assert(s.freeindex == 63 && s.alloc_count == 63);
+    CHECK_EQ(ga_mspan_next_free_fast(&s), BASE + 62 * 16);
+    CHECK_EQ(s.freeindex, 63);
+    CHECK_EQ(s.alloc_count, 63);
     ga_mspan before = s;
-    assert(ga_mspan_next_free_fast(&s) == 0);
-    assert(memcmp(&before, &s, sizeof s) == 0); /* declined: nothing changed */
+    CHECK_EQ(ga_mspan_next_free_fast(&s), 0);
+    CHECK_EQ(memcmp(&before, &s, sizeof s), 0); /* declined: nothing changed */
     /* the slow path then takes it and refills */
-    assert(ga_mspan_next_free_index(&s) == 63 && s.freeindex == 64 && s.alloc_cache == ONES);
+    CHECK_EQ(ga_mspan_next_free_index(&s), 63);
+    CHECK_EQ(s.freeindex, 64);
+    CHECK_EQ(s.alloc_cache, ONES);
 
     /* ...unless it is the final slot of the span */
     make_span(&s, 64, 128, 63, (word_init[]){{0, 0}}, 1);
-    assert(ga_mspan_next_free_fast(&s) == BASE + 63 * 128);
-    assert(s.freeindex == 64 && s.alloc_count == 64);
-    assert(ga_mspan_next_free_fast(&s) == 0); /* cache now 0 */
+    CHECK_EQ(ga_mspan_next_free_fast(&s), BASE + 63 * 128);
+    CHECK_EQ(s.freeindex, 64);
+    CHECK_EQ(s.alloc_count, 64);
+    CHECK_EQ(ga_mspan_next_free_fast(&s), 0); /* cache now 0 */
 
     /* skips allocated slots inside the window */
     make_span(&s, 85, 96, 0, (word_init[]){{0, 0x7}}, 1);
-    assert(s.alloc_count == 3);
-    assert(ga_mspan_next_free_fast(&s) == BASE + 3 * 96);
-    assert(s.freeindex == 4 && s.alloc_count == 4 && s.alloc_cache == ~(uint64_t)0x7 >> 4);
+    CHECK_EQ(s.alloc_count, 3);
+    CHECK_EQ(ga_mspan_next_free_fast(&s), BASE + 3 * 96);
+    CHECK_EQ(s.freeindex, 4);
+    CHECK_EQ(s.alloc_count, 4);
+    CHECK(s.alloc_cache == ~(uint64_t)0x7 >> 4);
 
     /* only padding bits look free: decline */
     make_span(&s, 341, 24, 340, (word_init[]){{5, 0x1fffff}}, 1);
     before = s;
-    assert(ga_mspan_next_free_fast(&s) == 0 && memcmp(&before, &s, sizeof s) == 0);
+    CHECK_EQ(ga_mspan_next_free_fast(&s), 0);
+    CHECK_EQ(memcmp(&before, &s, sizeof s), 0);
 
     /* empty cache window: decline (slow path refills) */
     make_span(&s, 1024, 8, 0, (word_init[]){{0, ONES}}, 1);
-    assert(ga_mspan_next_free_fast(&s) == 0 && s.freeindex == 0);
+    CHECK_EQ(ga_mspan_next_free_fast(&s), 0);
+    CHECK_EQ(s.freeindex, 0);
 
     /* the dummy empty span (nelems 0, cache 0) */
     memset(&s, 0, sizeof s);
-    assert(ga_mspan_next_free_fast(&s) == 0);
+    CHECK_EQ(ga_mspan_next_free_fast(&s), 0);
 
     /* large span: one slot at base */
     make_span(&s, 1, 5 * GA_PAGE_SIZE, 0, (word_init[]){{0, 0}}, 1);
-    assert(ga_mspan_next_free_fast(&s) == BASE && s.freeindex == 1 && s.alloc_count == 1);
-    assert(ga_mspan_next_free_fast(&s) == 0);
+    CHECK_EQ(ga_mspan_next_free_fast(&s), BASE);
+    CHECK_EQ(s.freeindex, 1);
+    CHECK_EQ(s.alloc_count, 1);
+    CHECK_EQ(ga_mspan_next_free_fast(&s), 0);
 }
 
 /* ---- count_alloc -------------------------------------------------------------------- */
 static void test_count_alloc(void) {
     uint64_t b[GA_SPAN_BITS_WORDS];
     memset(b, 0xff, sizeof b);
-    assert(ga_mspan_count_alloc(b, 1024) == 1024);
-    assert(ga_mspan_count_alloc(b, 64) == 64);  /* reads word 0 only */
-    assert(ga_mspan_count_alloc(b, 65) == 128); /* two whole words: relies on S5 */
-    assert(ga_mspan_count_alloc(b, 0) == 0);
+    CHECK_EQ(ga_mspan_count_alloc(b, 1024), 1024);
+    CHECK_EQ(ga_mspan_count_alloc(b, 64), 64);  /* reads word 0 only */
+    CHECK_EQ(ga_mspan_count_alloc(b, 65), 128); /* two whole words: relies on S5 */
+    CHECK_EQ(ga_mspan_count_alloc(b, 0), 0);
     memset(b, 0, sizeof b);
-    assert(ga_mspan_count_alloc(b, 1024) == 0);
+    CHECK_EQ(ga_mspan_count_alloc(b, 1024), 0);
     b[0] = 1;
     b[1] = 1;
-    assert(ga_mspan_count_alloc(b, 1) == 1 && ga_mspan_count_alloc(b, 64) == 1 && ga_mspan_count_alloc(b, 65) == 2);
+    CHECK_EQ(ga_mspan_count_alloc(b, 1), 1);
+    CHECK_EQ(ga_mspan_count_alloc(b, 64), 1);
+    CHECK_EQ(ga_mspan_count_alloc(b, 65), 2);
     b[5] = 0x1fffff; /* class 3: slots 320..340, padding clear */
-    assert(ga_mspan_count_alloc(b, 341) == 23);
+    CHECK_EQ(ga_mspan_count_alloc(b, 341), 23);
     b[15] = 1ull << 63;
-    assert(ga_mspan_count_alloc(b, 1024) == 24 && ga_mspan_count_alloc(b, 960) == 23);
+    CHECK_EQ(ga_mspan_count_alloc(b, 1024), 24);
+    CHECK_EQ(ga_mspan_count_alloc(b, 960), 23);
     /* whole words are counted: a set padding bit (an S5 violation) is counted too */
-    assert(ga_mspan_count_alloc(b, 1023) == 24);
+    CHECK_EQ(ga_mspan_count_alloc(b, 1023), 24);
 }
 
 /* ---- cross-check against a linear scan ------------------------------------------- */
@@ -213,13 +227,13 @@ static uint64_t rnd(void) {
 }
 
 static void check_at_rest(const ga_mspan *s) {
-    assert(s->freeindex <= s->nelems); /* S2 */
+    CHECK(s->freeindex <= s->nelems); /* S2 */
     uint32_t count = 0;
     for (uint32_t i = 0; i < s->nelems; i++)
         count += (i < s->freeindex || bit(s->alloc_bits, i));
-    assert(count == s->alloc_count); /* S7 */
+    CHECK(count == s->alloc_count); /* S7 */
     if (s->freeindex < s->nelems)
-        assert(s->alloc_cache == s8_cache(s)); /* S8 */
+        CHECK(s->alloc_cache == s8_cache(s)); /* S8 */
 }
 
 static void test_against_model(void) {
@@ -249,9 +263,9 @@ static void test_against_model(void) {
                 int window_end = s.freeindex - s.freeindex % 64 + 64;
                 int declines = model >= n || model >= (uint32_t)window_end || ((model + 1) % 64 == 0 && model + 1 != n);
                 uintptr_t p = ga_mspan_next_free_fast(&s);
-                assert((p == 0) == declines);
+                CHECK_EQ((p == 0), declines);
                 if (p != 0) {
-                    assert(p == s.base + (uintptr_t)model * s.elemsize);
+                    CHECK_EQ(p, s.base + (uintptr_t)model * s.elemsize);
                     model++;
                     check_at_rest(&s);
                     continue;
@@ -259,16 +273,17 @@ static void test_against_model(void) {
             }
             uint32_t r = ga_mspan_next_free_index(&s);
             if (r == n) {
-                assert(model >= n && s.freeindex == n);
+                CHECK(model >= n);
+                CHECK_EQ(s.freeindex, n);
                 break;
             }
-            assert(r == model);
+            CHECK_EQ(r, model);
             s.alloc_count++; /* the caller's duty */
             model++;
             check_at_rest(&s);
         }
-        assert(s.alloc_count == n);
-        assert(ga_mspan_count_alloc(s.alloc_bits, n) == ga_mspan_count_alloc(bits, n));
+        CHECK_EQ(s.alloc_count, n);
+        CHECK_EQ(ga_mspan_count_alloc(s.alloc_bits, n), ga_mspan_count_alloc(bits, n));
     }
 }
 
@@ -278,6 +293,5 @@ int main(void) {
     test_next_free_fast();
     test_count_alloc();
     test_against_model();
-    printf("test_mspan: ok\n");
-    return 0;
+    return check_report();
 }

@@ -7,20 +7,8 @@
 #include <unistd.h>
 
 #include "os.h"
+#include "support/check.h"
 #include "support/testos.h"
-
-static int passed, failed;
-#define CHECK(c, ...)                                                                                                  \
-    do {                                                                                                               \
-        if (c) {                                                                                                       \
-            passed++;                                                                                                  \
-        } else {                                                                                                       \
-            failed++;                                                                                                  \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                       \
-            fprintf(stderr, __VA_ARGS__);                                                                              \
-            fputc('\n', stderr);                                                                                       \
-        }                                                                                                              \
-    } while (0)
 
 static size_t P; /* physical page */
 
@@ -360,6 +348,5 @@ int main(void) {
     test_transitions();
     test_refusals();
     test_hooks_and_hints();
-    printf("test_os: %d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_report();
 }

@@ -10,20 +10,8 @@
 
 #include "os.h"
 #include "pagealloc.h"
+#include "support/check.h"
 #include "support/testos.h"
-
-static int passed, failed;
-#define CHECK(c, ...)                                                                                                  \
-    do {                                                                                                               \
-        if (c) {                                                                                                       \
-            passed++;                                                                                                  \
-        } else {                                                                                                       \
-            failed++;                                                                                                  \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                       \
-            fprintf(stderr, __VA_ARGS__);                                                                              \
-            fputc('\n', stderr);                                                                                       \
-        }                                                                                                              \
-    } while (0)
 
 #define PS ((uintptr_t)8192)
 #define MiB ((uintptr_t)1 << 20)
@@ -664,6 +652,5 @@ int main(void) {
     test_checker();
     test_refusals();
     test_differential();
-    printf("test_pagealloc: %d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_report();
 }

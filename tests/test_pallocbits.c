@@ -4,20 +4,7 @@
 #include <string.h>
 
 #include "pallocbits.h"
-
-static int passed, failed;
-
-#define CHECK_EQ(what, got, want)                                                                                      \
-    do {                                                                                                               \
-        unsigned long long g_ = (unsigned long long)(got), w_ = (unsigned long long)(want);                            \
-        if (g_ == w_) {                                                                                                \
-            passed++;                                                                                                  \
-        } else {                                                                                                       \
-            failed++;                                                                                                  \
-            fprintf(stderr, "FAIL %s:%d %s: got %#llx (%llu), want %#llx (%llu)\n", __FILE__, __LINE__, what, g_, g_,  \
-                    w_, w_);                                                                                           \
-        }                                                                                                              \
-    } while (0)
+#include "support/check.h"
 
 #define NONE GA_FIND_NONE
 
@@ -128,12 +115,12 @@ static void test_find(void) {
         uint32_t ns = 12345;
         uint32_t j = ga_pallocbits_find(b, t[k].n, t[k].search, &ns);
         snprintf(what, sizeof what, "find #%zu (n=%u, search=%u)", k, t[k].n, t[k].search);
-        CHECK_EQ(what, j, t[k].want);
+        CHECK_EQ(j, t[k].want, "%s", what);
         if (t[k].want != NONE) {
             snprintf(what, sizeof what, "find #%zu new_search", k);
-            CHECK_EQ(what, ns, t[k].want_ns);
+            CHECK_EQ(ns, t[k].want_ns, "%s", what);
         }
-        CHECK_EQ("find without new_search", ga_pallocbits_find(b, t[k].n, t[k].search, NULL), t[k].want);
+        CHECK_EQ(ga_pallocbits_find(b, t[k].n, t[k].search, NULL), t[k].want, "find without new_search");
     }
 }
 
@@ -163,7 +150,7 @@ static void test_find_bit_range64(void) {
         {0x00ffff000000ffff, 16, 0},
     };
     for (size_t k = 0; k < sizeof t / sizeof t[0]; k++)
-        CHECK_EQ("find_bit_range64", ga_find_bit_range64(t[k].c, t[k].n), t[k].want);
+        CHECK_EQ(ga_find_bit_range64(t[k].c, t[k].n), t[k].want, "find_bit_range64");
 }
 
 /* hand packing, each field < 2^21 */
@@ -191,64 +178,64 @@ static void test_summarize(void) {
     for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
         uint64_t b[8];
         build(b, t[k].l);
-        CHECK_EQ("summarize", ga_pallocbits_summarize(b), t[k].want);
+        CHECK_EQ(ga_pallocbits_summarize(b), t[k].want, "summarize");
     }
     uint64_t b[8];
     build(b, &ALT_EVEN);
     for (int w = 0; w < 8; w++)
         b[w] = 0x5555555555555555; /* even pages allocated */
-    CHECK_EQ("summarize even pages", ga_pallocbits_summarize(b), P(0, 1, 1));
+    CHECK_EQ(ga_pallocbits_summarize(b), P(0, 1, 1), "summarize even pages");
     for (int w = 0; w < 8; w++)
         b[w] = 0xaaaaaaaaaaaaaaaa; /* odd pages allocated */
-    CHECK_EQ("summarize odd pages", ga_pallocbits_summarize(b), P(1, 1, 0));
-    CHECK_EQ("free chunk constant", GA_PSUM_FREE_CHUNK, 0x0008000040000200ull);
+    CHECK_EQ(ga_pallocbits_summarize(b), P(1, 1, 0), "summarize odd pages");
+    CHECK_EQ(GA_PSUM_FREE_CHUNK, 0x0008000040000200ull, "free chunk constant");
 }
 
 static void test_ranges(void) {
     uint64_t b[8] = {0};
     ga_pallocbits_alloc_range(b, 60, 10);
-    CHECK_EQ("alloc_range(60,10) w0", b[0], 0xf000000000000000ull);
-    CHECK_EQ("alloc_range(60,10) w1", b[1], 0x3full);
-    CHECK_EQ("popcnt(0,512)", ga_pallocbits_popcnt_range(b, 0, 512), 10);
-    CHECK_EQ("popcnt(60,10)", ga_pallocbits_popcnt_range(b, 60, 10), 10);
-    CHECK_EQ("popcnt(59,2)", ga_pallocbits_popcnt_range(b, 59, 2), 1);
-    CHECK_EQ("popcnt(63,2)", ga_pallocbits_popcnt_range(b, 63, 2), 2);
-    CHECK_EQ("popcnt(70,442)", ga_pallocbits_popcnt_range(b, 70, 442), 0);
-    CHECK_EQ("popcnt(61,0)", ga_pallocbits_popcnt_range(b, 61, 0), 0);
-    CHECK_EQ("popcnt(512,0)", ga_pallocbits_popcnt_range(b, 512, 0), 0);
+    CHECK_EQ(b[0], 0xf000000000000000ull, "alloc_range(60,10) w0");
+    CHECK_EQ(b[1], 0x3full, "alloc_range(60,10) w1");
+    CHECK_EQ(ga_pallocbits_popcnt_range(b, 0, 512), 10, "popcnt(0,512)");
+    CHECK_EQ(ga_pallocbits_popcnt_range(b, 60, 10), 10, "popcnt(60,10)");
+    CHECK_EQ(ga_pallocbits_popcnt_range(b, 59, 2), 1, "popcnt(59,2)");
+    CHECK_EQ(ga_pallocbits_popcnt_range(b, 63, 2), 2, "popcnt(63,2)");
+    CHECK_EQ(ga_pallocbits_popcnt_range(b, 70, 442), 0, "popcnt(70,442)");
+    CHECK_EQ(ga_pallocbits_popcnt_range(b, 61, 0), 0, "popcnt(61,0)");
+    CHECK_EQ(ga_pallocbits_popcnt_range(b, 512, 0), 0, "popcnt(512,0)");
     ga_pallocbits_free_range(b, 62, 3);
-    CHECK_EQ("free_range(62,3) w0", b[0], 0x3000000000000000ull);
-    CHECK_EQ("free_range(62,3) w1", b[1], 0x3eull);
+    CHECK_EQ(b[0], 0x3000000000000000ull, "free_range(62,3) w0");
+    CHECK_EQ(b[1], 0x3eull, "free_range(62,3) w1");
     ga_pallocbits_alloc_range(b, 100, 0);
     ga_pallocbits_free_range(b, 61, 0);
-    CHECK_EQ("empty ranges w0", b[0], 0x3000000000000000ull);
-    CHECK_EQ("empty ranges w1", b[1], 0x3eull);
+    CHECK_EQ(b[0], 0x3000000000000000ull, "empty ranges w0");
+    CHECK_EQ(b[1], 0x3eull, "empty ranges w1");
     ga_pallocbits_alloc_range(b, 0, 512);
     for (int w = 0; w < 8; w++)
-        CHECK_EQ("alloc_range(0,512)", b[w], ~0ull);
+        CHECK_EQ(b[w], ~0ull, "alloc_range(0,512)");
     ga_pallocbits_free_range(b, 64, 128);
-    CHECK_EQ("free_range(64,128) w0", b[0], ~0ull);
-    CHECK_EQ("free_range(64,128) w1", b[1], 0);
-    CHECK_EQ("free_range(64,128) w2", b[2], 0);
-    CHECK_EQ("free_range(64,128) w3", b[3], ~0ull);
-    CHECK_EQ("popcnt(0,512) after", ga_pallocbits_popcnt_range(b, 0, 512), 384);
-    CHECK_EQ("popcnt(1,510)", ga_pallocbits_popcnt_range(b, 1, 510), 382);
+    CHECK_EQ(b[0], ~0ull, "free_range(64,128) w0");
+    CHECK_EQ(b[1], 0, "free_range(64,128) w1");
+    CHECK_EQ(b[2], 0, "free_range(64,128) w2");
+    CHECK_EQ(b[3], ~0ull, "free_range(64,128) w3");
+    CHECK_EQ(ga_pallocbits_popcnt_range(b, 0, 512), 384, "popcnt(0,512) after");
+    CHECK_EQ(ga_pallocbits_popcnt_range(b, 1, 510), 382, "popcnt(1,510)");
     ga_pallocbits_free1(b, 511);
-    CHECK_EQ("free1(511)", b[7], 0x7fffffffffffffffull);
+    CHECK_EQ(b[7], 0x7fffffffffffffffull, "free1(511)");
     ga_pallocbits_free1(b, 0);
-    CHECK_EQ("free1(0)", b[0], ~1ull);
+    CHECK_EQ(b[0], ~1ull, "free1(0)");
     ga_pallocbits_alloc_range(b, 1, 510); /* pages 0 and 511 stay free */
-    CHECK_EQ("alloc_range(1,510) w0", b[0], ~1ull);
-    CHECK_EQ("alloc_range(1,510) w7", b[7], 0x7fffffffffffffffull);
-    CHECK_EQ("summary 0/511 free", ga_pallocbits_summarize(b), P(1, 1, 1));
+    CHECK_EQ(b[0], ~1ull, "alloc_range(1,510) w0");
+    CHECK_EQ(b[7], 0x7fffffffffffffffull, "alloc_range(1,510) w7");
+    CHECK_EQ(ga_pallocbits_summarize(b), P(1, 1, 1), "summary 0/511 free");
     ga_pallocbits_free_all(b);
     for (int w = 0; w < 8; w++)
-        CHECK_EQ("free_all", b[w], 0);
+        CHECK_EQ(b[w], 0, "free_all");
     ga_pallocbits_alloc_all(b);
     for (int w = 0; w < 8; w++)
-        CHECK_EQ("alloc_all", b[w], ~0ull);
+        CHECK_EQ(b[w], ~0ull, "alloc_all");
     ga_pallocbits_alloc_range(b, 130, 1); /* already set: no change */
-    CHECK_EQ("alloc_range on set bits", b[2], ~0ull);
+    CHECK_EQ(b[2], ~0ull, "alloc_range on set bits");
 }
 
 static void test_pallocdata(void) {
@@ -257,40 +244,40 @@ static void test_pallocdata(void) {
     d.scav[0] = 0xff00;                                                          /* pages 8..15 scavenged */
     d.scav[1] = 1;                                                               /* page 64 */
     d.scav[7] = 1ull << 63;                                                      /* page 511 */
-    CHECK_EQ("pd alloc_range(10,60)", ga_pallocdata_alloc_range(&d, 10, 60), 7); /* 10..15 and 64 */
-    CHECK_EQ("pd scav w0", d.scav[0], 0x300ull);
-    CHECK_EQ("pd scav w1", d.scav[1], 0);
-    CHECK_EQ("pd alloc w0", d.alloc[0], ~0ull << 10);
-    CHECK_EQ("pd alloc w1", d.alloc[1], 0x3full);
-    CHECK_EQ("pd alloc_range(0,0)", ga_pallocdata_alloc_range(&d, 0, 0), 0);
-    CHECK_EQ("pd alloc_range(70,441)", ga_pallocdata_alloc_range(&d, 70, 441), 0);
-    CHECK_EQ("pd alloc_all", ga_pallocdata_alloc_all(&d), 3); /* 8, 9, 511 */
+    CHECK_EQ(ga_pallocdata_alloc_range(&d, 10, 60), 7, "pd alloc_range(10,60)"); /* 10..15 and 64 */
+    CHECK_EQ(d.scav[0], 0x300ull, "pd scav w0");
+    CHECK_EQ(d.scav[1], 0, "pd scav w1");
+    CHECK_EQ(d.alloc[0], ~0ull << 10, "pd alloc w0");
+    CHECK_EQ(d.alloc[1], 0x3full, "pd alloc w1");
+    CHECK_EQ(ga_pallocdata_alloc_range(&d, 0, 0), 0, "pd alloc_range(0,0)");
+    CHECK_EQ(ga_pallocdata_alloc_range(&d, 70, 441), 0, "pd alloc_range(70,441)");
+    CHECK_EQ(ga_pallocdata_alloc_all(&d), 3, "pd alloc_all"); /* 8, 9, 511 */
     for (int w = 0; w < 8; w++) {
-        CHECK_EQ("pd alloc_all alloc", d.alloc[w], ~0ull);
-        CHECK_EQ("pd alloc_all scav", d.scav[w], 0);
+        CHECK_EQ(d.alloc[w], ~0ull, "pd alloc_all alloc");
+        CHECK_EQ(d.scav[w], 0, "pd alloc_all scav");
     }
 }
 
 static void test_pack(void) {
-    CHECK_EQ("pack(0,0,0)", ga_psum_pack(0, 0, 0), 0);
-    CHECK_EQ("pack(512,512,512)", ga_psum_pack(512, 512, 512), 0x0008000040000200ull);
-    CHECK_EQ("pack(1,2,3)", ga_psum_pack(1, 2, 3), 0xc0000400001ull);
-    CHECK_EQ("pack(max-1 x3)", ga_psum_pack(GA_PSUM_MAX - 1, GA_PSUM_MAX - 1, GA_PSUM_MAX - 1), 0x7fffffffffffffffull);
-    CHECK_EQ("pack(2^21 x3)", ga_psum_pack(GA_PSUM_MAX, GA_PSUM_MAX, GA_PSUM_MAX), 1ull << 63);
+    CHECK_EQ(ga_psum_pack(0, 0, 0), 0, "pack(0,0,0)");
+    CHECK_EQ(ga_psum_pack(512, 512, 512), 0x0008000040000200ull, "pack(512,512,512)");
+    CHECK_EQ(ga_psum_pack(1, 2, 3), 0xc0000400001ull, "pack(1,2,3)");
+    CHECK_EQ(ga_psum_pack(GA_PSUM_MAX - 1, GA_PSUM_MAX - 1, GA_PSUM_MAX - 1), 0x7fffffffffffffffull, "pack(max-1 x3)");
+    CHECK_EQ(ga_psum_pack(GA_PSUM_MAX, GA_PSUM_MAX, GA_PSUM_MAX), 1ull << 63, "pack(2^21 x3)");
     static const uint64_t v[] = {1ull << 63, (1ull << 63) | 5, ~0ull};
     for (size_t k = 0; k < 3; k++) {
-        CHECK_EQ("start(2^21 form)", ga_psum_start(v[k]), GA_PSUM_MAX);
-        CHECK_EQ("max(2^21 form)", ga_psum_max(v[k]), GA_PSUM_MAX);
-        CHECK_EQ("end(2^21 form)", ga_psum_end(v[k]), GA_PSUM_MAX);
+        CHECK_EQ(ga_psum_start(v[k]), GA_PSUM_MAX, "start(2^21 form)");
+        CHECK_EQ(ga_psum_max(v[k]), GA_PSUM_MAX, "max(2^21 form)");
+        CHECK_EQ(ga_psum_end(v[k]), GA_PSUM_MAX, "end(2^21 form)");
     }
-    CHECK_EQ("start(0xc0000400001)", ga_psum_start(0xc0000400001ull), 1);
-    CHECK_EQ("max(0xc0000400001)", ga_psum_max(0xc0000400001ull), 2);
-    CHECK_EQ("end(0xc0000400001)", ga_psum_end(0xc0000400001ull), 3);
-    CHECK_EQ("start(max-1)", ga_psum_start(0x7fffffffffffffffull), GA_PSUM_MAX - 1);
-    CHECK_EQ("max(max-1)", ga_psum_max(0x7fffffffffffffffull), GA_PSUM_MAX - 1);
-    CHECK_EQ("end(max-1)", ga_psum_end(0x7fffffffffffffffull), GA_PSUM_MAX - 1);
-    CHECK_EQ("start(free chunk)", ga_psum_start(GA_PSUM_FREE_CHUNK), 512);
-    CHECK_EQ("end(0)", ga_psum_end(0), 0);
+    CHECK_EQ(ga_psum_start(0xc0000400001ull), 1, "start(0xc0000400001)");
+    CHECK_EQ(ga_psum_max(0xc0000400001ull), 2, "max(0xc0000400001)");
+    CHECK_EQ(ga_psum_end(0xc0000400001ull), 3, "end(0xc0000400001)");
+    CHECK_EQ(ga_psum_start(0x7fffffffffffffffull), GA_PSUM_MAX - 1, "start(max-1)");
+    CHECK_EQ(ga_psum_max(0x7fffffffffffffffull), GA_PSUM_MAX - 1, "max(max-1)");
+    CHECK_EQ(ga_psum_end(0x7fffffffffffffffull), GA_PSUM_MAX - 1, "end(max-1)");
+    CHECK_EQ(ga_psum_start(GA_PSUM_FREE_CHUNK), 512, "start(free chunk)");
+    CHECK_EQ(ga_psum_end(0), 0, "end(0)");
 }
 
 static void test_merge(void) {
@@ -329,13 +316,13 @@ static void test_merge(void) {
     for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
         char what[32];
         snprintf(what, sizeof what, "merge #%zu", k);
-        CHECK_EQ(what, ga_psum_merge(t[k].c, t[k].log_n), t[k].want);
+        CHECK_EQ(ga_psum_merge(t[k].c, t[k].log_n), t[k].want, "%s", what);
     }
     /* 2^21: a whole level-0 entry free is stored as 1 << 63 */
     ga_psum all18[8] = {F18, F18, F18, F18, F18, F18, F18, F18};
-    CHECK_EQ("merge 8 free 2^18 regions", ga_psum_merge(all18, 18), 1ull << 63);
+    CHECK_EQ(ga_psum_merge(all18, 18), 1ull << 63, "merge 8 free 2^18 regions");
     ga_psum all9[8] = {F9, F9, F9, F9, F9, F9, F9, F9};
-    CHECK_EQ("merge 8 free chunks", ga_psum_merge(all9, 9), P(4096, 4096, 4096));
+    CHECK_EQ(ga_psum_merge(all9, 9), P(4096, 4096, 4096), "merge 8 free chunks");
 }
 
 int main(void) {
@@ -346,6 +333,5 @@ int main(void) {
     test_pallocdata();
     test_pack();
     test_merge();
-    printf("test_pallocbits: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }

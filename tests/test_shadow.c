@@ -7,25 +7,7 @@
 
 /* CMake links only tests/support sources: compile the shadow into this test directly. */
 #include "../fuzz/shadow.c"
-
-static int failures, checks;
-#define CHECK(c)                                                                                                       \
-    do {                                                                                                               \
-        checks++;                                                                                                      \
-        if (!(c)) {                                                                                                    \
-            failures++;                                                                                                \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c);                                      \
-        }                                                                                                              \
-    } while (0)
-#define CHECK_EQ(a, b)                                                                                                 \
-    do {                                                                                                               \
-        checks++;                                                                                                      \
-        unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);                                 \
-        if (a_ != b_) {                                                                                                \
-            failures++;                                                                                                \
-            fprintf(stderr, "%s:%d: %s = %#llx, expected %#llx\n", __FILE__, __LINE__, #a, a_, b_);                    \
-        }                                                                                                              \
-    } while (0)
+#include "support/check.h"
 
 static void test_classes(void) {
     CHECK_EQ(sh_size_class(0), 0);
@@ -413,6 +395,5 @@ int main(void) {
     test_tiny();
     test_gc_states();
     test_patterns();
-    printf("test_shadow: %d checks, %d failures\n", checks, failures);
-    return failures ? 1 : 0;
+    return check_report();
 }

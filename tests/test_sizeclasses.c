@@ -2,10 +2,10 @@
  * properties of facts §2: every column of sizeclasses.tsv (embedded below, not read at
  * run time), the size -> class lookup for every size 1..32768, divMagic for every
  * offset of every class, and the span-class encoding. */
-#include <assert.h>
 #include <stdio.h>
 
 #include "sizeclasses.h"
+#include "support/check.h"
 
 /* sizeclasses.tsv: class, bytes/obj, bytes/span, objects, tail waste, max waste in
  * hundredths of a percent. */
@@ -40,24 +40,28 @@ static const struct {
 #define NCLASSES ((uint32_t)(sizeof tsv / sizeof tsv[0]))
 
 static void test_columns(void) {
-    assert(NCLASSES == GA_NUM_CLASSES - 1);
-    assert(ga_class_size[0] == 0 && ga_class_npages[0] == 0 && ga_class_nelems[0] == 0 && ga_class_divmagic[0] == 0);
+    CHECK_EQ(NCLASSES, GA_NUM_CLASSES - 1);
+    CHECK_EQ(ga_class_size[0], 0);
+    CHECK_EQ(ga_class_npages[0], 0);
+    CHECK_EQ(ga_class_nelems[0], 0);
+    CHECK_EQ(ga_class_divmagic[0], 0);
     for (uint32_t i = 0; i < NCLASSES; i++) {
         uint32_t c = tsv[i].cls;
-        assert(c == i + 1);
-        assert(ga_class_size[c] == tsv[i].size);
-        assert((uint32_t)ga_class_npages[c] * GA_PAGE_SIZE == tsv[i].span);
-        assert(ga_class_nelems[c] == tsv[i].objects);
+        CHECK_EQ(c, i + 1);
+        CHECK_EQ(ga_class_size[c], tsv[i].size);
+        CHECK_EQ((uint32_t)ga_class_npages[c] * GA_PAGE_SIZE, tsv[i].span);
+        CHECK_EQ(ga_class_nelems[c], tsv[i].objects);
         /* derived columns, recomputed from size and pages */
         uint32_t span = ga_class_npages[c] * (uint32_t)GA_PAGE_SIZE;
-        assert(ga_class_nelems[c] == span / ga_class_size[c]);
-        assert(span - ga_class_nelems[c] * ga_class_size[c] == tsv[i].tail);
+        CHECK_EQ(ga_class_nelems[c], span / ga_class_size[c]);
+        CHECK_EQ(span - ga_class_nelems[c] * ga_class_size[c], tsv[i].tail);
         /* max waste = 100 * ((size - prev - 1) * objects + tail) / span, printed %.2f */
         uint64_t prev = ga_class_size[c - 1];
         uint64_t num = 10000 * ((ga_class_size[c] - prev - 1) * ga_class_nelems[c] + tsv[i].tail);
         uint64_t exp = (uint64_t)tsv[i].max_waste * span;
-        assert(num + span / 2 >= exp && exp + span / 2 >= num);
-        assert(ga_class_divmagic[c] == (uint32_t)(0xffffffffu / ga_class_size[c] + 1));
+        CHECK(num + span / 2 >= exp);
+        CHECK(exp + span / 2 >= num);
+        CHECK_EQ(ga_class_divmagic[c], (uint32_t)(0xffffffffu / ga_class_size[c] + 1));
     }
 }
 
@@ -70,28 +74,35 @@ static uint32_t natural_align(uint32_t size) {
 static void test_properties(void) {
     for (uint32_t c = 1; c < GA_NUM_CLASSES; c++) {
         uint32_t s = ga_class_size[c];
-        assert(s > ga_class_size[c - 1]); /* strictly increasing */
-        assert(s % 8 == 0);
+        CHECK(s > ga_class_size[c - 1]); /* strictly increasing */
+        CHECK_EQ(s % 8, 0);
         if (s >= 1024)
-            assert(s % 128 == 0);
+            CHECK_EQ(s % 128, 0);
         if (s >= 32)
-            assert(s % 16 == 0);
-        assert(s <= GA_MAX_SMALL_SIZE);
-        assert(ga_class_npages[c] >= 1 && ga_class_npages[c] <= 10);
-        assert(ga_class_nelems[c] >= 1 && ga_class_nelems[c] <= 1024);
+            CHECK_EQ(s % 16, 0);
+        CHECK(s <= GA_MAX_SMALL_SIZE);
+        CHECK(ga_class_npages[c] >= 1);
+        CHECK(ga_class_npages[c] <= 10);
+        CHECK(ga_class_nelems[c] >= 1);
+        CHECK(ga_class_nelems[c] <= 1024);
         /* every slot of a page-aligned span is naturally aligned */
         uint32_t a = natural_align(s);
         for (uint32_t i = 0; i < ga_class_nelems[c]; i++)
-            assert((i * s) % a == 0);
+            CHECK_EQ((i * s) % a, 0);
     }
-    assert(ga_class_size[GA_NUM_CLASSES - 1] == GA_MAX_SMALL_SIZE);
-    assert(ga_class_nelems[1] == 1024);
+    CHECK_EQ(ga_class_size[GA_NUM_CLASSES - 1], GA_MAX_SMALL_SIZE);
+    CHECK_EQ(ga_class_nelems[1], 1024);
     /* facts §2.1 examples */
-    assert(natural_align(8) == 8 && natural_align(16) == 16 && natural_align(24) == 8 && natural_align(48) == 16 &&
-           natural_align(1024) == 1024 && natural_align(8192) == 8192 && natural_align(16384) == 8192 &&
-           natural_align(32768) == 8192);
-    assert(ga_class_size[3] == 24);
-    assert(ga_class_size[2] == GA_TINY_SIZE);
+    CHECK_EQ(natural_align(8), 8);
+    CHECK_EQ(natural_align(16), 16);
+    CHECK_EQ(natural_align(24), 8);
+    CHECK_EQ(natural_align(48), 16);
+    CHECK_EQ(natural_align(1024), 1024);
+    CHECK_EQ(natural_align(8192), 8192);
+    CHECK_EQ(natural_align(16384), 8192);
+    CHECK_EQ(natural_align(32768), 8192);
+    CHECK_EQ(ga_class_size[3], 24);
+    CHECK_EQ(ga_class_size[2], GA_TINY_SIZE);
 }
 
 static void test_size_to_class(void) {
@@ -100,47 +111,56 @@ static void test_size_to_class(void) {
         uint32_t c = 0;
         while (ga_class_size[c] < 8 * i)
             c++;
-        assert(ga_size_to_class8[i] == c);
+        CHECK_EQ(ga_size_to_class8[i], c);
     }
-    assert(ga_size_to_class8[0] == 0);
+    CHECK_EQ(ga_size_to_class8[0], 0);
     for (uint32_t i = 0; i <= (GA_MAX_SMALL_SIZE - GA_SMALL_SIZE_MAX) / 128; i++) {
         uint32_t c = 0;
         while (ga_class_size[c] < GA_SMALL_SIZE_MAX + 128 * i)
             c++;
-        assert(ga_size_to_class128[i] == c);
+        CHECK_EQ(ga_size_to_class128[i], c);
     }
     /* exhaustive: the class of every small size is the smallest class that fits it */
     uint32_t c = 1;
     for (uint32_t size = 1; size <= GA_MAX_SMALL_SIZE; size++) {
         while (ga_class_size[c] < size)
             c++;
-        assert(ga_size_to_class(size) == c);
-        assert(ga_class_size[c - 1] < size || c == 1);
+        CHECK_EQ(ga_size_to_class(size), c);
+        CHECK(ga_class_size[c - 1] < size || c == 1);
     }
-    assert(ga_size_to_class(1) == 1 && ga_size_to_class(8) == 1 && ga_size_to_class(9) == 2);
-    assert(ga_size_to_class(1016) == 32 && ga_size_to_class(1017) == 32 && ga_size_to_class(1024) == 32);
-    assert(ga_size_to_class(1025) == 33 && ga_size_to_class(32767) == 67 && ga_size_to_class(32768) == 67);
+    CHECK_EQ(ga_size_to_class(1), 1);
+    CHECK_EQ(ga_size_to_class(8), 1);
+    CHECK_EQ(ga_size_to_class(9), 2);
+    CHECK_EQ(ga_size_to_class(1016), 32);
+    CHECK_EQ(ga_size_to_class(1017), 32);
+    CHECK_EQ(ga_size_to_class(1024), 32);
+    CHECK_EQ(ga_size_to_class(1025), 33);
+    CHECK_EQ(ga_size_to_class(32767), 67);
+    CHECK_EQ(ga_size_to_class(32768), 67);
 }
 
 static void test_divmagic(void) {
     for (uint32_t c = 1; c < GA_NUM_CLASSES; c++) {
         uint32_t span = ga_class_npages[c] * (uint32_t)GA_PAGE_SIZE;
         for (uint32_t n = 0; n <= span; n++)
-            assert(ga_div_by_elemsize(n, ga_class_divmagic[c]) == n / ga_class_size[c]);
+            CHECK_EQ(ga_div_by_elemsize(n, ga_class_divmagic[c]), n / ga_class_size[c]);
     }
     /* large spans: div_mul 0, every offset is object 0 */
-    assert(ga_div_by_elemsize(0, 0) == 0 && ga_div_by_elemsize((uintptr_t)1 << 40, 0) == 0);
+    CHECK_EQ(ga_div_by_elemsize(0, 0), 0);
+    CHECK_EQ(ga_div_by_elemsize((uintptr_t)1 << 40, 0), 0);
 }
 
 static void test_spanclass(void) {
     for (uint32_t c = 0; c < GA_NUM_CLASSES; c++)
         for (int noscan = 0; noscan <= 1; noscan++) {
             ga_spanclass sc = ga_make_spanclass(c, noscan);
-            assert(sc == 2 * c + (uint32_t)noscan && sc < GA_NUM_SPAN_CLASSES);
-            assert(ga_spanclass_sizeclass(sc) == c && ga_spanclass_noscan(sc) == noscan);
+            CHECK_EQ(sc, 2 * c + (uint32_t)noscan);
+            CHECK(sc < GA_NUM_SPAN_CLASSES);
+            CHECK_EQ(ga_spanclass_sizeclass(sc), c);
+            CHECK_EQ(ga_spanclass_noscan(sc), noscan);
         }
-    assert(ga_make_spanclass(2, 1) == GA_TINY_SPAN_CLASS);
-    assert(ga_make_spanclass(0, 7) == 1); /* any nonzero noscan flag means noscan */
+    CHECK_EQ(ga_make_spanclass(2, 1), GA_TINY_SPAN_CLASS);
+    CHECK_EQ(ga_make_spanclass(0, 7), 1); /* any nonzero noscan flag means noscan */
 }
 
 int main(void) {
@@ -149,6 +169,5 @@ int main(void) {
     test_size_to_class();
     test_divmagic();
     test_spanclass();
-    printf("test_sizeclasses: ok\n");
-    return 0;
+    return check_report();
 }

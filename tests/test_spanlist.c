@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "heap.h"
-#include "support/expect.h"
+#include "support/check.h"
 
 #define NSPANS 64
 
@@ -17,15 +17,15 @@ static ga_mspan spans[NSPANS];
 
 /* The list must hold exactly model[0..n) in that order, links both ways, tail last. */
 static void check_list(const ga_span_list *l, ga_mspan *const *model, size_t n, int8_t id) {
-    EXPECT(l->n == n, "n = %zu, model %zu", l->n, n);
+    REQUIRE(l->n == n, "n = %zu, model %zu", l->n, n);
     const ga_mspan *prev = NULL, *s = l->head;
     for (size_t i = 0; i < n; i++, prev = s, s = s->next) {
-        EXPECT(s == model[i], "position %zu holds span %td, model %td", i, s ? s - spans : -1, model[i] - spans);
-        EXPECT(s->prev == prev, "prev link of position %zu", i);
-        EXPECT(s->list == id, "list id %d at position %zu", s->list, i);
+        REQUIRE(s == model[i], "position %zu holds span %td, model %td", i, s ? s - spans : -1, model[i] - spans);
+        REQUIRE(s->prev == prev, "prev link of position %zu", i);
+        REQUIRE(s->list == id, "list id %d at position %zu", s->list, i);
     }
-    EXPECT(s == NULL, "list longer than the model (%zu)", n);
-    EXPECT(l->tail == (n ? model[n - 1] : NULL), "tail is span %td", l->tail ? l->tail - spans : -1);
+    REQUIRE(s == NULL, "list longer than the model (%zu)", n);
+    REQUIRE(l->tail == (n ? model[n - 1] : NULL), "tail is span %td", l->tail ? l->tail - spans : -1);
 }
 
 static void test_fifo(void) {
@@ -42,9 +42,9 @@ static void test_fifo(void) {
     /* pops take the oldest push first */
     for (size_t i = 0; i < 3; i++) {
         ga_mspan *s = l->head;
-        EXPECT(s == &spans[i], "pop %zu gave span %td", i, s - spans);
+        REQUIRE(s == &spans[i], "pop %zu gave span %td", i, s - spans);
         ga_span_list_remove(l, s);
-        EXPECT(s->list == GA_LIST_NONE && !s->next && !s->prev, "removed span keeps links");
+        REQUIRE(s->list == GA_LIST_NONE && !s->next && !s->prev, "removed span keeps links");
         check_list(l, model + i + 1, 2 - i, GA_LIST_PARTIAL(0));
     }
     ga_mcentral_destroy(&c);
@@ -84,6 +84,5 @@ static void test_random(void) {
 int main(void) {
     test_fifo();
     test_random();
-    printf("test_spanlist: %s\n", failures ? "FAILED" : "passed");
-    return failures != 0;
+    return check_report();
 }

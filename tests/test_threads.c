@@ -213,10 +213,7 @@ static void *run(void *arg) {
 
 static void run_threads(int nt) {
     H = ga_heap_new(NULL);
-    if (!H) {
-        fprintf(stderr, "ga_heap_new failed\n");
-        exit(2);
-    }
+    REQUIRE(H != NULL, "ga_heap_new failed");
     NT = nt;
     pthread_barrier_init(&BAR, NULL, (unsigned)nt);
     for (int t = 0; t < nt; t++) {
@@ -302,5 +299,5 @@ int main(void) {
     run_threads(4);
     run_threads(8);
     test_hot_frees();
-    return ht_report("test_threads");
+    return check_report();
 }

@@ -1,6 +1,6 @@
 /* Shared helpers for the object-allocator tests (test_malloc, test_gc, test_threads,
- * test_faults): thread-safe CHECK counters, heap checks, byte patterns, white-box
- * access to spans and mcentral lists. */
+ * test_faults): heap checks, byte patterns, white-box access to spans and mcentral
+ * lists.  Checks: support/check.h. */
 #ifndef GA_HEAPTEST_H
 #define GA_HEAPTEST_H
 
@@ -12,27 +12,7 @@
 
 #include "goalloc.h"
 #include "heap.h"
-
-static atomic_int ht_passed, ht_failed;
-
-#define CHECK(c, ...)                                                                                                  \
-    do {                                                                                                               \
-        if (c) {                                                                                                       \
-            atomic_fetch_add(&ht_passed, 1);                                                                           \
-        } else {                                                                                                       \
-            atomic_fetch_add(&ht_failed, 1);                                                                           \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                       \
-            fprintf(stderr, __VA_ARGS__);                                                                              \
-            fputc('\n', stderr);                                                                                       \
-        }                                                                                                              \
-    } while (0)
-
-/* Prints the summary line every test ends with; returns the exit status. */
-static inline int ht_report(const char *name) {
-    int f = atomic_load(&ht_failed);
-    printf("%s: %d passed, %d failed\n", name, atomic_load(&ht_passed), f);
-    return f ? 1 : 0;
-}
+#include "support/check.h"
 
 static inline int ht_heap_ok(ga_heap *h, const char *where) {
     char why[512] = "";
