@@ -26,7 +26,8 @@
  *  - ga_heap_check clean every HEAP_CHECK_EVERY operations and at the end.
  *
  * Deterministic: fresh heap per input, no global state, no time, no randomness.
- * Input format and dictionary: fuzz/README.md, fuzz/heap_fuzz.dict. */
+ * Operations: fuzz/heap_ops.h (one handler op_<name> each, below); input format:
+ * fuzz/README.md; dictionary: fuzz/heap_fuzz.dict (gen_heap_seeds.py --dict). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -37,6 +38,8 @@
 
 #include "goalloc.h"
 #include "heap.h" /* white box: h->os's refusal counters; the mcentral lists after ga_sweep(h, 0) */
+#include "fuzz_ops.h"
+#include "heap_ops.h"
 #include "shadow.h"
 #include "support/corrupt.h"
 #include "support/fuzz_input.h"
@@ -197,6 +200,7 @@ typedef struct hf {
     /* progress */
     size_t op;
     const char *opname;
+    int ci; /* the current op's cache: its op byte >> 6 */
     size_t touched;
     size_t large_total;
     unsigned op_checks;
@@ -683,40 +687,6 @@ static void *foreign_ptr(hf *f, uint8_t k, void *stack) {
     }
 }
 
-enum {
-    OP_ALLOC_CLASS,   /* c:u8 v:u8       class 1+c%67, size variant (v>>2)%5, flags v&3  */
-    OP_ALLOC_TINY,    /* v:u8            size 1+(v>>2)%15, GA_NOSCAN | (v&2 GA_NOZERO)    */
-    OP_ALLOC_SIZE,    /* s:u16 f:u8      size s, flags f&3                               */
-    OP_ALLOC_LARGE,   /* n:u16 v:u8      5+(n%4092 >> shift[v>>4]) pages, delta (v>>2)%4, flags v&3 */
-    OP_ALLOC_BURST,   /* c:u8 v:u8 n:u8  1+n%64 allocations of one ALLOC_CLASS size (<= 256 KiB) */
-    OP_ALLOC_ODD,     /* k:u8            size 0 or unrepresentable                        */
-    OP_FREE,          /* i:u16           free live program object i % n                   */
-    OP_FREE_RANGE,    /* i:u16 n:u8      1+n%32 frees from index i                        */
-    OP_FREE_INTERIOR, /* i:u16 o:u16     free an interior pointer of a live object         */
-    OP_FREE_ANY,      /* i:u16           free the start of any object ever (any state)    */
-    OP_FREE_FOREIGN,  /* k:u8            NULL, zerobase, stack, odd addresses              */
-    OP_QUERY,         /* i:u16 o:u16     ga_usable_size / ga_object_base of a live object  */
-    OP_GC_BEGIN,      /*                                                                   */
-    OP_MARK,          /* i:u16 o:u16     mark a live object through an interior pointer    */
-    OP_MARK_RANGE,    /* i:u16 n:u8      mark 1+n live objects from index i               */
-    OP_MARK_JUNK,     /* i:u16 k:u8      mark a dead object's start or a foreign pointer   */
-    OP_GC_END,        /* v:u8            v&1: then ga_sweep(h, 0) and exact statistics     */
-    OP_SWEEP,         /* b:u8            ga_sweep(h, b) (0 = all)                          */
-    OP_SCAVENGE,      /* v:u8            ga_scavenge(h, v == 255 ? SIZE_MAX : v*64 KiB)    */
-    OP_CACHE_NEW,     /*                 (cache = top bits of the op byte)                 */
-    OP_CACHE_DESTROY, /*                                                                   */
-    OP_CHECK,         /*                 ga_heap_check, contents, statistics               */
-    OP_FREE_ALLOC,    /* i:u16           free a live object, allocate its size again       */
-    OP_NUM
-};
-
-static const char *const op_names[OP_NUM] = {
-    "alloc_class", "alloc_tiny", "alloc_size",    "alloc_large", "alloc_burst",  "alloc_odd",
-    "free",        "free_range", "free_interior", "free_any",    "free_foreign", "query",
-    "gc_begin",    "mark",       "mark_range",    "mark_junk",   "gc_end",       "sweep",
-    "scavenge",    "cache_new",  "cache_destroy", "check",       "free_alloc",
-};
-
 /* Size for class c (1..67), variant v. */
 static size_t class_size(uint32_t c, uint32_t v) {
     size_t sz = sh_class_bytes[c], prev = sh_class_bytes[c - 1];
@@ -734,293 +704,335 @@ static size_t class_size(uint32_t c, uint32_t v) {
     }
 }
 
-static void run(hf *f, fuzz_input *in) {
+/* ---- the operations: one handler each, in the order of fuzz/heap_ops.h ------------- */
+/* Each reads its arguments (all of them, first) from `in` and acts on cache f->ci. */
+
+static void op_alloc_class(hf *f, fuzz_input *in) {
+    uint32_t c = 1 + fi_u8(in) % 67, v = fi_u8(in);
+    do_alloc(f, f->ci, class_size(c, v >> 2), v & 3);
+}
+
+static void op_alloc_tiny(hf *f, fuzz_input *in) {
+    uint32_t v = fi_u8(in);
+    do_alloc(f, f->ci, 1 + (v >> 2) % 15, GA_NOSCAN | (v & 2));
+}
+
+static void op_alloc_size(hf *f, fuzz_input *in) {
+    size_t s = fi_u16(in);
+    do_alloc(f, f->ci, s, fi_u8(in) & 3);
+}
+
+static void op_alloc_large(hf *f, fuzz_input *in) {
+    size_t n = fi_u16(in);
+    uint32_t v = fi_u8(in);
+    /* Mostly modest (up to 1 MiB), one in sixteen up to 2 MiB and one up to
+     * 32 MiB: page faults on the memory the allocator zeroes (reused spans
+     * are zeroed whole) and the driver samples dominate the run time. */
+    static const unsigned shift[16] = {0, 4, 5, 5, 6, 6, 7, 7, 7, 8, 8, 8, 9, 9, 9, 9};
+    size_t np = 5 + ((n % 4092) >> shift[(v >> 4) % 16]);
+    static const long delta[4] = {0, 1, -1, -4097};
+    do_alloc(f, f->ci, (size_t)((long)(np * 8192) + delta[(v >> 2) % 4]), v & 3);
+}
+
+static void op_alloc_burst(hf *f, fuzz_input *in) {
+    uint32_t c = 1 + fi_u8(in) % 67, v = fi_u8(in), n = 1 + fi_u8(in) % (f->cfg.debug_checks ? DEBUG_MAX_BURST : 64);
+    size_t s = class_size(c, v >> 2);
+    if (n > 2 && n * s > MAX_BURST_BYTES)
+        n = s >= MAX_BURST_BYTES / 2 ? 2 : (uint32_t)(MAX_BURST_BYTES / s); /* page faults are the cost */
+    for (uint32_t i = 0; i < n; i++)
+        do_alloc(f, f->ci, s, v & 3);
+}
+
+static void op_alloc_odd(hf *f, fuzz_input *in) {
+    static const size_t odd[] = {0,
+                                 GA_MAX_ALLOC + 1,
+                                 SIZE_MAX,
+                                 SIZE_MAX - 8191,
+                                 SIZE_MAX - 32767,
+                                 (size_t)1 << 63,
+                                 ((size_t)1 << 48) + 8192,
+                                 UNPLACEABLE,
+                                 GA_MAX_ALLOC,
+                                 ((size_t)64 << 20) + 1 /* spans two arenas */};
+    uint8_t k = fi_u8(in);
+    do_alloc(f, f->ci, odd[k % (sizeof odd / sizeof odd[0])], k >> 6);
+}
+
+static void op_free(hf *f, fuzz_input *in) {
+    uint32_t i = fi_u16(in);
+    if (f->sh.nprog)
+        do_free_ptr(f, f->ci, (void *)f->sh.objs[f->sh.prog[i % f->sh.nprog]].addr, false);
+}
+
+static void op_free_range(hf *f, fuzz_input *in) {
+    uint32_t i = fi_u16(in), n = 1 + fi_u8(in) % (f->cfg.debug_checks ? DEBUG_MAX_BURST : 32);
+    for (uint32_t k = 0; k < n && f->sh.nprog; k++)
+        do_free_ptr(f, f->ci, (void *)f->sh.objs[f->sh.prog[(i + k) % f->sh.nprog]].addr, false);
+}
+
+static void op_free_interior(hf *f, fuzz_input *in) {
+    uint32_t i = fi_u16(in), o = fi_u16(in);
+    if (f->sh.nprog) {
+        const sh_obj *x = &f->sh.objs[f->sh.prog[i % f->sh.nprog]];
+        uintptr_t p = interior(x, o);
+        if (p == x->addr && x->usable > 1)
+            p++;
+        do_free_ptr(f, f->ci, (void *)p, false);
+    }
+}
+
+static void op_free_any(hf *f, fuzz_input *in) {
+    uint32_t i = fi_u16(in);
+    if (f->sh.nobjs)
+        do_free_ptr(f, f->ci, (void *)f->sh.objs[i % f->sh.nobjs].addr, false);
+}
+
+static void op_free_foreign(hf *f, fuzz_input *in) {
     int stack_var = 0;
+    void *p = foreign_ptr(f, fi_u8(in), &stack_var);
+    /* an "odd" address that happens to be in our reservations is judged normally */
+    do_free_ptr(f, f->ci, p, !iv_covers(&f->reserved, (uintptr_t)p, (uintptr_t)p + 1));
+    if (ga_free(NULL, p) != -EINVAL) /* no cache: refused before p is looked at */
+        hfail(f, "ga_free(NULL cache, %p) != -EINVAL", p);
+}
+
+static void op_query(hf *f, fuzz_input *in) {
+    uint32_t i = fi_u16(in), o = fi_u16(in);
+    if (!f->sh.nprog)
+        return;
+    const sh_obj *x = &f->sh.objs[f->sh.prog[i % f->sh.nprog]];
+    uintptr_t p = interior(x, o);
+    uintptr_t base = x->kind == SH_TINY ? x->addr & ~(uintptr_t)15 : x->addr;
+    void *got = ga_object_base(f->h, (void *)p);
+    if ((uintptr_t)got != base)
+        hfail(f, "ga_object_base(%#lx) = %p, object #%u starts at %#lx (slot %#lx)", (unsigned long)p, got, x->id,
+              (unsigned long)x->addr, (unsigned long)base);
+    size_t u = ga_usable_size(f->h, (void *)p);
+    size_t want = (x->kind == SH_TINY || p != x->addr) ? 0 : x->usable;
+    if (u != want)
+        hfail(f, "ga_usable_size(%#lx) = %zu, expected %zu (object #%u at %#lx)", (unsigned long)p, u, want, x->id,
+              (unsigned long)x->addr);
+    if (sh_check(&f->sh, x->id, &f->touched) != 0)
+        hfail(f, "%s", f->sh.why);
+    /* One-page classes: the span starts at the page, and bytes past its last
+     * slot (tail waste) belong to no object. */
+    uint32_t cls = x->spanclass >> 1;
+    if (x->kind == SH_SMALL && sh_class_pages[cls] == 1 && 8192 % sh_class_bytes[cls] != 0) {
+        uintptr_t page = x->addr & ~(uintptr_t)8191;
+        uintptr_t tail = page + 8192 / sh_class_bytes[cls] * sh_class_bytes[cls] + o % (8192 % sh_class_bytes[cls]);
+        void *b = ga_object_base(f->h, (void *)tail);
+        size_t tu = ga_usable_size(f->h, (void *)tail);
+        if (b || tu)
+            hfail(f,
+                  "span tail %#lx (class %u, after the last slot of page %#lx): ga_object_base %p, "
+                  "ga_usable_size %zu",
+                  (unsigned long)tail, cls, (unsigned long)page, b, tu);
+        if (f->gc) {
+            int r = ga_mark(f->h, (void *)tail);
+            if (r != -EINVAL)
+                hfail(f, "ga_mark(span tail %#lx) = %d", (unsigned long)tail, r);
+        }
+        do_free_ptr(f, f->ci, (void *)tail, true);
+    }
+}
+
+static void op_gc_begin(hf *f, fuzz_input *in) {
+    (void)in;
+    if (f->gc)
+        return;
+    ga_gc_begin(f->h);
+    sh_gc_begin(&f->sh);
+    f->gc = true;
+}
+
+static void op_mark(hf *f, fuzz_input *in) {
+    uint32_t i = fi_u16(in), o = fi_u16(in);
+    if (!f->gc || !f->sh.nprog)
+        return;
+    uint32_t id = f->sh.prog[i % f->sh.nprog];
+    do_mark(f, id, interior(&f->sh.objs[id], o));
+}
+
+static void op_mark_range(hf *f, fuzz_input *in) {
+    uint32_t i = fi_u16(in), n = 1 + fi_u8(in);
+    if (!f->gc)
+        return;
+    for (uint32_t k = 0; k < n && k < f->sh.nprog; k++) {
+        uint32_t id = f->sh.prog[(i + k) % f->sh.nprog];
+        do_mark(f, id, f->sh.objs[id].addr);
+    }
+}
+
+static void op_mark_junk(hf *f, fuzz_input *in) {
+    uint32_t i = fi_u16(in);
+    uint8_t k = fi_u8(in);
+    if (!f->gc)
+        return;
+    int stack_var = 0;
+    void *p;
+    if (k & 1 || !f->sh.nobjs) {
+        p = foreign_ptr(f, k >> 1, &stack_var);
+    } else {
+        const sh_obj *x = &f->sh.objs[i % f->sh.nobjs];
+        p = (void *)(x->addr + (k >> 1) % x->usable);
+    }
+    bool freed = in_freed(f, (uintptr_t)p); /* p lies in an object the program freed */
+    uint32_t e = sh_extent_at(&f->sh, (uintptr_t)p);
+    int r = ga_mark(f->h, p);
+    tr(f, "mark(%p) = %d (extent #%d%s)", p, r, e == SH_NONE ? -1 : (int)e, freed ? ", freed object" : "");
+    if (e == SH_NONE) {
+        /* Owed to nobody.  Sweeping finished at ga_gc_begin, so the slot is free
+         * (-EINVAL), or freed and not yet reclaimed: a mark there changes
+         * nothing (sweep: live = marked and not freed), so 0/1 is allowed. */
+        if (r != -EINVAL && !(freed && (r == 0 || r == 1)))
+            hfail(f, "ga_mark(%p) of memory owed to nobody = %d, expected -EINVAL%s", p, r,
+                  freed ? " (or 0/1: a freed object)" : "");
+    } else {
+        unsigned allowed = sh_mark_expect(&f->sh, e);
+        unsigned got = r == 1 ? SH_M_NEW : r == 0 ? SH_M_ALREADY : 0;
+        if (!(got & allowed))
+            hfail(f, "ga_mark(%p) in owed extent #%u = %d", p, e, r);
+        sh_on_mark(&f->sh, e);
+    }
+}
+
+static void op_gc_end(hf *f, fuzz_input *in) {
+    uint8_t v = fi_u8(in);
+    /* Reachability is decided before mark termination: ga_gc_end may already
+     * sweep (flushed stale spans) and scavenge what the unmarked objects held. */
+    sh_gc_end(&f->sh);
+    ga_gc_end(f->h);
+    f->gc = false;
+    f->folded = true;
+    if (v & 1) {
+        ga_sweep(f->h, 0);
+        sh_all_reclaimed(&f->sh);
+        check_stats(f, true);
+    } else {
+        check_stats(f, false);
+    }
+}
+
+static void op_sweep(hf *f, fuzz_input *in) {
+    uint8_t budget = fi_u8(in);
+    ga_sweep(f->h, budget);
+    if (budget == 0)
+        check_full_sweep(f);
+}
+
+static void op_scavenge(hf *f, fuzz_input *in) {
+    uint8_t v = fi_u8(in);
+    ga_scavenge(f->h, v == 255 ? SIZE_MAX : (size_t)v << 16);
+    if (v == 255) {
+        ga_stats st;
+        ga_heap_stats(f->h, &st);
+        if (st.heap_released != st.heap_idle)
+            hfail(f, "after ga_scavenge(SIZE_MAX): heap_released %llu != heap_idle %llu",
+                  (unsigned long long)st.heap_released, (unsigned long long)st.heap_idle);
+    }
+}
+
+static void op_cache_new(hf *f, fuzz_input *in) {
+    (void)in;
+    if (f->c[f->ci]) { /* present: the NULL-heap case instead */
+        errno = 0;
+        if (ga_cache_new(NULL) != NULL || errno != EINVAL)
+            hfail(f, "ga_cache_new(NULL) did not fail with EINVAL (errno %d)", errno);
+        check_default_heap(f);
+    }
+    cache(f, f->ci);
+}
+
+static void op_cache_destroy(hf *f, fuzz_input *in) {
+    (void)in;
+    int ci = f->ci;
+    if (!f->c[ci])
+        ga_cache_destroy(NULL); /* must be a no-op, like free(NULL) */
+    if (f->c[ci]) {
+        ga_cache_destroy(f->c[ci]);
+        f->c[ci] = NULL;
+        sh_cache_gone(&f->sh, ci);
+        bool all = true;
+        for (int k = 0; k < NCACHE; k++)
+            all &= f->c[k] == NULL;
+        if (all)
+            f->folded = true;
+    }
+}
+
+static void op_check(hf *f, fuzz_input *in) {
+    (void)in;
+    if (++f->op_checks <= MAX_OP_CHECKS)
+        check_heap(f);
+    check_all_contents(f);
+    check_stats(f, false);
+}
+
+static void op_free_alloc(hf *f, fuzz_input *in) {
+    uint32_t i = fi_u16(in);
+    if (!f->sh.nprog)
+        return;
+    const sh_obj *x = &f->sh.objs[f->sh.prog[i % f->sh.nprog]];
+    size_t sz = x->req;
+    unsigned fl = x->flags;
+    do_free_ptr(f, f->ci, (void *)x->addr, false);
+    do_alloc(f, f->ci, sz, fl);
+}
+
+/* ---- the table (fuzz/heap_ops.h) and the loop -------------------------------------- */
+
+enum { HEAP_OPS(FUZZ_OP_ENUM) OP_NUM = 0 HEAP_OPS(FUZZ_OP_PLUS_ONE) };
+enum { HEAP_OPS(FUZZ_OP_SEQ) };
+HEAP_OPS(FUZZ_OP_IN_ORDER)
+
+typedef struct hf_op {
+    const char *name;
+    void (*run)(hf *, fuzz_input *);
+    int arg_bytes;
+} hf_op;
+
+static const hf_op ops[OP_NUM] = {
+#define HF_OP_ROW(code, NAME, name, args, layout) [code] = {#name, op_##name, args},
+    HEAP_OPS(HF_OP_ROW)
+#undef HF_OP_ROW
+};
+
+/* GA_FUZZ_TRACE: the op, the bytes it read, and the shadow's counts after it. */
+static void trace_op(const hf *f, const fuzz_input *in, size_t start, const char *what) {
+    fprintf(stderr, "heap #%zu @%zu+%zu c%d %s | live %u owed %u %zu B objs %u\n", f->op, start, in->pos - start, f->ci,
+            what, f->sh.nprog, f->sh.next_ext, f->sh.owed_bytes, f->sh.nobjs);
+}
+
+static void run(hf *f, fuzz_input *in) {
+    bool op_trace = fuzz_trace_on();
     while (fi_left(in) > 0 && f->op < MAX_OPS && f->touched < MAX_TOUCH) {
         f->op++;
         op_begin(f);
+        size_t start = in->pos;
         uint8_t b = fi_u8(in);
+        f->ci = b >> 6;
         if (b == CORRUPT_OP_BYTE) { /* corrupt, check, restore (support/corrupt.h); among the first 128 ops */
             f->opname = "corrupt";
             const char *k = corrupt_heap_op(f->h, in, f->op <= 128);
             tr(f, "corrupt %s", k ? k : "(none)");
+            FUZZ_OP_READ_CHECK("heap_fuzz", "corrupt", FUZZ_CORRUPT_ARG_BYTES, start, in);
+            if (op_trace)
+                trace_op(f, in, start, k ? k : "corrupt (none)");
             continue;
         }
-        int ci = b >> 6;
-        unsigned op = (b & 63u) % OP_NUM;
-        f->opname = op_names[op];
+        const hf_op *op = &ops[(b & 63u) % OP_NUM];
+        f->opname = op->name;
         if (f->trace) {
             ga_stats st;
             ga_heap_stats(f->h, &st);
-            tr(f, "cache %d; live %u, owed %u (%zu B), heap_inuse %llu idle %llu released %llu", ci, f->sh.nprog,
+            tr(f, "cache %d; live %u, owed %u (%zu B), heap_inuse %llu idle %llu released %llu", f->ci, f->sh.nprog,
                f->sh.next_ext, f->sh.owed_bytes, (unsigned long long)st.heap_inuse, (unsigned long long)st.heap_idle,
                (unsigned long long)st.heap_released);
         }
-        switch (op) {
-        case OP_ALLOC_CLASS: {
-            uint32_t c = 1 + fi_u8(in) % 67, v = fi_u8(in);
-            do_alloc(f, ci, class_size(c, v >> 2), v & 3);
-            break;
-        }
-        case OP_ALLOC_TINY: {
-            uint32_t v = fi_u8(in);
-            do_alloc(f, ci, 1 + (v >> 2) % 15, GA_NOSCAN | (v & 2));
-            break;
-        }
-        case OP_ALLOC_SIZE: {
-            size_t s = fi_u16(in);
-            do_alloc(f, ci, s, fi_u8(in) & 3);
-            break;
-        }
-        case OP_ALLOC_LARGE: {
-            size_t n = fi_u16(in);
-            uint32_t v = fi_u8(in);
-            /* Mostly modest (up to 1 MiB), one in sixteen up to 2 MiB and one up to
-             * 32 MiB: page faults on the memory the allocator zeroes (reused spans
-             * are zeroed whole) and the driver samples dominate the run time. */
-            static const unsigned shift[16] = {0, 4, 5, 5, 6, 6, 7, 7, 7, 8, 8, 8, 9, 9, 9, 9};
-            size_t np = 5 + ((n % 4092) >> shift[(v >> 4) % 16]);
-            static const long delta[4] = {0, 1, -1, -4097};
-            do_alloc(f, ci, (size_t)((long)(np * 8192) + delta[(v >> 2) % 4]), v & 3);
-            break;
-        }
-        case OP_ALLOC_BURST: {
-            uint32_t c = 1 + fi_u8(in) % 67, v = fi_u8(in),
-                     n = 1 + fi_u8(in) % (f->cfg.debug_checks ? DEBUG_MAX_BURST : 64);
-            size_t s = class_size(c, v >> 2);
-            if (n > 2 && n * s > MAX_BURST_BYTES)
-                n = s >= MAX_BURST_BYTES / 2 ? 2 : (uint32_t)(MAX_BURST_BYTES / s); /* page faults are the cost */
-            for (uint32_t i = 0; i < n; i++)
-                do_alloc(f, ci, s, v & 3);
-            break;
-        }
-        case OP_ALLOC_ODD: {
-            static const size_t odd[] = {0,
-                                         GA_MAX_ALLOC + 1,
-                                         SIZE_MAX,
-                                         SIZE_MAX - 8191,
-                                         SIZE_MAX - 32767,
-                                         (size_t)1 << 63,
-                                         ((size_t)1 << 48) + 8192,
-                                         UNPLACEABLE,
-                                         GA_MAX_ALLOC,
-                                         ((size_t)64 << 20) + 1 /* spans two arenas */};
-            uint8_t k = fi_u8(in);
-            do_alloc(f, ci, odd[k % (sizeof odd / sizeof odd[0])], k >> 6);
-            break;
-        }
-        case OP_FREE: {
-            uint32_t i = fi_u16(in);
-            if (f->sh.nprog)
-                do_free_ptr(f, ci, (void *)f->sh.objs[f->sh.prog[i % f->sh.nprog]].addr, false);
-            break;
-        }
-        case OP_FREE_RANGE: {
-            uint32_t i = fi_u16(in), n = 1 + fi_u8(in) % (f->cfg.debug_checks ? DEBUG_MAX_BURST : 32);
-            for (uint32_t k = 0; k < n && f->sh.nprog; k++)
-                do_free_ptr(f, ci, (void *)f->sh.objs[f->sh.prog[(i + k) % f->sh.nprog]].addr, false);
-            break;
-        }
-        case OP_FREE_INTERIOR: {
-            uint32_t i = fi_u16(in), o = fi_u16(in);
-            if (f->sh.nprog) {
-                const sh_obj *x = &f->sh.objs[f->sh.prog[i % f->sh.nprog]];
-                uintptr_t p = interior(x, o);
-                if (p == x->addr && x->usable > 1)
-                    p++;
-                do_free_ptr(f, ci, (void *)p, false);
-            }
-            break;
-        }
-        case OP_FREE_ANY: {
-            uint32_t i = fi_u16(in);
-            if (f->sh.nobjs)
-                do_free_ptr(f, ci, (void *)f->sh.objs[i % f->sh.nobjs].addr, false);
-            break;
-        }
-        case OP_FREE_FOREIGN: {
-            void *p = foreign_ptr(f, fi_u8(in), &stack_var);
-            /* an "odd" address that happens to be in our reservations is judged normally */
-            do_free_ptr(f, ci, p, !iv_covers(&f->reserved, (uintptr_t)p, (uintptr_t)p + 1));
-            if (ga_free(NULL, p) != -EINVAL) /* no cache: refused before p is looked at */
-                hfail(f, "ga_free(NULL cache, %p) != -EINVAL", p);
-            break;
-        }
-        case OP_QUERY: {
-            uint32_t i = fi_u16(in), o = fi_u16(in);
-            if (!f->sh.nprog)
-                break;
-            const sh_obj *x = &f->sh.objs[f->sh.prog[i % f->sh.nprog]];
-            uintptr_t p = interior(x, o);
-            uintptr_t base = x->kind == SH_TINY ? x->addr & ~(uintptr_t)15 : x->addr;
-            void *got = ga_object_base(f->h, (void *)p);
-            if ((uintptr_t)got != base)
-                hfail(f, "ga_object_base(%#lx) = %p, object #%u starts at %#lx (slot %#lx)", (unsigned long)p, got,
-                      x->id, (unsigned long)x->addr, (unsigned long)base);
-            size_t u = ga_usable_size(f->h, (void *)p);
-            size_t want = (x->kind == SH_TINY || p != x->addr) ? 0 : x->usable;
-            if (u != want)
-                hfail(f, "ga_usable_size(%#lx) = %zu, expected %zu (object #%u at %#lx)", (unsigned long)p, u, want,
-                      x->id, (unsigned long)x->addr);
-            if (sh_check(&f->sh, x->id, &f->touched) != 0)
-                hfail(f, "%s", f->sh.why);
-            /* One-page classes: the span starts at the page, and bytes past its last
-             * slot (tail waste) belong to no object. */
-            uint32_t cls = x->spanclass >> 1;
-            if (x->kind == SH_SMALL && sh_class_pages[cls] == 1 && 8192 % sh_class_bytes[cls] != 0) {
-                uintptr_t page = x->addr & ~(uintptr_t)8191;
-                uintptr_t tail =
-                    page + 8192 / sh_class_bytes[cls] * sh_class_bytes[cls] + o % (8192 % sh_class_bytes[cls]);
-                void *b = ga_object_base(f->h, (void *)tail);
-                size_t tu = ga_usable_size(f->h, (void *)tail);
-                if (b || tu)
-                    hfail(f,
-                          "span tail %#lx (class %u, after the last slot of page %#lx): ga_object_base %p, "
-                          "ga_usable_size %zu",
-                          (unsigned long)tail, cls, (unsigned long)page, b, tu);
-                if (f->gc) {
-                    int r = ga_mark(f->h, (void *)tail);
-                    if (r != -EINVAL)
-                        hfail(f, "ga_mark(span tail %#lx) = %d", (unsigned long)tail, r);
-                }
-                do_free_ptr(f, ci, (void *)tail, true);
-            }
-            break;
-        }
-        case OP_GC_BEGIN:
-            if (f->gc)
-                break;
-            ga_gc_begin(f->h);
-            sh_gc_begin(&f->sh);
-            f->gc = true;
-            break;
-        case OP_MARK: {
-            uint32_t i = fi_u16(in), o = fi_u16(in);
-            if (!f->gc || !f->sh.nprog)
-                break;
-            uint32_t id = f->sh.prog[i % f->sh.nprog];
-            do_mark(f, id, interior(&f->sh.objs[id], o));
-            break;
-        }
-        case OP_MARK_RANGE: {
-            uint32_t i = fi_u16(in), n = 1 + fi_u8(in);
-            if (!f->gc)
-                break;
-            for (uint32_t k = 0; k < n && k < f->sh.nprog; k++) {
-                uint32_t id = f->sh.prog[(i + k) % f->sh.nprog];
-                do_mark(f, id, f->sh.objs[id].addr);
-            }
-            break;
-        }
-        case OP_MARK_JUNK: {
-            uint32_t i = fi_u16(in);
-            uint8_t k = fi_u8(in);
-            if (!f->gc)
-                break;
-            void *p;
-            if (k & 1 || !f->sh.nobjs) {
-                p = foreign_ptr(f, k >> 1, &stack_var);
-            } else {
-                const sh_obj *x = &f->sh.objs[i % f->sh.nobjs];
-                p = (void *)(x->addr + (k >> 1) % x->usable);
-            }
-            bool freed = in_freed(f, (uintptr_t)p); /* p lies in an object the program freed */
-            uint32_t e = sh_extent_at(&f->sh, (uintptr_t)p);
-            int r = ga_mark(f->h, p);
-            tr(f, "mark(%p) = %d (extent #%d%s)", p, r, e == SH_NONE ? -1 : (int)e, freed ? ", freed object" : "");
-            if (e == SH_NONE) {
-                /* Owed to nobody.  Sweeping finished at ga_gc_begin, so the slot is free
-                 * (-EINVAL), or freed and not yet reclaimed: a mark there changes
-                 * nothing (sweep: live = marked and not freed), so 0/1 is allowed. */
-                if (r != -EINVAL && !(freed && (r == 0 || r == 1)))
-                    hfail(f, "ga_mark(%p) of memory owed to nobody = %d, expected -EINVAL%s", p, r,
-                          freed ? " (or 0/1: a freed object)" : "");
-            } else {
-                unsigned allowed = sh_mark_expect(&f->sh, e);
-                unsigned got = r == 1 ? SH_M_NEW : r == 0 ? SH_M_ALREADY : 0;
-                if (!(got & allowed))
-                    hfail(f, "ga_mark(%p) in owed extent #%u = %d", p, e, r);
-                sh_on_mark(&f->sh, e);
-            }
-            break;
-        }
-        case OP_GC_END: {
-            uint8_t v = fi_u8(in);
-            /* Reachability is decided before mark termination: ga_gc_end may already
-             * sweep (flushed stale spans) and scavenge what the unmarked objects held. */
-            sh_gc_end(&f->sh);
-            ga_gc_end(f->h);
-            f->gc = false;
-            f->folded = true;
-            if (v & 1) {
-                ga_sweep(f->h, 0);
-                sh_all_reclaimed(&f->sh);
-                check_stats(f, true);
-            } else {
-                check_stats(f, false);
-            }
-            break;
-        }
-        case OP_SWEEP: {
-            uint8_t budget = fi_u8(in);
-            ga_sweep(f->h, budget);
-            if (budget == 0)
-                check_full_sweep(f);
-            break;
-        }
-        case OP_SCAVENGE: {
-            uint8_t v = fi_u8(in);
-            ga_scavenge(f->h, v == 255 ? SIZE_MAX : (size_t)v << 16);
-            if (v == 255) {
-                ga_stats st;
-                ga_heap_stats(f->h, &st);
-                if (st.heap_released != st.heap_idle)
-                    hfail(f, "after ga_scavenge(SIZE_MAX): heap_released %llu != heap_idle %llu",
-                          (unsigned long long)st.heap_released, (unsigned long long)st.heap_idle);
-            }
-            break;
-        }
-        case OP_CACHE_NEW:
-            if (f->c[ci]) { /* present: the NULL-heap case instead */
-                errno = 0;
-                if (ga_cache_new(NULL) != NULL || errno != EINVAL)
-                    hfail(f, "ga_cache_new(NULL) did not fail with EINVAL (errno %d)", errno);
-                check_default_heap(f);
-            }
-            cache(f, ci);
-            break;
-        case OP_CACHE_DESTROY:
-            if (!f->c[ci])
-                ga_cache_destroy(NULL); /* must be a no-op, like free(NULL) */
-            if (f->c[ci]) {
-                ga_cache_destroy(f->c[ci]);
-                f->c[ci] = NULL;
-                sh_cache_gone(&f->sh, ci);
-                bool all = true;
-                for (int k = 0; k < NCACHE; k++)
-                    all &= f->c[k] == NULL;
-                if (all)
-                    f->folded = true;
-            }
-            break;
-        case OP_CHECK:
-            if (++f->op_checks <= MAX_OP_CHECKS)
-                check_heap(f);
-            check_all_contents(f);
-            check_stats(f, false);
-            break;
-        case OP_FREE_ALLOC: {
-            uint32_t i = fi_u16(in);
-            if (!f->sh.nprog)
-                break;
-            const sh_obj *x = &f->sh.objs[f->sh.prog[i % f->sh.nprog]];
-            size_t sz = x->req;
-            unsigned fl = x->flags;
-            do_free_ptr(f, ci, (void *)x->addr, false);
-            do_alloc(f, ci, sz, fl);
-            break;
-        }
-        }
+        op->run(f, in);
+        FUZZ_OP_READ_CHECK("heap_fuzz", op->name, op->arg_bytes, start, in);
+        if (op_trace)
+            trace_op(f, in, start, op->name);
         op_end(f);
         if (f->op % CHECK_EVERY == 0)
             check_all_contents(f);
@@ -1040,6 +1052,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     sh_init(&f->sh);
     const char *t = getenv("HEAP_FUZZ_TRACE");
     f->trace = t && *t && *t != '0';
+    if (fuzz_trace_on())
+        fprintf(stderr, "heap input of %zu bytes\n", size);
     f->opname = "header";
     /* Header: flags:u8 retain:u8 limit:u16 nth:u16 after:u16 hookmap:u8 */
     uint8_t fl = fi_u8(&in), retain = fi_u8(&in);

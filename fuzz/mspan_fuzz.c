@@ -9,31 +9,22 @@
  *                     class sel % 68
  *   bitmap            see read_bits(): mode:u8, then mode-specific bytes
  *   F:u16             freeindex = F % (nelems + 1)
- *   then operations   op:u8 (+ arguments), until the input ends or 4096 ops */
+ *   then operations   op:u8 (+ arguments), until the input ends or 4096 ops:
+ *                     fuzz/mspan_ops.h (one handler op_<name> each) */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_ops.h"
 #include "mspan.h"
+#include "mspan_ops.h"
 #include "sizeclasses.h"
 #include "support/fuzz_input.h"
 
 #define MAXN 1024u
 #define SPAN_BASE ((uintptr_t)0x7f0000000000ull) /* fake, page aligned, never dereferenced */
-
-enum {
-    OP_NEXT,      /* next_free_index                                          */
-    OP_FAST,      /* next_free_fast                                            */
-    OP_FAST_NEXT, /* mallocgc's sequence: fast, else next_free_index           */
-    OP_DRAIN,     /* n:u8  up to 1 + n*8 allocations with OP_FAST_NEXT         */
-    OP_REFILL,    /* w:u8  refill_alloc_cache(w % words), then S8 restored     */
-    OP_COUNT,     /* count_alloc(alloc_bits); mark bits from input, count them */
-    OP_SWEEP,     /* bitmap of frees: A = allocated minus freed, F = 0         */
-    OP_RESET,     /* new bitmap and F (a span in another state)                */
-    OP_NUM
-};
 
 typedef struct st {
     ga_mspan s;
@@ -204,6 +195,116 @@ FUZZ_NOCOV static void read_bits(fuzz_input *in, bool *a, uint32_t n) {
     }
 }
 
+/* ---- the operations: one handler each, in the order of fuzz/mspan_ops.h ------------ */
+
+static void op_next(st *s, fuzz_input *in) {
+    (void)in;
+    do_next(s);
+}
+
+static void op_fast(st *s, fuzz_input *in) {
+    (void)in;
+    do_fast(s);
+}
+
+static void op_fast_next(st *s, fuzz_input *in) {
+    (void)in;
+    if (!do_fast(s))
+        do_next(s);
+}
+
+static void op_drain(st *s, fuzz_input *in) {
+    uint32_t k = 1 + fi_u8(in) * 8u;
+    for (uint32_t i = 0; i < k && s->f < s->n; i++)
+        if (!do_fast(s))
+            do_next(s);
+}
+
+static void op_refill(st *s, fuzz_input *in) {
+    uint32_t words = (s->n + 63) / 64;
+    uint32_t w = fi_u8(in) % words;
+    uint64_t want = 0;
+    for (uint32_t j = 0; j < 64; j++)
+        if (w * 64 + j >= s->n || !s->a[w * 64 + j])
+            want |= (uint64_t)1 << j;
+    ga_mspan_refill_alloc_cache(&s->s, w);
+    if (s->s.alloc_cache != want)
+        fail(s, "refill_alloc_cache(%u) = %#llx, model %#llx", w, (unsigned long long)s->s.alloc_cache,
+             (unsigned long long)want);
+    /* restore S8 for F */
+    if (s->f < s->n) {
+        ga_mspan_refill_alloc_cache(&s->s, s->f / 64);
+        s->s.alloc_cache >>= s->f % 64;
+    }
+    check_span(s);
+}
+
+static void op_count(st *s, fuzz_input *in) {
+    uint32_t want = 0;
+    for (uint32_t i = 0; i < s->n; i++)
+        want += s->a[i];
+    uint32_t got = ga_mspan_count_alloc(s->s.alloc_bits, s->n);
+    if (got != want)
+        fail(s, "count_alloc(alloc_bits) = %u, model %u", got, want);
+    bool m[MAXN];
+    read_bits(in, m, s->n);
+    model_to_words(m, s->n, s->s.gcmark_bits);
+    want = 0;
+    for (uint32_t i = 0; i < s->n; i++)
+        want += m[i];
+    got = ga_mspan_count_alloc(s->s.gcmark_bits, s->n);
+    if (got != want)
+        fail(s, "count_alloc(gcmark_bits) = %u, model %u", got, want);
+    check_span(s);
+}
+
+static void op_sweep(st *s, fuzz_input *in) {
+    /* GC/free sweep: live = allocated (S6) and not freed; freeindex back to 0. */
+    bool fr[MAXN];
+    read_bits(in, fr, s->n);
+    for (uint32_t i = 0; i < s->n; i++)
+        s->a[i] = (i < s->f || s->a[i]) && !fr[i];
+    s->f = 0;
+    sync_span(s);
+    /* The library's own refill must agree with the model's S8 at F = 0. */
+    uint64_t want = s->s.alloc_cache;
+    ga_mspan_refill_alloc_cache(&s->s, 0);
+    if (s->n > 0 && s->s.alloc_cache != want)
+        fail(s, "after sweep: refill_alloc_cache(0) = %#llx, model %#llx", (unsigned long long)s->s.alloc_cache,
+             (unsigned long long)want);
+    check_span(s);
+}
+
+static void op_reset(st *s, fuzz_input *in) {
+    read_bits(in, s->a, s->n);
+    s->f = fi_u16(in) % (s->n + 1);
+    sync_span(s);
+    check_span(s);
+}
+
+/* ---- the table (fuzz/mspan_ops.h) -------------------------------------------------- */
+
+enum { MSPAN_OPS(FUZZ_OP_ENUM) OP_NUM = 0 MSPAN_OPS(FUZZ_OP_PLUS_ONE) };
+enum { MSPAN_OPS(FUZZ_OP_SEQ) };
+MSPAN_OPS(FUZZ_OP_IN_ORDER)
+
+typedef struct ms_op {
+    const char *name;
+    void (*run)(st *, fuzz_input *);
+    int arg_bytes;
+} ms_op;
+
+static const ms_op ops[OP_NUM] = {
+#define MS_OP_ROW(code, NAME, name, args, layout) [code] = {#name, op_##name, args},
+    MSPAN_OPS(MS_OP_ROW)
+#undef MS_OP_ROW
+};
+
+/* GA_FUZZ_TRACE: the op, the bytes it read, and the model's freeindex and count after it. */
+static void trace_op(const st *s, const fuzz_input *in, size_t start, const char *what) {
+    fprintf(stderr, "mspan #%zu @%zu+%zu %s | F %u count %u\n", s->op, start, in->pos - start, what, s->f, s->count);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_input in;
     fi_init(&in, data, size);
@@ -226,97 +327,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     sync_span(s);
     check_span(s);
 
-    uint32_t words = (s->n + 63) / 64;
+    bool op_trace = fuzz_trace_on();
+    if (op_trace)
+        trace_op(s, &in, 0, "setup");
     while (fi_left(&in) > 0 && s->op < 4096) {
         s->op++;
-        uint8_t op = fi_u8(&in) % OP_NUM;
-        switch (op) {
-        case OP_NEXT:
-            s->opname = "next_free_index";
-            do_next(s);
-            break;
-        case OP_FAST:
-            s->opname = "next_free_fast";
-            do_fast(s);
-            break;
-        case OP_FAST_NEXT:
-            s->opname = "fast+next";
-            if (!do_fast(s))
-                do_next(s);
-            break;
-        case OP_DRAIN: {
-            s->opname = "drain";
-            uint32_t k = 1 + fi_u8(&in) * 8u;
-            for (uint32_t i = 0; i < k && s->f < s->n; i++)
-                if (!do_fast(s))
-                    do_next(s);
-            break;
-        }
-        case OP_REFILL: {
-            s->opname = "refill_alloc_cache";
-            uint32_t w = fi_u8(&in) % words;
-            uint64_t want = 0;
-            for (uint32_t j = 0; j < 64; j++)
-                if (w * 64 + j >= s->n || !s->a[w * 64 + j])
-                    want |= (uint64_t)1 << j;
-            ga_mspan_refill_alloc_cache(&s->s, w);
-            if (s->s.alloc_cache != want)
-                fail(s, "refill_alloc_cache(%u) = %#llx, model %#llx", w, (unsigned long long)s->s.alloc_cache,
-                     (unsigned long long)want);
-            /* restore S8 for F */
-            if (s->f < s->n) {
-                ga_mspan_refill_alloc_cache(&s->s, s->f / 64);
-                s->s.alloc_cache >>= s->f % 64;
-            }
-            check_span(s);
-            break;
-        }
-        case OP_COUNT: {
-            s->opname = "count_alloc";
-            uint32_t want = 0;
-            for (uint32_t i = 0; i < s->n; i++)
-                want += s->a[i];
-            uint32_t got = ga_mspan_count_alloc(s->s.alloc_bits, s->n);
-            if (got != want)
-                fail(s, "count_alloc(alloc_bits) = %u, model %u", got, want);
-            bool m[MAXN];
-            read_bits(&in, m, s->n);
-            model_to_words(m, s->n, s->s.gcmark_bits);
-            want = 0;
-            for (uint32_t i = 0; i < s->n; i++)
-                want += m[i];
-            got = ga_mspan_count_alloc(s->s.gcmark_bits, s->n);
-            if (got != want)
-                fail(s, "count_alloc(gcmark_bits) = %u, model %u", got, want);
-            check_span(s);
-            break;
-        }
-        case OP_SWEEP: {
-            /* GC/free sweep: live = allocated (S6) and not freed; freeindex back to 0. */
-            s->opname = "sweep";
-            bool fr[MAXN];
-            read_bits(&in, fr, s->n);
-            for (uint32_t i = 0; i < s->n; i++)
-                s->a[i] = (i < s->f || s->a[i]) && !fr[i];
-            s->f = 0;
-            sync_span(s);
-            /* The library's own refill must agree with the model's S8 at F = 0. */
-            uint64_t want = s->s.alloc_cache;
-            ga_mspan_refill_alloc_cache(&s->s, 0);
-            if (s->n > 0 && s->s.alloc_cache != want)
-                fail(s, "after sweep: refill_alloc_cache(0) = %#llx, model %#llx", (unsigned long long)s->s.alloc_cache,
-                     (unsigned long long)want);
-            check_span(s);
-            break;
-        }
-        case OP_RESET:
-            s->opname = "reset";
-            read_bits(&in, s->a, s->n);
-            s->f = fi_u16(&in) % (s->n + 1);
-            sync_span(s);
-            check_span(s);
-            break;
-        }
+        size_t start = in.pos;
+        const ms_op *op = &ops[fi_u8(&in) % OP_NUM];
+        s->opname = op->name;
+        op->run(s, &in);
+        FUZZ_OP_READ_CHECK("mspan_fuzz", op->name, op->arg_bytes, start, &in);
+        if (op_trace)
+            trace_op(s, &in, start, op->name);
     }
     s->opname = "end";
     if (s->count != model_s7(s))

@@ -8,7 +8,8 @@
  *
  * The managed address space is never mapped (pageAlloc never touches it); scavenging
  * reaches the OS through an `unused` hook that checks and records each release instead
- * of calling madvise.  Input format: fuzz/README.md. */
+ * of calling madvise.  Operations: fuzz/pagealloc_ops.h (one handler op_<name> each);
+ * input format: fuzz/README.md. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,21 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_ops.h"
 #include "pagealloc.h"
+#include "pagealloc_ops.h"
 #include "support/corrupt.h"
 #include "support/fuzz_input.h"
 #include "support/model_pages.h"
-
-enum {
-    OP_GROW,       /* where:u8 off:u32 n:u8                                      */
-    OP_ALLOC,      /* sel:u8 x:u16                                               */
-    OP_FREE,       /* idx:u16 mode:u8 a:u16 b:u16                                */
-    OP_SCAVENGE,   /* sel:u8 x:u16                                               */
-    OP_ALLOC_MANY, /* count:u8 sel:u8 x:u16                                      */
-    OP_FREE_MANY,  /* stride:u8                                                  */
-    OP_CHECK_ALL,  /*                                                            */
-    OP_COUNT
-};
 
 #define MAX_OPS 256
 #define MAX_CHUNKS 64 /* grown per input: bounds the model's linear scans */
@@ -71,6 +63,7 @@ typedef struct drv {
     uint64_t scav_low;    /* lowest page released in it */
     size_t op;
     bool deep; /* run ga_pagealloc_check after this op */
+    bool all;  /* compare every chunk's bitmaps after this op, not only the touched ones */
     const char *opname;
     char why[512];
 } drv;
@@ -531,6 +524,81 @@ static void do_free_op(drv *d, fuzz_input *in) {
         add_run(d, r.g + o + len, r.n - o - len);
 }
 
+/* ---- the operations: one handler each, in the order of fuzz/pagealloc_ops.h -------- */
+
+static void op_grow(drv *d, fuzz_input *in) {
+    do_grow(d, in);
+    d->all = true; /* new chunks: compare them whole */
+}
+
+static void op_alloc(drv *d, fuzz_input *in) {
+    uint8_t sel = fi_u8(in);
+    do_alloc(d, npages_arg(sel, fi_u16(in)));
+}
+
+static void op_free(drv *d, fuzz_input *in) { do_free_op(d, in); }
+
+static void op_scavenge(drv *d, fuzz_input *in) {
+    uint8_t sel = fi_u8(in);
+    uint16_t x = fi_u16(in);
+    size_t bytes = sel % 4 == 0   ? SIZE_MAX
+                   : sel % 4 == 1 ? (size_t)(1 + x % 1024) * GA_PAGE_SIZE
+                   : sel % 4 == 2 ? (size_t)x * 37 + 1
+                                  : 0;
+    do_scavenge(d, bytes);
+}
+
+static void op_alloc_many(drv *d, fuzz_input *in) {
+    unsigned count = 1 + fi_u8(in) % MAX_BATCH;
+    uint8_t sel = fi_u8(in);
+    uint64_t n = npages_arg(sel, fi_u16(in));
+    for (unsigned k = 0; k < count; k++) {
+        do_alloc(d, n);
+        if (k + 1 < count)
+            check_state(d, false, false, true);
+    }
+}
+
+static void op_free_many(drv *d, fuzz_input *in) {
+    unsigned stride = 2 + fi_u8(in) % 4;
+    for (size_t k = d->nruns; k-- > 0;)
+        if (k % stride == 0) {
+            run r = d->runs[k];
+            d->runs[k] = d->runs[--d->nruns];
+            do_free(d, r.g, r.n);
+            check_state(d, false, false, true);
+        }
+}
+
+static void op_check_all(drv *d, fuzz_input *in) {
+    (void)in;
+    d->all = true;
+}
+
+/* ---- the table (fuzz/pagealloc_ops.h) ---------------------------------------------- */
+
+enum { PAGEALLOC_OPS(FUZZ_OP_ENUM) OP_NUM = 0 PAGEALLOC_OPS(FUZZ_OP_PLUS_ONE) };
+enum { PAGEALLOC_OPS(FUZZ_OP_SEQ) };
+PAGEALLOC_OPS(FUZZ_OP_IN_ORDER)
+
+typedef struct pa_op {
+    const char *name;
+    void (*run)(drv *, fuzz_input *);
+    int arg_bytes;
+} pa_op;
+
+static const pa_op ops[OP_NUM] = {
+#define PA_OP_ROW(code, NAME, name, args, layout) [code] = {#name, op_##name, args},
+    PAGEALLOC_OPS(PA_OP_ROW)
+#undef PA_OP_ROW
+};
+
+/* GA_FUZZ_TRACE: the op, the bytes it read, and pageAlloc's counts after it. */
+static void trace_op(const drv *d, const fuzz_input *in, size_t start, const char *what) {
+    fprintf(stderr, "pagealloc #%zu @%zu+%zu %s | free %zu scav %zu total %zu runs %zu\n", d->op, start,
+            in->pos - start, what, d->pa.free_pages, d->pa.scav_pages, d->pa.total_pages, d->nruns);
+}
+
 /* A destroyed pageAlloc (or one whose init failed) holds nothing and refuses every
  * request without an OS call: grow EINVAL, alloc 0 (no scavenged bytes), scavenge 0. */
 static void check_dead(drv *d) {
@@ -562,6 +630,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ga_os_init(&d->os, &cfg);
     ms_init(&d->m);
     d->opname = "init";
+    if (fuzz_trace_on())
+        fprintf(stderr, "pagealloc input of %zu bytes\n", size);
     int rc = ga_pagealloc_init(&d->pa, &d->os);
     if (rc != 0) {
         if (rc != ENOMEM || !cfg.os_fail_nth)
@@ -577,75 +647,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     d->os.fail_nth = 0;
     check_state(d, true, true, false);
 
+    bool op_trace = fuzz_trace_on();
     for (d->op = 1; d->op <= MAX_OPS && fi_left(&in) > 0; d->op++) {
-        uint8_t op = fi_u8(&in);
-        if (op == CORRUPT_OP_BYTE) { /* corrupt, check, restore (support/corrupt.h); among the first 64 ops */
+        size_t start = in.pos;
+        uint8_t b = fi_u8(&in);
+        if (b == CORRUPT_OP_BYTE) { /* corrupt, check, restore (support/corrupt.h); among the first 64 ops */
             d->opname = "corrupt";
             const char *k = corrupt_pagealloc_op(&d->pa, &in, d->op <= 64);
             TRACE("corrupt %s\n", k ? k : "(none)");
-            (void)k;
+            FUZZ_OP_READ_CHECK("pagealloc_fuzz", "corrupt", FUZZ_CORRUPT_ARG_BYTES, start, &in);
+            if (op_trace)
+                trace_op(d, &in, start, k ? k : "corrupt (none)");
             continue;
         }
-        op %= OP_COUNT;
-        bool all = false;
+        const pa_op *op = &ops[b % OP_NUM];
+        d->opname = op->name;
+        d->all = false;
         d->deep = false;
-        switch (op) {
-        case OP_GROW:
-            d->opname = "grow";
-            do_grow(d, &in);
-            all = true; /* new chunks: compare them whole */
-            break;
-        case OP_ALLOC: {
-            d->opname = "alloc";
-            uint8_t sel = fi_u8(&in);
-            do_alloc(d, npages_arg(sel, fi_u16(&in)));
-            break;
-        }
-        case OP_FREE:
-            d->opname = "free";
-            do_free_op(d, &in);
-            break;
-        case OP_SCAVENGE: {
-            d->opname = "scavenge";
-            uint8_t sel = fi_u8(&in);
-            uint16_t x = fi_u16(&in);
-            size_t bytes = sel % 4 == 0   ? SIZE_MAX
-                           : sel % 4 == 1 ? (size_t)(1 + x % 1024) * GA_PAGE_SIZE
-                           : sel % 4 == 2 ? (size_t)x * 37 + 1
-                                          : 0;
-            do_scavenge(d, bytes);
-            break;
-        }
-        case OP_ALLOC_MANY: {
-            d->opname = "alloc_many";
-            unsigned count = 1 + fi_u8(&in) % MAX_BATCH;
-            uint8_t sel = fi_u8(&in);
-            uint64_t n = npages_arg(sel, fi_u16(&in));
-            for (unsigned k = 0; k < count; k++) {
-                do_alloc(d, n);
-                if (k + 1 < count)
-                    check_state(d, false, false, true);
-            }
-            break;
-        }
-        case OP_FREE_MANY: {
-            d->opname = "free_many";
-            unsigned stride = 2 + fi_u8(&in) % 4;
-            for (size_t k = d->nruns; k-- > 0;)
-                if (k % stride == 0) {
-                    run r = d->runs[k];
-                    d->runs[k] = d->runs[--d->nruns];
-                    do_free(d, r.g, r.n);
-                    check_state(d, false, false, true);
-                }
-            break;
-        }
-        case OP_CHECK_ALL:
-            d->opname = "check_all";
-            all = true;
-            break;
-        }
-        check_state(d, all, d->deep, false);
+        op->run(d, &in);
+        FUZZ_OP_READ_CHECK("pagealloc_fuzz", op->name, op->arg_bytes, start, &in);
+        if (op_trace)
+            trace_op(d, &in, start, op->name);
+        check_state(d, d->all, d->deep, false);
     }
     d->opname = "end";
     check_state(d, true, true, false);

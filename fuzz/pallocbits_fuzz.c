@@ -1,6 +1,7 @@
 /* Fuzz driver for one pageAlloc chunk (alloc/pallocbits.c): every operation on the
  * bitmaps and summaries is checked against the naive model of fuzz/support/
- * model_pages.c after every step.  Input format: fuzz/README.md. */
+ * model_pages.c after every step.  Operations: fuzz/pallocbits_ops.h (one handler
+ * op_<name> each); input format: fuzz/README.md. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -8,30 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_ops.h"
 #include "pallocbits.h"
+#include "pallocbits_ops.h"
 #include "support/fuzz_input.h"
 #include "support/model_pages.h"
-
-enum {
-    OP_SETW,           /* w:u8 v:u64          alloc word w = v (scav &= ~v)         */
-    OP_SETSCAV,        /* w:u8 v:u64          scav word w = v & ~alloc[w]            */
-    OP_FIND,           /* n:u16 search:u16    find(1 + n%512, search%576)            */
-    OP_FINDALL,        /* search:u16          find(n, search%576) for n = 1..512     */
-    OP_ALLOC_RANGE,    /* i:u16 n:u16         alloc_range(i%513, n%(513-i))          */
-    OP_FREE_RANGE,     /* i:u16 n:u16                                                */
-    OP_ALLOC_ALL,      /*                                                            */
-    OP_FREE_ALL,       /*                                                            */
-    OP_FREE1,          /* i:u16                                                      */
-    OP_POPCNT,         /* i:u16 n:u16                                                */
-    OP_FBR64,          /* c:u64 n:u8          find_bit_range64(c, 1 + n%64)          */
-    OP_PSUM_DECODE,    /* v:u64               start/max/end of any value             */
-    OP_PSUM_PACK,      /* f:u8 s:u32 m:u32 e:u32                                      */
-    OP_MERGE,          /* sel:u8, 8 x (kind:u8 a:u32 b:u32 c:u32)                      */
-    OP_PD_ALLOC_RANGE, /* i:u16 n:u16         pallocdata_alloc_range                 */
-    OP_PD_ALLOC_ALL,   /*                                                            */
-    OP_SUMMARIZE,      /*                                                            */
-    OP_COUNT
-};
 
 #define MAX_OPS 1024
 #define MAX_FINDALL 4
@@ -41,6 +23,7 @@ typedef struct state {
     ga_pallocdata d;            /* under test */
     bool alloc[512], scav[512]; /* model */
     size_t op;
+    unsigned findall; /* FINDALLs run so far */
 } state;
 
 static void fail(const state *s, const char *what, const char *fmt, ...)
@@ -283,147 +266,206 @@ FUZZ_NOCOV static void do_merge(state *s, fuzz_input *in) {
     free(rs);
 }
 
+/* ---- the operations: one handler each, in the order of fuzz/pallocbits_ops.h ------- */
+/* Each returns true if it may have changed the chunk (then the full compare runs). */
+
+static bool op_setw(state *s, fuzz_input *in) {
+    unsigned w = fi_u8(in) % 8;
+    uint64_t v = fi_u64(in);
+    s->d.alloc[w] = v;
+    s->d.scav[w] &= ~v;
+    model_setw(s, w, v, s->alloc);
+    return true;
+}
+
+static bool op_setscav(state *s, fuzz_input *in) {
+    unsigned w = fi_u8(in) % 8;
+    uint64_t v = fi_u64(in) & ~s->d.alloc[w];
+    s->d.scav[w] = v;
+    model_setw(s, w, v, s->scav);
+    return true;
+}
+
+static bool op_find(state *s, fuzz_input *in) {
+    uint32_t n = 1 + fi_u16(in) % 512;
+    do_find(s, n, fi_u16(in) % SEARCH_RANGE);
+    return false;
+}
+
+static bool op_findall(state *s, fuzz_input *in) {
+    uint32_t i = fi_u16(in) % SEARCH_RANGE;
+    if (s->findall++ < MAX_FINDALL)
+        do_findall(s, i);
+    return false;
+}
+
+static bool op_alloc_range(state *s, fuzz_input *in) {
+    uint32_t i, n;
+    range_args(in, &i, &n);
+    ga_pallocbits_alloc_range(s->d.alloc, i, n);
+    model_set(s->alloc, i, n, true);
+    return true;
+}
+
+static bool op_free_range(state *s, fuzz_input *in) {
+    uint32_t i, n;
+    range_args(in, &i, &n);
+    ga_pallocbits_free_range(s->d.alloc, i, n);
+    model_set(s->alloc, i, n, false);
+    return true;
+}
+
+static bool op_alloc_all(state *s, fuzz_input *in) {
+    (void)in;
+    ga_pallocbits_alloc_all(s->d.alloc);
+    memset(s->alloc, 1, sizeof s->alloc);
+    return true;
+}
+
+static bool op_free_all(state *s, fuzz_input *in) {
+    (void)in;
+    ga_pallocbits_free_all(s->d.alloc);
+    memset(s->alloc, 0, sizeof s->alloc);
+    return true;
+}
+
+static bool op_free1(state *s, fuzz_input *in) {
+    uint32_t i = fi_u16(in) % 512;
+    ga_pallocbits_free1(s->d.alloc, i);
+    s->alloc[i] = false;
+    return true;
+}
+
+static bool op_popcnt(state *s, fuzz_input *in) {
+    uint32_t i, n;
+    range_args(in, &i, &n);
+    uint32_t want = model_count(s->alloc, i, n);
+    uint32_t got = ga_pallocbits_popcnt_range(s->d.alloc, i, n);
+    if (got != want)
+        fail(s, "popcnt_range", "popcnt_range(%u, %u) = %u, model %u", i, n, got, want);
+    return false;
+}
+
+static bool op_fbr64(state *s, fuzz_input *in) {
+    uint64_t c = fi_u64(in);
+    uint32_t n = 1 + fi_u8(in) % 64;
+    uint32_t want = model_fbr64(c, n);
+    uint32_t got = ga_find_bit_range64(c, n);
+    if (got != want)
+        fail(s, "find_bit_range64", "find_bit_range64(%#llx, %u) = %u, model %u", (unsigned long long)c, n, got, want);
+    return false;
+}
+
+static bool op_psum_decode(state *s, fuzz_input *in) {
+    uint64_t v = fi_u64(in);
+    msum want = m_psum_decode(v);
+    if (ga_psum_start(v) != want.start || ga_psum_max(v) != want.max || ga_psum_end(v) != want.end)
+        fail(s, "psum decode", "%#llx decodes to (%u,%u,%u), model (%llu,%llu,%llu)", (unsigned long long)v,
+             ga_psum_start(v), ga_psum_max(v), ga_psum_end(v), (unsigned long long)want.start,
+             (unsigned long long)want.max, (unsigned long long)want.end);
+    return false;
+}
+
+static bool op_psum_pack(state *s, fuzz_input *in) {
+    uint8_t f = fi_u8(in);
+    uint32_t a = fi_u32(in), b = fi_u32(in), c = fi_u32(in);
+    msum m;
+    if (f & 1) {
+        m.start = m.max = m.end = M_SUM_MAX;
+    } else {
+        m.max = b % M_SUM_MAX;
+        m.start = a % (m.max + 1);
+        m.end = c % (m.max + 1);
+    }
+    ga_psum v = ga_psum_pack((uint32_t)m.start, (uint32_t)m.max, (uint32_t)m.end);
+    if (v != m_psum_encode(m))
+        fail(s, "psum pack", "pack(%llu,%llu,%llu) = %#llx, model %#llx", (unsigned long long)m.start,
+             (unsigned long long)m.max, (unsigned long long)m.end, (unsigned long long)v,
+             (unsigned long long)m_psum_encode(m));
+    if (ga_psum_start(v) != m.start || ga_psum_max(v) != m.max || ga_psum_end(v) != m.end)
+        fail(s, "psum pack", "unpack(pack(%llu,%llu,%llu)) = (%u,%u,%u)", (unsigned long long)m.start,
+             (unsigned long long)m.max, (unsigned long long)m.end, ga_psum_start(v), ga_psum_max(v), ga_psum_end(v));
+    return false;
+}
+
+static bool op_merge(state *s, fuzz_input *in) {
+    do_merge(s, in);
+    return false;
+}
+
+static bool op_pd_alloc_range(state *s, fuzz_input *in) {
+    uint32_t i, n;
+    range_args(in, &i, &n);
+    uint32_t want = model_count(s->scav, i, n);
+    model_set(s->alloc, i, n, true);
+    model_set(s->scav, i, n, false);
+    uint32_t got = ga_pallocdata_alloc_range(&s->d, i, n);
+    if (got != want)
+        fail(s, "pallocdata_alloc_range", "alloc_range(%u, %u) reports %u scavenged, model %u", i, n, got, want);
+    return true;
+}
+
+static bool op_pd_alloc_all(state *s, fuzz_input *in) {
+    (void)in;
+    uint32_t want = model_count(s->scav, 0, 512);
+    model_set(s->alloc, 0, 512, true);
+    model_set(s->scav, 0, 512, false);
+    uint32_t got = ga_pallocdata_alloc_all(&s->d);
+    if (got != want)
+        fail(s, "pallocdata_alloc_all", "reports %u scavenged, model %u", got, want);
+    return true;
+}
+
+static bool op_summarize(state *s, fuzz_input *in) {
+    (void)s;
+    (void)in;
+    return true; /* check_state summarizes */
+}
+
+/* ---- the table (fuzz/pallocbits_ops.h) and the loop -------------------------------- */
+
+enum { PALLOCBITS_OPS(FUZZ_OP_ENUM) OP_NUM = 0 PALLOCBITS_OPS(FUZZ_OP_PLUS_ONE) };
+enum { PALLOCBITS_OPS(FUZZ_OP_SEQ) };
+PALLOCBITS_OPS(FUZZ_OP_IN_ORDER)
+
+typedef struct pb_op {
+    const char *name;
+    bool (*run)(state *, fuzz_input *);
+    int arg_bytes;
+} pb_op;
+
+static const pb_op ops[OP_NUM] = {
+#define PB_OP_ROW(code, NAME, name, args, layout) [code] = {#name, op_##name, args},
+    PALLOCBITS_OPS(PB_OP_ROW)
+#undef PB_OP_ROW
+};
+
+/* GA_FUZZ_TRACE: the op, the bytes it read, the chunk's summary and scavenged pages
+ * after it. */
+static void trace_op(const state *s, const fuzz_input *in, size_t start, const char *what) {
+    unsigned scav = 0;
+    for (unsigned w = 0; w < 8; w++)
+        scav += (unsigned)__builtin_popcountll(s->d.scav[w]);
+    fprintf(stderr, "pallocbits #%zu @%zu+%zu %s | sum %#llx scav %u\n", s->op, start, in->pos - start, what,
+            (unsigned long long)ga_pallocbits_summarize(s->d.alloc), scav);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_input in;
     fi_init(&in, data, size);
     state *s = calloc(1, sizeof *s);
     if (!s)
         abort();
-    unsigned findall = 0;
+    bool op_trace = fuzz_trace_on();
+    if (op_trace)
+        fprintf(stderr, "pallocbits input of %zu bytes\n", size);
     for (s->op = 0; s->op < MAX_OPS && fi_left(&in) > 0; s->op++) {
-        uint8_t op = fi_u8(&in) % OP_COUNT;
-        uint32_t i, n;
-        bool changed = true; /* queries leave the chunk alone: skip the full compare */
-        switch (op) {
-        case OP_SETW: {
-            unsigned w = fi_u8(&in) % 8;
-            uint64_t v = fi_u64(&in);
-            s->d.alloc[w] = v;
-            s->d.scav[w] &= ~v;
-            model_setw(s, w, v, s->alloc);
-            break;
-        }
-        case OP_SETSCAV: {
-            unsigned w = fi_u8(&in) % 8;
-            uint64_t v = fi_u64(&in) & ~s->d.alloc[w];
-            s->d.scav[w] = v;
-            model_setw(s, w, v, s->scav);
-            break;
-        }
-        case OP_FIND:
-            changed = false;
-            n = 1 + fi_u16(&in) % 512;
-            do_find(s, n, fi_u16(&in) % SEARCH_RANGE);
-            break;
-        case OP_FINDALL:
-            changed = false;
-            i = fi_u16(&in) % SEARCH_RANGE;
-            if (findall++ < MAX_FINDALL)
-                do_findall(s, i);
-            break;
-        case OP_ALLOC_RANGE:
-            range_args(&in, &i, &n);
-            ga_pallocbits_alloc_range(s->d.alloc, i, n);
-            model_set(s->alloc, i, n, true);
-            break;
-        case OP_FREE_RANGE:
-            range_args(&in, &i, &n);
-            ga_pallocbits_free_range(s->d.alloc, i, n);
-            model_set(s->alloc, i, n, false);
-            break;
-        case OP_ALLOC_ALL:
-            ga_pallocbits_alloc_all(s->d.alloc);
-            memset(s->alloc, 1, sizeof s->alloc);
-            break;
-        case OP_FREE_ALL:
-            ga_pallocbits_free_all(s->d.alloc);
-            memset(s->alloc, 0, sizeof s->alloc);
-            break;
-        case OP_FREE1:
-            i = fi_u16(&in) % 512;
-            ga_pallocbits_free1(s->d.alloc, i);
-            s->alloc[i] = false;
-            break;
-        case OP_POPCNT: {
-            changed = false;
-            range_args(&in, &i, &n);
-            uint32_t want = model_count(s->alloc, i, n);
-            uint32_t got = ga_pallocbits_popcnt_range(s->d.alloc, i, n);
-            if (got != want)
-                fail(s, "popcnt_range", "popcnt_range(%u, %u) = %u, model %u", i, n, got, want);
-            break;
-        }
-        case OP_FBR64: {
-            changed = false;
-            uint64_t c = fi_u64(&in);
-            n = 1 + fi_u8(&in) % 64;
-            uint32_t want = model_fbr64(c, n);
-            uint32_t got = ga_find_bit_range64(c, n);
-            if (got != want)
-                fail(s, "find_bit_range64", "find_bit_range64(%#llx, %u) = %u, model %u", (unsigned long long)c, n, got,
-                     want);
-            break;
-        }
-        case OP_PSUM_DECODE: {
-            changed = false;
-            uint64_t v = fi_u64(&in);
-            msum want = m_psum_decode(v);
-            if (ga_psum_start(v) != want.start || ga_psum_max(v) != want.max || ga_psum_end(v) != want.end)
-                fail(s, "psum decode", "%#llx decodes to (%u,%u,%u), model (%llu,%llu,%llu)", (unsigned long long)v,
-                     ga_psum_start(v), ga_psum_max(v), ga_psum_end(v), (unsigned long long)want.start,
-                     (unsigned long long)want.max, (unsigned long long)want.end);
-            break;
-        }
-        case OP_PSUM_PACK: {
-            changed = false;
-            uint8_t f = fi_u8(&in);
-            uint32_t a = fi_u32(&in), b = fi_u32(&in), c = fi_u32(&in);
-            msum m;
-            if (f & 1) {
-                m.start = m.max = m.end = M_SUM_MAX;
-            } else {
-                m.max = b % M_SUM_MAX;
-                m.start = a % (m.max + 1);
-                m.end = c % (m.max + 1);
-            }
-            ga_psum v = ga_psum_pack((uint32_t)m.start, (uint32_t)m.max, (uint32_t)m.end);
-            if (v != m_psum_encode(m))
-                fail(s, "psum pack", "pack(%llu,%llu,%llu) = %#llx, model %#llx", (unsigned long long)m.start,
-                     (unsigned long long)m.max, (unsigned long long)m.end, (unsigned long long)v,
-                     (unsigned long long)m_psum_encode(m));
-            if (ga_psum_start(v) != m.start || ga_psum_max(v) != m.max || ga_psum_end(v) != m.end)
-                fail(s, "psum pack", "unpack(pack(%llu,%llu,%llu)) = (%u,%u,%u)", (unsigned long long)m.start,
-                     (unsigned long long)m.max, (unsigned long long)m.end, ga_psum_start(v), ga_psum_max(v),
-                     ga_psum_end(v));
-            break;
-        }
-        case OP_MERGE:
-            changed = false;
-            do_merge(s, &in);
-            break;
-        case OP_PD_ALLOC_RANGE: {
-            range_args(&in, &i, &n);
-            uint32_t want = model_count(s->scav, i, n);
-            model_set(s->alloc, i, n, true);
-            model_set(s->scav, i, n, false);
-            uint32_t got = ga_pallocdata_alloc_range(&s->d, i, n);
-            if (got != want)
-                fail(s, "pallocdata_alloc_range", "alloc_range(%u, %u) reports %u scavenged, model %u", i, n, got,
-                     want);
-            break;
-        }
-        case OP_PD_ALLOC_ALL: {
-            uint32_t want = model_count(s->scav, 0, 512);
-            model_set(s->alloc, 0, 512, true);
-            model_set(s->scav, 0, 512, false);
-            uint32_t got = ga_pallocdata_alloc_all(&s->d);
-            if (got != want)
-                fail(s, "pallocdata_alloc_all", "reports %u scavenged, model %u", got, want);
-            break;
-        }
-        case OP_SUMMARIZE:
-            break; /* check_state summarizes */
-        }
+        size_t start = in.pos;
+        const pb_op *op = &ops[fi_u8(&in) % OP_NUM];
+        bool changed = op->run(s, &in); /* queries leave the chunk alone: skip the full compare */
+        FUZZ_OP_READ_CHECK("pallocbits_fuzz", op->name, op->arg_bytes, start, &in);
+        if (op_trace)
+            trace_op(s, &in, start, op->name);
         if (changed)
             check_state(s, "after op");
     }

@@ -4,7 +4,8 @@
  * reference over the class table embedded below (copied from
  * ../shared/reference/sizeclasses.tsv; never read at run time).
  *
- * Input: a sequence of 5-byte records  kind:u8 v:u32  (fuzz/README.md):
+ * Input: a sequence of 5-byte records  kind:u8 v:u32  (fuzz/README.md; the kinds:
+ * fuzz/sizeclass_ops.h, one handler op_<name> each):
  *   kind%5 == 0  size s = 1 + v % 32768: class, usable size
  *   kind%5 == 1  class c = 1 + v % 67: sizes prev+1, size-1, size, size+1 (<= 32768)
  *   kind%5 == 2  class c = 1 + (v & 0xff) % 67, off = (v >> 8) % (span bytes + 1):
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "fuzz_ops.h"
+#include "sizeclass_ops.h"
 #include "sizeclasses.h"
 #include "support/fuzz_input.h"
 
@@ -102,56 +105,84 @@ FUZZ_NOCOV static void check_div(const st *s, uint32_t c, uint64_t off) {
              magic, got, (unsigned long long)off, (unsigned long long)size, want);
 }
 
+/* ---- the record kinds: one handler each, in the order of fuzz/sizeclass_ops.h ----- */
+
+static void op_size(st *s, fuzz_input *in) {
+    uint32_t v = fi_u32(in);
+    check_size(s, 1 + v % 32768);
+}
+
+static void op_boundaries(st *s, fuzz_input *in) {
+    uint32_t c = 1 + fi_u32(in) % 67;
+    check_size(s, ref_tab[c - 1][0] + 1);
+    check_size(s, ref_tab[c][0] - 1);
+    check_size(s, ref_tab[c][0]);
+    check_size(s, ref_tab[c][0] + 1);
+}
+
+static void op_div(st *s, fuzz_input *in) {
+    uint32_t v = fi_u32(in);
+    uint32_t c = 1 + (v & 0xff) % 67;
+    uint64_t span = ref_tab[c][1], sz = ref_tab[c][0];
+    uint64_t off = (v >> 8) % (span + 1);
+    uint64_t k = off / sz;
+    check_div(s, c, off);
+    check_div(s, c, k * sz);
+    if (k * sz > 0)
+        check_div(s, c, k * sz - 1);
+    check_div(s, c, k * sz + sz - 1);
+    check_div(s, c, k * sz + sz);
+    check_div(s, c, span);
+    check_div(s, c, span - 1);
+}
+
+static void op_row(st *s, fuzz_input *in) { check_row(s, 1 + fi_u32(in) % 67); }
+
+static void op_slot(st *s, fuzz_input *in) {
+    uint32_t v = fi_u32(in);
+    uint32_t c = v % 68;
+    if (c == 0) {
+        check_div(s, 0, 0); /* large: the only index is 0 */
+        return;
+    }
+    uint32_t n = ref_tab[c][2], sz = ref_tab[c][0];
+    uint32_t slot = (v >> 8) % n;
+    for (uint32_t o = 0; o < sz; o++)
+        check_div(s, c, (uint64_t)slot * sz + o);
+}
+
+/* ---- the table (fuzz/sizeclass_ops.h) and the loop --------------------------------- */
+
+enum { SIZECLASS_OPS(FUZZ_OP_ENUM) OP_NUM = 0 SIZECLASS_OPS(FUZZ_OP_PLUS_ONE) };
+enum { SIZECLASS_OPS(FUZZ_OP_SEQ) };
+SIZECLASS_OPS(FUZZ_OP_IN_ORDER)
+
+typedef struct sc_op {
+    const char *name;
+    void (*run)(st *, fuzz_input *);
+    int arg_bytes;
+} sc_op;
+
+static const sc_op ops[OP_NUM] = {
+#define SC_OP_ROW(code, NAME, name, args, layout) [code] = {#name, op_##name, args},
+    SIZECLASS_OPS(SC_OP_ROW)
+#undef SC_OP_ROW
+};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_input in;
     fi_init(&in, data, size);
     st s = {0};
+    bool op_trace = fuzz_trace_on();
+    if (op_trace)
+        fprintf(stderr, "sizeclass input of %zu bytes\n", size);
     while (fi_left(&in) > 0 && s.rec < 4096) {
-        uint8_t kind = fi_u8(&in);
-        uint32_t v = fi_u32(&in);
-        switch (kind % 5) {
-        case 0:
-            check_size(&s, 1 + v % 32768);
-            break;
-        case 1: {
-            uint32_t c = 1 + v % 67;
-            check_size(&s, ref_tab[c - 1][0] + 1);
-            check_size(&s, ref_tab[c][0] - 1);
-            check_size(&s, ref_tab[c][0]);
-            check_size(&s, ref_tab[c][0] + 1);
-            break;
-        }
-        case 2: {
-            uint32_t c = 1 + (v & 0xff) % 67;
-            uint64_t span = ref_tab[c][1], sz = ref_tab[c][0];
-            uint64_t off = (v >> 8) % (span + 1);
-            uint64_t k = off / sz;
-            check_div(&s, c, off);
-            check_div(&s, c, k * sz);
-            if (k * sz > 0)
-                check_div(&s, c, k * sz - 1);
-            check_div(&s, c, k * sz + sz - 1);
-            check_div(&s, c, k * sz + sz);
-            check_div(&s, c, span);
-            check_div(&s, c, span - 1);
-            break;
-        }
-        case 3:
-            check_row(&s, 1 + v % 67);
-            break;
-        case 4: {
-            uint32_t c = v % 68;
-            if (c == 0) {
-                check_div(&s, 0, 0); /* large: the only index is 0 */
-                break;
-            }
-            uint32_t n = ref_tab[c][2], sz = ref_tab[c][0];
-            uint32_t slot = (v >> 8) % n;
-            for (uint32_t o = 0; o < sz; o++)
-                check_div(&s, c, (uint64_t)slot * sz + o);
-            break;
-        }
-        }
+        size_t start = in.pos;
+        const sc_op *op = &ops[fi_u8(&in) % OP_NUM];
+        op->run(&s, &in);
+        FUZZ_OP_READ_CHECK("sizeclass_fuzz", op->name, op->arg_bytes, start, &in);
+        if (op_trace)
+            fprintf(stderr, "sizeclass #%zu @%zu+%zu %s\n", s.rec, start, in.pos - start, op->name);
         s.rec++;
     }
     return 0;
