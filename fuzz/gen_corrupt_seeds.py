@@ -6,15 +6,21 @@ free and dirty pages) and then runs corruptions by name.
 
 Usage: fuzz/gen_corrupt_seeds.py [REPO]   (writes corpus/heap_fuzz/corrupt-* and
 corpus/pagealloc_fuzz/corrupt-*; corruption indexes are read from corrupt.c's tables,
-so regenerate the seeds whenever a table changes).
+so regenerate the seeds whenever a table changes; op codes come from fuzz/heap_ops.h and
+fuzz/pagealloc_ops.h through fuzz/fuzz_ops.py).
 Byte formats: fuzz/README.md (heap_fuzz, pagealloc_fuzz, "corrupt")."""
 import os
 import re
 import struct
 import sys
 
+sys.dont_write_bytecode = True  # no fuzz/__pycache__ from importing the module next to this script
+import fuzz_ops  # noqa: E402
+
 repo = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), '..')
 src = open(os.path.join(repo, 'fuzz/support/corrupt.c')).read()
+H = fuzz_ops.load('heap')  # op codes and argument sizes: fuzz/heap_ops.h, fuzz/pagealloc_ops.h
+P = fuzz_ops.load('pagealloc')
 
 
 def table(name):
@@ -33,13 +39,13 @@ def u32(x): return struct.pack('<I', x & 0xffffffff)
 
 
 # ---- heap_fuzz ----------------------------------------------------------------------
-def op(code, cache=0): return u8(cache << 6 | code)
-def tiny(v=0, cache=0): return op(1, cache) + u8(v)
-def large(n, v=0, cache=0): return op(3, cache) + u16(n) + u8(v)
-def burst(c, n, v=0, cache=0): return op(4, cache) + u8(c - 1) + u8(v) + u8(n - 1)
-GC_BEGIN = op(12)
-def mark_range(i, n): return op(14) + u16(i) + u8(n - 1)
-def gc_end(v): return op(16) + u8(v)
+def op(code, args=b'', cache=0): return H.op(code, args, byte=cache << 6 | code)
+def tiny(v=0, cache=0): return op(H.ALLOC_TINY, u8(v), cache)
+def large(n, v=0, cache=0): return op(H.ALLOC_LARGE, u16(n) + u8(v), cache)
+def burst(c, n, v=0, cache=0): return op(H.ALLOC_BURST, u8(c - 1) + u8(v) + u8(n - 1), cache)
+GC_BEGIN = op(H.GC_BEGIN)
+def mark_range(i, n): return op(H.MARK_RANGE, u16(i) + u8(n - 1))
+def gc_end(v): return op(H.GC_END, u8(v))
 
 
 def hcorrupt(name, t=0, v=0): return u8(ESC) + u8(HEAP.index(name)) + u16(t) + u8(v)
@@ -73,17 +79,18 @@ def heap_ops():
 
 
 # ---- pagealloc_fuzz -------------------------------------------------------------------
-def grow(where, off, n): return u8(0) + u8(where) + u32(off) + u8(n)
-def palloc(sel, x=0): return u8(1) + u8(sel) + u16(x)
-def pfree(idx, mode=0, a=0, b=0): return u8(2) + u16(idx) + u8(mode) + u16(a) + u16(b)
-def alloc_many(count, sel, x=0): return u8(4) + u8(count - 1) + u8(sel) + u16(x)
+def grow(where, off, n): return P.op(P.GROW, u8(where) + u32(off) + u8(n))
+def palloc(sel, x=0): return P.op(P.ALLOC, u8(sel) + u16(x))
+def pfree(idx, mode=0, a=0, b=0): return P.op(P.FREE, u16(idx) + u8(mode) + u16(a) + u16(b))
+def alloc_many(count, sel, x=0): return P.op(P.ALLOC_MANY, u8(count - 1) + u8(sel) + u16(x))
+def scavenge(sel, x=0): return P.op(P.SCAVENGE, u8(sel) + u16(x))
 def pcorrupt(name, t=0, v=0): return u8(ESC) + u8(PA.index(name)) + u16(t) + u8(v)
 
 
 # two ranges far apart (2 and 3 chunks), runs allocated, some freed (free unscavenged
 # pages: dirty chunks), a scavenge of part of it
 PA_SETUP = (u8(0) + grow(0, 1000, 1) + grow(0, 300000, 2) + alloc_many(8, 3) + palloc(200, 700)
-            + pfree(1) + pfree(4) + u8(3) + u8(1) + u16(2))
+            + pfree(1) + pfree(4) + scavenge(1, 2))
 PA_TARGETS = {'pa_parent_wrong': [0, 0x100, 0x200, 0x300], 'pa_needed_unmapped': [0, 1, 2, 3, 4, 9],
               'pa_pending': [0, 1, 2, 3, 4], 'pa_level_mapped': [0, 4], 'pa_leaf_wrong': [0, 5, 600, 1100],
               'pa_leaf_malformed': [0, 3, 7, 1100], 'pa_search_above_free': [0, 1, 300, 1023]}
@@ -126,10 +133,10 @@ write(pdir, 'corrupt-pagealloc-search-gap', u8(0) + grow(0, 1000, 1) + grow(0, 3
 # ga_sys_used of the second allocation, is refused.  Then the parked-run corruptions,
 # a check, and an allocation that unparks the run.
 PARK_HDR = u8(0x90) + u8(0x80) + u16(0) + u16(155) + u16(0) + u8(0)  # 4 caches, nth 155
-PARK = (large(100 - 5) + op(6) + u16(0) + op(18) + u8(255) + large(100 - 5)
+PARK = (large(100 - 5) + op(H.FREE, u16(0)) + op(H.SCAVENGE, u8(255)) + large(100 - 5)
         + b''.join(hcorrupt(n, 0, i % 4) for i, n in enumerate(
             ['h_parked_cycle', 'h_parked_elemsize', 'h_parked_indexed', 'h_parked_pages']))
-        + op(21) + large(100 - 5) + op(21))
+        + op(H.CHECK) + large(100 - 5) + op(H.CHECK))
 write(hdir, 'corrupt-heap-parked', PARK_HDR + PARK)
 # H1 through ga_heap_check (unlocked), with and without a description buffer
 write(hdir, 'corrupt-heap-sweepgen-unlocked', HDR + burst(3, 10)

@@ -5,15 +5,19 @@ overwritten, other files are left alone.  Deterministic: no randomness.
 
     fuzz/gen_heap_seeds.py [corpus-root]     (default: corpus/ next to fuzz/)
     fuzz/gen_heap_seeds.py --dict            (prints fuzz/heap_fuzz.dict)
+
+Op codes and argument sizes come from fuzz/heap_ops.h, mspan_ops.h and sizeclass_ops.h
+(through fuzz/fuzz_ops.py); an op written with other argument sizes is an error.
 """
 import os
 import struct
 import sys
 
+sys.dont_write_bytecode = True  # no fuzz/__pycache__ from importing the module next to this script
+import fuzz_ops  # noqa: E402
+
 # ---- heap_fuzz --------------------------------------------------------------------
-(ALLOC_CLASS, ALLOC_TINY, ALLOC_SIZE, ALLOC_LARGE, ALLOC_BURST, ALLOC_ODD, FREE,
- FREE_RANGE, FREE_INTERIOR, FREE_ANY, FREE_FOREIGN, QUERY, GC_BEGIN, MARK, MARK_RANGE,
- MARK_JUNK, GC_END, SWEEP, SCAVENGE, CACHE_NEW, CACHE_DESTROY, CHECK, FREE_ALLOC) = range(23)
+OP = fuzz_ops.load('heap')  # op codes and argument sizes: fuzz/heap_ops.h
 
 F_DEBUG, F_SCAV_ON_GC, F_KEEP_UNUSED, F_LIMIT, F_NTH, F_AFTER, F_HOOKMAP, F_4CACHES = (
     1, 2, 4, 8, 16, 32, 64, 128)
@@ -29,9 +33,10 @@ class Ops:
         self.b = bytearray()
 
     def op(self, code, cache=0, *args):
-        self.b.append((cache << 6) | code)
-        for a in args:
-            self.b += a if isinstance(a, (bytes, bytearray)) else bytes([a])
+        """Op `code` on cache `cache` (op byte (cache << 6) | code); each argument is
+        bytes or one byte's value; their total must match fuzz/heap_ops.h."""
+        a = b''.join(x if isinstance(x, (bytes, bytearray)) else bytes([x]) for x in args)
+        self.b += OP.op(code, a, byte=(cache << 6) | code)
         return self
 
     def u16(self, v):
@@ -39,73 +44,73 @@ class Ops:
 
     # size variant: 0 exact, 1 size+1, 2 prev+1, 3 size-1, 4+ inside
     def alloc_class(self, c, variant=0, flags=0, cache=0):
-        return self.op(ALLOC_CLASS, cache, (c - 1) % 67, ((variant << 2) | flags) & 0xff)
+        return self.op(OP.ALLOC_CLASS, cache, (c - 1) % 67, ((variant << 2) | flags) & 0xff)
 
     def tiny(self, size, nozero=False, cache=0):
-        return self.op(ALLOC_TINY, cache, (((size - 1) << 2) | (2 if nozero else 0)) & 0xff)
+        return self.op(OP.ALLOC_TINY, cache, (((size - 1) << 2) | (2 if nozero else 0)) & 0xff)
 
     def size(self, s, flags=0, cache=0):
-        return self.op(ALLOC_SIZE, cache, self.u16(s), flags)
+        return self.op(OP.ALLOC_SIZE, cache, self.u16(s), flags)
 
     def large(self, pages, delta=0, flags=0, cache=0):  # shift 0: pages exact
-        return self.op(ALLOC_LARGE, cache, self.u16(pages - 5), ((delta << 2) | flags) & 0x0f)
+        return self.op(OP.ALLOC_LARGE, cache, self.u16(pages - 5), ((delta << 2) | flags) & 0x0f)
 
     def burst(self, c, n, variant=0, flags=0, cache=0):
-        return self.op(ALLOC_BURST, cache, (c - 1) % 67, ((variant << 2) | flags) & 0xff, (n - 1) % 64)
+        return self.op(OP.ALLOC_BURST, cache, (c - 1) % 67, ((variant << 2) | flags) & 0xff, (n - 1) % 64)
 
     def odd(self, k, cache=0):
-        return self.op(ALLOC_ODD, cache, k)
+        return self.op(OP.ALLOC_ODD, cache, k)
 
     def free(self, i, cache=0):
-        return self.op(FREE, cache, self.u16(i))
+        return self.op(OP.FREE, cache, self.u16(i))
 
     def free_range(self, i, n, cache=0):
-        return self.op(FREE_RANGE, cache, self.u16(i), (n - 1) % 32)
+        return self.op(OP.FREE_RANGE, cache, self.u16(i), (n - 1) % 32)
 
     def free_interior(self, i, off, cache=0):
-        return self.op(FREE_INTERIOR, cache, self.u16(i), self.u16(off))
+        return self.op(OP.FREE_INTERIOR, cache, self.u16(i), self.u16(off))
 
     def free_any(self, i, cache=0):
-        return self.op(FREE_ANY, cache, self.u16(i))
+        return self.op(OP.FREE_ANY, cache, self.u16(i))
 
     def free_foreign(self, k, cache=0):
-        return self.op(FREE_FOREIGN, cache, k)
+        return self.op(OP.FREE_FOREIGN, cache, k)
 
     def query(self, i, off):
-        return self.op(QUERY, 0, self.u16(i), self.u16(off))
+        return self.op(OP.QUERY, 0, self.u16(i), self.u16(off))
 
     def gc_begin(self):
-        return self.op(GC_BEGIN)
+        return self.op(OP.GC_BEGIN)
 
     def mark(self, i, off=0):
-        return self.op(MARK, 0, self.u16(i), self.u16(off))
+        return self.op(OP.MARK, 0, self.u16(i), self.u16(off))
 
     def mark_range(self, i, n):
-        return self.op(MARK_RANGE, 0, self.u16(i), (n - 1) & 0xff)
+        return self.op(OP.MARK_RANGE, 0, self.u16(i), (n - 1) & 0xff)
 
     def mark_junk(self, i, k):
-        return self.op(MARK_JUNK, 0, self.u16(i), k)
+        return self.op(OP.MARK_JUNK, 0, self.u16(i), k)
 
     def gc_end(self, full_sweep=True):
-        return self.op(GC_END, 0, 1 if full_sweep else 0)
+        return self.op(OP.GC_END, 0, 1 if full_sweep else 0)
 
     def sweep(self, budget):
-        return self.op(SWEEP, 0, budget)
+        return self.op(OP.SWEEP, 0, budget)
 
     def scavenge(self, v):
-        return self.op(SCAVENGE, 0, v)
+        return self.op(OP.SCAVENGE, 0, v)
 
     def cache_new(self, c):
-        return self.op(CACHE_NEW, c)
+        return self.op(OP.CACHE_NEW, c)
 
     def cache_destroy(self, c):
-        return self.op(CACHE_DESTROY, c)
+        return self.op(OP.CACHE_DESTROY, c)
 
     def check(self):
-        return self.op(CHECK)
+        return self.op(OP.CHECK)
 
     def free_alloc(self, i, cache=0):
-        return self.op(FREE_ALLOC, cache, self.u16(i))
+        return self.op(OP.FREE_ALLOC, cache, self.u16(i))
 
 
 def heap_seeds():
@@ -246,10 +251,13 @@ NELEMS = [1, 1024, 512, 341, 256, 170, 128, 102, 85, 73, 64, 56, 51, 46, 42, 39,
 
 
 def mspan_seeds():
-    NEXT, FAST, FAST_NEXT, DRAIN, REFILL, COUNT, SWEEP, RESET = range(8)
+    M = fuzz_ops.load('mspan')  # fuzz/mspan_ops.h
     s = {}
-    ops = bytes([FAST_NEXT] * 5 + [NEXT, FAST, REFILL, 0, COUNT, 1, SWEEP, 1, RESET, 2, 3, 0,
-                                    DRAIN, 20, SWEEP, 3, 2, 5, 0, 9, 0, DRAIN, 200, COUNT, 2])
+    # bitmaps (mode:u8 ...): 1 all free, 2 all allocated, 3 runs (k:u8, k x start:u16 len:u8)
+    ops = (M.op(M.FAST_NEXT) * 5 + M.op(M.NEXT) + M.op(M.FAST) + M.op(M.REFILL, b'\x00')
+           + M.op(M.COUNT, b'\x01') + M.op(M.SWEEP, b'\x01') + M.op(M.RESET, bytes([2, 3, 0]))
+           + M.op(M.DRAIN, bytes([20])) + M.op(M.SWEEP, bytes([3, 2, 5, 0, 9, 0])) + M.op(M.DRAIN, bytes([200]))
+           + M.op(M.COUNT, bytes([2])))
     for sel in (1, 2, 3, 10, 17, 35, 51, 67, 0):
         nbytes = (NELEMS[sel] + 7) // 8
         s[f'class{sel}-raw'] = bytes([sel, 0]) + bytes((i * 37) & 0xff for i in range(nbytes)) + \
@@ -262,25 +270,31 @@ def mspan_seeds():
 
 # ---- sizeclass_fuzz -------------------------------------------------------------------
 def sizeclass_seeds():
-    rec = lambda k, v: bytes([k]) + struct.pack('<I', v)
+    K = fuzz_ops.load('sizeclass')  # record kinds: fuzz/sizeclass_ops.h
+    rec = lambda k, v: K.op(k, struct.pack('<I', v))
     s = {}
-    s['sizes'] = b''.join(rec(0, v) for v in (0, 7, 8, 15, 1023, 1024, 1025, 32767, 32766))
-    s['boundaries'] = b''.join(rec(1, c) for c in range(67))
-    s['div'] = b''.join(rec(2, c | (off << 8)) for c in range(67) for off in (0, 1, 8191, 0xffff))
-    s['rows'] = b''.join(rec(3, c) for c in range(67))
-    s['slots'] = b''.join(rec(4, c | (i << 8)) for c in range(68) for i in (0, 7))
+    s['sizes'] = b''.join(rec(K.SIZE, v) for v in (0, 7, 8, 15, 1023, 1024, 1025, 32767, 32766))
+    s['boundaries'] = b''.join(rec(K.BOUNDARIES, c) for c in range(67))
+    s['div'] = b''.join(rec(K.DIV, c | (off << 8)) for c in range(67) for off in (0, 1, 8191, 0xffff))
+    s['rows'] = b''.join(rec(K.ROW, c) for c in range(67))
+    s['slots'] = b''.join(rec(K.SLOT, c | (i << 8)) for c in range(68) for i in (0, 7))
     return s
 
 
 def heap_dict():
     """libFuzzer/AFL++ dictionary: one complete operation per entry, on cache 0 (the
-    fuzzer changes the top two bits of the op byte for the others)."""
+    fuzzer changes the top two bits of the op byte for the others).  Entry names:
+    op_<name of the first op in fuzz/heap_ops.h>[__label] for whole operations (checked
+    by tests/test_fuzz_tables.c), hdr_* for input headers."""
     def esc(b):
         return ''.join('\\x%02x' % x for x in b)
     out = ['# libFuzzer / AFL++ dictionary for heap_fuzz (format: fuzz/README.md, "heap_fuzz").',
-           '# Generated by fuzz/gen_heap_seeds.py --dict.  One whole operation per entry.']
+           '# Generated by fuzz/gen_heap_seeds.py --dict.  One whole operation per entry:',
+           '# op_<op>[__label] (ops: fuzz/heap_ops.h; checked by tests/test_fuzz_tables.c).']
     def e(name, b):
         out.append('%s="%s"' % (name, esc(b)))
+    def op(ops, label=None):  # named after its first op
+        e('op_' + OP.name(ops.b[0] & 63) + ('__' + label if label else ''), ops.b)
     e('hdr_4caches', header())
     e('hdr_debug', header(F_DEBUG | F_4CACHES))
     e('hdr_scav_on_gc', header(F_4CACHES | F_SCAV_ON_GC, retain=10))
@@ -290,40 +304,40 @@ def heap_dict():
     e('hdr_limit', header(F_4CACHES | F_LIMIT, limit=64))
     e('hdr_hookmap', header(F_4CACHES | F_HOOKMAP, hookmap=3))
     for c in (1, 2, 3, 5, 10, 26, 32, 35, 44, 51, 60, 67):
-        e('class%d' % c, Ops().alloc_class(c).b)
-        e('class%d_plus1' % c, Ops().alloc_class(c, 1).b)
-        e('class%d_min' % c, Ops().alloc_class(c, 2).b)
+        op(Ops().alloc_class(c), '%d' % c)
+        op(Ops().alloc_class(c, 1), '%d_plus1' % c)
+        op(Ops().alloc_class(c, 2), '%d_min' % c)
     for size in (1, 3, 8, 12, 15):
-        e('tiny%d' % size, Ops().tiny(size).b)
+        op(Ops().tiny(size), '%d' % size)
     for size in (16, 32768, 32769, 65535):
-        e('size%d_noscan' % size, Ops().size(size, NOSCAN).b)
+        op(Ops().size(size, NOSCAN), '%d_noscan' % size)
     for pages in (5, 8, 64, 512, 4096):
-        e('large%d' % pages, Ops().large(pages).b)
-    e('large_huge', Ops().op(ALLOC_LARGE, 0, b'\xfb\x0f', 0x01).b)
-    e('burst', Ops().burst(4, 64).b)
+        op(Ops().large(pages), '%d' % pages)
+    op(Ops().op(OP.ALLOC_LARGE, 0, b'\xfb\x0f', 0x01), 'huge')
+    op(Ops().burst(4, 64))
     for k in range(10):
-        e('odd%d' % k, Ops().odd(k).b)
-    e('free', Ops().free(0).b)
-    e('free_range', Ops().free_range(0, 32).b)
-    e('free_interior', Ops().free_interior(0, 1).b)
-    e('free_any', Ops().free_any(0).b)
-    e('free_foreign', Ops().free_foreign(2).b)
-    e('query', Ops().query(0, 5).b)
-    e('gc_begin', Ops().gc_begin().b)
-    e('mark', Ops().mark(0, 3).b)
-    e('mark_range', Ops().mark_range(0, 64).b)
-    e('mark_junk', Ops().mark_junk(0, 2).b)
-    e('gc_end_sweep', Ops().gc_end(True).b)
-    e('gc_end_lazy', Ops().gc_end(False).b)
-    e('sweep1', Ops().sweep(1).b)
-    e('sweep_all', Ops().sweep(0).b)
-    e('scavenge_all', Ops().scavenge(255).b)
-    e('scavenge_64k', Ops().scavenge(1).b)
-    e('cache_new3', Ops().cache_new(3).b)
-    e('cache_destroy1', Ops().cache_destroy(1).b)
-    e('check', Ops().check().b)
-    e('free_alloc', Ops().free_alloc(0).b)
-    e('gc_cycle', Ops().gc_begin().mark_range(0, 16).gc_end(True).b)
+        op(Ops().odd(k), '%d' % k)
+    op(Ops().free(0))
+    op(Ops().free_range(0, 32))
+    op(Ops().free_interior(0, 1))
+    op(Ops().free_any(0))
+    op(Ops().free_foreign(2))
+    op(Ops().query(0, 5))
+    op(Ops().gc_begin())
+    op(Ops().mark(0, 3))
+    op(Ops().mark_range(0, 64))
+    op(Ops().mark_junk(0, 2))
+    op(Ops().gc_end(True), 'sweep')
+    op(Ops().gc_end(False), 'lazy')
+    op(Ops().sweep(1), '1')
+    op(Ops().sweep(0), 'all')
+    op(Ops().scavenge(255), 'all')
+    op(Ops().scavenge(1), '64k')
+    op(Ops().cache_new(3), '3')
+    op(Ops().cache_destroy(1), '1')
+    op(Ops().check())
+    op(Ops().free_alloc(0))
+    op(Ops().gc_begin().mark_range(0, 16).gc_end(True), 'cycle')  # three ops
     e('corrupt', b'\xa5\x00\x00\x00\x00')  # corrupt-check-restore (support/corrupt.h)
     return '\n'.join(out) + '\n'
 

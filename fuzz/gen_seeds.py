@@ -4,10 +4,15 @@
     fuzz/gen_seeds.py OUTDIR        writes OUTDIR/pallocbits_fuzz/ and OUTDIR/pagealloc_fuzz/
 
 Each seed reaches one operation or edge case on purpose; the committed corpus is these
-seeds plus what libFuzzer found, merged and minimised with -merge=1.  Deterministic."""
+seeds plus what libFuzzer found, merged and minimised with -merge=1.  Deterministic.
+Op codes and argument sizes come from fuzz/pallocbits_ops.h and fuzz/pagealloc_ops.h
+(through fuzz/fuzz_ops.py); an op written with other argument sizes is an error."""
 import os
 import struct
 import sys
+
+sys.dont_write_bytecode = True  # no fuzz/__pycache__ from importing the module next to this script
+import fuzz_ops  # noqa: E402
 
 
 def u8(v): return struct.pack('<B', v & 0xff)
@@ -17,48 +22,50 @@ def u64(v): return struct.pack('<Q', v & 0xffffffffffffffff)
 
 
 # ---- pallocbits_fuzz ---------------------------------------------------------------
-(SETW, SETSCAV, FIND, FINDALL, ALLOC_RANGE, FREE_RANGE, ALLOC_ALL, FREE_ALL, FREE1, POPCNT,
- FBR64, PSUM_DECODE, PSUM_PACK, MERGE, PD_ALLOC_RANGE, PD_ALLOC_ALL, SUMMARIZE) = range(17)
+PB = fuzz_ops.load('pallocbits')  # op codes and argument sizes: fuzz/pallocbits_ops.h
+# the ops without arguments, as the bytes seeds are concatenated from
+ALLOC_ALL, FREE_ALL = PB.op(PB.ALLOC_ALL), PB.op(PB.FREE_ALL)
+PD_ALLOC_ALL, SUMMARIZE = PB.op(PB.PD_ALLOC_ALL), PB.op(PB.SUMMARIZE)
 
-def setw(w, v): return u8(SETW) + u8(w) + u64(v)
-def setscav(w, v): return u8(SETSCAV) + u8(w) + u64(v)
-def find(n, s): return u8(FIND) + u16(n - 1) + u16(s)
-def findall(s): return u8(FINDALL) + u16(s)
-def arange(i, n): return u8(ALLOC_RANGE) + u16(i) + u16(n)
-def frange(i, n): return u8(FREE_RANGE) + u16(i) + u16(n)
-def free1(i): return u8(FREE1) + u16(i)
-def popcnt(i, n): return u8(POPCNT) + u16(i) + u16(n)
-def fbr64(c, n): return u8(FBR64) + u64(c) + u8(n - 1)
-def decode(v): return u8(PSUM_DECODE) + u64(v)
-def pack(full, s, m, e): return u8(PSUM_PACK) + u8(1 if full else 0) + u32(s) + u32(m) + u32(e)
-def pdrange(i, n): return u8(PD_ALLOC_RANGE) + u16(i) + u16(n)
+def setw(w, v): return PB.op(PB.SETW, u8(w) + u64(v))
+def setscav(w, v): return PB.op(PB.SETSCAV, u8(w) + u64(v))
+def find(n, s): return PB.op(PB.FIND, u16(n - 1) + u16(s))
+def findall(s): return PB.op(PB.FINDALL, u16(s))
+def arange(i, n): return PB.op(PB.ALLOC_RANGE, u16(i) + u16(n))
+def frange(i, n): return PB.op(PB.FREE_RANGE, u16(i) + u16(n))
+def free1(i): return PB.op(PB.FREE1, u16(i))
+def popcnt(i, n): return PB.op(PB.POPCNT, u16(i) + u16(n))
+def fbr64(c, n): return PB.op(PB.FBR64, u64(c) + u8(n - 1))
+def decode(v): return PB.op(PB.PSUM_DECODE, u64(v))
+def pack(full, s, m, e): return PB.op(PB.PSUM_PACK, u8(1 if full else 0) + u32(s) + u32(m) + u32(e))
+def pdrange(i, n): return PB.op(PB.PD_ALLOC_RANGE, u16(i) + u16(n))
 
 def merge(log_n, children):
     """children: 8 tuples (kind, a, b, c): kind 0 free, 1 full, 2 [s][x][e] layout, 3 pattern."""
-    out = u8(MERGE) + u8(log_n - 9)
+    args = u8(log_n - 9)
     for kind, a, b, c in children:
-        out += u8(kind) + u32(a) + u32(b) + u32(c)
-    return out
+        args += u8(kind) + u32(a) + u32(b) + u32(c)
+    return PB.op(PB.MERGE, args)
 
 ONES = (1 << 64) - 1
 
 def pallocbits_seeds():
     s = {}
     s['empty_findall'] = findall(0)
-    s['full_find'] = u8(ALLOC_ALL) + find(1, 0) + find(512, 0)
-    s['free_all'] = u8(ALLOC_ALL) + u8(FREE_ALL) + find(512, 0)
+    s['full_find'] = ALLOC_ALL + find(1, 0) + find(512, 0)
+    s['free_all'] = ALLOC_ALL + FREE_ALL + find(512, 0)
     s['head63_findall'] = arange(0, 63) + findall(0) + findall(64)
-    s['last_page_free'] = u8(ALLOC_ALL) + free1(511) + find(1, 0) + find(1, 511) + findall(448)
-    s['cross_word_runs'] = (u8(ALLOC_ALL) + frange(10, 63) + frange(130, 64) + frange(250, 65) +
+    s['last_page_free'] = ALLOC_ALL + free1(511) + find(1, 0) + find(1, 511) + findall(448)
+    s['cross_word_runs'] = (ALLOC_ALL + frange(10, 63) + frange(130, 64) + frange(250, 65) +
                             frange(449, 63) + findall(0) + findall(200) + find(59, 256))
     s['hint_past_end'] = find(1, 520) + findall(575)
     s['alternating'] = b''.join(setw(w, 0x5555555555555555) for w in range(8)) + findall(0) + popcnt(1, 510)
     s['word_patterns'] = (setw(0, 0x8000000000000001) + setw(1, 0x00ffff000000ffff) + setw(2, ONES) +
-                          setw(3, 0) + setw(4, 0xfffffffe7fffffff) + findall(0) + u8(SUMMARIZE))
-    s['inner_run_62'] = u8(ALLOC_ALL) + frange(1, 62) + u8(SUMMARIZE) + find(62, 0) + find(63, 0)
+                          setw(3, 0) + setw(4, 0xfffffffe7fffffff) + findall(0) + SUMMARIZE)
+    s['inner_run_62'] = ALLOC_ALL + frange(1, 62) + SUMMARIZE + find(62, 0) + find(63, 0)
     s['ranges_empty'] = arange(512, 0) + frange(0, 0) + popcnt(512, 0) + popcnt(7, 0)
     s['ranges_words'] = arange(60, 10) + frange(62, 3) + popcnt(59, 8) + arange(0, 512) + frange(64, 128)
-    s['free1_edges'] = u8(ALLOC_ALL) + free1(0) + free1(63) + free1(64) + free1(511) + findall(0)
+    s['free1_edges'] = ALLOC_ALL + free1(0) + free1(63) + free1(64) + free1(511) + findall(0)
     s['fbr64'] = (fbr64(0, 1) + fbr64(ONES, 64) + fbr64(1 << 63, 1) + fbr64(0xf0, 4) + fbr64(0x0f0e, 4) +
                   fbr64(0xffffffff00000000, 33) + fbr64(0x7ffffffffffffffe, 62))
     s['psum_decode'] = decode(0) + decode(1 << 63) + decode((1 << 63) | 5) + decode(ONES) + decode(0x0008000040000200)
@@ -73,13 +80,14 @@ def pallocbits_seeds():
     s['merge_pattern9'] = merge(9, [(3, 0x12345678, 0x9abcdef0, k * 0x01010101) for k in range(8)])
     s['merge_levels'] = b''.join(merge(l, [(2, 7 * l, 11 * l, 13 * l)] * 4 + [(0, 0, 0, 0)] * 4) for l in range(9, 19))
     s['pd_alloc'] = (setscav(0, 0xff00) + setscav(1, 1) + setscav(7, 1 << 63) + pdrange(10, 60) +
-                     pdrange(0, 0) + u8(PD_ALLOC_ALL))
-    s['pd_scav_masked'] = setw(2, 0xf0f0f0f0f0f0f0f0) + setscav(2, ONES) + pdrange(128, 64) + u8(FREE_ALL) + pdrange(0, 512)
+                     pdrange(0, 0) + PD_ALLOC_ALL)
+    s['pd_scav_masked'] = setw(2, 0xf0f0f0f0f0f0f0f0) + setscav(2, ONES) + pdrange(128, 64) + FREE_ALL + pdrange(0, 512)
     return s
 
 
 # ---- pagealloc_fuzz ----------------------------------------------------------------
-(GROW, ALLOC, FREE, SCAVENGE, ALLOC_MANY, FREE_MANY, CHECK_ALL) = range(7)
+PA = fuzz_ops.load('pagealloc')  # op codes and argument sizes: fuzz/pagealloc_ops.h
+CHECK_ALL = PA.op(PA.CHECK_ALL)  # as bytes, like the helpers below
 NCHUNKS = 1 << 26
 ZERO_CHUNK = NCHUNKS // 2
 
@@ -91,20 +99,21 @@ def grow(where, off, n=1, inject=None, k=0):
     if inject is not None:
         kind = {'nth': 0, 'after': 1, 'limit': 2}[inject]
         w = next(b for b in range(0x80, 0x100) if b % 5 == where and (b >> 5) % 3 == kind)
-    return u8(GROW) + u8(w) + u32(off) + u8(((k & 15) << 4) | ((n - 1) & 0x0f))
+    return PA.op(PA.GROW, u8(w) + u32(off) + u8(((k & 15) << 4) | ((n - 1) & 0x0f)))
 
-def alloc_small(n): return u8(ALLOC) + u8(n - 1) + u16(0)          # 1..16
-def alloc_mid(n): return u8(ALLOC) + u8(160) + u16(n - 17)         # 17..512
-def alloc_big(n): return u8(ALLOC) + u8(224) + u16(n - 1)          # 1..4096
-def alloc_huge(): return u8(ALLOC) + u8(255) + u16(0xffff)
-def alloc_zero(): return u8(ALLOC) + u8(255) + u16(0)             # 0 pages
-def free(idx, partial=False, a=0, b=0): return u8(FREE) + u16(idx) + u8(3 if partial else 0) + u16(a) + u16(b)
-def scav_all(): return u8(SCAVENGE) + u8(0) + u16(0)
-def scav_pages(n): return u8(SCAVENGE) + u8(1) + u16(n - 1)
-def scav_odd(x): return u8(SCAVENGE) + u8(2) + u16(x)
-def scav_zero(): return u8(SCAVENGE) + u8(3) + u16(0)
-def alloc_many(count, n): return u8(ALLOC_MANY) + u8(count - 1) + u8(n - 1) + u16(0)
-def free_many(stride): return u8(FREE_MANY) + u8(stride - 2)
+def alloc(sel, x): return PA.op(PA.ALLOC, u8(sel) + u16(x))
+def alloc_small(n): return alloc(n - 1, 0)                        # 1..16
+def alloc_mid(n): return alloc(160, n - 17)                       # 17..512
+def alloc_big(n): return alloc(224, n - 1)                        # 1..4096
+def alloc_huge(): return alloc(255, 0xffff)
+def alloc_zero(): return alloc(255, 0)                           # 0 pages
+def free(idx, partial=False, a=0, b=0): return PA.op(PA.FREE, u16(idx) + u8(3 if partial else 0) + u16(a) + u16(b))
+def scav_all(): return PA.op(PA.SCAVENGE, u8(0) + u16(0))
+def scav_pages(n): return PA.op(PA.SCAVENGE, u8(1) + u16(n - 1))
+def scav_odd(x): return PA.op(PA.SCAVENGE, u8(2) + u16(x))
+def scav_zero(): return PA.op(PA.SCAVENGE, u8(3) + u16(0))
+def alloc_many(count, n, sel=None, x=0): return PA.op(PA.ALLOC_MANY, u8(count - 1) + u8(n - 1 if sel is None else sel) + u16(x))
+def free_many(stride): return PA.op(PA.FREE_MANY, u8(stride - 2))
 
 def pagealloc_seeds():
     s = {}
@@ -134,7 +143,7 @@ def pagealloc_seeds():
         for k in range(4):
             s['oom_%s_%d' % (kind, k)] = (N + grow(0, 60000) + grow(0, 60000 + 4096 * (k + 1), 2, kind, k) +
                                           grow(0, 1 << 25 | 7 << 20, 1, kind, k) + alloc_big(1024) + grow(1, 0) + alloc_big(1024))
-    s['check_all'] = N + grow(0, 70000, 3) + alloc_big(1000) + u8(CHECK_ALL) + free(0) + u8(CHECK_ALL)
+    s['check_all'] = N + grow(0, 70000, 3) + alloc_big(1000) + CHECK_ALL + free(0) + CHECK_ALL
     s['free_many'] = N + grow(0, 80000, 2) + alloc_many(32, 5) + free_many(2) + free_many(5) + alloc_many(20, 9) + scav_all()
     # 0-page alloc and free (nothing remembered yet) change nothing.
     s['empty_requests'] = N + free(0) + grow(0, 90000) + alloc_zero() + alloc_small(1) + alloc_zero() + free(0) + free(0)
@@ -150,14 +159,14 @@ def pagealloc_seeds():
     # then allocations, frees, scavenging over them; and a whole level-0 entry (4096
     # chunks) grown by 16 spreads of 256 touching chunks, free at the op-16 check.
     def spread(ci0, n, step=2):
-        return u8(GROW) + u8(0) + u32((0x3f << 26) | ((step - 1) << 24) | ci0) + u8(n - 1)
+        return PA.op(PA.GROW, u8(0) + u32((0x3f << 26) | ((step - 1) << 24) | ci0) + u8(n - 1))
     s['spread_257_ranges'] = (N + spread(0x1000, 256) + spread(0x1000, 4) + spread(0x1001, 3) + spread(0x1201, 20, 3)
-                              + alloc_many(32, 4) + alloc_mid(300 + 17) + alloc_mid(32) + u8(ALLOC_MANY) + u8(7)
-                              + u8(170) + u16(600) + u8(ALLOC) + u8(250) + u16(1) + free(0) + free(3, True, 1, 0)
-                              + free_many(2) + scav_all() + scav_pages(41) + alloc_many(32, 16) + u8(CHECK_ALL))
+                              + alloc_many(32, 4) + alloc_mid(300 + 17) + alloc_mid(32) + alloc_many(8, 0, 170, 600)
+                              + alloc(250, 1) + free(0) + free(3, True, 1, 0)
+                              + free_many(2) + scav_all() + scav_pages(41) + alloc_many(32, 16) + CHECK_ALL)
     s['spread_level0_free'] = (N + b''.join(spread(0x400000 + 256 * j, 256, 1) for j in range(16))
-                               + u8(ALLOC) + u8(240) + u16(4095) + alloc_small(4) + spread(0x401000, 2, 1)
-                               + u8(ALLOC) + u8(250) + u16(2000) + free(0) + scav_odd(999) + u8(CHECK_ALL))
+                               + alloc(240, 4095) + alloc_small(4) + spread(0x401000, 2, 1)
+                               + alloc(250, 2000) + free(0) + scav_odd(999) + CHECK_ALL)
     return s
 
 
