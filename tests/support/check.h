@@ -18,7 +18,8 @@
  * and pointers; a negative signed value compares below every unsigned one (no usual
  * arithmetic conversions: -1 == UINT_MAX fails, as it reads).  The message must be a
  * string literal (format checked by the compiler).  Counters are atomic: checks may run
- * on any thread.  The first CHECK_MAX_PRINTED failures are printed, all are counted.
+ * on any thread; they are per translation unit (static), and a test is one file.  The
+ * first CHECK_MAX_PRINTED failures are printed, all are counted.
  *
  * Why not a framework: Debian 12 packages no single-header C test framework; its C
  * test libraries do not fit: cmocka's assert_* end the test function at the first
@@ -30,7 +31,7 @@
 #ifndef GA_TEST_CHECK_H
 #define GA_TEST_CHECK_H
 
-#include <errno.h> /* program_invocation_short_name (_GNU_SOURCE: set by CMake) */
+#include <errno.h> /* program_invocation_short_name */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -42,6 +43,13 @@
 
 #ifndef CHECK_MAX_PRINTED
 #define CHECK_MAX_PRINTED 100
+#endif
+
+/* The summary's name: the executable's (glibc with _GNU_SOURCE, as CMake builds). */
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+#define CK_PROGNAME_ program_invocation_short_name
+#else
+#define CK_PROGNAME_ "test"
 #endif
 
 static atomic_ulong ck_checks_ __attribute__((unused)), ck_failed_ __attribute__((unused));
@@ -99,7 +107,7 @@ typedef struct ck_val {
 
 static inline int check_report(void) {
     unsigned long n = atomic_load(&ck_checks_), f = atomic_load(&ck_failed_);
-    printf("%s: %lu checks, %lu failed\n", program_invocation_short_name, n, f);
+    printf("%s: %lu checks, %lu failed\n", CK_PROGNAME_, n, f);
     fflush(stdout);
     return f ? 1 : 0;
 }
