@@ -10,15 +10,21 @@
  *
  * Requirements: nothing else runs on the heap meanwhile (a concurrent ga_alloc or
  * ga_free changes spans without any lock).  ga_heap_check_locked: the caller holds the
- * heap lock.  ga_heap_check takes each mcentral lock in turn for that class's lists,
- * then the heap lock for the rest (never two locks at once). */
+ * heap lock.  ga_heap_check takes each mcentral lock in turn for that class's lists
+ * (ga_mcentral_check walks them: the lists are mcentral.c's), then the heap lock for the
+ * rest (never two locks at once).
+ *
+ * Also here: the two ways the allocator reports a failure, ga_check_fail (the checkers'
+ * description) and ga_throw (Go's throw: a fatal error), declared in internal.h. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "bitops.h"
 #include "heap.h"
+#include "pagealloc_impl.h"
 
-static int fail(char *why, size_t len, const char *fmt, ...) {
+int ga_check_fail(char *why, size_t len, const char *fmt, ...) {
     if (why && len) {
         va_list ap;
         va_start(ap, fmt);
@@ -28,7 +34,17 @@ static int fail(char *why, size_t len, const char *fmt, ...) {
     return -1;
 }
 
-#define FAIL(...) return fail(why, len, __VA_ARGS__)
+void ga_throw(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("goalloc: fatal error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    abort();
+}
+
+#define FAIL(...) return ga_check_fail(why, len, __VA_ARGS__)
 
 static inline int bit(const uint64_t *b, uint32_t i) { return (int)((b[i / 64] >> (i % 64)) & 1); }
 
@@ -37,8 +53,7 @@ static const ga_pallocdata *chunk_data(const ga_pagealloc *pa, uintptr_t p) {
     uintptr_t ci = ga_off(p) >> GA_LOG_CHUNK_BYTES;
     if (ci < pa->start || ci >= pa->end)
         return NULL;
-    const ga_pallocdata *l2 = pa->chunks[ci >> GA_CHUNKS_L2_BITS];
-    return l2 ? &l2[ci & ((1u << GA_CHUNKS_L2_BITS) - 1)] : NULL;
+    return ga_pagealloc_chunk_or_null(pa, ci);
 }
 
 /* Page p allocated (and, if `unscav`, not scavenged) in pageAlloc? */
@@ -248,51 +263,6 @@ static int check_spans(ga_heap *h, tally *t, char *why, size_t len) {
     return 0;
 }
 
-/* ---- mcentral lists (M1, M2) ----------------------------------------------------------- */
-/* The four lists of one class; `bound` caps walks (a cycle would never end). */
-static int check_class_lists(ga_heap *h, uint32_t spc, tally *t, size_t bound, char *why, size_t len) {
-    uint32_t swept = ga_swept_gen(t->sg);
-    ga_mcentral *c = &h->central[spc];
-    if (c->spanclass != spc)
-        FAIL("M1: mcentral %u has span class %u", spc, c->spanclass);
-    for (int8_t id = 0; id < 4; id++) {
-        const ga_span_list *l = id >= 2 ? &c->full[id - 2] : &c->partial[id];
-        uint32_t gen = (uint32_t)id % 2;
-        int full = id >= 2;
-        uint32_t want_sg = gen == swept ? t->sg : t->sg - 2;
-        size_t k = 0;
-        const ga_mspan *prev = NULL;
-        for (const ga_mspan *s = l->head; s; prev = s, s = s->next, k++) {
-            if (k > bound)
-                FAIL("M1: list %d of class %u has a cycle", id, spc);
-            if (s->prev != prev)
-                FAIL("M1: list %d of class %u: broken prev link at %zu", id, spc, k);
-            uint8_t st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
-            if (st != GA_SPAN_IN_USE)
-                FAIL("M1: span %p in state %u in list %d of class %u", (const void *)s, st, id, spc);
-            if (s->spanclass != spc)
-                FAIL("M1: span of class %u in a list of class %u", s->spanclass, spc);
-            if (s->list != id)
-                FAIL("M1: span %#lx in list %d of class %u says list %d", (unsigned long)s->base, id, spc, s->list);
-            uint32_t ssg = __atomic_load_n(&s->sweepgen, __ATOMIC_ACQUIRE);
-            if (ssg != want_sg)
-                FAIL("M1: span %#lx in %s %s list of class %u has sweepgen h%+d", (unsigned long)s->base,
-                     gen == swept ? "swept" : "unswept", full ? "full" : "partial", spc, (int)(ssg - t->sg));
-            if (gen == swept) {
-                uint32_t pending = __atomic_load_n(&s->pending_frees, __ATOMIC_ACQUIRE);
-                int has_free = s->alloc_count < s->nelems || pending != 0;
-                if (ga_spanclass_sizeclass(s->spanclass) == 0 ? !full : full == has_free)
-                    FAIL("M1: span %#lx (alloc_count %u/%u, pending %u) in swept %s list of class %u",
-                         (unsigned long)s->base, s->alloc_count, s->nelems, pending, full ? "full" : "partial", spc);
-            }
-        }
-        if (k != l->n)
-            FAIL("M1: list %d of class %u holds %zu spans, n = %zu", id, spc, k, l->n);
-        t->list_entries += k;
-    }
-    return 0;
-}
-
 /* ---- caches (C1-C4) ----------------------------------------------------------------------- */
 static int check_caches(ga_heap *h, tally *t, char *why, size_t len) {
     size_t ncaches = 0, slots = 0;
@@ -404,7 +374,7 @@ int ga_heap_check_locked(ga_heap *h, char *why, size_t len) {
         FAIL("H1: sweepgen %u is odd", t.sg);
     size_t bound = h->span_alloc.inuse;
     for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++)
-        if (check_class_lists(h, spc, &t, bound, why, len))
+        if (ga_mcentral_check(&h->central[spc], spc, t.sg, bound, false, &t.list_entries, why, len))
             return -1;
     return check_heap(h, &t, why, len);
 }
@@ -420,13 +390,9 @@ int ga_heap_check(ga_heap *h, char *why, size_t len) {
     pthread_mutex_lock(&h->lock);
     size_t bound = h->span_alloc.inuse;
     pthread_mutex_unlock(&h->lock);
-    for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++) {
-        pthread_mutex_lock(&h->central[spc].lock);
-        int r = check_class_lists(h, spc, &t, bound, why, len);
-        pthread_mutex_unlock(&h->central[spc].lock);
-        if (r)
+    for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++)
+        if (ga_mcentral_check(&h->central[spc], spc, t.sg, bound, true, &t.list_entries, why, len))
             return -1;
-    }
     pthread_mutex_lock(&h->lock);
     int r = check_heap(h, &t, why, len);
     pthread_mutex_unlock(&h->lock);

@@ -55,6 +55,13 @@
 #define GA_CACHE_LINE 64
 #define GA_ARENA_L2_ENTRIES ((size_t)1 << (GA_HEAP_ADDR_BITS - GA_ARENA_SHIFT)) /* 2^22 */
 #define GA_CENTRAL_SWEEP_BUDGET 100 /* spans cache_span may sweep before growing */
+_Static_assert(GA_ARENA_L2_ENTRIES *GA_ARENA_BYTES == (uintptr_t)1 << GA_HEAP_ADDR_BITS,
+               "the flat arena index has one entry per 64 MiB arena of the 48-bit space");
+_Static_assert(GA_SPAN_BITS_WORDS * 64 >= GA_SPAN_MAX_ELEMS, "a span's bitmaps hold a bit per slot");
+_Static_assert(GA_SPAN_MAX_ELEMS == GA_PAGE_SIZE / GA_SMALL_SIZE_DIV,
+               "the most slots of any span: class 1, one page of 8-byte objects");
+_Static_assert(GA_NUM_SPAN_CLASSES <= 256 && GA_TINY_SPAN_CLASS < GA_NUM_SPAN_CLASSES,
+               "span classes fit ga_spanclass (uint8_t)");
 
 enum { GA_GC_OFF = 0, GA_GC_MARK = 1, GA_GC_MARKTERM = 2 };
 
@@ -134,6 +141,8 @@ typedef struct ga_mcentral {
     ga_span_list partial[2];
     ga_span_list full[2];
 } __attribute__((aligned(GA_CACHE_LINE))) ga_mcentral;
+_Static_assert(_Alignof(ga_mcentral) == GA_CACHE_LINE && sizeof(ga_mcentral) % GA_CACHE_LINE == 0,
+               "each class's lock on cache lines of its own (no false sharing between classes)");
 
 /* List ids stored in span->list: (full ? 2 : 0) + gen index. */
 #define GA_LIST_NONE (-1)
@@ -200,6 +209,7 @@ typedef struct ga_heap_counters {
 typedef struct ga_span_gate {
     _Atomic uint32_t v; /* GA_GATE_WRITER | number of readers */
 } __attribute__((aligned(GA_CACHE_LINE))) ga_span_gate;
+_Static_assert(sizeof(ga_span_gate) == GA_CACHE_LINE, "one gate per cache line");
 
 /* ---- the heap (facts §10.1) ------------------------------------------------------ */
 struct ga_heap {
@@ -299,10 +309,14 @@ static inline ga_mspan *ga_allspans_next(const ga_heap *h, ga_fixalloc_iter *it)
     return (ga_mspan *)ga_fixalloc_iter_next(it, &h->span_alloc);
 }
 
-/* ---- mcentral.c ------------------------------------------------------------------ */
+/* ---- mcentral.c ------------------------------------------------------------------ *
+ * The only file that takes an mcentral lock or edits the span lists; every other box
+ * uses the operations below (each takes and drops c->lock itself; none is called with
+ * a lock held). */
 GA_HIDDEN void ga_mcentral_init(ga_mcentral *c, ga_spanclass spc);
 GA_HIDDEN void ga_mcentral_destroy(ga_mcentral *c);
-/* List primitives; caller holds c->lock. */
+/* List primitives; caller holds c->lock.  mcentral.c's own: declared here only for the
+ * white-box unit tests (test_spanlist, test_mheap), nothing else in alloc/ calls them. */
 GA_HIDDEN void ga_span_list_push(ga_span_list *l, ga_mspan *s, int8_t id);
 GA_HIDDEN void ga_span_list_remove(ga_span_list *l, ga_mspan *s);
 GA_HIDDEN ga_span_list *ga_mcentral_list(ga_mcentral *c, int8_t id);
@@ -311,15 +325,30 @@ GA_HIDDEN void ga_mcentral_uncache_span(ga_heap *h, ga_mcentral *c, ga_mspan *s)
 GA_HIDDEN ga_mspan *ga_mcentral_grow(ga_heap *h, ga_mcentral *c);
 /* Push an owned span with sweepgen h onto the right swept list (under c->lock). */
 GA_HIDDEN void ga_mcentral_push_swept(ga_heap *h, ga_mcentral *c, ga_mspan *s);
+/* allocLarge: list new large span s (owned) as full swept, its object allocated. */
+GA_HIDDEN void ga_mcentral_push_full_large(ga_heap *h, ga_mcentral *c, ga_mspan *s);
+/* ga_free, large object: take s off its list if it is in one (true: caller frees it). */
+GA_HIDDEN bool ga_mcentral_free_large_take(ga_mcentral *c, ga_mspan *s);
+/* ga_free, small span's pending frees 0 → 1 (counted before the call): full swept →
+ * partial swept. */
+GA_HIDDEN void ga_mcentral_note_pending_free(ga_heap *h, ga_mcentral *c, ga_mspan *s);
+/* ga_sweep: next span of an unswept list (full first) for heap sweepgen sg, or NULL. */
+GA_HIDDEN ga_mspan *ga_mcentral_take_unswept(ga_mcentral *c, uint32_t sg);
+/* ga_sweep's free sweep: take up to max (0 = all) partial swept spans with pending
+ * frees, chained through ->next; returns how many. */
+GA_HIDDEN size_t ga_mcentral_take_pending(ga_mcentral *c, uint32_t sg, size_t max, ga_mspan **chain);
+/* The checker's walk of class spc's lists (M1); lock: take c->lock for it.  0, or -1
+ * with why; *entries += spans found. */
+GA_HIDDEN int ga_mcentral_check(ga_mcentral *c, uint32_t spc, uint32_t sg, size_t bound, bool lock, size_t *entries,
+                                char *why, size_t len);
 
 /* ---- mcache.c -------------------------------------------------------------------- */
 GA_HIDDEN void ga_mcache_init(ga_cache *c, ga_heap *h);
-/* nextFree: a free slot of class spc (refilling when the span is full), or 0 + ENOMEM. */
-GA_HIDDEN uintptr_t ga_mcache_next_free(ga_cache *c, ga_spanclass spc, ga_mspan **span_out);
-/* nextFree for a caller that wants zeroed memory: a span taken by a refill with
- * needzero set gets all its free slots zeroed at once (runs of free slots, streaming
- * stores) and needzero cleared, instead of one memset per allocation. */
-GA_HIDDEN uintptr_t ga_mcache_next_free_zeroed(ga_cache *c, ga_spanclass spc, ga_mspan **span_out);
+/* nextFree: a free slot of class spc (refilling when the span is full), or 0 + ENOMEM.
+ * zero: the caller wants zeroed memory, so a span taken by a refill with needzero set
+ * gets all its free slots zeroed at once (runs of free slots, streaming stores) and
+ * needzero cleared, instead of one memset per allocation. */
+GA_HIDDEN uintptr_t ga_mcache_next_free(ga_cache *c, ga_spanclass spc, bool zero, ga_mspan **span_out);
 /* Zero every free slot of span s (owned by the caller) and clear needzero (S10). */
 GA_HIDDEN void ga_mcache_zero_free_slots(ga_mspan *s);
 GA_HIDDEN int ga_mcache_refill(ga_cache *c, ga_spanclass spc); /* 0 or ENOMEM */
@@ -368,10 +397,11 @@ GA_HIDDEN void ga_gate_unlock(ga_heap *h, const ga_mspan *s);
  * owner's freeindex stores in mspan.c are plain, so this read is a deliberate benign
  * race, kept out of TSan's instrumentation (see malloc.c). */
 GA_HIDDEN bool ga_span_slot_allocated(const ga_mspan *s, uint32_t idx);
+/* mallocgc: every allocation that ga_alloc's inline fast path leaves (refill, large,
+ * size 0, mark phase, debug checks); never inlined. */
 GA_HIDDEN void *ga_mallocgc(ga_cache *c, size_t size, unsigned flags);
-/* debug_checks: ga_heap_check, abort with the description and `op` on failure. */
+/* debug_checks: ga_heap_check, ga_throw with the description and `op` on failure. */
 GA_HIDDEN void ga_debug_check(ga_heap *h, const char *op);
-GA_HIDDEN void *ga_newobject(ga_cache *c, size_t size);
 GA_HIDDEN void ga_gc_mark_termination(ga_heap *h);
 
 /* ---- check.c --------------------------------------------------------------------- */

@@ -34,8 +34,6 @@
  *   then sweeping is lazy (refills) or eager (ga_sweep).
  * "World stopped" means no other call on this heap is in flight. */
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -49,10 +47,8 @@ void *ga_zerobase(void) { return &zerobase_obj; }
 void ga_debug_check(ga_heap *h, const char *op) {
     char why[512];
     why[0] = 0;
-    if (ga_heap_check(h, why, sizeof why) != 0) {
-        fprintf(stderr, "goalloc: heap check failed after %s: %s\n", op, why);
-        abort();
-    }
+    if (ga_heap_check(h, why, sizeof why) != 0)
+        ga_throw("heap check failed after %s: %s", op, why);
 }
 
 /* ---- slot validation -------------------------------------------------------------- */
@@ -153,7 +149,7 @@ static void *tiny_alloc(ga_cache *c, size_t size) {
         return p;
     ga_mspan *s = c->alloc[GA_TINY_SPAN_CLASS];
     uintptr_t v = ga_mspan_next_free_fast(s);
-    if (!v && !(v = ga_mcache_next_free_zeroed(c, GA_TINY_SPAN_CLASS, &s)))
+    if (!v && !(v = ga_mcache_next_free(c, GA_TINY_SPAN_CLASS, true, &s)))
         return NULL;
     return tiny_new_block(c, s, v, size);
 }
@@ -180,41 +176,43 @@ static inline ga_spanclass small_spanclass(uint32_t cls, unsigned noscan) {
     return (ga_spanclass)((cls << 1) | (noscan & (cls != 2)));
 }
 
-static inline __attribute__((always_inline)) void *mallocgc_inline(ga_cache *c, size_t size, unsigned flags) {
+/* A small object of span class spc: a slot from the cached span's allocCache, else
+ * nextFree (refilling the cache from mcentral when the span is full). */
+static inline void *small_alloc(ga_cache *c, ga_spanclass spc, unsigned flags) {
+    ga_mspan *s = c->alloc[spc];
+    uintptr_t v = ga_mspan_next_free_fast(s);
+    if (GA_UNLIKELY(!v)) {
+        ga_mspan *slow; /* keeps s out of memory on the fast path */
+        v = ga_mcache_next_free(c, spc, !(flags & GA_NOZERO), &slow);
+        if (!v)
+            return NULL;
+        s = slow;
+    }
+    if (!(flags & GA_NOZERO) && s->needzero)
+        memset((void *)v, 0, s->elemsize);
+    if (GA_UNLIKELY(c->marking)) /* black allocation */
+        mark_black(s, v);
+    return (void *)v;
+}
+
+/* mallocgc (facts §8): every allocation ga_alloc's inline fast path does not finish
+ * goes through here: a refill (next_free_fast declined), a large object, size 0, the
+ * mark phase (black allocation), a cache with debug checks on.  Never inlined, so a
+ * breakpoint on ga_mallocgc sees all of those, and so that ga_alloc's fast path saves
+ * no registers it does not use (ga_alloc tail-calls it). */
+__attribute__((noinline)) void *ga_mallocgc(ga_cache *c, size_t size, unsigned flags) {
+    void *p;
     if (GA_LIKELY(size - 1 < GA_MAX_SMALL_SIZE)) { /* 1 .. 32768 */
         unsigned noscan = flags & GA_NOSCAN;
         if (noscan && size < GA_TINY_SIZE)
-            return tiny_alloc(c, size);
-        ga_spanclass spc = small_spanclass(ga_size_to_class(size), noscan);
-        ga_mspan *s = c->alloc[spc];
-        uintptr_t v = ga_mspan_next_free_fast(s);
-        if (GA_UNLIKELY(!v)) {
-            ga_mspan *slow; /* keeps s out of memory on the fast path */
-            v = (flags & GA_NOZERO) ? ga_mcache_next_free(c, spc, &slow) : ga_mcache_next_free_zeroed(c, spc, &slow);
-            if (!v)
-                return NULL;
-            s = slow;
-        }
-        if (!(flags & GA_NOZERO) && s->needzero)
-            memset((void *)v, 0, s->elemsize);
-        if (GA_UNLIKELY(c->marking))
-            mark_black(s, v);
-        return (void *)v;
+            p = tiny_alloc(c, size);
+        else
+            p = small_alloc(c, small_spanclass(ga_size_to_class(size), noscan), flags);
+    } else if (size == 0) {
+        p = ga_zerobase();
+    } else {
+        p = large_alloc(c, size, flags);
     }
-    if (size == 0)
-        return ga_zerobase();
-    return large_alloc(c, size, flags);
-}
-
-void *ga_mallocgc(ga_cache *c, size_t size, unsigned flags) { return mallocgc_inline(c, size, flags); }
-
-void *ga_newobject(ga_cache *c, size_t size) { return mallocgc_inline(c, size, 0); }
-
-/* Every case the fast path below leaves out: refills, large objects,
- * size 0, the mark phase, debug checks.  Out of line so that the fast path saves no
- * registers it does not use. */
-static __attribute__((noinline)) void *alloc_slow(ga_cache *c, size_t size, unsigned flags) {
-    void *p = mallocgc_inline(c, size, flags);
     if (GA_UNLIKELY(c->debug_checks))
         ga_debug_check(c->heap, "ga_alloc");
     return p;
@@ -223,7 +221,7 @@ static __attribute__((noinline)) void *alloc_slow(ga_cache *c, size_t size, unsi
 /* The fast path of mallocgc for the common cases, with mallocgc's results: a tiny
  * object (in the current block or a new one), or a small object from the cached span's
  * allocCache (the proved ga_mspan_next_free_fast; it declines without side effects, so
- * the slow path may retry it). */
+ * ga_mallocgc may retry it).  Everything else is ga_mallocgc's. */
 void *ga_alloc(ga_cache *c, size_t size, unsigned flags) {
     if (GA_LIKELY(size - 1 < GA_MAX_SMALL_SIZE) && !(c->marking | c->debug_checks)) {
         unsigned noscan = flags & GA_NOSCAN;
@@ -246,7 +244,7 @@ void *ga_alloc(ga_cache *c, size_t size, unsigned flags) {
             }
         }
     }
-    return alloc_slow(c, size, flags);
+    return ga_mallocgc(c, size, flags);
 }
 
 /* ---- explicit free ------------------------------------------------------------------ */
@@ -278,26 +276,16 @@ static int free_in_span(ga_heap *h, ga_mspan *s, uintptr_t p, bool own, bool *fr
         return -EALREADY;
     uint32_t before = __atomic_fetch_add(&s->pending_frees, 1, __ATOMIC_ACQ_REL);
 
+    /* Both mcentral calls come after the increment above: the handshake with
+     * ga_mcentral_push_swept needs pending_frees counted before the lock is taken. */
     ga_mcentral *c = &h->central[spc];
     if (ga_spanclass_sizeclass(spc) == 0) {
-        /* Large: if it sits in a list nobody owns it: take it and free it now.  If not,
-         * a sweeper (or alloc_large) owns it and will see the freed bit (sweep, or
-         * ga_mcentral_push_swept, both after this gate section). */
-        pthread_mutex_lock(&c->lock);
-        if (s->list != GA_LIST_NONE) {
-            ga_span_list_remove(ga_mcentral_list(c, s->list), s);
-            *free_large = true;
-        }
-        pthread_mutex_unlock(&c->lock);
+        /* Large: if it sits in a list nobody owns it: take it and free it now (after
+         * the gate section); else its owner sees the freed bit. */
+        *free_large = ga_mcentral_free_large_take(c, s);
     } else if (before == 0 && !own) {
         /* 0 → 1 pending: a full swept span becomes worth a refill's visit. */
-        uint32_t gen = ga_swept_gen(ga_heap_sweepgen(h));
-        pthread_mutex_lock(&c->lock);
-        if (s->list == GA_LIST_FULL(gen)) {
-            ga_span_list_remove(&c->full[gen], s);
-            ga_span_list_push(&c->partial[gen], s, GA_LIST_PARTIAL(gen));
-        }
-        pthread_mutex_unlock(&c->lock);
+        ga_mcentral_note_pending_free(h, c, s);
     }
     return 0;
 }

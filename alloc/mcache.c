@@ -112,7 +112,11 @@ void ga_mcache_zero_free_slots(ga_mspan *s) {
     s->needzero = 0;
 }
 
-static inline uintptr_t next_free(ga_cache *c, ga_spanclass spc, ga_mspan **span_out, bool zero) {
+/* nextFree (facts §7.3): a free slot of class spc, refilling once if the cached span is
+ * full; 0 + ENOMEM if no span can be had.  zero (goalloc): the caller wants zeroed
+ * memory, so a span taken by the refill with needzero set gets all its free slots
+ * zeroed at once (ga_mcache_zero_free_slots) instead of one memset per allocation. */
+uintptr_t ga_mcache_next_free(ga_cache *c, ga_spanclass spc, bool zero, ga_mspan **span_out) {
     ga_mspan *s = c->alloc[spc];
     uint32_t i = ga_mspan_next_free_index(s);
     if (i == s->nelems) {
@@ -123,27 +127,20 @@ static inline uintptr_t next_free(ga_cache *c, ga_spanclass spc, ga_mspan **span
             ga_mcache_zero_free_slots(s);
         i = ga_mspan_next_free_index(s);
         /* refill hands out spans with a free slot at or after freeindex */
+        GA_CHECK(i < s->nelems, "mcache: refill of class %u gave span %#lx with no free slot", spc,
+                 (unsigned long)s->base);
     }
     s->alloc_count++;
     *span_out = s;
     return s->base + (uintptr_t)i * s->elemsize;
 }
 
-/* nextFree (facts §7.3): a free slot of class spc, refilling once if the cached span is
- * full; 0 + ENOMEM if no span can be had. */
-uintptr_t ga_mcache_next_free(ga_cache *c, ga_spanclass spc, ga_mspan **span_out) {
-    return next_free(c, spc, span_out, false);
-}
-
-uintptr_t ga_mcache_next_free_zeroed(ga_cache *c, ga_spanclass spc, ga_mspan **span_out) {
-    return next_free(c, spc, span_out, true);
-}
-
 /* allocLarge (facts §7.5): a span of ceil(size / 8 KiB) pages holding one object, put
  * on its class-0/1 mcentral's full swept list so that GC sweeps see it.  The object
- * slot becomes allocated (freeindex = 1) under the mcentral lock, so a concurrent
- * (bogus) ga_free sees either no object or a listed span it may free.  Caller checked
- * size <= GA_MAX_ALLOC.  NULL + ENOMEM on refusal. */
+ * slot becomes allocated (freeindex = 1) under the mcentral lock
+ * (ga_mcentral_push_full_large), so a concurrent (bogus) ga_free sees either no object
+ * or a listed span it may free.  Caller checked size <= GA_MAX_ALLOC.  NULL + ENOMEM on
+ * refusal. */
 ga_mspan *ga_mcache_alloc_large(ga_cache *c, size_t size, int noscan) {
     ga_heap *h = c->heap;
     uintptr_t npages = (size + GA_PAGE_SIZE - 1) >> GA_PAGE_SHIFT;
@@ -155,14 +152,8 @@ ga_mspan *ga_mcache_alloc_large(ga_cache *c, size_t size, int noscan) {
     }
     /* limit stays base + elemsize (mheap's init), unlike Go's base + size: the whole
      * span is usable (ga_usable_size reports elemsize) and interior pointers into it
-     * are accepted. */
-    ga_mcentral *central = &h->central[spc];
-    uint32_t gen = ga_swept_gen(ga_heap_sweepgen(h));
-    pthread_mutex_lock(&central->lock);
-    ga_span_list_push(&central->full[gen], s, GA_LIST_FULL(gen));
-    s->alloc_count = 1;
-    __atomic_store_n(&s->freeindex, 1, __ATOMIC_RELEASE);
-    pthread_mutex_unlock(&central->lock);
+     * are accepted.  The object becomes allocated as the span is listed. */
+    ga_mcentral_push_full_large(h, &h->central[spc], s);
     atomic_fetch_add_explicit(&h->stats.nmalloc[0], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&h->stats.bytes_malloc, s->elemsize, memory_order_relaxed);
     return s;

@@ -9,7 +9,14 @@
  * without touching the lists.
  *
  * The lock is held only for list surgery: sweeping, reclaiming explicit frees and
- * calls into the heap happen after it is dropped (heap.h lock order). */
+ * calls into the heap happen after it is dropped (heap.h lock order).
+ *
+ * One owner: this file is the only one that takes an mcentral lock or touches the span
+ * lists.  The other boxes go through named operations: cache_span / uncache_span /
+ * push_swept / grow (mcache, sweep), push_full_large (mcache's allocLarge),
+ * free_large_take and note_pending_free (ga_free), take_unswept and take_pending
+ * (ga_sweep), check (the heap checker).  The list primitives ga_span_list_push/remove
+ * and ga_mcentral_list are declared in heap.h only for the white-box unit tests. */
 #include <errno.h>
 
 #include "heap.h"
@@ -102,6 +109,96 @@ void ga_mcentral_push_swept(ga_heap *h, ga_mcentral *c, ga_mspan *s) {
     pthread_mutex_unlock(&c->lock);
 }
 
+/* allocLarge's push (Go: mcentral.fullSwept(sg).push(s)): a new large span s, fresh
+ * from mheap and owned by the caller, goes on its class's full swept list so that GC
+ * sweeps see it, and its one object becomes allocated (alloc_count = 1, freeindex = 1)
+ * inside the same lock hold, so a concurrent (bogus) ga_free of its base sees either no
+ * object or a listed span it may take (ga_mcentral_free_large_take).  In mcentral.c
+ * because the list and its lock are mcentral's; ga_mcache_alloc_large calls it. */
+void ga_mcentral_push_full_large(ga_heap *h, ga_mcentral *c, ga_mspan *s) {
+    uint32_t gen = ga_swept_gen(ga_heap_sweepgen(h));
+    pthread_mutex_lock(&c->lock);
+    ga_span_list_push(&c->full[gen], s, GA_LIST_FULL(gen));
+    s->alloc_count = 1;
+    __atomic_store_n(&s->freeindex, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* ga_free of the object of large span s (its freed bit set and pending_frees counted,
+ * inside the span's gate).  If s sits in a list nobody owns it: take it off and return
+ * true, the caller now owns it and frees it (ga_sweep_free_large, after leaving the
+ * gate).  If not, a sweeper (or alloc_large) owns it and will see the freed bit (sweep,
+ * or ga_mcentral_push_swept, both after this gate section): false.  In mcentral.c
+ * because only mcentral takes its lock and edits its lists (ga_free calls it). */
+bool ga_mcentral_free_large_take(ga_mcentral *c, ga_mspan *s) {
+    bool taken = false;
+    pthread_mutex_lock(&c->lock);
+    if (s->list != GA_LIST_NONE) {
+        ga_span_list_remove(ga_mcentral_list(c, s->list), s);
+        taken = true;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return taken;
+}
+
+/* ga_free's half of the 0 → 1 pending-free handshake: small span s, not cached by the
+ * freeing thread, just got its first pending free (ga_free incremented pending_frees
+ * before calling this, i.e. before taking the lock).  A full swept span becomes worth a
+ * refill's visit, so it moves to the partial swept list.  Pairs with
+ * ga_mcentral_push_swept, which reads pending_frees under the lock: either this call
+ * sees s in the full list and moves it, or that push sees the count.  In mcentral.c
+ * because only mcentral takes its lock and edits its lists. */
+void ga_mcentral_note_pending_free(ga_heap *h, ga_mcentral *c, ga_mspan *s) {
+    uint32_t gen = ga_swept_gen(ga_heap_sweepgen(h));
+    pthread_mutex_lock(&c->lock);
+    if (s->list == GA_LIST_FULL(gen)) {
+        ga_span_list_remove(&c->full[gen], s);
+        ga_span_list_push(&c->partial[gen], s, GA_LIST_PARTIAL(gen));
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* nextSpanForSweep's pop for one class, heap sweepgen sg: the head of the full unswept
+ * list, else of the partial unswept one (full lists first, as Go), taken off its list
+ * (so owned by nobody else); NULL when both are empty, which they stay for the rest of
+ * the cycle (unswept lists only shrink).  The caller (ga_sweep, ga_sweep_finish)
+ * acquires it for sweeping.  In mcentral.c because the lists are mcentral's. */
+ga_mspan *ga_mcentral_take_unswept(ga_mcentral *c, uint32_t sg) {
+    uint32_t unswept = 1 - ga_swept_gen(sg);
+    pthread_mutex_lock(&c->lock);
+    ga_mspan *s = list_pop(c, GA_LIST_FULL(unswept));
+    if (!s)
+        s = list_pop(c, GA_LIST_PARTIAL(unswept));
+    pthread_mutex_unlock(&c->lock);
+    return s;
+}
+
+/* ga_sweep's free sweep of uncached spans, heap sweepgen sg: take the spans of the
+ * partial swept list that have pending explicit frees (ga_free's note_pending_free
+ * moves full ones there), at most max of them (0 = all), chained through s->next into
+ * *chain, a private chain: the caller owns them now and gives each back
+ * (ga_mcentral_push_swept) or frees it.  Returns how many it took.  In mcentral.c
+ * because the lists are mcentral's. */
+size_t ga_mcentral_take_pending(ga_mcentral *c, uint32_t sg, size_t max, ga_mspan **chain) {
+    uint32_t gen = ga_swept_gen(sg);
+    size_t done = 0;
+    ga_mspan *take = NULL;
+    pthread_mutex_lock(&c->lock);
+    ga_span_list *l = &c->partial[gen];
+    for (ga_mspan *s = l->head, *next; s && (max == 0 || done < max); s = next) {
+        next = s->next;
+        if (pending(s) == 0)
+            continue;
+        ga_span_list_remove(l, s);
+        s->next = take; /* private chain: the span is owned by the caller now */
+        take = s;
+        done++;
+    }
+    pthread_mutex_unlock(&c->lock);
+    *chain = take;
+    return done;
+}
+
 /* Take a fresh span from the heap (facts §9.1 grow): mheap hands it out initialised
  * (nelems, limit, empty bitmaps, alloc_cache all free, sweepgen h). */
 ga_mspan *ga_mcentral_grow(ga_heap *h, ga_mcentral *c) {
@@ -121,15 +218,16 @@ ga_mspan *ga_mcentral_cache_span(ga_heap *h, ga_mcentral *c) {
     uint32_t swept = ga_swept_gen(sg), unswept = 1 - swept;
     ga_mspan *s;
 
-    while ((s = pop_locked(c, GA_LIST_PARTIAL(swept))) != NULL) {
+    if ((s = pop_locked(c, GA_LIST_PARTIAL(swept))) != NULL) {
         if (pending(s) != 0)
             ga_sweep_reclaim_frees(h, s);
-        if (s->alloc_count < s->nelems)
-            return s;
-        /* Cannot happen while pending_frees counts freed bits exactly (partial means a
-         * free slot or a pending free); kept as a guard against looping on it. */
-        ga_mcentral_push_swept(h, c, s);
-        break;
+        /* A swept partial span has a free slot or a pending free (M1, exact lists), and
+         * pending_frees counts freed bits exactly (each ga_free sets its bit before the
+         * increment, both inside the span's gate, which the reclaim holds as writer), so
+         * the reclaim freed at least one slot.  A full span here is a broken protocol. */
+        GA_CHECK(s->alloc_count < s->nelems, "mcentral: swept partial span %#lx of class %u has no free slot",
+                 (unsigned long)s->base, c->spanclass);
+        return s;
     }
 
     if (ga_sweep_begin(h)) {
@@ -139,8 +237,8 @@ ga_mspan *ga_mcentral_cache_span(ga_heap *h, ga_mcentral *c) {
             s = pop_locked(c, GA_LIST_PARTIAL(unswept));
             if (!s)
                 break;
-            if (!ga_sweep_try_acquire(h, s, &sl))
-                continue; /* exact lists: only if someone broke the protocol */
+            if (!ga_sweep_try_acquire(h, s, &sl)) /* exact lists: every span here is at h-2 */
+                ga_throw("mcentral: unswept span %#lx not acquirable for sweeping", (unsigned long)s->base);
             ga_sweeplocked_sweep(h, &sl, true);
             if (s->alloc_count < s->nelems) {
                 ga_sweep_end(h);
@@ -153,7 +251,7 @@ ga_mspan *ga_mcentral_cache_span(ga_heap *h, ga_mcentral *c) {
             if (!s)
                 break;
             if (!ga_sweep_try_acquire(h, s, &sl))
-                continue;
+                ga_throw("mcentral: unswept span %#lx not acquirable for sweeping", (unsigned long)s->base);
             ga_sweeplocked_sweep(h, &sl, true);
             if (s->alloc_count < s->nelems) {
                 ga_sweep_end(h);
@@ -185,6 +283,9 @@ void ga_mcentral_uncache_span(ga_heap *h, ga_mcentral *c, ga_mspan *s) {
         ga_sweeplocked_sweep(h, &sl, false);
         return;
     }
+    /* A cached span is at h+1 or h+3 (C1): anything else is not a cached span. */
+    GA_CHECK(cur == sg + 3, "mcentral: uncache of span %#lx with sweepgen h%+d", (unsigned long)s->base,
+             (int)(cur - sg));
     if (pending(s) != 0)
         ga_sweep_reclaim_frees(h, s);
     __atomic_store_n(&s->sweepgen, sg, __ATOMIC_RELEASE);
@@ -193,4 +294,70 @@ void ga_mcentral_uncache_span(ga_heap *h, ga_mcentral *c, ga_mspan *s) {
         return;
     }
     ga_mcentral_push_swept(h, c, s);
+}
+
+/* ---- checker (M1, M2) -------------------------------------------------------------- */
+
+#define FAIL(...) return ga_check_fail(why, len, __VA_ARGS__)
+
+/* The four lists of class spc; `bound` caps walks (a cycle would never end). */
+static int check_lists(ga_mcentral *c, uint32_t spc, uint32_t sg, size_t bound, size_t *entries, char *why,
+                       size_t len) {
+    uint32_t swept = ga_swept_gen(sg);
+    if (c->spanclass != spc)
+        FAIL("M1: mcentral %u has span class %u", spc, c->spanclass);
+    for (int8_t id = 0; id < 4; id++) {
+        const ga_span_list *l = ga_mcentral_list(c, id);
+        uint32_t gen = (uint32_t)id % 2;
+        int full = id >= 2;
+        uint32_t want_sg = gen == swept ? sg : sg - 2;
+        size_t k = 0;
+        const ga_mspan *prev = NULL;
+        for (const ga_mspan *s = l->head; s; prev = s, s = s->next, k++) {
+            if (k > bound)
+                FAIL("M1: list %d of class %u has a cycle", id, spc);
+            if (s->prev != prev)
+                FAIL("M1: list %d of class %u: broken prev link at %zu", id, spc, k);
+            uint8_t st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+            if (st != GA_SPAN_IN_USE)
+                FAIL("M1: span %p in state %u in list %d of class %u", (const void *)s, st, id, spc);
+            if (s->spanclass != spc)
+                FAIL("M1: span of class %u in a list of class %u", s->spanclass, spc);
+            if (s->list != id)
+                FAIL("M1: span %#lx in list %d of class %u says list %d", (unsigned long)s->base, id, spc, s->list);
+            uint32_t ssg = __atomic_load_n(&s->sweepgen, __ATOMIC_ACQUIRE);
+            if (ssg != want_sg)
+                FAIL("M1: span %#lx in %s %s list of class %u has sweepgen h%+d", (unsigned long)s->base,
+                     gen == swept ? "swept" : "unswept", full ? "full" : "partial", spc, (int)(ssg - sg));
+            if (gen == swept) {
+                uint32_t np = pending(s);
+                int has_free = s->alloc_count < s->nelems || np != 0;
+                if (ga_spanclass_sizeclass(s->spanclass) == 0 ? !full : full == has_free)
+                    FAIL("M1: span %#lx (alloc_count %u/%u, pending %u) in swept %s list of class %u",
+                         (unsigned long)s->base, s->alloc_count, s->nelems, np, full ? "full" : "partial", spc);
+            }
+        }
+        if (k != l->n)
+            FAIL("M1: list %d of class %u holds %zu spans, n = %zu", id, spc, k, l->n);
+        *entries += k;
+    }
+    return 0;
+}
+
+/* The heap checker's walk of class spc's lists (M1; M2's other half, every in-use span
+ * at h or h-2 being listed, is check.c's span walk): links, counts, each span's state,
+ * class, list id and sweepgen, and partial/full by free slots and pending frees.
+ * *entries += the number of spans found.  lock: take c->lock for the walk (ga_heap_check,
+ * which holds no other lock); without it the caller excludes every mutator
+ * (ga_heap_check_locked, heap lock held: taking an mcentral lock there would break the
+ * lock order).  0, or -1 with why (ga_check_fail).  In mcentral.c because the lists and
+ * lock are mcentral's. */
+int ga_mcentral_check(ga_mcentral *c, uint32_t spc, uint32_t sg, size_t bound, bool lock, size_t *entries, char *why,
+                      size_t len) {
+    if (lock)
+        pthread_mutex_lock(&c->lock);
+    int r = check_lists(c, spc, sg, bound, entries, why, len);
+    if (lock)
+        pthread_mutex_unlock(&c->lock);
+    return r;
 }

@@ -31,6 +31,7 @@
 
 #include "bitops.h"
 #include "heap.h"
+#include "pagealloc_impl.h"
 
 #define INDEX_BYTES (GA_ARENA_L2_ENTRIES * sizeof(ga_heap_arena *))
 #define MAX_NPAGES (((uintptr_t)1 << GA_HEAP_ADDR_BITS) >> GA_PAGE_SHIFT)
@@ -57,6 +58,8 @@ typedef struct fix_chunk {
 
 #define FIX_HDR ((uintptr_t)64) /* keeps objects 64-byte aligned */
 #define FIX_CHUNK_BYTES ((size_t)64 << 10)
+_Static_assert(FIX_HDR >= sizeof(struct fix_chunk) && FIX_HDR % GA_CACHE_LINE == 0,
+               "the chunk header fits, and objects stay cache-line aligned (ga_cache, 64-byte align)");
 
 void ga_fixalloc_init(ga_fixalloc *f, size_t size, size_t align) {
     memset(f, 0, sizeof *f);
@@ -238,10 +241,12 @@ uintptr_t ga_mheap_sys_alloc(ga_heap *h, size_t n, size_t *size) {
     ga_heap_arena *first = NULL, *last = NULL;
     for (size_t i = 0; i < count; i++) {
         uintptr_t base = v + i * GA_ARENA_BYTES;
-        ga_heap_arena *a = NULL;
-        if (h->arenas[arena_index(base)] == NULL)
-            a = ga_fixalloc_alloc(&h->arena_alloc, &h->os);
-        if (!a) { /* refused (or an already registered arena: cannot happen) */
+        /* The range was just reserved, and registered arenas stay reserved until the
+         * heap is destroyed, so none of its arenas can be registered already. */
+        GA_CHECK(h->arenas[arena_index(base)] == NULL, "mheap: newly reserved arena %#lx already registered",
+                 (unsigned long)base);
+        ga_heap_arena *a = ga_fixalloc_alloc(&h->arena_alloc, &h->os);
+        if (!a) { /* refused */
             while (first) {
                 ga_heap_arena *next = first->link;
                 ga_fixalloc_free(&h->arena_alloc, first);
@@ -460,10 +465,10 @@ fail:
 ga_mspan *ga_mheap_alloc(ga_heap *h, uintptr_t npages, ga_spanclass spc) { return ga_mheap_alloc_span(h, npages, spc); }
 
 void ga_mheap_free_span_locked(ga_heap *h, ga_mspan *s) {
-    /* A span not in use here is a caller bug; ignoring it keeps pageAlloc sound
-     * (freeing its pages twice would hand them out twice). */
-    if (GA_UNLIKELY(__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != GA_SPAN_IN_USE))
-        return;
+    /* A span not in use here is a caller bug (a span freed twice): freeing its pages
+     * again would hand them out twice. */
+    GA_CHECK(__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == GA_SPAN_IN_USE, "mheap: free of span %p not in use",
+             (void *)s);
     uintptr_t base = s->base, npages = s->npages;
     __atomic_store_n(&s->state, (uint8_t)GA_SPAN_DEAD, __ATOMIC_RELEASE);
     index_set(h, base, npages, NULL);
@@ -513,8 +518,7 @@ fail_lock:
 static size_t scavenged_bytes(const ga_pagealloc *pa, uintptr_t base, uintptr_t bytes) {
     size_t pages = 0;
     for (uintptr_t p = base; p < base + bytes; p += GA_CHUNK_BYTES) {
-        uintptr_t ci = ga_off(p) >> GA_LOG_CHUNK_BYTES;
-        const ga_pallocdata *d = &pa->chunks[ci >> GA_CHUNKS_L2_BITS][ci & ((1u << GA_CHUNKS_L2_BITS) - 1)];
+        const ga_pallocdata *d = ga_pagealloc_chunk(pa, ga_off(p) >> GA_LOG_CHUNK_BYTES);
         for (uint32_t w = 0; w < GA_PALLOC_WORDS; w++)
             pages += (size_t)ga_popcount64(d->scav[w]);
     }

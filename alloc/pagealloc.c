@@ -29,43 +29,25 @@
 #include "bitops.h"
 
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+
+#include "pagealloc_impl.h" /* the private struct (ga_pa_priv) and the chunk map lookups */
 
 #define LEVELS GA_SUMMARY_LEVELS
 #define LEAF (LEVELS - 1)
-#define L1_ENTRIES (1u << GA_CHUNKS_L1_BITS)
-#define L2_ENTRIES (1u << GA_CHUNKS_L2_BITS)
-#define L2_DATA_BYTES ((size_t)L2_ENTRIES * sizeof(ga_pallocdata)) /* 1 MiB */
-#define L2_MARK_WORDS (L2_ENTRIES / 64)                            /* chunk marks of a block */
-#define L1_MARK_WORDS (L1_ENTRIES / 64)
-#define NO_CHUNK ((uintptr_t)-1)
+#define L1_ENTRIES GA_PA_L1_ENTRIES
+#define L2_ENTRIES GA_PA_L2_ENTRIES
+#define L2_DATA_BYTES GA_PA_L2_DATA_BYTES
+#define L2_MARK_WORDS GA_PA_L2_MARK_WORDS
+#define L1_MARK_WORDS GA_PA_L1_MARK_WORDS
 
-static const unsigned level_bits[LEVELS] = {14, 3, 3, 3, 3};
-static const unsigned level_shift[LEVELS] = {34, 31, 28, 25, 22};
-static const unsigned level_log_pages[LEVELS] = {21, 18, 15, 12, 9};
+#define LEVEL_ARRAY(f)                                                                                                 \
+    { f(0), f(1), f(2), f(3), f(4) }
+_Static_assert(LEVELS == 5, "LEVEL_ARRAY lists every level");
+static const unsigned level_bits[LEVELS] = LEVEL_ARRAY(GA_PA_LEVEL_ENTRY_BITS);     /* 14, 3, 3, 3, 3 */
+static const unsigned level_shift[LEVELS] = LEVEL_ARRAY(GA_PA_LEVEL_SHIFT);         /* 34, 31, 28, 25, 22 */
+static const unsigned level_log_pages[LEVELS] = LEVEL_ARRAY(GA_PA_LEVEL_LOG_PAGES); /* 21, 18, 15, 12, 9 */
 
-/* Private bookkeeping, one ga_sys_alloc block (p->priv).
- * Invariants: mapped[l] has a bit per physical page of summary[l], set iff that page
- * is mapped and Ready; level_mapped[l] = (set bits) * phys; pending[l] and l2_new are
- * all zero between calls (they log what an unfinished sys_grow mapped, for rollback);
- * chunk_mark: for every in-use chunk with a free, unscavenged page, its bit is set in
- * the mark words of its L2 block and bit l1 of l1_mark is set (bits may be stale). */
-typedef struct pa_priv {
-    uint64_t l1_mark[L1_MARK_WORDS];
-    uint64_t l2_new[L1_MARK_WORDS];
-    size_t level_bytes[LEVELS];  /* reserved */
-    size_t level_mapped[LEVELS]; /* mapped (and Ready) */
-    uint64_t *mapped[LEVELS];
-    uint64_t *pending[LEVELS];
-    size_t level_pages[LEVELS];
-    size_t priv_bytes, l2_bytes, in_use_bytes;
-    size_t l2_blocks; /* L2 blocks allocated */
-} pa_priv;
-
-static inline pa_priv *priv(const ga_pagealloc *p) { return (pa_priv *)p->priv; }
 static inline int bit_get(const uint64_t *b, size_t i) { return (int)(b[i / 64] >> (i % 64) & 1); }
 static inline void bit_set(uint64_t *b, size_t i) { b[i / 64] |= (uint64_t)1 << (i % 64); }
 static inline void bit_clr(uint64_t *b, size_t i) { b[i / 64] &= ~((uint64_t)1 << (i % 64)); }
@@ -74,16 +56,9 @@ static inline unsigned clz64(uint64_t x) { return ga_clz64(x); }
 static inline uintptr_t chunk_index(uintptr_t off) { return off >> GA_LOG_CHUNK_BYTES; }
 static inline uint32_t chunk_page(uintptr_t off) { return (uint32_t)(off >> GA_PAGE_SHIFT) & (GA_CHUNK_PAGES - 1); }
 static inline uintptr_t chunk_base(uintptr_t ci) { return ci << GA_LOG_CHUNK_BYTES; }
-static inline ga_pallocdata *chunk_of(const ga_pagealloc *p, uintptr_t ci) {
-    return &p->chunks[ci >> GA_CHUNKS_L2_BITS][ci & (L2_ENTRIES - 1)];
-}
-static inline uint64_t *chunk_marks(const ga_pagealloc *p, size_t l1) {
-    return (uint64_t *)((char *)p->chunks[l1] + L2_DATA_BYTES);
-}
 
 static void bad_summary(const char *what, uintptr_t idx) {
-    fprintf(stderr, "goalloc: pageAlloc: bad summary data (%s, index %#lx)\n", what, (unsigned long)idx);
-    abort();
+    ga_throw("pageAlloc: bad summary data (%s, index %#lx)", what, (unsigned long)idx);
 }
 
 /* ---- in_use: sorted, coalesced offset ranges ---------------------------------- */
@@ -122,7 +97,7 @@ static uintptr_t in_use_at_or_above(const ga_pagealloc *p, uintptr_t off) {
 /* ---- summary update -------------------------------------------------------------- */
 
 static inline ga_psum leaf_of(const ga_pagealloc *p, uintptr_t ci) {
-    return ga_pallocbits_summarize(chunk_of(p, ci)->alloc);
+    return ga_pallocbits_summarize(ga_pagealloc_chunk(p, ci)->alloc);
 }
 
 /* Restore P2/P3 after the bitmaps of pages [ob, ob + npages) changed.  contig: the
@@ -178,7 +153,7 @@ static void need_pages(uintptr_t ob, uintptr_t ol, int l, size_t *plo, size_t *p
 
 /* Undo what the current sys_grow mapped (pending pages, new L2 blocks). */
 static void sys_grow_rollback(ga_pagealloc *p, uintptr_t ob, uintptr_t ol) {
-    pa_priv *q = priv(p);
+    ga_pa_priv *q = ga_pagealloc_priv(p);
     size_t phys = ga_phys_page_size();
     for (int l = 0; l < LEVELS; l++) {
         size_t lo, hi;
@@ -195,7 +170,7 @@ static void sys_grow_rollback(ga_pagealloc *p, uintptr_t ob, uintptr_t ol) {
                 run++;
             }
             size_t n = (run - pg) * phys;
-            ga_sys_unmap(p->os, (char *)p->summary[l] + pg * phys, n, n);
+            ga_sys_fault(p->os, (char *)p->summary[l] + pg * phys, n); /* Ready -> Reserved */
             q->level_mapped[l] -= n;
             p->summary_mapped -= n;
             pg = run;
@@ -212,7 +187,7 @@ static void sys_grow_rollback(ga_pagealloc *p, uintptr_t ob, uintptr_t ol) {
 }
 
 static void sys_grow_commit(ga_pagealloc *p, uintptr_t ob, uintptr_t ol) {
-    pa_priv *q = priv(p);
+    ga_pa_priv *q = ga_pagealloc_priv(p);
     for (int l = 0; l < LEVELS; l++) {
         size_t lo, hi;
         need_pages(ob, ol, l, &lo, &hi);
@@ -232,7 +207,7 @@ static int range_ok(uintptr_t base, uintptr_t limit) {
 int ga_pagealloc_sys_grow(ga_pagealloc *p, uintptr_t base, uintptr_t limit) {
     if (!p->priv || !range_ok(base, limit))
         return errno = EINVAL;
-    pa_priv *q = priv(p);
+    ga_pa_priv *q = ga_pagealloc_priv(p);
     size_t phys = ga_phys_page_size();
     uintptr_t ob = ga_off(base), ol = ob + (limit - base);
     for (int l = 0; l < LEVELS; l++) {
@@ -292,8 +267,8 @@ int ga_pagealloc_init(ga_pagealloc *p, ga_os *os) {
         words[l] = (bytes[l] / phys + 63) / 64;
         total_words += words[l];
     }
-    size_t priv_bytes = ga_align_up(sizeof(pa_priv) + 2 * total_words * sizeof(uint64_t), phys);
-    pa_priv *q = ga_sys_alloc(os, priv_bytes);
+    size_t priv_bytes = ga_align_up(sizeof(ga_pa_priv) + 2 * total_words * sizeof(uint64_t), phys);
+    ga_pa_priv *q = ga_sys_alloc(os, priv_bytes);
     if (!q)
         return errno = ENOMEM;
     p->priv = q;
@@ -318,7 +293,7 @@ int ga_pagealloc_init(ga_pagealloc *p, ga_os *os) {
 }
 
 void ga_pagealloc_destroy(ga_pagealloc *p) {
-    pa_priv *q = priv(p);
+    ga_pa_priv *q = ga_pagealloc_priv(p);
     if (!q)
         return;
     for (int l = 0; l < LEVELS; l++)
@@ -342,7 +317,7 @@ int ga_pagealloc_grow(ga_pagealloc *p, uintptr_t base, size_t size) {
     uintptr_t limit = base + size;
     if (!p->priv || size == 0 || limit < base || !range_ok(base, limit))
         return errno = EINVAL;
-    pa_priv *q = priv(p);
+    ga_pa_priv *q = ga_pagealloc_priv(p);
     uintptr_t ob = ga_off(base), ol = ob + size;
     if (in_use_meets(p, ob, ol))
         return errno = EINVAL; /* never grow the same memory twice */
@@ -397,7 +372,7 @@ int ga_pagealloc_grow(ga_pagealloc *p, uintptr_t base, size_t size) {
     if (ob < p->search_addr)
         p->search_addr = ob;
     for (uintptr_t ci = sc; ci < ec; ci++) {
-        ga_pallocdata *d = chunk_of(p, ci);
+        ga_pallocdata *d = ga_pagealloc_chunk(p, ci);
         ga_pallocbits_free_all(d->alloc);
         ga_pallocbits_alloc_all(d->scav);
     }
@@ -476,7 +451,7 @@ static int find(const ga_pagealloc *p, uintptr_t npages, uintptr_t *addr, uintpt
     next_level:;
     }
     uint32_t ns = 0;
-    uint32_t j = ga_pallocbits_find(chunk_of(p, i)->alloc, (uint32_t)npages, 0, &ns);
+    uint32_t j = ga_pallocbits_find(ga_pagealloc_chunk(p, i)->alloc, (uint32_t)npages, 0, &ns);
     if (j == GA_FIND_NONE)
         bad_summary("leaf promised a run", i);
     *addr = chunk_base(i) + ((uintptr_t)j << GA_PAGE_SHIFT);
@@ -492,12 +467,13 @@ static uintptr_t alloc_range(ga_pagealloc *p, uintptr_t ob, uintptr_t npages) {
     uint32_t si = chunk_page(ob);
     uintptr_t scav;
     if (sc == ec) {
-        scav = ga_pallocdata_alloc_range(chunk_of(p, sc), si, (uint32_t)npages);
+        scav = ga_pallocdata_alloc_range(ga_pagealloc_chunk(p, sc), si, (uint32_t)npages);
     } else {
-        scav = ga_pallocdata_alloc_range(chunk_of(p, sc), si, GA_CHUNK_PAGES - si);
+        scav = ga_pallocdata_alloc_range(ga_pagealloc_chunk(p, sc), si, GA_CHUNK_PAGES - si);
         for (uintptr_t ci = sc + 1; ci < ec; ci++)
-            scav += ga_pallocdata_alloc_all(chunk_of(p, ci));
-        scav += ga_pallocdata_alloc_range(chunk_of(p, ec), 0, chunk_page(ob + (npages - 1) * GA_PAGE_SIZE) + 1);
+            scav += ga_pallocdata_alloc_all(ga_pagealloc_chunk(p, ci));
+        scav +=
+            ga_pallocdata_alloc_range(ga_pagealloc_chunk(p, ec), 0, chunk_page(ob + (npages - 1) * GA_PAGE_SIZE) + 1);
     }
     update(p, ob, npages, 1, 1);
     return scav;
@@ -517,7 +493,7 @@ uintptr_t ga_pagealloc_alloc(ga_pagealloc *p, size_t npages, size_t *scav_bytes)
     uint32_t pi = chunk_page(sa);
     if (GA_CHUNK_PAGES - pi >= npages && ga_psum_max(p->summary[LEAF][ci]) >= npages) {
         uint32_t ns = 0;
-        uint32_t j = ga_pallocbits_find(chunk_of(p, ci)->alloc, (uint32_t)npages, pi, &ns);
+        uint32_t j = ga_pallocbits_find(ga_pagealloc_chunk(p, ci)->alloc, (uint32_t)npages, pi, &ns);
         if (j == GA_FIND_NONE)
             bad_summary("fast path", ci);
         addr = chunk_base(ci) + ((uintptr_t)j << GA_PAGE_SHIFT);
@@ -538,10 +514,10 @@ uintptr_t ga_pagealloc_alloc(ga_pagealloc *p, size_t npages, size_t *scav_bytes)
 }
 
 static void mark_chunks(ga_pagealloc *p, uintptr_t sc, uintptr_t ec) {
-    pa_priv *q = priv(p);
+    ga_pa_priv *q = ga_pagealloc_priv(p);
     for (uintptr_t ci = sc; ci <= ec; ci++) {
         size_t l1 = ci >> GA_CHUNKS_L2_BITS;
-        bit_set(chunk_marks(p, l1), ci & (L2_ENTRIES - 1));
+        bit_set(ga_pagealloc_l2_marks(p, l1), ci & (L2_ENTRIES - 1));
         bit_set(q->l1_mark, l1);
     }
 }
@@ -553,15 +529,12 @@ static void free_check(const ga_pagealloc *p, uintptr_t ob, size_t npages) {
     int ok = k < p->n_in_use && p->in_use[k].base <= ob && npages <= (p->in_use[k].limit - ob) >> GA_PAGE_SHIFT;
     for (uintptr_t o = ob, left = npages; ok && left;) {
         uint32_t i = chunk_page(o), n = left < GA_CHUNK_PAGES - i ? (uint32_t)left : GA_CHUNK_PAGES - i;
-        ok = ga_pallocbits_popcnt_range(chunk_of(p, chunk_index(o))->alloc, i, n) == n;
+        ok = ga_pallocbits_popcnt_range(ga_pagealloc_chunk(p, chunk_index(o))->alloc, i, n) == n;
         o += (uintptr_t)n << GA_PAGE_SHIFT;
         left -= n;
     }
-    if (!ok) {
-        fprintf(stderr, "goalloc: ga_pagealloc_free(%#lx, %zu pages): not an allocated range\n",
-                (unsigned long)ga_unoff(ob), npages);
-        abort();
-    }
+    if (!ok)
+        ga_throw("ga_pagealloc_free(%#lx, %zu pages): not an allocated range", (unsigned long)ga_unoff(ob), npages);
 }
 #endif
 
@@ -576,14 +549,14 @@ void ga_pagealloc_free(ga_pagealloc *p, uintptr_t base, size_t npages) {
     if (ob < p->search_addr)
         p->search_addr = ob;
     if (npages == 1) {
-        ga_pallocbits_free1(chunk_of(p, sc)->alloc, chunk_page(ob));
+        ga_pallocbits_free1(ga_pagealloc_chunk(p, sc)->alloc, chunk_page(ob));
     } else if (sc == ec) {
-        ga_pallocbits_free_range(chunk_of(p, sc)->alloc, chunk_page(ob), (uint32_t)npages);
+        ga_pallocbits_free_range(ga_pagealloc_chunk(p, sc)->alloc, chunk_page(ob), (uint32_t)npages);
     } else {
-        ga_pallocbits_free_range(chunk_of(p, sc)->alloc, chunk_page(ob), GA_CHUNK_PAGES - chunk_page(ob));
+        ga_pallocbits_free_range(ga_pagealloc_chunk(p, sc)->alloc, chunk_page(ob), GA_CHUNK_PAGES - chunk_page(ob));
         for (uintptr_t ci = sc + 1; ci < ec; ci++)
-            ga_pallocbits_free_all(chunk_of(p, ci)->alloc);
-        ga_pallocbits_free_range(chunk_of(p, ec)->alloc, 0, chunk_page(last) + 1);
+            ga_pallocbits_free_all(ga_pagealloc_chunk(p, ci)->alloc);
+        ga_pallocbits_free_range(ga_pagealloc_chunk(p, ec)->alloc, 0, chunk_page(last) + 1);
     }
     mark_chunks(p, sc, ec);
     p->free_pages += npages;
@@ -609,7 +582,7 @@ static uint64_t fill_aligned(uint64_t x, unsigned m) {
 static uintptr_t scavenge_chunk(ga_pagealloc *p, uintptr_t ci, uintptr_t max_pages, unsigned min_pages) {
     if (p->summary[LEAF][ci] == 0)
         return 0; /* no free page at all */
-    ga_pallocdata *d = chunk_of(p, ci);
+    ga_pallocdata *d = ga_pagealloc_chunk(p, ci);
     int w = GA_PALLOC_WORDS - 1;
     uint64_t busy = 0;
     for (; w >= 0; w--) {
@@ -645,7 +618,7 @@ static uintptr_t scavenge_chunk(ga_pagealloc *p, uintptr_t ci, uintptr_t max_pag
 }
 
 size_t ga_pagealloc_scavenge(ga_pagealloc *p, size_t bytes) {
-    pa_priv *q = priv(p);
+    ga_pa_priv *q = ga_pagealloc_priv(p);
     if (!q || p->start == p->end || bytes == 0)
         return 0;
     size_t phys = ga_phys_page_size();
@@ -655,7 +628,7 @@ size_t ga_pagealloc_scavenge(ga_pagealloc *p, size_t bytes) {
     for (size_t l1 = top + 1; l1-- > bottom;) {
         if (!bit_get(q->l1_mark, l1))
             continue;
-        uint64_t *marks = chunk_marks(p, l1);
+        uint64_t *marks = ga_pagealloc_l2_marks(p, l1);
         int any = 0;
         for (size_t wi = L2_MARK_WORDS; wi-- > 0;) {
             while (marks[wi]) {
@@ -682,16 +655,6 @@ size_t ga_pagealloc_scavenge(ga_pagealloc *p, size_t bytes) {
 
 /* ---- checker -------------------------------------------------------------------- */
 
-static int fail(char *why, size_t len, const char *fmt, ...) {
-    if (why && len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, len, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 /* P1: a well-formed summary of a region of 2^lp pages. */
 static int psum_ok(ga_psum s, unsigned lp) {
     uint32_t n = (uint32_t)1 << lp, st = ga_psum_start(s), m = ga_psum_max(s), e = ga_psum_end(s);
@@ -703,10 +666,10 @@ static int psum_ok(ga_psum s, unsigned lp) {
 }
 
 int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
-    const pa_priv *q = priv(p);
+    const ga_pa_priv *q = ga_pagealloc_priv(p);
     size_t phys = ga_phys_page_size();
     if (!q)
-        return fail(why, len, "pageAlloc not initialised");
+        return ga_check_fail(why, len, "pageAlloc not initialised");
 
     /* P7: in_use sorted, disjoint, non-adjacent, chunk aligned; start/end. */
     uintptr_t total = 0;
@@ -714,23 +677,23 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
         ga_addr_range r = p->in_use[k];
         if (r.base >= r.limit || r.base % GA_CHUNK_BYTES || r.limit % GA_CHUNK_BYTES ||
             r.limit > ((uintptr_t)1 << GA_HEAP_ADDR_BITS))
-            return fail(why, len, "P7: in_use[%zu] = [%#lx, %#lx) malformed", k, (unsigned long)r.base,
-                        (unsigned long)r.limit);
+            return ga_check_fail(why, len, "P7: in_use[%zu] = [%#lx, %#lx) malformed", k, (unsigned long)r.base,
+                                 (unsigned long)r.limit);
         if (k > 0 && p->in_use[k - 1].limit >= r.base)
-            return fail(why, len, "P7: in_use[%zu] overlaps, touches or precedes in_use[%zu]", k, k - 1);
+            return ga_check_fail(why, len, "P7: in_use[%zu] overlaps, touches or precedes in_use[%zu]", k, k - 1);
         total += r.limit - r.base;
     }
     if (p->n_in_use > p->cap_in_use)
-        return fail(why, len, "P7: n_in_use > cap_in_use");
+        return ga_check_fail(why, len, "P7: n_in_use > cap_in_use");
     if (total != p->total_pages * GA_PAGE_SIZE)
-        return fail(why, len, "P7: in_use covers %lu bytes, total_pages says %zu", (unsigned long)total,
-                    p->total_pages);
+        return ga_check_fail(why, len, "P7: in_use covers %lu bytes, total_pages says %zu", (unsigned long)total,
+                             p->total_pages);
     if (p->n_in_use == 0) {
         if (p->start || p->end || p->free_pages || p->scav_pages || p->search_addr != GA_PA_MAX_OFF)
-            return fail(why, len, "empty pageAlloc with non-zero state");
+            return ga_check_fail(why, len, "empty pageAlloc with non-zero state");
     } else if (p->start != chunk_index(p->in_use[0].base) || p->end != chunk_index(p->in_use[p->n_in_use - 1].limit)) {
-        return fail(why, len, "P7: start/end = %lu/%lu do not match in_use", (unsigned long)p->start,
-                    (unsigned long)p->end);
+        return ga_check_fail(why, len, "P7: start/end = %lu/%lu do not match in_use", (unsigned long)p->start,
+                             (unsigned long)p->end);
     }
 
     /* Metadata bookkeeping. */
@@ -740,17 +703,17 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
         for (size_t w = 0; w < (q->level_pages[l] + 63) / 64; w++) {
             n += (size_t)ga_popcount64(q->mapped[l][w]);
             if (q->pending[l][w])
-                return fail(why, len, "level %d page %zu left pending", l, w * 64);
+                return ga_check_fail(why, len, "level %d page %zu left pending", l, w * 64);
         }
         if (n * phys != q->level_mapped[l])
-            return fail(why, len, "level %d: %zu pages mapped, level_mapped = %zu", l, n, q->level_mapped[l]);
+            return ga_check_fail(why, len, "level %d: %zu pages mapped, level_mapped = %zu", l, n, q->level_mapped[l]);
         sum_mapped += n * phys;
     }
     if (sum_mapped != p->summary_mapped)
-        return fail(why, len, "summary_mapped = %zu, bitmaps say %zu", p->summary_mapped, sum_mapped);
+        return ga_check_fail(why, len, "summary_mapped = %zu, bitmaps say %zu", p->summary_mapped, sum_mapped);
     for (size_t w = 0; w < L1_MARK_WORDS; w++)
         if (q->l2_new[w])
-            return fail(why, len, "l2_new left set");
+            return ga_check_fail(why, len, "l2_new left set");
 
     /* Every needed summary page is mapped, and every chunk has its L2 block. */
     for (size_t k = 0; k < p->n_in_use; k++) {
@@ -760,11 +723,11 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
             need_pages(r.base, r.limit, l, &lo, &hi);
             for (size_t pg = lo; pg < hi; pg++)
                 if (!bit_get(q->mapped[l], pg))
-                    return fail(why, len, "level %d page %zu needed by in_use[%zu] not mapped", l, pg, k);
+                    return ga_check_fail(why, len, "level %d page %zu needed by in_use[%zu] not mapped", l, pg, k);
         }
         for (uintptr_t ci = chunk_index(r.base); ci < chunk_index(r.limit); ci += L2_ENTRIES - (ci & (L2_ENTRIES - 1)))
             if (!p->chunks[ci >> GA_CHUNKS_L2_BITS])
-                return fail(why, len, "chunk %#lx has no L2 block", (unsigned long)ci);
+                return ga_check_fail(why, len, "chunk %#lx has no L2 block", (unsigned long)ci);
     }
 
     /* P1-P4: every mapped entry of every level. */
@@ -789,8 +752,8 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
                         stop = e1;
                     for (; i < stop; i++)
                         if (p->summary[l][i])
-                            return fail(why, len, "P4: summary[%d][%#lx] outside the heap is not 0", l,
-                                        (unsigned long)i);
+                            return ga_check_fail(why, len, "P4: summary[%d][%#lx] outside the heap is not 0", l,
+                                                 (unsigned long)i);
                     i--;
                     continue;
                 }
@@ -800,15 +763,16 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
                 } else {
                     uintptr_t c = i << level_bits[l + 1];
                     if (!bit_get(q->mapped[l + 1], c * sizeof(ga_psum) / phys))
-                        return fail(why, len, "P3: children of summary[%d][%#lx] not mapped", l, (unsigned long)i);
+                        return ga_check_fail(why, len, "P3: children of summary[%d][%#lx] not mapped", l,
+                                             (unsigned long)i);
                     want = ga_psum_merge(&p->summary[l + 1][c], level_log_pages[l + 1]);
                 }
                 if (s != want)
-                    return fail(why, len, "P%d: summary[%d][%#lx] = (%u,%u,%u), expected (%u,%u,%u)", l == LEAF ? 2 : 3,
-                                l, (unsigned long)i, ga_psum_start(s), ga_psum_max(s), ga_psum_end(s),
-                                ga_psum_start(want), ga_psum_max(want), ga_psum_end(want));
+                    return ga_check_fail(why, len, "P%d: summary[%d][%#lx] = (%u,%u,%u), expected (%u,%u,%u)",
+                                         l == LEAF ? 2 : 3, l, (unsigned long)i, ga_psum_start(s), ga_psum_max(s),
+                                         ga_psum_end(s), ga_psum_start(want), ga_psum_max(want), ga_psum_end(want));
                 if (!psum_ok(s, level_log_pages[l]))
-                    return fail(why, len, "P1: summary[%d][%#lx] malformed", l, (unsigned long)i);
+                    return ga_check_fail(why, len, "P1: summary[%d][%#lx] malformed", l, (unsigned long)i);
             }
         }
     }
@@ -816,35 +780,37 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
     /* P5, P6, counters and scavenge marks, chunk by chunk. */
     uintptr_t sa = p->search_addr;
     if (sa != GA_PA_MAX_OFF && !in_use_contains(p, sa))
-        return fail(why, len, "P6: search_addr %#lx outside in_use", (unsigned long)ga_unoff(sa));
+        return ga_check_fail(why, len, "P6: search_addr %#lx outside in_use", (unsigned long)ga_unoff(sa));
     size_t nfree = 0, nscav = 0;
     for (size_t k = 0; k < p->n_in_use; k++) {
         for (uintptr_t ci = chunk_index(p->in_use[k].base); ci < chunk_index(p->in_use[k].limit); ci++) {
-            const ga_pallocdata *d = chunk_of(p, ci);
+            const ga_pallocdata *d = ga_pagealloc_chunk(p, ci);
             int dirty = 0;
             for (unsigned w = 0; w < GA_PALLOC_WORDS; w++) {
                 if (d->alloc[w] & d->scav[w])
-                    return fail(why, len, "P5: chunk %#lx word %u: scavenged and allocated", (unsigned long)ci, w);
+                    return ga_check_fail(why, len, "P5: chunk %#lx word %u: scavenged and allocated", (unsigned long)ci,
+                                         w);
                 nfree += 64 - (size_t)ga_popcount64(d->alloc[w]);
                 nscav += (size_t)ga_popcount64(d->scav[w]);
                 dirty |= ~(d->alloc[w] | d->scav[w]) != 0;
             }
             size_t l1 = ci >> GA_CHUNKS_L2_BITS;
-            if (dirty && (!bit_get(chunk_marks(p, l1), ci & (L2_ENTRIES - 1)) || !bit_get(q->l1_mark, l1)))
-                return fail(why, len, "chunk %#lx has free unscavenged pages but no scavenge mark", (unsigned long)ci);
+            if (dirty && (!bit_get(ga_pagealloc_l2_marks(p, l1), ci & (L2_ENTRIES - 1)) || !bit_get(q->l1_mark, l1)))
+                return ga_check_fail(why, len, "chunk %#lx has free unscavenged pages but no scavenge mark",
+                                     (unsigned long)ci);
             if (chunk_base(ci) < sa) {
                 uintptr_t below = sa - chunk_base(ci);
                 uint32_t n =
                     below >= GA_CHUNK_BYTES ? GA_CHUNK_PAGES : (uint32_t)((below + GA_PAGE_SIZE - 1) >> GA_PAGE_SHIFT);
                 if (ga_pallocbits_popcnt_range(d->alloc, 0, n) != n)
-                    return fail(why, len, "P6: a free page below search_addr %#lx in chunk %#lx",
-                                (unsigned long)ga_unoff(sa), (unsigned long)ci);
+                    return ga_check_fail(why, len, "P6: a free page below search_addr %#lx in chunk %#lx",
+                                         (unsigned long)ga_unoff(sa), (unsigned long)ci);
             }
         }
     }
     if (nfree != p->free_pages)
-        return fail(why, len, "free_pages = %zu, bitmaps say %zu", p->free_pages, nfree);
+        return ga_check_fail(why, len, "free_pages = %zu, bitmaps say %zu", p->free_pages, nfree);
     if (nscav != p->scav_pages)
-        return fail(why, len, "scav_pages = %zu, bitmaps say %zu", p->scav_pages, nscav);
+        return ga_check_fail(why, len, "scav_pages = %zu, bitmaps say %zu", p->scav_pages, nscav);
     return 0;
 }

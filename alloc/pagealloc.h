@@ -24,8 +24,18 @@
 #include "pallocbits.h"
 
 #define GA_SUMMARY_LEVELS 5
+#define GA_PA_ROOT_BITS 14 /* log2 entries of summary level 0 (16 GiB each) */
+#define GA_PA_LEVEL_BITS 3 /* log2 children of an entry of the levels above the leaves */
 #define GA_CHUNKS_L1_BITS 13
 #define GA_CHUNKS_L2_BITS 13
+_Static_assert(GA_PA_ROOT_BITS + (GA_SUMMARY_LEVELS - 1) * GA_PA_LEVEL_BITS + GA_LOG_CHUNK_BYTES == GA_HEAP_ADDR_BITS,
+               "summary levels: root entries x 8^4 children x 4 MiB chunks = the 48-bit address space");
+_Static_assert(GA_CHUNKS_L1_BITS + GA_CHUNKS_L2_BITS == GA_HEAP_ADDR_BITS - GA_LOG_CHUNK_BYTES,
+               "the two-level chunk map covers every chunk of the address space");
+_Static_assert(GA_PALLOC_WORDS * 64 == GA_CHUNK_PAGES, "a pallocBits bitmap has one bit per page of a chunk");
+_Static_assert(GA_PSUM_FREE_CHUNK == ((uint64_t)GA_CHUNK_PAGES | (uint64_t)GA_CHUNK_PAGES << GA_PSUM_LOG_MAX |
+                                      (uint64_t)GA_CHUNK_PAGES << (2 * GA_PSUM_LOG_MAX)),
+               "the summary of a free chunk is (512, 512, 512)");
 
 typedef struct ga_addr_range {
     uintptr_t base, limit; /* offset addresses, [base, limit) */

@@ -23,8 +23,6 @@
  * excludes ga_free's validate-then-set (see ga_span_gate in heap.h). */
 #include <errno.h>
 #include <sched.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 #include "bitops.h"
 #include "heap.h"
@@ -102,10 +100,8 @@ bool ga_sweep_begin(ga_heap *h) {
 
 void ga_sweep_end(ga_heap *h) {
     uint32_t old = atomic_fetch_sub_explicit(&h->sweep_active, 1, memory_order_acq_rel);
-    if ((old & ~GA_SWEEP_DRAINED) == 0) {
-        fprintf(stderr, "goalloc: active sweeper count underflow\n");
-        abort();
-    }
+    if ((old & ~GA_SWEEP_DRAINED) == 0)
+        ga_throw("active sweeper count underflow");
 }
 
 static void mark_drained(ga_heap *h) {
@@ -209,11 +205,8 @@ bool ga_sweeplocked_sweep(ga_heap *h, ga_sweeplocked *sl, bool preserve) {
     ga_mspan *s = sl->span;
     uint32_t sg = ga_heap_sweepgen(h);
     if (__atomic_load_n(&s->sweepgen, __ATOMIC_ACQUIRE) != sg - 1 ||
-        __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != GA_SPAN_IN_USE) {
-        fprintf(stderr, "goalloc: sweep of a span not owned for sweeping (sweepgen %u, h %u)\n", (unsigned)s->sweepgen,
-                (unsigned)sg);
-        abort();
-    }
+        __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != GA_SPAN_IN_USE)
+        ga_throw("sweep of a span not owned for sweeping (sweepgen %u, h %u)", (unsigned)s->sweepgen, (unsigned)sg);
     bool large = ga_spanclass_sizeclass(s->spanclass) == 0;
     uint32_t nbits;
 
@@ -251,28 +244,25 @@ bool ga_sweeplocked_sweep(ga_heap *h, ga_sweeplocked *sl, bool preserve) {
 /* ---- eager sweeping ---------------------------------------------------------------- */
 
 /* GC sweep: next unswept span of the classes from h->sweep_class on, full lists first
- * (as Go's nextSpanForSweep), or NULL when every unswept list is empty. */
-static ga_mspan *next_span_for_sweep(ga_heap *h) {
-    uint32_t unswept = 1 - ga_swept_gen(ga_heap_sweepgen(h));
+ * (as Go's nextSpanForSweep), acquired for sweeping into *sl; false when every unswept
+ * list is empty.  A span taken off an unswept list is at h-2 and owned by nobody else
+ * (exact lists), so the acquisition cannot fail unless the protocol is broken. */
+static bool next_span_for_sweep(ga_heap *h, ga_sweeplocked *sl) {
+    uint32_t sg = ga_heap_sweepgen(h);
     uint32_t cls = atomic_load_explicit(&h->sweep_class, memory_order_acquire);
     while (cls < GA_NUM_SPAN_CLASSES) {
-        ga_mcentral *c = &h->central[cls];
-        pthread_mutex_lock(&c->lock);
-        ga_mspan *s = c->full[unswept].head;
+        ga_mspan *s = ga_mcentral_take_unswept(&h->central[cls], sg);
         if (s) {
-            ga_span_list_remove(&c->full[unswept], s);
-        } else if ((s = c->partial[unswept].head) != NULL) {
-            ga_span_list_remove(&c->partial[unswept], s);
+            if (!ga_sweep_try_acquire(h, s, sl))
+                ga_throw("sweep: unswept span %#lx not acquirable for sweeping", (unsigned long)s->base);
+            return true;
         }
-        pthread_mutex_unlock(&c->lock);
-        if (s)
-            return s;
         /* Empty for the rest of the cycle (unswept lists only shrink): advance. */
         atomic_compare_exchange_strong_explicit(&h->sweep_class, &cls, cls + 1, memory_order_acq_rel,
                                                 memory_order_acquire);
         cls = atomic_load_explicit(&h->sweep_class, memory_order_acquire);
     }
-    return NULL;
+    return false;
 }
 
 /* Free sweep of the uncached swept spans with pending explicit frees (they sit in the
@@ -282,20 +272,8 @@ static size_t reclaim_pending(ga_heap *h, size_t budget) {
     size_t done = 0;
     for (uint32_t spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++) {
         ga_mcentral *c = &h->central[spc];
-        uint32_t gen = ga_swept_gen(ga_heap_sweepgen(h));
-        ga_mspan *take = NULL;
-        pthread_mutex_lock(&c->lock);
-        ga_span_list *l = &c->partial[gen];
-        for (ga_mspan *s = l->head, *next; s && (budget == 0 || done < budget); s = next) {
-            next = s->next;
-            if (__atomic_load_n(&s->pending_frees, __ATOMIC_ACQUIRE) == 0)
-                continue;
-            ga_span_list_remove(l, s);
-            s->next = take; /* private chain: the span is owned by us now */
-            take = s;
-            done++;
-        }
-        pthread_mutex_unlock(&c->lock);
+        ga_mspan *take;
+        done += ga_mcentral_take_pending(c, ga_heap_sweepgen(h), budget ? budget - done : 0, &take);
         while (take) {
             ga_mspan *s = take;
             take = s->next;
@@ -317,13 +295,10 @@ size_t ga_sweep(ga_heap *h, size_t budget) {
     if (ga_sweep_begin(h)) {
         ga_sweeplocked sl;
         while (budget == 0 || n < budget) {
-            ga_mspan *s = next_span_for_sweep(h);
-            if (!s)
+            if (!next_span_for_sweep(h, &sl))
                 break;
-            if (ga_sweep_try_acquire(h, s, &sl)) {
-                ga_sweeplocked_sweep(h, &sl, false);
-                n++;
-            }
+            ga_sweeplocked_sweep(h, &sl, false);
+            n++;
         }
         if (atomic_load_explicit(&h->sweep_class, memory_order_acquire) >= GA_NUM_SPAN_CLASSES)
             mark_drained(h);
@@ -342,10 +317,8 @@ void ga_sweep_finish(ga_heap *h) {
     if (atomic_load_explicit(&h->sweep_active, memory_order_acquire) != GA_SWEEP_DRAINED) {
         if (ga_sweep_begin(h)) {
             ga_sweeplocked sl;
-            ga_mspan *s;
-            while ((s = next_span_for_sweep(h)) != NULL)
-                if (ga_sweep_try_acquire(h, s, &sl))
-                    ga_sweeplocked_sweep(h, &sl, false);
+            while (next_span_for_sweep(h, &sl))
+                ga_sweeplocked_sweep(h, &sl, false);
             mark_drained(h);
             ga_sweep_end(h);
         }

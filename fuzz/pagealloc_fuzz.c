@@ -20,6 +20,7 @@
 
 #include "fuzz_ops.h"
 #include "pagealloc.h"
+#include "pagealloc_impl.h"
 #include "pagealloc_ops.h"
 #include "support/corrupt.h"
 #include "support/fuzz_input.h"
@@ -183,7 +184,7 @@ FUZZ_NOCOV static void check_level0(const drv *d) {
 }
 
 FUZZ_NOCOV static void check_chunk(const drv *d, mchunk *c) {
-    const ga_pallocdata *pd = &d->pa.chunks[c->ci >> GA_CHUNKS_L2_BITS][c->ci & ((1u << GA_CHUNKS_L2_BITS) - 1)];
+    const ga_pallocdata *pd = ga_pagealloc_chunk(&d->pa, c->ci);
     /* A word at a time (the model's bools packed into words; bit by bit only to name
      * the first differing page): this compare dominated the driver's time. */
     for (unsigned w = 0; w < M_CHUNK_PAGES / 64; w++) {

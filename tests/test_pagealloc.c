@@ -10,6 +10,7 @@
 
 #include "os.h"
 #include "pagealloc.h"
+#include "pagealloc_impl.h"
 #include "support/check.h"
 #include "support/testos.h"
 
@@ -324,7 +325,7 @@ static void test_checker(void) {
     check_sound(e, "checker setup");
     ga_pagealloc *p = &e->pa;
     uintptr_t ci = ga_off(B) >> 22;
-    ga_pallocdata *d = &p->chunks[ci >> 13][ci & 8191];
+    ga_pallocdata *d = ga_pagealloc_chunk(p, ci);
     char why[256];
 #define PLANT(what, mutate, undo)                                                                                      \
     do {                                                                                                               \
@@ -348,7 +349,7 @@ static void test_checker(void) {
     PLANT("in_use range unaligned", p->in_use[0].limit -= PS, p->in_use[0].limit += PS);
     PLANT("end index", p->end++, p->end--);
     PLANT("summary_mapped", p->summary_mapped += 4096, p->summary_mapped -= 4096);
-    uint64_t *marks = (uint64_t *)((char *)p->chunks[ci >> 13] + 8192 * sizeof(ga_pallocdata));
+    uint64_t *marks = ga_pagealloc_chunk_marks(p, ci);
     uint64_t saved = marks[(ci & 8191) / 64];
     PLANT("dirty chunk without scavenge mark", marks[(ci & 8191) / 64] = 0, marks[(ci & 8191) / 64] = saved);
 #undef PLANT
@@ -633,7 +634,7 @@ static void test_differential(void) {
             size_t n = model_pages(maddr, ma, ms), bad = 0;
             for (size_t i = 0; i < n; i++) {
                 uintptr_t ci = ga_off(maddr[i]) >> 22;
-                const ga_pallocdata *d = &e->pa.chunks[ci >> 13][ci & 8191];
+                const ga_pallocdata *d = ga_pagealloc_chunk(&e->pa, ci);
                 uint32_t pi = (uint32_t)(ga_off(maddr[i]) >> 13) & 511;
                 bad += (int)(d->alloc[pi / 64] >> (pi % 64) & 1) != *ma[i] ||
                        (int)(d->scav[pi / 64] >> (pi % 64) & 1) != *ms[i];

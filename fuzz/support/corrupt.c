@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "heap.h"
+#include "pagealloc_impl.h"
 
 #define LOG_MAX 96
 #define LOG_BYTES 16
@@ -78,45 +79,9 @@ static void bitput(cctx *c, uint64_t *b, size_t i, bool v) {
 
 /* ==== pageAlloc helpers ================================================================ */
 
-static const unsigned lvl_shift[GA_SUMMARY_LEVELS] = {34, 31, 28, 25, 22};
-static const unsigned lvl_log_pages[GA_SUMMARY_LEVELS] = {21, 18, 15, 12, 9};
+/* pageAlloc's private struct (ga_pa_priv), chunk lookups and summary level geometry
+ * come from pagealloc_impl.h, shared with pagealloc.c. */
 #define LEAF (GA_SUMMARY_LEVELS - 1)
-#define L2_ENTRIES (1u << GA_CHUNKS_L2_BITS)
-
-/* Mirror of pagealloc.c's private pa_priv (its first fields, in order).  Only the
- * corruptions of private bookkeeping use it, after priv_ok() has matched it against the
- * public counters: a layout change there makes those ops abort here, loudly. */
-typedef struct pa_priv_mirror {
-    uint64_t l1_mark[(1u << GA_CHUNKS_L1_BITS) / 64];
-    uint64_t l2_new[(1u << GA_CHUNKS_L1_BITS) / 64];
-    size_t level_bytes[GA_SUMMARY_LEVELS];
-    size_t level_mapped[GA_SUMMARY_LEVELS];
-    uint64_t *mapped[GA_SUMMARY_LEVELS];
-    uint64_t *pending[GA_SUMMARY_LEVELS];
-    size_t level_pages[GA_SUMMARY_LEVELS];
-} pa_priv_mirror;
-
-static pa_priv_mirror *priv_ok(const ga_pagealloc *p) {
-    pa_priv_mirror *q = p->priv;
-    size_t phys = ga_phys_page_size(), sum = 0;
-    for (int l = 0; l < GA_SUMMARY_LEVELS; l++) {
-        if (!q->mapped[l] || !q->pending[l] || q->level_pages[l] != q->level_bytes[l] / phys ||
-            q->level_mapped[l] > q->level_bytes[l] || q->level_mapped[l] % phys)
-            die("pa_priv_mirror does not match pagealloc.c's pa_priv (level %d): update corrupt.c", l);
-        sum += q->level_mapped[l];
-    }
-    if (sum != p->summary_mapped)
-        die("pa_priv_mirror does not match pagealloc.c's pa_priv: update corrupt.c");
-    return q;
-}
-
-static ga_pallocdata *chunk(const ga_pagealloc *p, uintptr_t ci) {
-    ga_pallocdata *l2 = p->chunks[ci >> GA_CHUNKS_L2_BITS];
-    return l2 ? &l2[ci & (L2_ENTRIES - 1)] : NULL;
-}
-static uint64_t *chunk_marks(const ga_pagealloc *p, uintptr_t ci) {
-    return (uint64_t *)((char *)p->chunks[ci >> GA_CHUNKS_L2_BITS] + (size_t)L2_ENTRIES * sizeof(ga_pallocdata));
-}
 static bool in_use_meets(const ga_pagealloc *p, uintptr_t b, uintptr_t l) {
     for (size_t k = 0; k < p->n_in_use; k++)
         if (p->in_use[k].base < l && p->in_use[k].limit > b)
@@ -149,7 +114,7 @@ static bool page_kind(const ga_pallocdata *d, unsigned i, int kind) {
 static uintptr_t pick_page(const ga_pagealloc *p, uint32_t t, int kind) {
     size_t n = 0, nc = in_use_chunks(p);
     for (size_t i = 0; i < nc; i++) {
-        const ga_pallocdata *d = chunk(p, nth_chunk(p, i));
+        const ga_pallocdata *d = ga_pagealloc_chunk(p, nth_chunk(p, i));
         for (unsigned j = 0; j < GA_CHUNK_PAGES; j++)
             n += page_kind(d, j, kind);
     }
@@ -158,7 +123,7 @@ static uintptr_t pick_page(const ga_pagealloc *p, uint32_t t, int kind) {
     size_t want = t % n;
     for (size_t i = 0; i < nc; i++) {
         uintptr_t ci = nth_chunk(p, i);
-        const ga_pallocdata *d = chunk(p, ci);
+        const ga_pallocdata *d = ga_pagealloc_chunk(p, ci);
         for (unsigned j = 0; j < GA_CHUNK_PAGES; j++)
             if (page_kind(d, j, kind) && want-- == 0)
                 return (ci << GA_LOG_CHUNK_BYTES) + ((uintptr_t)j << GA_PAGE_SHIFT);
@@ -185,8 +150,8 @@ static bool set_leaf(cctx *c, uintptr_t ci, ga_psum leaf) {
     POKE(c, p->summary[LEAF][ci], leaf);
     for (int l = LEAF - 1; l >= 0; l--) {
         uintptr_t i = ci >> (3 * (LEAF - l));
-        ga_psum m = ga_psum_merge(&p->summary[l + 1][i << 3], lvl_log_pages[l + 1]);
-        bad |= !psum_ok(m, lvl_log_pages[l]);
+        ga_psum m = ga_psum_merge(&p->summary[l + 1][i << 3], GA_PA_LEVEL_LOG_PAGES(l + 1));
+        bad |= !psum_ok(m, GA_PA_LEVEL_LOG_PAGES(l));
         POKE(c, p->summary[l][i], m);
     }
     return bad;
@@ -197,7 +162,7 @@ static bool set_leaf(cctx *c, uintptr_t ci, ga_psum leaf) {
 static void page_set(cctx *c, uintptr_t o, bool alloc, bool scav) {
     ga_pagealloc *p = c->p;
     uintptr_t ci = o >> GA_LOG_CHUNK_BYTES;
-    ga_pallocdata *d = chunk(p, ci);
+    ga_pallocdata *d = ga_pagealloc_chunk(p, ci);
     unsigned j = (unsigned)(o >> GA_PAGE_SHIFT) & (GA_CHUNK_PAGES - 1);
     bool a0 = bitget(d->alloc, j), s0 = bitget(d->scav, j);
     bitput(c, d->alloc, j, alloc);
@@ -315,21 +280,21 @@ PA(pa_summary_mapped) {
     return true;
 }
 PA(pa_pending) {
-    pa_priv_mirror *q = priv_ok(c->p);
+    ga_pa_priv *q = ga_pagealloc_priv(c->p);
     int l = (int)(c->t % GA_SUMMARY_LEVELS);
     bitput(c, q->pending[l], (c->t >> 3) % q->level_pages[l], true);
     c->want = "left pending";
     return true;
 }
 PA(pa_level_mapped) {
-    pa_priv_mirror *q = priv_ok(c->p);
+    ga_pa_priv *q = ga_pagealloc_priv(c->p);
     int l = (int)(c->t % GA_SUMMARY_LEVELS);
     POKE(c, q->level_mapped[l], q->level_mapped[l] + ga_phys_page_size());
     c->want = "pages mapped, level_mapped";
     return true;
 }
 PA(pa_l2_new) {
-    pa_priv_mirror *q = priv_ok(c->p);
+    ga_pa_priv *q = ga_pagealloc_priv(c->p);
     bitput(c, q->l2_new, c->t % (1u << GA_CHUNKS_L1_BITS), true);
     c->want = "l2_new left set";
     return true;
@@ -339,11 +304,11 @@ PA(pa_l2_new) {
 PA(pa_needed_unmapped) {
     ga_pagealloc *p = c->p;
     NEED(p->n_in_use);
-    pa_priv_mirror *q = priv_ok(p);
+    ga_pa_priv *q = ga_pagealloc_priv(p);
     size_t phys = ga_phys_page_size();
     int l = (int)(c->t % GA_SUMMARY_LEVELS);
     const ga_addr_range *r = &p->in_use[(c->t >> 3) % p->n_in_use];
-    size_t pg = ((r->base >> lvl_shift[l]) & ~(uintptr_t)7) * sizeof(ga_psum) / phys;
+    size_t pg = ((r->base >> GA_PA_LEVEL_SHIFT(l)) & ~(uintptr_t)7) * sizeof(ga_psum) / phys;
     NEED(bitget(q->mapped[l], pg));
     bitput(c, q->mapped[l], pg, false);
     POKE(c, q->level_mapped[l], q->level_mapped[l] - phys);
@@ -363,12 +328,12 @@ PA(pa_chunks_null) {
 PA(pa_summary_outside) {
     ga_pagealloc *p = c->p;
     NEED(p->n_in_use);
-    const pa_priv_mirror *q = priv_ok(p);
-    uintptr_t n0 = (uintptr_t)1 << (GA_HEAP_ADDR_BITS - lvl_shift[0]);
+    const ga_pa_priv *q = ga_pagealloc_priv(p);
+    uintptr_t n0 = (uintptr_t)1 << (GA_HEAP_ADDR_BITS - GA_PA_LEVEL_SHIFT(0));
     for (uintptr_t k = 0; k < n0; k++) {
         uintptr_t i = (c->t + k) % n0;
         if (bitget(q->mapped[0], i * sizeof(ga_psum) / ga_phys_page_size()) &&
-            !in_use_meets(p, i << lvl_shift[0], (i + 1) << lvl_shift[0])) {
+            !in_use_meets(p, i << GA_PA_LEVEL_SHIFT(0), (i + 1) << GA_PA_LEVEL_SHIFT(0))) {
             POKE(c, p->summary[0][i], ga_psum_pack(1, 1, 1));
             c->want = "P4: summary[0]";
             return true;
@@ -430,7 +395,7 @@ PA(pa_search_outside) {
 PA(pa_scav_allocated) {
     uintptr_t o = pick_page(c->p, c->t, 0);
     NEED(o != GA_PA_MAX_OFF);
-    ga_pallocdata *d = chunk(c->p, o >> GA_LOG_CHUNK_BYTES);
+    ga_pallocdata *d = ga_pagealloc_chunk(c->p, o >> GA_LOG_CHUNK_BYTES);
     bitput(c, d->scav, (o >> GA_PAGE_SHIFT) & (GA_CHUNK_PAGES - 1), true);
     c->want = "P5: chunk";
     return true;
@@ -443,9 +408,9 @@ static bool mark_bad(cctx *c, bool l1) {
     NEED(o != GA_PA_MAX_OFF);
     uintptr_t ci = o >> GA_LOG_CHUNK_BYTES;
     if (l1)
-        bitput(c, priv_ok(p)->l1_mark, ci >> GA_CHUNKS_L2_BITS, false);
+        bitput(c, ga_pagealloc_priv(p)->l1_mark, ci >> GA_CHUNKS_L2_BITS, false);
     else
-        bitput(c, chunk_marks(p, ci), ci & (L2_ENTRIES - 1), false);
+        bitput(c, ga_pagealloc_chunk_marks(p, ci), ci & (GA_PA_L2_ENTRIES - 1), false);
     c->want = "free unscavenged pages but no scavenge mark";
     return true;
 }
@@ -583,8 +548,7 @@ static ga_mspan *pick_span(const cctx *c, span_pred pred) {
     return NULL;
 }
 static ga_span_list *list_of(ga_heap *h, const ga_mspan *s, int8_t id) {
-    ga_mcentral *m = &h->central[s->spanclass];
-    return id >= 2 ? &m->full[id - 2] : &m->partial[id];
+    return ga_mcentral_list(&h->central[s->spanclass], id);
 }
 static void unlink_span(cctx *c, ga_span_list *l, ga_mspan *s) {
     if (s->prev)
@@ -1032,7 +996,7 @@ PA(h_span_structs_low) {
     bool two = false;
     for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES && !two; spc++)
         for (int id = 0; id < 4 && !two; id++) {
-            const ga_span_list *l = id >= 2 ? &h->central[spc].full[id - 2] : &h->central[spc].partial[id];
+            const ga_span_list *l = ga_mcentral_list(&h->central[spc], (int8_t)id);
             two = l->head && l->head->next;
         }
     POKE(c, h->span_alloc.inuse, 0);
