@@ -24,8 +24,9 @@
  * cache, in ga_mcentral_uncache_span, in ga_sweep, and in ga_mcache_refill on the
  * cache's own full span (reclaimed in place, kept cached).  When pending_frees goes 0 → 1
  * on a span sitting in a full swept list, ga_free moves it to the partial swept list
- * (under the mcentral lock) so that refills find it.  Large objects are freed at once
- * (span back to pageAlloc) unless a sweeper owns the span, in which case the freed bit
+ * (ga_mcentral_note_pending_free, under the mcentral lock) so that refills find it.
+ * Large objects are freed at once (span back to pageAlloc; ga_mcentral_free_large_take
+ * takes it off its list) unless a sweeper owns the span, in which case the freed bit
  * makes the sweep free it.
  * Design fix (goalloc, see ga_span_gate below): ga_free's validate-then-set and the
  * bitmap rewrite of any sweep of the same span exclude each other through a span gate,
