@@ -1,5 +1,5 @@
 /* Whole-heap invariant checker (ga_heap_check): walks every structure of the heap and
- * reports the first broken invariant.  Names follow facts §4-§13 and the comments at
+ * reports the first broken invariant.  Names follow docs/go-facts.md §4-§13 and the comments at
  * the structs (A arenas, S span, M mcentral, C cache, H heap, P pageAlloc, F explicit
  * frees).
  *

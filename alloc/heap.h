@@ -1,6 +1,6 @@
 /* The object allocator above pageAlloc: mheap, mcentral, mcache, sweep, mallocgc.
  * One header for the structures the boxes share; each box lives in its own .c file
- * (DESIGN.md "Seed boxes → C functions").
+ * (docs/design.md, "The hierarchy, box by box").
  *
  * Locks (ranked; take only in this order):
  *   span gate (reader, ga_free only; see ga_span_gate)
@@ -11,7 +11,7 @@
  * Never call into the heap (ga_mheap_alloc/free_span) while holding an mcentral lock
  * unless noted; sweeping a span happens with no lock held (ownership via sweepgen).
  *
- * Sweep generations (facts §11.1), h = heap->sweepgen (even, += 2 per GC):
+ * Sweep generations (docs/go-facts.md §11.1), h = heap->sweepgen (even, += 2 per GC):
  *   h-2 needs sweeping · h-1 being swept · h swept · h+1 cached since before this
  *   cycle (stale) · h+3 swept and cached.  Exactly one thread owns a span at h-1.
  *
@@ -68,7 +68,7 @@ enum { GA_GC_OFF = 0, GA_GC_MARK = 1, GA_GC_MARKTERM = 2 };
 
 /* ---- fixalloc: fixed-size metadata objects (span structs, caches) ---------------
  * Free list + bump allocation from chunks obtained with ga_sys_alloc; never libc
- * malloc.  Objects are not zeroed on reuse (span sweepgen must survive, §15.4).
+ * malloc.  Objects are not zeroed on reuse (span sweepgen must survive, docs/go-facts.md §15.4).
  * Caller holds the heap lock.  Chunks are remembered so ga_heap_destroy unmaps them.
  * Invariants: objects are carved in order from the chunks (oldest chunk first); only
  * the last chunk is partly carved ([chunk, chunk_end) is its uncarved rest); every
@@ -90,7 +90,7 @@ typedef struct ga_fixalloc_iter {
     uintptr_t next, end;
 } ga_fixalloc_iter;
 
-/* ---- arenas (facts §4.1) ---------------------------------------------------------
+/* ---- arenas (docs/go-facts.md §4.1) ----------------------------------------------
  * One per 64 MiB arena; spans[i] = the span owning page i of the arena, or NULL.
  * Entries are written under the heap lock and read lock-free (atomic loads) by
  * ga_free / ga_mark / ga_object_base; an entry may be stale (pointing at a dead span)
@@ -107,7 +107,7 @@ typedef struct ga_fixalloc_iter {
  * spans[] reads. */
 typedef struct ga_heap_arena {
     ga_mspan *spans[GA_PAGES_PER_ARENA];
-    uintptr_t zeroed_base;      /* bytes from the arena start known never used: zero (§4.2) */
+    uintptr_t zeroed_base;      /* bytes from the arena start known never used: zero (docs/go-facts.md §4.2) */
     uintptr_t base;             /* first byte of the arena */
     uintptr_t mapped;           /* bytes from base mapped and grown into pageAlloc */
     struct ga_heap_arena *link; /* chain of arenas being registered by sys_alloc */
@@ -117,7 +117,7 @@ typedef struct ga_heap_arena {
 #define GA_ARENA_HINT_BASE ((uintptr_t)0x00c000000000ull)
 #define GA_ARENA_HINT_STEP ((uintptr_t)1 << 40)
 
-/* ---- mcentral (facts §9.1) -------------------------------------------------------
+/* ---- mcentral (docs/go-facts.md §9.1) --------------------------------------------
  * Four intrusive doubly linked span lists per span class, guarded by `lock`:
  * partial[gen] / full[gen] with swept = index (h/2)%2, unswept = the other.
  * Invariants (M1/M2): a span is in at most one list (span->list says which; -1 none).
@@ -152,7 +152,7 @@ _Static_assert(_Alignof(ga_mcentral) == GA_CACHE_LINE && sizeof(ga_mcentral) % G
 /* Index of the swept lists for heap sweepgen sg; the unswept ones are 1 - that. */
 static inline uint32_t ga_swept_gen(uint32_t sg) { return (sg / 2) % 2; }
 
-/* ---- mcache (facts §7) -----------------------------------------------------------
+/* ---- mcache (docs/go-facts.md §7) ------------------------------------------------
  * Used by one thread at a time, no lock.  Invariants (C1-C4): alloc[spc] is
  * &ga_empty_mspan or an in-use span of class spc with sweepgen h+1 or h+3, in no
  * list, held by no other cache; tiny != 0 ⇒ it is a 16-byte slot of class 5 and
@@ -212,7 +212,7 @@ typedef struct ga_span_gate {
 } __attribute__((aligned(GA_CACHE_LINE))) ga_span_gate;
 _Static_assert(sizeof(ga_span_gate) == GA_CACHE_LINE, "one gate per cache line");
 
-/* ---- the heap (facts §10.1) ------------------------------------------------------ */
+/* ---- the heap (docs/go-facts.md §10.1) ------------------------------------------- */
 struct ga_heap {
     pthread_mutex_t lock; /* the heap lock */
     ga_config cfg;
@@ -236,7 +236,7 @@ struct ga_heap {
     size_t parked_pages;
     ga_cache *caches; /* every live cache, under lock */
     ga_mcentral central[GA_NUM_SPAN_CLASSES];
-    /* sweeping (facts §11.2): active sweepers + drained bit; next class for ga_sweep */
+    /* sweeping (docs/go-facts.md §11.2): active sweepers + drained bit; next class for ga_sweep */
     _Atomic uint32_t sweep_active;
     _Atomic uint32_t sweep_class;
     /* span gates (sweep.c): free sweeps / GC sweeps vs ga_free's validation */
@@ -358,7 +358,7 @@ GA_HIDDEN void ga_mcache_prepare_for_sweep(ga_cache *c);
 GA_HIDDEN void ga_mcache_release_all(ga_cache *c);
 
 /* ---- sweep.c --------------------------------------------------------------------- *
- * sweep_active = GA_SWEEP_DRAINED | number of active GC sweepers (facts §11.2): begin
+ * sweep_active = GA_SWEEP_DRAINED | number of active GC sweepers (docs/go-facts.md §11.2): begin
  * fails once drained (every unswept list empty; they only shrink during a cycle);
  * sweeping for the cycle is done when the value is exactly GA_SWEEP_DRAINED.
  * sweep_class: the first span class whose unswept lists may be non-empty (monotonic in a

@@ -1,5 +1,5 @@
 /* Internal constants and helpers shared by every file of alloc/ (linux/amd64 values,
- * see ../shared/reference/go-allocator-facts.md §1). */
+ * see docs/go-facts.md §1). */
 #ifndef GA_INTERNAL_H
 #define GA_INTERNAL_H
 

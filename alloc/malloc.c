@@ -1,4 +1,4 @@
-/* mallocgc and the public API of goalloc.h (Go's malloc.go, mgc.go; facts §8, §12).
+/* mallocgc and the public API of goalloc.h (Go's malloc.go, mgc.go; docs/go-facts.md §8, §12).
  *
  * Allocation: size 0 → ga_zerobase; GA_NOSCAN and < 16 B → the tiny allocator; up to
  * 32 KiB → a slot of the size class from the cache's span (next_free_fast: a ctz and a
@@ -111,7 +111,7 @@ static void set_marking(ga_heap *h, bool on) {
     pthread_mutex_unlock(&h->lock);
 }
 
-/* Tiny allocator (facts §8.3): 1..15-byte noscan objects packed into 16-byte blocks of
+/* Tiny allocator (docs/go-facts.md §8.3): 1..15-byte noscan objects packed into 16-byte blocks of
  * span class 5, aligned to their size's largest power of two up to 8.  In two inline
  * halves so that ga_alloc's fast path shares them. */
 
@@ -195,7 +195,7 @@ static inline void *small_alloc(ga_cache *c, ga_spanclass spc, unsigned flags) {
     return (void *)v;
 }
 
-/* mallocgc (facts §8): every allocation ga_alloc's inline fast path does not finish
+/* mallocgc (docs/go-facts.md §8): every allocation ga_alloc's inline fast path does not finish
  * goes through here: a refill (next_free_fast declined), a large object, size 0, the
  * mark phase (black allocation), a cache with debug checks on.  Never inlined, so a
  * breakpoint on ga_mallocgc sees all of those, and so that ga_alloc's fast path saves
@@ -371,7 +371,7 @@ void ga_gc_begin(ga_heap *h) {
         ga_debug_check(h, "ga_gc_begin");
 }
 
-/* gcMarkTermination + gcSweep (facts §12): new sweep generation, flush every cache
+/* gcMarkTermination + gcSweep (docs/go-facts.md §12): new sweep generation, flush every cache
  * (Go defers this to each P's next acquisition; with the world stopped here it is done
  * at once, so no stale cached span survives this call), count the cycle, scavenge. */
 void ga_gc_mark_termination(ga_heap *h) {

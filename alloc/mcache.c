@@ -1,4 +1,4 @@
-/* mcache: per-thread span cache (Go's mcache.go, facts §7).
+/* mcache: per-thread span cache (Go's mcache.go, docs/go-facts.md §7).
  *
  * One cached span per span class; allocation takes slots from it with no lock and no
  * atomic (ga_mspan_next_free_fast / ga_mspan_next_free_index), and only when it is full
@@ -51,7 +51,7 @@ static void flush_tiny_stats(ga_cache *c) {
     }
 }
 
-/* refill (facts §7.4): the cached span of spc has no free slot; replace it.  0, or
+/* refill (docs/go-facts.md §7.4): the cached span of spc has no free slot; replace it.  0, or
  * ENOMEM (errno set) with the slot left pointing at ga_empty_mspan, so a later call
  * retries from scratch. */
 int ga_mcache_refill(ga_cache *c, ga_spanclass spc) {
@@ -112,7 +112,7 @@ void ga_mcache_zero_free_slots(ga_mspan *s) {
     s->needzero = 0;
 }
 
-/* nextFree (facts §7.3): a free slot of class spc, refilling once if the cached span is
+/* nextFree (docs/go-facts.md §7.3): a free slot of class spc, refilling once if the cached span is
  * full; 0 + ENOMEM if no span can be had.  zero (goalloc): the caller wants zeroed
  * memory, so a span taken by the refill with needzero set gets all its free slots
  * zeroed at once (ga_mcache_zero_free_slots) instead of one memset per allocation. */
@@ -135,7 +135,7 @@ uintptr_t ga_mcache_next_free(ga_cache *c, ga_spanclass spc, bool zero, ga_mspan
     return s->base + (uintptr_t)i * s->elemsize;
 }
 
-/* allocLarge (facts §7.5): a span of ceil(size / 8 KiB) pages holding one object, put
+/* allocLarge (docs/go-facts.md §7.5): a span of ceil(size / 8 KiB) pages holding one object, put
  * on its class-0/1 mcentral's full swept list so that GC sweeps see it.  The object
  * slot becomes allocated (freeindex = 1) under the mcentral lock
  * (ga_mcentral_push_full_large), so a concurrent (bogus) ga_free sees either no object
@@ -159,7 +159,7 @@ ga_mspan *ga_mcache_alloc_large(ga_cache *c, size_t size, int noscan) {
     return s;
 }
 
-/* releaseAll (facts §7.6): every cached span back to its mcentral (stale ones get their
+/* releaseAll (docs/go-facts.md §7.6): every cached span back to its mcentral (stale ones get their
  * GC sweep there), tiny block dropped, statistics folded. */
 void ga_mcache_release_all(ga_cache *c) {
     ga_heap *h = c->heap;
@@ -176,7 +176,7 @@ void ga_mcache_release_all(ga_cache *c) {
     flush_tiny_stats(c);
 }
 
-/* prepareForSweep (facts §7.7): flush once per sweep generation. */
+/* prepareForSweep (docs/go-facts.md §7.7): flush once per sweep generation. */
 void ga_mcache_prepare_for_sweep(ga_cache *c) {
     uint32_t sg = ga_heap_sweepgen(c->heap);
     uint32_t fg = __atomic_load_n(&c->flush_gen, __ATOMIC_ACQUIRE);

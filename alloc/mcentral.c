@@ -1,4 +1,4 @@
-/* mcentral: the spans of one span class that no cache holds (Go's mcentral.go, facts §9).
+/* mcentral: the spans of one span class that no cache holds (Go's mcentral.go, docs/go-facts.md §9).
  *
  * Go 1.19 keeps four lock-free spanSets per class and tolerates stale entries; goalloc
  * keeps four intrusive doubly linked lists under one mutex per class, with exact
@@ -199,14 +199,14 @@ size_t ga_mcentral_take_pending(ga_mcentral *c, uint32_t sg, size_t max, ga_mspa
     return done;
 }
 
-/* Take a fresh span from the heap (facts §9.1 grow): mheap hands it out initialised
+/* Take a fresh span from the heap (docs/go-facts.md §9.1 grow): mheap hands it out initialised
  * (nelems, limit, empty bitmaps, alloc_cache all free, sweepgen h). */
 ga_mspan *ga_mcentral_grow(ga_heap *h, ga_mcentral *c) {
     uint32_t sc = ga_spanclass_sizeclass(c->spanclass);
     return ga_mheap_alloc(h, ga_class_npages[sc], c->spanclass);
 }
 
-/* cacheSpan (facts §9.1): a span of this class with at least one free slot, owned by
+/* cacheSpan (docs/go-facts.md §9.1): a span of this class with at least one free slot, owned by
  * the caller (the cache sets sweepgen h+3), or NULL + ENOMEM.
  *  1. a swept partial span: its pending explicit frees are reclaimed first;
  *  2. else sweep unswept spans lazily, at most GA_CENTRAL_SWEEP_BUDGET of them:
@@ -268,7 +268,7 @@ ga_mspan *ga_mcentral_cache_span(ga_heap *h, ga_mcentral *c) {
     return s;
 }
 
-/* uncacheSpan (facts §9.1): a cache gives s back.
+/* uncacheSpan (docs/go-facts.md §9.1): a cache gives s back.
  *  - stale (h+1: cached since before the last ga_gc_end): it still needs its GC sweep;
  *    the cache's ownership becomes sweep ownership (h-1) without a CAS, as in Go,
  *    because a cached span is in no list;

@@ -1,5 +1,5 @@
 /* mheap: arenas, the arena index, span allocation (Go's mheap.go, malloc.go sysAlloc,
- * mfixalloc.go), facts §4, §10.
+ * mfixalloc.go), docs/go-facts.md §4, §10.
  *
  * Address space comes in 64 MiB arenas, reserved (PROT_NONE) at Go's hint addresses
  * 0x00c0_0000_0000 + i*2^40 so that a heap normally grows upward contiguously from
@@ -324,7 +324,7 @@ int ga_mheap_grow(ga_heap *h, uintptr_t npages) {
     return 0;
 }
 
-/* allocNeedsZero (facts §4.2): does [base, base+npages) need zeroing?  Raises each
+/* allocNeedsZero (docs/go-facts.md §4.2): does [base, base+npages) need zeroing?  Raises each
  * touched arena's zeroed_base high-water mark.  Comparing only the start of the range
  * against it is enough: everything at or above zeroed_base was never handed out. */
 static int alloc_needs_zero(ga_heap *h, uintptr_t base, uintptr_t npages) {
@@ -392,7 +392,7 @@ static void unpark(ga_heap *h) {
 
 /* ---- spans --------------------------------------------------------------------------- */
 
-/* span.init + the heap part of allocSpan step 4 (facts §10.3).  sweepgen is stored
+/* span.init + the heap part of allocSpan step 4 (docs/go-facts.md §10.3).  sweepgen is stored
  * before state (the publication point), and only then is the index pointed at s. */
 static void span_init(ga_heap *h, ga_mspan *s, uintptr_t base, uintptr_t npages, ga_spanclass spc, int needzero) {
     uint32_t c = ga_spanclass_sizeclass(spc);
@@ -441,7 +441,7 @@ ga_mspan *ga_mheap_alloc_span(ga_heap *h, uintptr_t npages, ga_spanclass spc) {
     uintptr_t base = ga_pagealloc_alloc(&h->pages, npages, &scav);
     if (!base) {
         if (ga_mheap_grow(h, npages) || !(base = ga_pagealloc_alloc(&h->pages, npages, &scav))) {
-            ga_fixalloc_free(&h->span_alloc, s); /* keeps its sweepgen (facts §15.4) */
+            ga_fixalloc_free(&h->span_alloc, s); /* keeps its sweepgen (docs/go-facts.md §15.4) */
             goto fail;
         }
     }

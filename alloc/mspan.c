@@ -1,5 +1,5 @@
 /* mspan bitmaps: the free-slot search of a span (Go's mbitmap.go refillAllocCache,
- * nextFreeIndex, countAlloc and malloc.go nextFreeFast), facts §5.3-5.6.
+ * nextFreeIndex, countAlloc and malloc.go nextFreeFast), docs/go-facts.md §5.3-5.6.
  *
  * A span's allocation state is freeindex F plus alloc_bits A: slot i is allocated iff
  * i < F or A[i] (S6).  alloc_cache is a shifted, complemented copy of the 64-bit word of

@@ -1,4 +1,4 @@
-/* mspan: a run of pages holding objects of one span class (facts §5).
+/* mspan: a run of pages holding objects of one span class (docs/go-facts.md §5).
  *
  * This header is read by Frama-C (the bitmap functions of mspan.c are proved), so it
  * uses plain integer fields: fields shared between threads are accessed only with
@@ -8,7 +8,7 @@
  * enough for every class (class 1 has 1024 slots; large spans have 1).
  *
  * Invariants of an in-use small span at rest (N = nelems, F = freeindex,
- * A = alloc_bits, M = gcmark_bits), facts §5.2:
+ * A = alloc_bits, M = gcmark_bits), docs/go-facts.md §5.2:
  *   S1  geometry fixed at init: nelems = npages*8192 / elemsize, limit = base + N*elemsize
  *   S2  0 <= F <= N
  *   S5  bits N .. 1023 of A, M and freed_bits are 0
@@ -52,7 +52,7 @@ typedef struct ga_mspan {
     uint32_t freeindex;
     uint32_t alloc_count;
     uint32_t alloc_count_before_cache; /* stats: alloc_count when cached */
-    uint32_t sweepgen;                 /* atomic; survives span free/reuse (facts §15.4) */
+    uint32_t sweepgen;                 /* atomic; survives span free/reuse (docs/go-facts.md §15.4) */
     uint32_t pending_frees;            /* atomic; explicit frees not yet reclaimed */
     uint8_t spanclass;
     uint8_t state; /* atomic; GA_SPAN_*; set last at init (publication) */
@@ -64,12 +64,12 @@ typedef struct ga_mspan {
     uint64_t freed_bits[GA_SPAN_BITS_WORDS];
 } ga_mspan;
 
-/* allocCache = ~A.word(word) (facts §5.3). */
+/* allocCache = ~A.word(word) (docs/go-facts.md §5.3). */
 GA_HIDDEN void ga_mspan_refill_alloc_cache(ga_mspan *s, uint32_t word);
 /* Lowest free slot >= freeindex, or nelems; advances freeindex past it and keeps S8
- * (facts §5.4).  The caller increments alloc_count when a slot is returned. */
+ * (docs/go-facts.md §5.4).  The caller increments alloc_count when a slot is returned. */
 GA_HIDDEN uint32_t ga_mspan_next_free_index(ga_mspan *s);
-/* nextFreeFast (facts §5.5): a slot from alloc_cache without refilling, with
+/* nextFreeFast (docs/go-facts.md §5.5): a slot from alloc_cache without refilling, with
  * alloc_count incremented; returns its address, or 0 when the slow path is needed. */
 GA_HIDDEN uintptr_t ga_mspan_next_free_fast(ga_mspan *s);
 /* Number of set bits among bits [0, nelems) of a span bitmap (popcount, needs S5). */

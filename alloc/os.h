@@ -1,7 +1,7 @@
 /* OS layer: Go's sysReserve/sysMap/sysUsed/sysUnused/sysFree/sysFault (mem.go), over
  * mmap/mprotect/madvise, behind a replaceable hook table.
  *
- * Memory states (facts §3.1): None -> Reserved (PROT_NONE) -> Prepared (mapped RW, not
+ * Memory states (docs/go-facts.md §3.1): None -> Reserved (PROT_NONE) -> Prepared (mapped RW, not
  * necessarily backed) <-> Ready (usable).  One ga_os per heap (or per pageAlloc under
  * test) counts bytes in each state and injects refusals:
  *   - os_fail_nth: the Nth refusable call (1-based) fails;

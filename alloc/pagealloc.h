@@ -2,7 +2,7 @@
  *
  * Free memory is a bitmap (one ga_pallocdata per 4 MiB chunk) plus a 5-level radix
  * tree of packed summaries over the 48-bit offset address space (levels of 16384, 8,
- * 8, 8, 8 entries; see facts §1.4, §13).  Allocation is address-ordered first fit.
+ * 8, 8, 8 entries; see docs/go-facts.md §1.4, §13).  Allocation is address-ordered first fit.
  *
  * pageAlloc never dereferences the memory it manages (only its own metadata, which it
  * maps through the OS layer), so it can manage address ranges that are not mapped,
@@ -10,7 +10,7 @@
  *
  * Not thread-safe: the caller holds the heap lock for every call.
  *
- * Invariants (restored at the end of every call): P1-P7 of facts §13.3/§13.5 —
+ * Invariants (restored at the end of every call): P1-P7 of docs/go-facts.md §13.3/§13.5 —
  * leaf summary = summarize(chunk); parent = merge(children); entries outside the
  * grown ranges read 0; scav & alloc == 0; every page below search_addr is allocated;
  * in_use sorted, disjoint, non-adjacent, chunk aligned. */

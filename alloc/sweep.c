@@ -1,4 +1,4 @@
-/* Sweeping (Go's mgcsweep.go, facts §11) plus goalloc's free sweep.
+/* Sweeping (Go's mgcsweep.go, docs/go-facts.md §11) plus goalloc's free sweep.
  *
  * Sweep generations, h = heap sweepgen (even, += 2 by ga_gc_end):
  *   s->sweepgen == h-2  needs sweeping: marks of the last cycle not applied yet
@@ -9,7 +9,7 @@
  * A span at h-2 is in an unswept list; whoever removes it there CASes h-2 → h-1
  * (ga_sweep_try_acquire) and sweeps it: live = marked ∧ allocated ∧ ¬freed becomes
  * alloc_bits, freeindex = 0, and sweepgen = h is stored last, after every field is final
- * (facts §15.4).  Each span is thus swept exactly once per cycle however many threads
+ * (docs/go-facts.md §15.4).  Each span is thus swept exactly once per cycle however many threads
  * sweep (ga_sweep callers, lazy sweeping in ga_mcentral_cache_span).
  *
  * "allocated" in the live formula is goalloc's guard against zombies: a mark that
@@ -86,7 +86,7 @@ void ga_gate_unlock(ga_heap *h, const ga_mspan *s) {
     atomic_fetch_and_explicit(gate_of(h, s), ~GA_GATE_WRITER, memory_order_release);
 }
 
-/* ---- active sweepers (facts §11.2) ----------------------------------------------- */
+/* ---- active sweepers (docs/go-facts.md §11.2) ------------------------------------ */
 
 bool ga_sweep_begin(ga_heap *h) {
     uint32_t v = atomic_load_explicit(&h->sweep_active, memory_order_relaxed);

@@ -244,7 +244,7 @@ def heap_seeds():
 
 
 # ---- mspan_fuzz ---------------------------------------------------------------------
-# objects per span, classes 1..67 (sizeclasses.tsv); selector 0 = a large span (1)
+# objects per span, classes 1..67 (Go's runtime/sizeclasses.go); selector 0 = a large span (1)
 NELEMS = [1, 1024, 512, 341, 256, 170, 128, 102, 85, 73, 64, 56, 51, 46, 42, 39, 36, 34, 32, 28, 25,
           23, 21, 19, 18, 17, 16, 14, 12, 11, 10, 9, 8, 7, 6, 11, 5, 9, 4, 7, 3, 8, 5, 7, 2, 5, 3, 4,
           5, 6, 7, 1, 6, 5, 4, 3, 2, 3, 4, 1, 4, 3, 2, 3, 1, 3, 2, 1]

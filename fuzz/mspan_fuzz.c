@@ -1,4 +1,4 @@
-/* Fuzz driver for the mspan bitmap functions (alloc/mspan.c, facts §5.3-5.6):
+/* Fuzz driver for the mspan bitmap functions (alloc/mspan.c, docs/go-facts.md §5.3-5.6):
  * ga_mspan_next_free_index, ga_mspan_next_free_fast, ga_mspan_refill_alloc_cache and
  * ga_mspan_count_alloc on a ga_mspan set up directly, against a linear scan over a
  * plain bool array.  After every step: the slot returned, freeindex, alloc_count (S7,

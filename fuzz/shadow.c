@@ -1,4 +1,4 @@
-/* The shadow heap (see shadow.h).  Written from the facts file only: no allocator
+/* The shadow heap (see shadow.h).  Written from docs/go-facts.md only: no allocator
  * header is included, no allocator function is called. */
 #include "shadow.h"
 
@@ -16,7 +16,7 @@
 #define SH_NOCOV_END
 #endif
 
-/* ---- class table: ../shared/reference/sizeclasses.tsv, bytes_per_obj and
+/* ---- class table: Go's runtime/sizeclasses.go, bytes/obj and
  *      bytes_per_span / 8192, classes 1..67 -------------------------------------- */
 const uint32_t sh_class_bytes[SH_NUM_CLASSES] = {
     0,    8,    16,   24,    32,    48,    64,    80,    96,    112,   128,   144,   160,   176,   192,   208,   224,
@@ -443,7 +443,7 @@ uint32_t sh_prog_at(const shadow *s, uintptr_t p) {
     return SH_NONE;
 }
 
-/* ---- tiny model (facts §8.3) ----------------------------------------------------- */
+/* ---- tiny model (docs/go-facts.md §8.3) ------------------------------------------ */
 
 static uintptr_t tiny_align(uintptr_t off, size_t size) {
     if (size % 8 == 0)

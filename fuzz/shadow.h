@@ -22,7 +22,7 @@
  * are the program objects inside it.  Sub-objects of one block never overlap while
  * LIVE (Go's tiny offset only grows), and the shadow checks that too.
  *
- * The tiny allocator is modelled exactly (facts §8.3): per cache, the current block
+ * The tiny allocator is modelled exactly (docs/go-facts.md §8.3): per cache, the current block
  * and offset, so the shadow predicts the address of every tiny allocation that fits
  * the current block and which block becomes current.  At ga_gc_begin the current
  * block of every cache is greyed (gcMarkTinyAllocs); ga_gc_end forgets every current

@@ -2,7 +2,7 @@
  * (ga_size_to_class), class -> size/pages/objects/divmagic, object index by
  * multiplication (ga_div_by_elemsize), span classes -- each checked against a slow
  * reference over the class table embedded below (copied from
- * ../shared/reference/sizeclasses.tsv; never read at run time).
+ * the table comment of Go's runtime/sizeclasses.go; never read at run time).
  *
  * Input: a sequence of 5-byte records  kind:u8 v:u32  (fuzz/README.md; the kinds:
  * fuzz/sizeclass_ops.h, one handler op_<name> each):

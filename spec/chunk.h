@@ -50,7 +50,7 @@
   predicate fits{L}(uint64_t *b, integer lo, integer n) =
       \exists integer j; lo <= j && j + n <= 512 && free_run(b, j, n);
 
-  // ---- summary of the chunk (facts §13.3 P2, §21) ---------------------------------
+  // ---- summary of the chunk (docs/go-facts.md §13.3 P2, §21) ----------------------
   // s = length of the free run at page 0
   predicate sum_start{L}(uint64_t *b, integer s) =
       0 <= s <= 512 && free_run(b, 0, s) && (s < 512 ==> pg(b, s));

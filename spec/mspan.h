@@ -1,4 +1,4 @@
-/* ACSL logic: span bitmaps and the mspan invariants S2, S3, S5-S8 (facts §5.2, §21).
+/* ACSL logic: span bitmaps and the mspan invariants S2, S3, S5-S8 (docs/go-facts.md §5.2, §21).
  * Comments only; included by alloc/mspan.c after mspan.h.
  *
  * A span bitmap is the array VALUE of its 16 words (uint64_t b[16]), not a pointer into

@@ -1,5 +1,5 @@
 /* ACSL logic: packed summaries (Go's pallocSum) and the summary of an abstract region,
- * with the merge lemma (facts §13.2, §13.3, §21 "Merge").  Comments only. */
+ * with the merge lemma (docs/go-facts.md §13.2, §13.3, §21 "Merge").  Comments only. */
 #ifndef GA_SPEC_PSUM_H
 #define GA_SPEC_PSUM_H
 

@@ -3,7 +3,7 @@
  * live, double, interior, foreign and NULL pointers; every seed box exercised on
  * purpose (cache_span growing, refill sweeping lazily, alloc_large, prepare_for_sweep,
  * release_all); statistics; several heaps side by side, destroy returning every byte.
- * Expectations are hand-computed from Go's size-class table (sizeclasses.tsv). */
+ * Expectations are hand-computed from Go's size-class table (docs/go-facts.md §2.1, runtime/sizeclasses.go). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>

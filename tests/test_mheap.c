@@ -100,7 +100,7 @@ static int is_hint(uintptr_t p) {
            (p - GA_ARENA_HINT_BASE) / GA_ARENA_HINT_STEP < GA_ARENA_HINTS;
 }
 
-/* Geometry of a fresh span, facts §10.3. */
+/* Geometry of a fresh span, docs/go-facts.md §10.3. */
 static void expect_fresh(ga_heap *h, const ga_mspan *s, uintptr_t npages, ga_spanclass spc) {
     uint32_t c = ga_spanclass_sizeclass(spc);
     REQUIRE(s->state == GA_SPAN_IN_USE && s->npages == npages && s->spanclass == spc, "state/npages/class");

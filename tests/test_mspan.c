@@ -1,4 +1,4 @@
-/* mspan bitmap functions (alloc/mspan.c), facts §5.3-5.6.
+/* mspan bitmap functions (alloc/mspan.c), docs/go-facts.md §5.3-5.6.
  *
  * Table-driven: every row gives a span state (nelems, freeindex, alloc bits) and the
  * hand-computed result, freeindex and alloc_cache afterwards.  Then a cross-check of

@@ -1,5 +1,5 @@
 /* Size-class tables (alloc/sizeclasses.c) against Go's linux/amd64 table and the
- * properties of facts §2: every column of sizeclasses.tsv (embedded below, not read at
+ * properties of docs/go-facts.md §2: every column of Go's table (runtime/sizeclasses.go, embedded below, not read at
  * run time), the size -> class lookup for every size 1..32768, divMagic for every
  * offset of every class, and the span-class encoding. */
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include "sizeclasses.h"
 #include "support/check.h"
 
-/* sizeclasses.tsv: class, bytes/obj, bytes/span, objects, tail waste, max waste in
+/* Go's table (runtime/sizeclasses.go): class, bytes/obj, bytes/span, objects, tail waste, max waste in
  * hundredths of a percent. */
 static const struct {
     uint32_t cls, size, span, objects, tail, max_waste;
@@ -92,7 +92,7 @@ static void test_properties(void) {
     }
     CHECK_EQ(ga_class_size[GA_NUM_CLASSES - 1], GA_MAX_SMALL_SIZE);
     CHECK_EQ(ga_class_nelems[1], 1024);
-    /* facts §2.1 examples */
+    /* docs/go-facts.md §2.1 examples */
     CHECK_EQ(natural_align(8), 8);
     CHECK_EQ(natural_align(16), 16);
     CHECK_EQ(natural_align(24), 8);
@@ -106,7 +106,7 @@ static void test_properties(void) {
 }
 
 static void test_size_to_class(void) {
-    /* both tables are fully determined by the class sizes (facts §2.2) */
+    /* both tables are fully determined by the class sizes (docs/go-facts.md §2.2) */
     for (uint32_t i = 0; i <= GA_SMALL_SIZE_MAX / 8; i++) {
         uint32_t c = 0;
         while (ga_class_size[c] < 8 * i)

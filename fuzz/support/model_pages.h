@@ -20,7 +20,7 @@ typedef struct msum {
 
 static inline bool msum_eq(msum a, msum b) { return a.start == b.start && a.max == b.max && a.end == b.end; }
 
-/* Independent decoder/encoder of the packed format (facts §13.2). */
+/* Independent decoder/encoder of the packed format (docs/go-facts.md §13.2). */
 msum m_psum_decode(uint64_t v);
 uint64_t m_psum_encode(msum s); /* s well formed, each field <= 2^21 */
 
