@@ -655,16 +655,6 @@ size_t ga_pagealloc_scavenge(ga_pagealloc *p, size_t bytes) {
 
 /* ---- checker -------------------------------------------------------------------- */
 
-/* P1: a well-formed summary of a region of 2^lp pages. */
-static int psum_ok(ga_psum s, unsigned lp) {
-    uint32_t n = (uint32_t)1 << lp, st = ga_psum_start(s), m = ga_psum_max(s), e = ga_psum_end(s);
-    if (s >> 63)
-        return lp == GA_PSUM_LOG_MAX && s == (ga_psum)1 << 63;
-    if (m == n)
-        return st == n && e == n;
-    return st <= m && e <= m && m < n && st + e < n;
-}
-
 int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
     const ga_pa_priv *q = ga_pagealloc_priv(p);
     size_t phys = ga_phys_page_size();
@@ -771,7 +761,7 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
                     return ga_check_fail(why, len, "P%d: summary[%d][%#lx] = (%u,%u,%u), expected (%u,%u,%u)",
                                          l == LEAF ? 2 : 3, l, (unsigned long)i, ga_psum_start(s), ga_psum_max(s),
                                          ga_psum_end(s), ga_psum_start(want), ga_psum_max(want), ga_psum_end(want));
-                if (!psum_ok(s, level_log_pages[l]))
+                if (!ga_psum_ok(s, level_log_pages[l]))
                     return ga_check_fail(why, len, "P1: summary[%d][%#lx] malformed", l, (unsigned long)i);
             }
         }

@@ -11,6 +11,7 @@
 #ifndef GA_PAGEALLOC_IMPL_H
 #define GA_PAGEALLOC_IMPL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,18 @@ typedef struct ga_pa_priv {
     size_t priv_bytes, l2_bytes, in_use_bytes;
     size_t l2_blocks; /* L2 blocks allocated */
 } ga_pa_priv;
+
+/* P1: s is a well-formed summary of a region of 2^lp pages (start, max, end within the
+ * region, start + end < size unless the region is all free; the root's "all free" flag
+ * only at the top level).  Shared by ga_pagealloc_check and the fuzzers' corrupt op. */
+static inline bool ga_psum_ok(ga_psum s, unsigned lp) {
+    uint32_t n = (uint32_t)1 << lp, st = ga_psum_start(s), m = ga_psum_max(s), e = ga_psum_end(s);
+    if (s >> 63)
+        return lp == GA_PSUM_LOG_MAX && s == (ga_psum)1 << 63;
+    if (m == n)
+        return st == n && e == n;
+    return st <= m && e <= m && m < n && st + e < n;
+}
 
 static inline ga_pa_priv *ga_pagealloc_priv(const ga_pagealloc *p) { return (ga_pa_priv *)p->priv; }
 

@@ -131,16 +131,6 @@ static uintptr_t pick_page(const ga_pagealloc *p, uint32_t t, int kind) {
     return GA_PA_MAX_OFF;
 }
 
-/* P1 as pagealloc.c states it: a well-formed summary of 2^lp pages. */
-static bool psum_ok(ga_psum s, unsigned lp) {
-    uint32_t n = (uint32_t)1 << lp, st = ga_psum_start(s), m = ga_psum_max(s), e = ga_psum_end(s);
-    if (s >> 63)
-        return lp == GA_PSUM_LOG_MAX && s == (ga_psum)1 << 63;
-    if (m == n)
-        return st == n && e == n;
-    return st <= m && e <= m && m < n && st + e < n;
-}
-
 /* Set leaf ci to `leaf` and recompute its ancestors (merge of the stored children), as
  * update() would: the tree stays consistent with whatever the leaf says.  Returns true
  * if some ancestor comes out malformed. */
@@ -151,7 +141,7 @@ static bool set_leaf(cctx *c, uintptr_t ci, ga_psum leaf) {
     for (int l = LEAF - 1; l >= 0; l--) {
         uintptr_t i = ci >> (3 * (LEAF - l));
         ga_psum m = ga_psum_merge(&p->summary[l + 1][i << 3], GA_PA_LEVEL_LOG_PAGES(l + 1));
-        bad |= !psum_ok(m, GA_PA_LEVEL_LOG_PAGES(l));
+        bad |= !ga_psum_ok(m, GA_PA_LEVEL_LOG_PAGES(l));
         POKE(c, p->summary[l][i], m);
     }
     return bad;
