@@ -10,8 +10,9 @@
  *     (reaching it exactly is allowed).
  * Refusable calls are reserve, map, used and alloc (each counts as one call, refused
  * or not).  A refused call returns failure with errno = ENOMEM and changes nothing
- * (byte counters included; the refusal counters count it).  unused/free/fault/unmap never fail from the caller's point of
- * view (OS errors are counted in os_errors, as Go ignores them).
+ * (byte counters included; the refusal counters count it).  unused/free/fault/unmap
+ * never fail from the caller's point of view (OS errors are counted in os_errors, as Go
+ * ignores them).
  *
  * Counters follow the caller's declared transitions (the OS cannot be asked which
  * state a byte is in), so callers must pass truthful ranges and byte counts.
