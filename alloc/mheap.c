@@ -461,7 +461,9 @@ fail:
 }
 
 /* Go's alloc first lets the page reclaimer sweep npages worth of spans when sweeping is
- * behind; in goalloc the callers (mcentral grow, large allocation) sweep first. */
+ * behind.  goalloc has no page reclaimer yet: only ga_mcentral_cache_span sweeps (up to
+ * its budget of unswept spans of its class) before it grows; a large allocation does not
+ * sweep first. */
 ga_mspan *ga_mheap_alloc(ga_heap *h, uintptr_t npages, ga_spanclass spc) { return ga_mheap_alloc_span(h, npages, spc); }
 
 void ga_mheap_free_span_locked(ga_heap *h, ga_mspan *s) {
