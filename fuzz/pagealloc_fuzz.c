@@ -33,13 +33,20 @@
 #define MAX_BATCH 32
 #define NCHUNKS ((uint64_t)1 << (GA_HEAP_ADDR_BITS - GA_LOG_CHUNK_BYTES)) /* 2^26 */
 #define ZERO_CHUNK (NCHUNKS / 2)                                          /* the chunk at real address 0 */
-/* ga_pagealloc_check walks all mapped metadata (0.3-1 ms per call under ASan and
- * coverage tracing, 3/4 of the run time when called after every op): it runs after
- * every CHECK_EVERY-th op, after every refused grow (rollback) and at the end.  The
- * model comparison (exact, O(grown chunks)) runs after every op regardless.
- * -DPAGEALLOC_FUZZ_CHECK_EVERY=1 runs it after every op. */
+/* What runs when (check_state): after every op, the model comparison of what the op
+ * touched; after every FULL_EVERY-th op and at the end, the full comparison (every
+ * chunk, the whole tree, from scratch).  ga_pagealloc_check walks all mapped metadata,
+ * level 0's 16384 entries at least (about 0.4 ms of CPU per call under ASan and
+ * coverage tracing): after every DEEP_EVERY-th op, after the first refused grow of an
+ * input (every refused grow must also leave pageAlloc's bookkeeping byte for byte as
+ * it was: check_unchanged), at init and at the end.  -DPAGEALLOC_FUZZ_CHECK_EVERY=1
+ * runs both after every op. */
 #ifndef PAGEALLOC_FUZZ_CHECK_EVERY
-#define PAGEALLOC_FUZZ_CHECK_EVERY 16
+#define FULL_EVERY 32
+#define DEEP_EVERY 64
+#else
+#define FULL_EVERY PAGEALLOC_FUZZ_CHECK_EVERY
+#define DEEP_EVERY PAGEALLOC_FUZZ_CHECK_EVERY
 #endif
 
 /* -DFUZZ_TRACE prints every operation and its result (for reading a reproducer). */
@@ -63,8 +70,12 @@ typedef struct drv {
     uint64_t scav_bytes;  /* ... during the current scavenge call */
     uint64_t scav_low;    /* lowest page released in it */
     size_t op;
-    bool deep; /* run ga_pagealloc_check after this op */
-    bool all;  /* compare every chunk's bitmaps after this op, not only the touched ones */
+    bool deep;    /* run ga_pagealloc_check after this op */
+    bool all;     /* full comparison after this op (check_state) */
+    bool grew;    /* the op grew: compare in_use whole */
+    bool refused; /* a grow of this input was refused (ENOMEM) */
+    void *snap;   /* pageAlloc's bookkeeping before an injected grow (check_unchanged) */
+    size_t snap_cap;
     const char *opname;
     char why[512];
 } drv;
@@ -92,12 +103,15 @@ FUZZ_NOCOV static int hook_unused(void *ctx, void *v, size_t n) {
     if (a % GA_PAGE_SIZE || n % GA_PAGE_SIZE || n == 0)
         fail(d, "unused(%p, %zu): not whole pages", v, n);
     uint64_t g = addr_page(a), np = n / GA_PAGE_SIZE;
+    const mchunk *c = NULL; /* looked up once per chunk */
     for (uint64_t k = g; k < g + np; k++) {
-        if (!ms_chunk(&d->m, k / M_CHUNK_PAGES))
+        if (!c || c->ci != k / M_CHUNK_PAGES)
+            c = ms_chunk(&d->m, k / M_CHUNK_PAGES);
+        if (!c)
             fail(d, "unused(%p, %zu): page %#llx is not heap", v, n, (unsigned long long)page_addr(k));
-        if (ms_page_alloc(&d->m, k) || ms_page_scav(&d->m, k))
+        if (c->alloc[k % M_CHUNK_PAGES] || c->scav[k % M_CHUNK_PAGES])
             fail(d, "unused(%p, %zu): page %#llx is %s", v, n, (unsigned long long)page_addr(k),
-                 ms_page_alloc(&d->m, k) ? "allocated" : "already scavenged");
+                 c->alloc[k % M_CHUNK_PAGES] ? "allocated" : "already scavenged");
     }
     ms_set_scav(&d->m, g, np);
     d->heap_unused += n;
@@ -203,24 +217,51 @@ FUZZ_NOCOV static void check_chunk(const drv *d, mchunk *c) {
         }
         fail(d, "chunk %#llx word %u differs", (unsigned long long)c->ci, w); /* not reached */
     }
-    c->touched = false;
 }
 
-/* all_chunks: compare every chunk's bitmaps, not only the touched ones; deep: also
- * ga_pagealloc_check; sub: a step inside a batch op. */
-FUZZ_NOCOV static void check_state(drv *d, bool all_chunks, bool deep, bool sub) {
+/* The 8-entry blocks of every level on the paths of the chunks the op touched (the
+ * only summaries an op may change), against the model's cached tree (brought up to
+ * date on those paths from the touched chunks' plain-loop summaries). */
+FUZZ_NOCOV static void check_paths(drv *d) {
+    mspace *m = &d->m;
+    if (m->ntl == 0)
+        return;
+    ms_sum_update(m);
+    uint64_t *blk = malloc(m->ntl * sizeof *blk);
+    if (!blk)
+        abort();
+    for (int l = GA_SUMMARY_LEVELS - 1; l >= 0; l--) {
+        unsigned sh = 3u * (unsigned)(GA_SUMMARY_LEVELS - 1 - l) + 3; /* chunk index -> block at level l */
+        size_t n = 0;
+        for (size_t k = 0; k < m->ntl; k++) {
+            uint64_t b = m->tl[k]->ci >> sh;
+            bool seen = false;
+            for (size_t j = n; j-- > 0 && !seen;) /* touched lists are short, or chunks sorted */
+                seen = blk[j] == b;
+            if (!seen)
+                blk[n++] = b;
+        }
+        for (size_t k = 0; k < n; k++)
+            for (unsigned j = 0; j < 8; j++)
+                cmp_sum(d, l, blk[k] * 8 + j, ms_node(m, l, blk[k] * 8 + j));
+    }
+    free(blk);
+}
+
+/* After every op (and every step of a batch op): the op's own results (checked where
+ * it runs), then what it may have changed: the bitmaps of the chunks it touched, the
+ * summary blocks on their paths, the page counters against the model's running totals,
+ * the number of in_use ranges, start/end, and the search hint against the model's
+ * first free page.
+ *
+ * full (after every FULL_EVERY-th op, CHECK_ALL, and at the end): all of it from
+ * scratch: every chunk's bitmaps, every summary block over the grown chunks (check_tree,
+ * recomputed from the leaves), the counters recounted page by page, in_use range by
+ * range (also after every grow, the only op that changes it), the search hint page by
+ * page.  deep: also ga_pagealloc_check (after every DEEP_EVERY-th op, after a refused
+ * grow, at init and at the end).  sub: a step inside a batch op. */
+FUZZ_NOCOV static void check_in_use(const drv *d) {
     const ga_pagealloc *p = &d->pa;
-    if (!sub && (deep || d->op % PAGEALLOC_FUZZ_CHECK_EVERY == 0) && ga_pagealloc_check(p, d->why, sizeof d->why) != 0)
-        fail(d, "ga_pagealloc_check: %s", d->why);
-    for (size_t k = 0; k < d->m.n; k++)
-        if (all_chunks || d->m.c[k]->touched)
-            check_chunk(d, d->m.c[k]);
-    uint64_t nfree = ms_free_pages(&d->m), nscav = ms_scav_pages(&d->m);
-    if (p->free_pages != nfree || p->scav_pages != nscav || p->total_pages != d->m.n * M_CHUNK_PAGES)
-        fail(d, "pages free/scavenged/total = %zu/%zu/%zu, model %llu/%llu/%llu", p->free_pages, p->scav_pages,
-             p->total_pages, (unsigned long long)nfree, (unsigned long long)nscav,
-             (unsigned long long)(d->m.n * M_CHUNK_PAGES));
-    /* in_use = the grown chunks, coalesced */
     size_t r = 0;
     for (size_t k = 0; k < d->m.n;) {
         uint64_t lo = d->m.c[k]->ci, hi = lo + 1;
@@ -234,26 +275,70 @@ FUZZ_NOCOV static void check_state(drv *d, bool all_chunks, bool deep, bool sub)
                  (unsigned long long)hi);
         r++;
     }
-    if (r != p->n_in_use)
-        fail(d, "%zu in_use ranges, model %zu", p->n_in_use, r);
-    if (d->m.n && (p->start != d->m.c[0]->ci || p->end != d->m.c[d->m.n - 1]->ci + 1))
+    if (r != p->n_in_use || r != d->m.nranges)
+        fail(d, "%zu in_use ranges, model %zu (running count %zu)", p->n_in_use, r, d->m.nranges);
+}
+
+FUZZ_NOCOV static void check_search_full(const drv *d) {
+    uintptr_t sa = d->pa.search_addr;
+    if (sa == GA_PA_MAX_OFF)
+        return;
+    uint64_t below = (sa + GA_PAGE_SIZE - 1) >> GA_PAGE_SHIFT; /* pages g < below */
+    for (size_t k = 0; k < d->m.n && d->m.c[k]->ci * M_CHUNK_PAGES < below; k++) {
+        mchunk *c = d->m.c[k];
+        for (unsigned j = 0; j < M_CHUNK_PAGES && c->ci * M_CHUNK_PAGES + j < below; j++)
+            if (!c->alloc[j])
+                fail(d, "page %#llx is free, below search_addr %#lx",
+                     (unsigned long long)page_addr(c->ci * M_CHUNK_PAGES + j), (unsigned long)ga_unoff(sa));
+    }
+}
+
+FUZZ_NOCOV static void check_state(drv *d, bool full, bool deep, bool sub) {
+    const ga_pagealloc *p = &d->pa;
+    mspace *m = &d->m;
+    if (!sub && deep && ga_pagealloc_check(p, d->why, sizeof d->why) != 0)
+        fail(d, "ga_pagealloc_check: %s", d->why);
+    if (full) {
+        for (size_t k = 0; k < m->n; k++)
+            check_chunk(d, m->c[k]);
+        uint64_t nfree = ms_free_pages(m), nscav = ms_scav_pages(m);
+        if (nfree != m->nfree || nscav != m->nscav)
+            fail(d, "model: running free/scavenged pages %llu/%llu, recounted %llu/%llu", (unsigned long long)m->nfree,
+                 (unsigned long long)m->nscav, (unsigned long long)nfree, (unsigned long long)nscav);
+    } else {
+        for (size_t k = 0; k < m->ntl; k++)
+            check_chunk(d, m->tl[k]);
+    }
+    if (p->free_pages != m->nfree || p->scav_pages != m->nscav || p->total_pages != m->n * M_CHUNK_PAGES)
+        fail(d, "pages free/scavenged/total = %zu/%zu/%zu, model %llu/%llu/%llu", p->free_pages, p->scav_pages,
+             p->total_pages, (unsigned long long)m->nfree, (unsigned long long)m->nscav,
+             (unsigned long long)(m->n * M_CHUNK_PAGES));
+    if (full || d->grew)
+        check_in_use(d);
+    else if (p->n_in_use != m->nranges)
+        fail(d, "%zu in_use ranges, model %zu", p->n_in_use, m->nranges);
+    if (m->n && (p->start != m->c[0]->ci || p->end != m->c[m->n - 1]->ci + 1))
         fail(d, "start/end = %#lx/%#lx, model %#llx/%#llx", (unsigned long)p->start, (unsigned long)p->end,
-             (unsigned long long)d->m.c[0]->ci, (unsigned long long)d->m.c[d->m.n - 1]->ci + 1);
-    /* search hint: every heap page below it allocated */
+             (unsigned long long)m->c[0]->ci, (unsigned long long)m->c[m->n - 1]->ci + 1);
+    /* search hint: in the heap, and every heap page below it allocated */
     uintptr_t sa = p->search_addr;
     if (sa != GA_PA_MAX_OFF) {
-        uint64_t below = (sa + GA_PAGE_SIZE - 1) >> GA_PAGE_SHIFT; /* pages g < below */
-        if (!ms_chunk(&d->m, sa >> GA_LOG_CHUNK_BYTES))
+        if (!ms_chunk(m, sa >> GA_LOG_CHUNK_BYTES))
             fail(d, "search_addr %#lx is not heap", (unsigned long)ga_unoff(sa));
-        for (size_t k = 0; k < d->m.n && d->m.c[k]->ci * M_CHUNK_PAGES < below; k++) {
-            mchunk *c = d->m.c[k];
-            for (unsigned j = 0; j < M_CHUNK_PAGES && c->ci * M_CHUNK_PAGES + j < below; j++)
-                if (!c->alloc[j])
-                    fail(d, "page %#llx is free, below search_addr %#lx",
-                         (unsigned long long)page_addr(c->ci * M_CHUNK_PAGES + j), (unsigned long)ga_unoff(sa));
-        }
+        uint64_t below = (sa + GA_PAGE_SIZE - 1) >> GA_PAGE_SHIFT, first = ms_first_free(m);
+        if (first < below)
+            fail(d, "page %#llx is free, below search_addr %#lx", (unsigned long long)page_addr(first),
+                 (unsigned long)ga_unoff(sa));
+        if (full)
+            check_search_full(d);
     }
-    check_tree(d);
+    if (full) {
+        check_tree(d);
+        ms_sum_update(m); /* the cache stays valid for later ops (check_tree read every chunk) */
+    } else {
+        check_paths(d);
+    }
+    ms_clear_touched(m);
 }
 
 /* ---- operations -------------------------------------------------------------------- */
@@ -303,31 +388,9 @@ static void do_free(drv *d, uint64_t g, uint64_t n) {
     ms_free(&d->m, g, n);
 }
 
-FUZZ_NOCOV static bool any_dirty_free(const drv *d, uint64_t above) {
-    for (size_t k = d->m.n; k-- > 0;) {
-        const mchunk *c = d->m.c[k];
-        for (unsigned j = M_CHUNK_PAGES; j-- > 0;) {
-            uint64_t g = c->ci * M_CHUNK_PAGES + j;
-            if (g < above)
-                return false;
-            if (!c->alloc[j] && !c->scav[j])
-                return true;
-        }
-    }
-    return false;
-}
-
-FUZZ_NOCOV static uint64_t count_dirty_free(const drv *d) {
-    uint64_t n = 0;
-    for (size_t k = 0; k < d->m.n; k++)
-        for (unsigned j = 0; j < M_CHUNK_PAGES; j++)
-            n += !d->m.c[k]->alloc[j] && !d->m.c[k]->scav[j];
-    return n;
-}
-
 /* Exactly the highest min(ceil(bytes / 8 KiB), available) free unscavenged pages. */
 static void do_scavenge(drv *d, size_t bytes) {
-    uint64_t avail = count_dirty_free(d);
+    uint64_t avail = ms_dirty_free_pages(&d->m);
     uint64_t asked = bytes / GA_PAGE_SIZE + (bytes % GA_PAGE_SIZE != 0);
     uint64_t want = asked < avail ? asked : avail;
     d->scav_bytes = 0;
@@ -339,7 +402,7 @@ static void do_scavenge(drv *d, size_t bytes) {
     if (got != want * GA_PAGE_SIZE)
         fail(d, "scavenge(%zu) released %zu bytes; %llu pages were free and unscavenged, want %llu bytes", bytes, got,
              (unsigned long long)avail, (unsigned long long)(want * GA_PAGE_SIZE));
-    if (got && any_dirty_free(d, d->scav_low + 1))
+    if (got && ms_any_dirty_free_above(&d->m, d->scav_low + 1))
         fail(d, "scavenge(%zu) released %#llx but left a free unscavenged page above it", bytes,
              (unsigned long long)page_addr(d->scav_low));
 }
@@ -409,7 +472,46 @@ static void do_grow_spread(drv *d, uint32_t off, uint8_t nb) {
             fail(d, "spread grow of chunk %#llx (%s) = %d", (unsigned long long)ci, bad ? "grown before" : "new", rc);
         if (!bad && ms_grow(&d->m, ci, 1) != 0)
             abort();
+        d->grew |= !bad;
     }
+}
+
+/* pageAlloc's own state outside the summaries and chunk bitmaps: the struct (chunk map
+ * included), its private block (mapped/pending bitmaps, marks, byte counts) and the
+ * in_use array.  A refused grow must leave all of it exactly as it was (rollback). */
+FUZZ_NOCOV static size_t snap_size(const drv *d) {
+    return sizeof d->pa + ga_pagealloc_priv(&d->pa)->priv_bytes + d->pa.n_in_use * sizeof *d->pa.in_use;
+}
+
+FUZZ_NOCOV static void snapshot(drv *d) {
+    size_t n = snap_size(d);
+    if (n > d->snap_cap) {
+        free(d->snap);
+        d->snap = malloc(n);
+        if (!d->snap)
+            abort();
+        d->snap_cap = n;
+    }
+    char *s = d->snap;
+    memcpy(s, &d->pa, sizeof d->pa);
+    memcpy(s + sizeof d->pa, d->pa.priv, ga_pagealloc_priv(&d->pa)->priv_bytes);
+    if (d->pa.n_in_use)
+        memcpy(s + sizeof d->pa + ga_pagealloc_priv(&d->pa)->priv_bytes, d->pa.in_use,
+               d->pa.n_in_use * sizeof *d->pa.in_use);
+}
+
+FUZZ_NOCOV static void check_unchanged(const drv *d) {
+    const char *s = d->snap, *what = NULL;
+    const ga_pagealloc *old = (const ga_pagealloc *)(const void *)s;
+    if (memcmp(s, &d->pa, sizeof d->pa) != 0)
+        what = "the ga_pagealloc struct";
+    else if (memcmp(s + sizeof d->pa, d->pa.priv, ga_pagealloc_priv(&d->pa)->priv_bytes) != 0)
+        what = "its private bookkeeping (mapped/pending bitmaps, marks, byte counts)";
+    else if (d->pa.n_in_use && memcmp(s + sizeof d->pa + ga_pagealloc_priv(old)->priv_bytes, d->pa.in_use,
+                                      d->pa.n_in_use * sizeof *d->pa.in_use) != 0)
+        what = "the in_use array";
+    if (what)
+        fail(d, "refused grow changed %s", what);
 }
 
 static void do_grow(drv *d, fuzz_input *in) {
@@ -472,6 +574,8 @@ static void do_grow(drv *d, fuzz_input *in) {
     size_t res0 = atomic_load(&d->os.reserved), map0 = atomic_load(&d->os.mapped), rdy0 = atomic_load(&d->os.ready);
     uint64_t ref0 = atomic_load(&d->os.refusals), calls0 = atomic_load(&d->os.calls);
     uint64_t lim0 = atomic_load(&d->os.limit_refusals);
+    if (inject)
+        snapshot(d);
     int rc = ga_pagealloc_grow(&d->pa, base, size);
     TRACE("#%zu grow(chunk %#llx, %llu chunks%s) = %d\n", d->op, (unsigned long long)ci, (unsigned long long)n,
           inject ? ", refusal injected" : "", rc);
@@ -488,8 +592,12 @@ static void do_grow(drv *d, fuzz_input *in) {
     } else if (rc != 0) {
         fail(d, "grow(%#lx, %#zx) = %d", (unsigned long)base, size, rc);
     }
+    if (rc == ENOMEM) {
+        check_unchanged(d);
+        d->deep = !d->refused; /* the first refusal of the input: ga_pagealloc_check too */
+        d->refused = true;
+    }
     if (rc != 0) {
-        d->deep = rc == ENOMEM;
         if (atomic_load(&d->os.reserved) != res0 || atomic_load(&d->os.mapped) != map0 ||
             atomic_load(&d->os.ready) != rdy0)
             fail(d, "failed grow changed OS state: reserved %zu -> %zu, mapped %zu -> %zu, ready %zu -> %zu", res0,
@@ -499,6 +607,7 @@ static void do_grow(drv *d, fuzz_input *in) {
     }
     if (ms_grow(&d->m, ci, n) != 0)
         abort();
+    d->grew = true;
 }
 
 static void do_free_op(drv *d, fuzz_input *in) {
@@ -527,10 +636,7 @@ static void do_free_op(drv *d, fuzz_input *in) {
 
 /* ---- the operations: one handler each, in the order of fuzz/pagealloc_ops.h -------- */
 
-static void op_grow(drv *d, fuzz_input *in) {
-    do_grow(d, in);
-    d->all = true; /* new chunks: compare them whole */
-}
+static void op_grow(drv *d, fuzz_input *in) { do_grow(d, in); /* new chunks are touched: compared whole */ }
 
 static void op_alloc(drv *d, fuzz_input *in) {
     uint8_t sel = fi_u8(in);
@@ -663,8 +769,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         const pa_op *op = &ops[b % OP_NUM];
         d->opname = op->name;
-        d->all = false;
-        d->deep = false;
+        d->all = d->op % FULL_EVERY == 0;
+        d->deep = d->op % DEEP_EVERY == 0;
+        d->grew = false;
         op->run(d, &in);
         FUZZ_OP_READ_CHECK("pagealloc_fuzz", op->name, op->arg_bytes, start, &in);
         if (op_trace)
@@ -683,6 +790,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
              (size_t)atomic_load(&d->os.reserved), (size_t)atomic_load(&d->os.mapped),
              (size_t)atomic_load(&d->os.ready), (unsigned long long)d->heap_unused);
     ms_destroy(&d->m);
+    free(d->snap);
     free(d);
     return 0;
 }

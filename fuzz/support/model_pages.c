@@ -100,6 +100,8 @@ FUZZ_NOCOV void ms_destroy(mspace *m) {
     for (size_t i = 0; i < m->n; i++)
         free(m->c[i]);
     free(m->c);
+    free(m->tl);
+    free(m->h);
     memset(m, 0, sizeof *m);
 }
 
@@ -125,6 +127,30 @@ FUZZ_NOCOV bool ms_is_grown(const mspace *m, uint64_t ci, uint64_t nchunks) {
     return i < m->n && m->c[i]->ci < ci + nchunks;
 }
 
+/* Adds c to the touched list unless it is on it. */
+FUZZ_NOCOV static int touch(mspace *m, mchunk *c) {
+    c->dirty = true;
+    if (c->touched)
+        return 0;
+    if (m->ntl == m->captl) {
+        size_t cap = m->captl ? 2 * m->captl : 64;
+        mchunk **nt = realloc(m->tl, cap * sizeof *nt);
+        if (!nt)
+            return -1;
+        m->tl = nt;
+        m->captl = cap;
+    }
+    m->tl[m->ntl++] = c;
+    c->touched = true;
+    return 0;
+}
+
+FUZZ_NOCOV void ms_clear_touched(mspace *m) {
+    for (size_t k = 0; k < m->ntl; k++)
+        m->tl[k]->touched = false;
+    m->ntl = 0;
+}
+
 FUZZ_NOCOV int ms_grow(mspace *m, uint64_t ci, uint64_t nchunks) {
     if (m->n + nchunks > m->cap) {
         size_t cap = (m->n + nchunks) * 2;
@@ -141,22 +167,45 @@ FUZZ_NOCOV int ms_grow(mspace *m, uint64_t ci, uint64_t nchunks) {
         c->ci = ci + k;
         for (size_t j = 0; j < M_CHUNK_PAGES; j++)
             c->scav[j] = true;
-        c->dirty = c->touched = true;
+        if (touch(m, c) != 0) {
+            free(c);
+            return -1;
+        }
         size_t at = ms_lower(m, c->ci);
+        /* one range more, minus the neighbours it joins */
+        m->nranges += 1;
+        m->nranges -= at > 0 && m->c[at - 1]->ci + 1 == c->ci;
+        m->nranges -= at < m->n && m->c[at]->ci == c->ci + 1;
         memmove(m->c + at + 1, m->c + at, (m->n - at) * sizeof *m->c);
         m->c[at] = c;
         m->n++;
+        m->nfree += M_CHUNK_PAGES;
+        m->nscav += M_CHUNK_PAGES;
     }
     return 0;
 }
 
-FUZZ_NOCOV uint64_t ms_first_fit(const mspace *m, uint64_t n) {
+/* Page by page, as a plain scan would, but a chunk is read whole only when its own
+ * (plain-loop) summary says the run can end in it: a page-by-page scan over every
+ * grown chunk per allocation dominated the driver once thousands were grown. */
+FUZZ_NOCOV uint64_t ms_first_fit(mspace *m, uint64_t n) {
     uint64_t run = 0, prev = M_NONE;
     for (size_t i = 0; i < m->n; i++) {
-        const mchunk *c = m->c[i];
+        mchunk *c = m->c[i];
         if (prev == M_NONE || c->ci != prev + 1)
             run = 0;
         prev = c->ci;
+        ms_refresh(c);
+        if (run + c->sum.start >= n) /* the run carried in ends in this chunk's head */
+            return c->ci * M_CHUNK_PAGES - run;
+        if (c->sum.start == M_CHUNK_PAGES) { /* all free, and still too short */
+            run += M_CHUNK_PAGES;
+            continue;
+        }
+        if (c->sum.max < n) { /* no run of n inside: what carries on is the tail */
+            run = c->sum.end;
+            continue;
+        }
         for (size_t j = 0; j < M_CHUNK_PAGES; j++) {
             run = c->alloc[j] ? 0 : run + 1;
             if (run == n)
@@ -179,8 +228,8 @@ FUZZ_NOCOV bool ms_page_scav(const mspace *m, uint64_t g) {
 /* Pages must lie in grown chunks (the drivers only pass such ranges). */
 FUZZ_NOCOV static mchunk *ms_touch(mspace *m, uint64_t g) {
     mchunk *c = ms_chunk(m, g / M_CHUNK_PAGES);
-    if (c)
-        c->dirty = c->touched = true;
+    if (c && touch(m, c) != 0)
+        abort();
     return c;
 }
 
@@ -208,6 +257,8 @@ FUZZ_NOCOV uint64_t ms_alloc(mspace *m, uint64_t g, uint64_t n) {
         if (!c)
             continue;
         scav += c->scav[k % M_CHUNK_PAGES];
+        m->nfree -= !c->alloc[k % M_CHUNK_PAGES];
+        m->nscav -= c->scav[k % M_CHUNK_PAGES];
         c->alloc[k % M_CHUNK_PAGES] = true;
         c->scav[k % M_CHUNK_PAGES] = false;
     }
@@ -218,8 +269,10 @@ FUZZ_NOCOV void ms_free(mspace *m, uint64_t g, uint64_t n) {
     walk w = WALK_INIT;
     for (uint64_t k = g; k < g + n; k++) {
         mchunk *c = walk_touch(m, &w, k);
-        if (c)
+        if (c) {
+            m->nfree += c->alloc[k % M_CHUNK_PAGES];
             c->alloc[k % M_CHUNK_PAGES] = false;
+        }
     }
 }
 
@@ -227,8 +280,10 @@ FUZZ_NOCOV void ms_set_scav(mspace *m, uint64_t g, uint64_t n) {
     walk w = WALK_INIT;
     for (uint64_t k = g; k < g + n; k++) {
         mchunk *c = walk_touch(m, &w, k);
-        if (c)
+        if (c) {
+            m->nscav += !c->scav[k % M_CHUNK_PAGES];
             c->scav[k % M_CHUNK_PAGES] = true;
+        }
     }
 }
 
@@ -260,4 +315,118 @@ FUZZ_NOCOV uint64_t ms_scav_pages(mspace *m) {
         t += m->c[i]->nscav;
     }
     return t;
+}
+
+FUZZ_NOCOV uint64_t ms_dirty_free_pages(mspace *m) {
+    uint64_t t = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        mchunk *c = m->c[i];
+        ms_refresh(c);
+        if (c->nfree == c->nscav) /* scavenged pages are free: all free ones are */
+            continue;
+        for (size_t j = 0; j < M_CHUNK_PAGES; j++)
+            t += !c->alloc[j] && !c->scav[j];
+    }
+    return t;
+}
+
+FUZZ_NOCOV bool ms_any_dirty_free_above(mspace *m, uint64_t above) {
+    for (size_t i = m->n; i-- > 0;) {
+        mchunk *c = m->c[i];
+        if ((c->ci + 1) * M_CHUNK_PAGES <= above)
+            return false;
+        ms_refresh(c);
+        if (c->nfree == c->nscav)
+            continue;
+        for (size_t j = M_CHUNK_PAGES; j-- > 0;) {
+            if (c->ci * M_CHUNK_PAGES + j < above)
+                return false;
+            if (!c->alloc[j] && !c->scav[j])
+                return true;
+        }
+    }
+    return false;
+}
+
+/* ---- the summary cache ---- */
+
+static inline unsigned level_chunk_bits(int l) { return 3u * (unsigned)(M_LEVELS - 1 - l); }
+
+FUZZ_NOCOV static msnode *node_slot(const mspace *m, int l, uint64_t i) {
+    if (m->caph == 0)
+        return NULL;
+    uint64_t key = (i << 3 | (uint64_t)l) + 1;
+    size_t mask = m->caph - 1, k = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & mask;
+    while (m->h[k].key != 0 && m->h[k].key != key)
+        k = (k + 1) & mask;
+    return &m->h[k];
+}
+
+FUZZ_NOCOV static void node_put(mspace *m, int l, uint64_t i, msum s) {
+    if (2 * (m->nh + 1) > m->caph) {
+        size_t cap = m->caph ? 2 * m->caph : 1024;
+        msnode *old = m->h;
+        size_t ocap = m->caph;
+        m->h = calloc(cap, sizeof *m->h);
+        if (!m->h)
+            abort();
+        m->caph = cap;
+        for (size_t k = 0; k < ocap; k++)
+            if (old[k].key != 0)
+                *node_slot(m, (int)((old[k].key - 1) & 7), (old[k].key - 1) >> 3) = old[k];
+        free(old);
+    }
+    msnode *n = node_slot(m, l, i);
+    if (n->key == 0) {
+        n->key = (i << 3 | (uint64_t)l) + 1;
+        m->nh++;
+    }
+    n->s = s;
+}
+
+FUZZ_NOCOV msum ms_node(mspace *m, int l, uint64_t i) {
+    msum zero = {0, 0, 0};
+    if (l == M_LEVELS - 1) {
+        mchunk *c = ms_chunk(m, i);
+        if (!c)
+            return zero;
+        ms_refresh(c);
+        return c->sum;
+    }
+    const msnode *n = node_slot(m, l, i);
+    return n && n->key ? n->s : zero;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+FUZZ_NOCOV void ms_sum_update(mspace *m) {
+    if (m->ntl == 0)
+        return;
+    uint64_t *idx = malloc(m->ntl * sizeof *idx);
+    if (!idx)
+        abort();
+    size_t n = m->ntl;
+    for (size_t k = 0; k < n; k++)
+        idx[k] = m->tl[k]->ci;
+    for (int l = M_LEVELS - 2; l >= 0; l--) {
+        /* the parents at level l of the level-(l+1) entries in idx, each once */
+        for (size_t k = 0; k < n; k++)
+            idx[k] >>= 3;
+        qsort(idx, n, sizeof *idx, cmp_u64);
+        size_t u = 0;
+        for (size_t k = 0; k < n; k++)
+            if (u == 0 || idx[u - 1] != idx[k])
+                idx[u++] = idx[k];
+        n = u;
+        for (size_t k = 0; k < n; k++) {
+            msum c[8];
+            for (unsigned j = 0; j < 8; j++)
+                c[j] = ms_node(m, l + 1, idx[k] * 8 + j);
+            node_put(m, l, idx[k], m_merge(c, 8, (uint64_t)M_CHUNK_PAGES << level_chunk_bits(l + 1)));
+        }
+    }
+    free(idx);
 }

@@ -33,7 +33,16 @@ uint64_t m_find(const bool *alloc, size_t len, size_t from, size_t n);
 
 /* The whole 48-bit page space of one pageAlloc, sparsely: the chunks grown so far,
  * sorted by chunk index.  Pages are numbered globally: g = ci * 512 + j (the page's
- * offset address >> 13).  Pages outside grown chunks count as allocated. */
+ * offset address >> 13).  Pages outside grown chunks count as allocated.
+ *
+ * So that a driver can compare only what an operation changed, the space also keeps
+ * (all recomputed by plain loops, nothing taken from the allocator): the list of
+ * chunks touched since the driver last cleared it, running totals of free/scavenged
+ * pages and of coalesced ranges (ms_free_pages/ms_scav_pages recount them naively),
+ * and a cache of the summary tree above the chunks (M_LEVELS levels, as pageAlloc's:
+ * entry i of level l covers chunks [i << 3(4-l), (i+1) << 3(4-l))), brought up to date
+ * on the touched chunks' paths by ms_sum_update, each node the naive merge of its 8
+ * children. */
 typedef struct mchunk {
     uint64_t ci;
     bool alloc[M_CHUNK_PAGES];
@@ -44,9 +53,22 @@ typedef struct mchunk {
     uint32_t nfree, nscav;
 } mchunk;
 
+#define M_LEVELS 5 /* summary levels; the last is the chunks' own (leaf) summaries */
+
+typedef struct msnode {
+    uint64_t key; /* 0: empty; else (i << 3 | l) + 1 */
+    msum s;
+} msnode;
+
 typedef struct mspace {
     mchunk **c; /* sorted by ci */
     size_t n, cap;
+    uint64_t nfree, nscav; /* running totals over the grown chunks */
+    size_t nranges;        /* grown chunks coalesced into ranges */
+    mchunk **tl;           /* touched since ms_clear_touched, each once */
+    size_t ntl, captl;
+    msnode *h; /* summary cache of levels 0 .. M_LEVELS - 2 (open addressing) */
+    size_t nh, caph;
 } mspace;
 
 void ms_init(mspace *m);
@@ -56,15 +78,28 @@ bool ms_is_grown(const mspace *m, uint64_t ci, uint64_t nchunks); /* any of them
 /* Add nchunks fresh chunks from ci (all free, all scavenged); 0 or -1 (no memory). */
 int ms_grow(mspace *m, uint64_t ci, uint64_t nchunks);
 /* Lowest-address run of n free pages, or M_NONE. */
-uint64_t ms_first_fit(const mspace *m, uint64_t n);
+uint64_t ms_first_fit(mspace *m, uint64_t n);
 bool ms_page_alloc(const mspace *m, uint64_t g); /* true outside grown chunks */
 bool ms_page_scav(const mspace *m, uint64_t g);
 /* Mark [g, g+n) allocated (clearing scavenged); returns scavenged pages it held. */
 uint64_t ms_alloc(mspace *m, uint64_t g, uint64_t n);
 void ms_free(mspace *m, uint64_t g, uint64_t n);
 void ms_set_scav(mspace *m, uint64_t g, uint64_t n);
-void ms_refresh(mchunk *c); /* recompute sum/nfree/nscav if dirty */
-uint64_t ms_free_pages(mspace *m);
+void ms_refresh(mchunk *c);        /* recompute sum/nfree/nscav if dirty */
+uint64_t ms_free_pages(mspace *m); /* naive recounts over every chunk */
 uint64_t ms_scav_pages(mspace *m);
+/* Lowest page >= 0 that is free, or M_NONE (first fit of one page). */
+static inline uint64_t ms_first_free(mspace *m) { return ms_first_fit(m, 1); }
+/* Free unscavenged pages, all chunks / in chunks from the top down to page `above`
+ * (exclusive): is there one? */
+uint64_t ms_dirty_free_pages(mspace *m);
+bool ms_any_dirty_free_above(mspace *m, uint64_t above);
+void ms_clear_touched(mspace *m); /* empties the touched list (touched flags cleared) */
+/* Recompute the cached summaries on the paths of the touched chunks, bottom up. */
+void ms_sum_update(mspace *m);
+/* The model's summary of entry i of level l (0 .. M_LEVELS - 1): the chunk's own at the
+ * leaf level, else the cached node; (0, 0, 0) over no grown chunk.  Valid for the
+ * nodes on the paths ms_sum_update has brought up to date. */
+msum ms_node(mspace *m, int l, uint64_t i);
 
 #endif
