@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "fuzz_ops.h"
 #include "pagealloc.h"
@@ -94,7 +95,198 @@ static void fail(const drv *d, const char *fmt, ...) {
 static inline uint64_t page_addr(uint64_t g) { return ga_unoff((uintptr_t)(g << GA_PAGE_SHIFT)); }
 static inline uint64_t addr_page(uintptr_t a) { return ga_off(a) >> GA_PAGE_SHIFT; }
 
-/* ---- the OS hook ----------------------------------------------------------------- */
+/* ---- the OS model: metadata memory recycled across inputs -------------------------
+ *
+ * Mapping pageAlloc's metadata afresh for every input (a 585 MiB reservation, level 0's
+ * 128 KiB, a 1 MiB block per chunk-map entry) and unmapping it at destroy cost more
+ * than the rest of an input (page faults, munmap, TLB shootdowns).  These hooks keep
+ * every reservation for the next input instead: a block released whole is scrubbed
+ * (each page the allocator may have written set back to zero) and handed out again by
+ * the next reservation of the same size, so what pageAlloc maps is zero, as fresh OS
+ * memory is.  Reserved-but-unmapped memory stays inaccessible: poisoned under ASan
+ * (an access is reported as use-after-poison), PROT_NONE otherwise.  The hooks also
+ * check that every release is of a whole block reserved before and not yet released.
+ * Deterministic: nothing pageAlloc does depends on where its metadata lies. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define OSM_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(OSM_ASAN)
+#define OSM_ASAN 1
+#endif
+#ifdef OSM_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
+typedef struct osm_block {
+    char *base;
+    size_t n;
+    bool used;
+} osm_block;
+typedef struct osm_range {
+    char *v;
+    size_t n;
+} osm_range;
+static struct {
+    osm_block *b;
+    size_t nb, capb;
+    osm_range *r; /* mapped ranges (each scrubbed when released or faulted) */
+    size_t nr, capr;
+} osm;
+
+FUZZ_NOCOV static void osm_hide(char *v, size_t n) {
+#ifdef OSM_ASAN
+    ASAN_POISON_MEMORY_REGION(v, n);
+#else
+    if (mprotect(v, n, PROT_NONE) != 0)
+        abort();
+#endif
+}
+
+#if defined(__clang__) || defined(__GNUC__)
+__attribute__((no_sanitize("address"))) /* our own memory, accessible here: no shadow checks */
+#endif
+FUZZ_NOCOV static bool
+page_zero(const char *p, size_t n) {
+    const uint64_t *w = (const uint64_t *)(const void *)p;
+    uint64_t acc = 0;
+    for (size_t k = 0; k < n / 8; k++)
+        acc |= w[k];
+    return acc == 0;
+}
+
+/* Zero [v, v + n) (mapped, so accessible) where it is not, then make it inaccessible.
+ * Up to OSM_KEEP bytes (summary pages, level 0 whole): the resident pages (mincore;
+ * the others read as zero already) that are not zero are cleared by hand and stay
+ * resident, so that the next input does not fault them in again.  Larger ranges (the
+ * 1 MiB chunk-map blocks, of which pageAlloc writes a page or two) are given back to
+ * the kernel (MADV_DONTNEED: zero when next touched): kept, their resident pages would
+ * pile up over the inputs and each scrub would read them all. */
+#define OSM_KEEP ((size_t)128 << 10)
+FUZZ_NOCOV static void osm_scrub(char *v, size_t n) {
+    const size_t pg = 4096;
+    if (n > OSM_KEEP) {
+        if (madvise(v, n, MADV_DONTNEED) != 0)
+            abort();
+        osm_hide(v, n);
+        return;
+    }
+    unsigned char vec[64];
+    for (size_t off = 0; off < n; off += sizeof vec * pg) {
+        size_t len = n - off < sizeof vec * pg ? n - off : sizeof vec * pg;
+        if (mincore(v + off, len, vec) != 0)
+            abort();
+        for (size_t k = 0; k * pg < len; k++) {
+            char *p = v + off + k * pg;
+            size_t m = len - k * pg < pg ? len - k * pg : pg;
+            if ((vec[k] & 1) && !page_zero(p, m))
+                memset(p, 0, m);
+        }
+    }
+    osm_hide(v, n);
+}
+
+/* Scrub the mapped parts of [v, v + n) and forget them (splitting ranges it cuts). */
+FUZZ_NOCOV static void osm_unmap(char *v, size_t n) {
+    for (size_t k = 0; k < osm.nr;) {
+        osm_range r = osm.r[k];
+        char *lo = r.v > v ? r.v : v, *hi = r.v + r.n < v + n ? r.v + r.n : v + n;
+        if (lo >= hi) {
+            k++;
+            continue;
+        }
+        osm_scrub(lo, (size_t)(hi - lo));
+        osm.r[k] = osm.r[--osm.nr];
+        if (r.v < lo)
+            osm.r[osm.nr++] = (osm_range){r.v, (size_t)(lo - r.v)};
+        if (hi < r.v + r.n)
+            osm.r[osm.nr++] = (osm_range){hi, (size_t)(r.v + r.n - hi)}; /* room: the slot freed above */
+    }
+}
+
+FUZZ_NOCOV static void *hook_reserve(void *ctx, void *hint, size_t n) {
+    (void)ctx, (void)hint;
+    for (size_t k = 0; k < osm.nb; k++)
+        if (!osm.b[k].used && osm.b[k].n == n) {
+            osm.b[k].used = true;
+            return osm.b[k].base;
+        }
+    if (osm.nb == osm.capb) {
+        size_t cap = osm.capb ? 2 * osm.capb : 64;
+        osm_block *nb = realloc(osm.b, cap * sizeof *nb);
+        if (!nb)
+            return NULL;
+        osm.b = nb;
+        osm.capb = cap;
+    }
+#ifdef OSM_ASAN
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+#else
+    void *p = mmap(NULL, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+#endif
+    if (p == MAP_FAILED)
+        return NULL;
+#ifdef OSM_ASAN
+    ASAN_POISON_MEMORY_REGION(p, n);
+#endif
+    osm.b[osm.nb++] = (osm_block){p, n, true};
+    return p;
+}
+
+FUZZ_NOCOV static int hook_map(void *ctx, void *v, size_t n) {
+    (void)ctx;
+    if (osm.nr + 2 > osm.capr) { /* + 1 spare for a split in osm_unmap */
+        size_t cap = osm.capr ? 2 * osm.capr : 256;
+        osm_range *nr = realloc(osm.r, cap * sizeof *nr);
+        if (!nr)
+            return ENOMEM;
+        osm.r = nr;
+        osm.capr = cap;
+    }
+#ifdef OSM_ASAN
+    ASAN_UNPOISON_MEMORY_REGION(v, n);
+#else
+    if (mprotect(v, n, PROT_READ | PROT_WRITE) != 0)
+        return errno;
+#endif
+    osm.r[osm.nr++] = (osm_range){v, n};
+    return 0;
+}
+
+FUZZ_NOCOV static int hook_used(void *ctx, void *v, size_t n) {
+    (void)ctx, (void)v, (void)n;
+    return 0;
+}
+
+FUZZ_NOCOV static int hook_fault(void *ctx, void *v, size_t n) {
+    (void)ctx;
+    osm_unmap(v, n);
+    return 0;
+}
+
+FUZZ_NOCOV static int hook_release(void *ctx, void *v, size_t n) {
+    for (size_t k = 0; k < osm.nb; k++)
+        if (osm.b[k].used && osm.b[k].base == (char *)v) {
+            if (osm.b[k].n != n)
+                fail(ctx, "release(%p, %zu): the block reserved there has %zu bytes", v, n, osm.b[k].n);
+            osm_unmap(v, n);
+            osm.b[k].used = false;
+            return 0;
+        }
+    fail(ctx, "release(%p, %zu): no block reserved there", v, n);
+}
+
+/* After destroy: every block released, nothing left mapped. */
+FUZZ_NOCOV static void osm_check_empty(const drv *d) {
+    for (size_t k = 0; k < osm.nb; k++)
+        if (osm.b[k].used)
+            fail(d, "destroy left the block %p (%zu bytes) reserved", (void *)osm.b[k].base, osm.b[k].n);
+    if (osm.nr)
+        fail(d, "destroy left %zu bytes mapped at %p", osm.r[0].n, (void *)osm.r[0].v);
+}
+
+/* ---- the heap pages' OS hook ------------------------------------------------------- */
 
 /* pageAlloc releases only heap pages: each must be free and unscavenged in the model. */
 FUZZ_NOCOV static int hook_unused(void *ctx, void *v, size_t n) {
@@ -723,11 +915,28 @@ static void check_dead(drv *d) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_input in;
     fi_init(&in, data, size);
-    drv *d = calloc(1, sizeof *d);
-    if (!d)
-        abort();
+    /* One driver state for the process, cleared for every input (its model's memory
+     * and the snapshot buffer kept): fresh allocations faulted pages in every time. */
+    static drv state;
+    drv *d = &state;
+    {
+        mspace m = d->m;
+        void *snap = d->snap;
+        size_t snap_cap = d->snap_cap;
+        memset(d, 0, sizeof *d);
+        d->m = m;
+        d->snap = snap;
+        d->snap_cap = snap_cap;
+        if (!m.c)
+            ms_init(&d->m);
+    }
     ga_os_hooks hooks = {0};
+    hooks.reserve = hook_reserve;
+    hooks.map = hook_map;
+    hooks.used = hook_used;
     hooks.unused = hook_unused;
+    hooks.release = hook_release;
+    hooks.fault = hook_fault;
     hooks.ctx = d;
     ga_config cfg = {0};
     cfg.os = &hooks;
@@ -735,7 +944,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (c0 & 0x80) /* refuse one of init's OS calls */
         cfg.os_fail_nth = 1 + (c0 & 7);
     ga_os_init(&d->os, &cfg);
-    ms_init(&d->m);
     d->opname = "init";
     if (fuzz_trace_on())
         fprintf(stderr, "pagealloc input of %zu bytes\n", size);
@@ -748,7 +956,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (atomic_load(&d->os.reserved) || atomic_load(&d->os.mapped) || atomic_load(&d->os.ready))
             fail(d, "failed init left reserved %zu mapped %zu ready %zu", (size_t)atomic_load(&d->os.reserved),
                  (size_t)atomic_load(&d->os.mapped), (size_t)atomic_load(&d->os.ready));
-        free(d);
+        osm_check_empty(d);
         return 0;
     }
     d->os.fail_nth = 0;
@@ -789,8 +997,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fail(d, "destroy left reserved %zu mapped %zu ready %zu (+%llu released heap)",
              (size_t)atomic_load(&d->os.reserved), (size_t)atomic_load(&d->os.mapped),
              (size_t)atomic_load(&d->os.ready), (unsigned long long)d->heap_unused);
-    ms_destroy(&d->m);
-    free(d->snap);
-    free(d);
+    osm_check_empty(d);
+    ms_reset(&d->m);
     return 0;
 }

@@ -96,6 +96,12 @@ FUZZ_NOCOV uint64_t m_find(const bool *alloc, size_t len, size_t from, size_t n)
 
 FUZZ_NOCOV void ms_init(mspace *m) { memset(m, 0, sizeof *m); }
 
+/* Chunks given back by ms_reset, for the next ms_grow (fresh allocations for every
+ * input were most of the drivers' page faults under ASan, whose quarantine hands out
+ * new memory each time).  Single-threaded use, as the drivers. */
+static mchunk **pool;
+static size_t npool, cappool;
+
 FUZZ_NOCOV void ms_destroy(mspace *m) {
     for (size_t i = 0; i < m->n; i++)
         free(m->c[i]);
@@ -103,6 +109,31 @@ FUZZ_NOCOV void ms_destroy(mspace *m) {
     free(m->tl);
     free(m->h);
     memset(m, 0, sizeof *m);
+}
+
+FUZZ_NOCOV void ms_reset(mspace *m) {
+    if (m->n && npool + m->n > cappool) {
+        size_t cap = 2 * (npool + m->n);
+        mchunk **np = realloc(pool, cap * sizeof *np);
+        if (!np) {
+            ms_destroy(m);
+            return;
+        }
+        pool = np;
+        cappool = cap;
+    }
+    if (m->n) {
+        memcpy(pool + npool, m->c, m->n * sizeof *m->c);
+        npool += m->n;
+    }
+    m->n = 0;
+    m->nfree = m->nscav = 0;
+    m->nranges = 0;
+    m->ntl = 0;
+    if (m->nh) {
+        memset(m->h, 0, m->caph * sizeof *m->h);
+        m->nh = 0;
+    }
 }
 
 FUZZ_NOCOV static size_t ms_lower(const mspace *m, uint64_t ci) {
@@ -161,9 +192,10 @@ FUZZ_NOCOV int ms_grow(mspace *m, uint64_t ci, uint64_t nchunks) {
         m->cap = cap;
     }
     for (uint64_t k = 0; k < nchunks; k++) {
-        mchunk *c = calloc(1, sizeof *c);
+        mchunk *c = npool ? pool[--npool] : malloc(sizeof *c);
         if (!c)
             return -1;
+        memset(c, 0, sizeof *c);
         c->ci = ci + k;
         for (size_t j = 0; j < M_CHUNK_PAGES; j++)
             c->scav[j] = true;

@@ -73,6 +73,8 @@ typedef struct mspace {
 
 void ms_init(mspace *m);
 void ms_destroy(mspace *m);
+/* Back to the empty space of ms_init, keeping the memory for the next use. */
+void ms_reset(mspace *m);
 mchunk *ms_chunk(const mspace *m, uint64_t ci);                   /* NULL if not grown */
 bool ms_is_grown(const mspace *m, uint64_t ci, uint64_t nchunks); /* any of them */
 /* Add nchunks fresh chunks from ci (all free, all scavenged); 0 or -1 (no memory). */
