@@ -389,16 +389,24 @@ FUZZ_NOCOV static void check_level0(const drv *d) {
     }
 }
 
+/* 64 bools (0 or 1 bytes) as the bits of a word, bool k -> bit k: 8 at a time, the
+ * multiply gathers byte i's low bit into bit 56 + i. */
+static inline uint64_t pack64(const bool *b) {
+    uint64_t w = 0;
+    for (unsigned k = 0; k < 8; k++) {
+        uint64_t x;
+        memcpy(&x, b + 8 * k, 8);
+        w |= ((x * 0x0102040810204080ull) >> 56) << (8 * k);
+    }
+    return w;
+}
+
 FUZZ_NOCOV static void check_chunk(const drv *d, mchunk *c) {
     const ga_pallocdata *pd = ga_pagealloc_chunk(&d->pa, c->ci);
     /* A word at a time (the model's bools packed into words; bit by bit only to name
      * the first differing page): this compare dominated the driver's time. */
     for (unsigned w = 0; w < M_CHUNK_PAGES / 64; w++) {
-        uint64_t ma = 0, ms = 0;
-        for (unsigned b = 0; b < 64; b++) {
-            ma |= (uint64_t)c->alloc[w * 64 + b] << b;
-            ms |= (uint64_t)c->scav[w * 64 + b] << b;
-        }
+        uint64_t ma = pack64(c->alloc + w * 64), ms = pack64(c->scav + w * 64);
         if (ma == pd->alloc[w] && ms == pd->scav[w])
             continue;
         for (unsigned j = w * 64; j < w * 64 + 64; j++) {
