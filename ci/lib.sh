@@ -173,6 +173,72 @@ ga_report_crashes() {
     done
 }
 
+# ga_is_hash_name FILE — libFuzzer names the units it writes after their SHA-1.
+ga_is_hash_name() { [[ "${1##*/}" =~ ^[0-9a-f]{40}$ ]]; }
+
+# ga_merge_back DRIVER LIBFUZZER_BIN LOG DIR... — minimize corpus/DRIVER ∪ DIR... back
+# into corpus/DRIVER with libFuzzer's -merge=1 into a fresh directory, which then
+# replaces the hash-named files.  Hand-named files (seeds, crash regressions) are always
+# kept.  Prints "BEFORE -> AFTER" (file counts); fails, leaving corpus/DRIVER
+# unchanged, if the merge does (its output: LOG).
+ga_merge_back() {
+    local d="$1" bin="$2" log="$3" dest="corpus/$1" fresh f before after
+    shift 3
+    mkdir -p "$dest"
+    fresh=$(mktemp -d)
+    # Seed the merge target with the hand-named files, which are kept whatever they
+    # cover: libFuzzer then adds only what brings coverage beyond them.
+    for f in "$dest"/*; do
+        [[ -f "$f" ]] && ! ga_is_hash_name "$f" && cp -- "$f" "$fresh/"
+    done
+    before=$(find "$dest" -maxdepth 1 -type f | wc -l)
+    if ! "$bin" -merge=1 "$fresh" "$dest" "$@" >"$log" 2>&1; then
+        ga_warn "$d: merge failed, corpus/$d left unchanged (see $log)"
+        rm -rf "$fresh"
+        return 1
+    fi
+    for f in "$dest"/*; do
+        [[ -f "$f" ]] && ga_is_hash_name "$f" && rm -f -- "$f"
+    done
+    for f in "$fresh"/*; do
+        # AFL++'s queue names are not hashes: name every merged unit after its SHA-1.
+        [[ -f "$f" ]] || continue
+        if ga_is_hash_name "$f"; then
+            cp -- "$f" "$dest/"
+        elif [[ ! -e "$dest/${f##*/}" ]]; then
+            cp -- "$f" "$dest/$(sha1sum <"$f" | cut -c1-40)"
+        fi
+    done
+    rm -rf "$fresh"
+    after=$(find "$dest" -maxdepth 1 -type f | wc -l)
+    echo "$before -> $after"
+}
+
+# ga_result FILE KEY=VALUE... — write one driver's figures (tab-separated key/value
+# lines) for `fuzz/campaign.py table` (ci/campaign's Markdown summary).
+ga_result() {
+    local f="$1" kv
+    shift
+    : >"$f"
+    for kv in "$@"; do printf '%s\t%s\n' "${kv%%=*}" "${kv#*=}" >>"$f"; done
+}
+
+# ga_plot PNG TITLE CSV... — draw fuzz/campaign.py's progress plot; only warns when it
+# cannot (no matplotlib: ci/setup installs python3-matplotlib).
+ga_plot() {
+    local png="$1" title="$2"
+    shift 2
+    (($#)) || return 0
+    if /usr/bin/python3.11 fuzz/campaign.py plot "$png" "$title" "$@" >/dev/null 2>"$png.log"; then
+        echo "plot: $png"
+    else
+        ga_warn "no plot $png: $(tail -n 1 "$png.log")"
+    fi
+}
+
+# ga_load — "load 1.52 1.49 1.20" (uptime's load averages), beside every exec/s figure.
+ga_load() { echo "load $(cut -d' ' -f1-3 /proc/loadavg)"; }
+
 # Sanitizer defaults for every test and replay run (callers may override).
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
