@@ -173,43 +173,20 @@ ga_report_crashes() {
     done
 }
 
-# ga_is_hash_name FILE — libFuzzer names the units it writes after their SHA-1.
-ga_is_hash_name() { [[ "${1##*/}" =~ ^[0-9a-f]{40}$ ]]; }
-
-# ga_merge_back DRIVER LIBFUZZER_BIN LOG DIR... — minimize corpus/DRIVER ∪ DIR... back
-# into corpus/DRIVER with libFuzzer's -merge=1 into a fresh directory, which then
-# replaces the hash-named files.  Hand-named files (seeds, crash regressions) are always
-# kept.  Prints "BEFORE -> AFTER" (file counts); fails, leaving corpus/DRIVER
-# unchanged, if the merge does (its output: LOG).
+# ga_merge_back DRIVER LIBFUZZER_BIN LOG DIR... — add to corpus/DRIVER the units of
+# DIR... that reach coverage corpus/DRIVER does not (libFuzzer -merge=1 with corpus/DRIVER
+# first: it copies in only those, named after their SHA-1, and never removes a file:
+# corpus/ is the regression corpus).  Prints "BEFORE -> AFTER" (file counts); fails if
+# the merge does (its output: LOG).
 ga_merge_back() {
-    local d="$1" bin="$2" log="$3" dest="corpus/$1" fresh f before after
+    local d="$1" bin="$2" log="$3" dest="corpus/$1" before after
     shift 3
     mkdir -p "$dest"
-    fresh=$(mktemp -d)
-    # Seed the merge target with the hand-named files, which are kept whatever they
-    # cover: libFuzzer then adds only what brings coverage beyond them.
-    for f in "$dest"/*; do
-        [[ -f "$f" ]] && ! ga_is_hash_name "$f" && cp -- "$f" "$fresh/"
-    done
     before=$(find "$dest" -maxdepth 1 -type f | wc -l)
-    if ! "$bin" -merge=1 "$fresh" "$dest" "$@" >"$log" 2>&1; then
-        ga_warn "$d: merge failed, corpus/$d left unchanged (see $log)"
-        rm -rf "$fresh"
+    if ! "$bin" -merge=1 "$dest" "$@" >"$log" 2>&1; then
+        ga_warn "$d: merge failed (see $log)"
         return 1
     fi
-    for f in "$dest"/*; do
-        [[ -f "$f" ]] && ga_is_hash_name "$f" && rm -f -- "$f"
-    done
-    for f in "$fresh"/*; do
-        # AFL++'s queue names are not hashes: name every merged unit after its SHA-1.
-        [[ -f "$f" ]] || continue
-        if ga_is_hash_name "$f"; then
-            cp -- "$f" "$dest/"
-        elif [[ ! -e "$dest/${f##*/}" ]]; then
-            cp -- "$f" "$dest/$(sha1sum <"$f" | cut -c1-40)"
-        fi
-    done
-    rm -rf "$fresh"
     after=$(find "$dest" -maxdepth 1 -type f | wc -l)
     echo "$before -> $after"
 }

@@ -265,13 +265,18 @@ def load_csv(path):
 
 
 def windowed_rate(rows, n_windows=40):
-    """exec/s over successive windows (execs interpolated linearly between rows)."""
+    """exec/s over n_windows windows from the first row to the last that counted
+    executions (execs interpolated linearly between rows)."""
+    # Up to the last row that counted executions: after it the engine only shuts down
+    # (libFuzzer's DONE, final stats, the EOF row), which would read as a fall to zero.
+    while len(rows) >= 2 and rows[-1]['execs'] == rows[-2]['execs']:
+        rows = rows[:-1]
     if len(rows) < 2:
         return [], []
     ts = [r['seconds'] for r in rows]
     xs = [r['execs'] for r in rows]
-    end = ts[-1]
-    if end <= 0:
+    begin, end = ts[0], ts[-1]  # nothing is known before the first row
+    if end <= begin:
         return [], []
 
     def execs_at(t):
@@ -282,11 +287,11 @@ def windowed_rate(rows, n_windows=40):
                 return xs[i - 1] + (xs[i] - xs[i - 1]) * (t - ts[i - 1]) / (ts[i] - ts[i - 1])
         return xs[-1]
 
-    step = end / n_windows
+    step = (end - begin) / n_windows
     out_t, out_r = [], []
-    prev = execs_at(0.0)
+    prev = execs_at(begin)
     for k in range(1, n_windows + 1):
-        t = k * step
+        t = begin + k * step
         cur = execs_at(t)
         out_t.append(t - step / 2)
         out_r.append(max((cur - prev) / step, 0.0))
@@ -323,7 +328,7 @@ def plot(png, title, csvs):
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
     whole = FuncFormatter(lambda v, _: '{:,.0f}'.format(v) if v >= 1 else '{:g}'.format(v))
     for ax, ylabel, panel in zip(axes, ['edges', 'files', 'exec/s'],
-                                 ['coverage', 'corpus size', 'exec/s (each point: 1/40 of the run)']):
+                                 ['coverage', 'corpus size', 'exec/s (over 1/40 of the run)']):
         ax.set_title(panel)
         ax.set_xlabel('time (%s)' % unit)
         ax.set_ylabel(ylabel)
@@ -362,7 +367,7 @@ def table(results):
             d.get('engine', '?'), d.get('driver', '?'), d.get('seconds', '?'), d.get('procs', '?'),
             '{:,}'.format(int(num(d.get('execs')))), '{:,}'.format(int(num(d.get('exec_per_s')))),
             d.get('coverage', '?'), d.get('corpus_start', '?'), d.get('corpus_end', '?'),
-            d.get('corpus_new', '?'), d.get('merged', '-'), d.get('crashes', '?')))
+            d.get('corpus_new', '?'), d.get('merged', '-').replace('->', '→'), d.get('crashes', '?')))
     return 0
 
 
