@@ -155,8 +155,11 @@ ga_report_crashes() {
     local d="$1" bin="$2" c verdict replay="build/asan/${1}_replay"
     shift 2
     echo "$d: $# crash input(s); reproduce with:" >&2
-    if cmake --preset asan --log-level=WARNING >/dev/null 2>&1; then
-        cmake --build --preset asan --target "${d}_replay" -j "$GA_JOBS" >/dev/null 2>&1 || true
+    # Under a lock: ci/campaign runs several drivers at once, and two builds in one
+    # build tree at the same time break each other.
+    mkdir -p build
+    if flock build/.asan.lock cmake --preset asan --log-level=WARNING >/dev/null 2>&1; then
+        flock build/.asan.lock cmake --build --preset asan --target "${d}_replay" -j "$GA_JOBS" >/dev/null 2>&1 || true
     fi
     for c in "$@"; do
         if [[ ! -x "$replay" ]]; then
