@@ -157,32 +157,43 @@ page_zero(const char *p, size_t n) {
 }
 
 /* Zero [v, v + n) (mapped, so accessible) where it is not, then make it inaccessible.
- * Up to OSM_KEEP bytes (summary pages, level 0 whole): the resident pages (mincore;
- * the others read as zero already) that are not zero are cleared by hand and stay
- * resident, so that the next input does not fault them in again.  Larger ranges (the
- * 1 MiB chunk-map blocks, of which pageAlloc writes a page or two) are given back to
- * the kernel (MADV_DONTNEED: zero when next touched): kept, their resident pages would
- * pile up over the inputs and each scrub would read them all. */
+ * Only resident pages (mincore) can hold non-zero bytes; those that do are cleared by
+ * hand and stay resident, so that the next input does not fault them in again (a
+ * fault, and the TLB shootdown of giving pages back, cost more than clearing a page).
+ * Up to OSM_KEEP bytes (summary pages, level 0 whole) that is all; in larger ranges
+ * (the 1 MiB chunk-map blocks, of which pageAlloc writes a page or two per input) the
+ * resident pages pile up over the inputs and each scrub reads them all, so once more
+ * than OSM_KEEP_PAGES are resident the range is given back to the kernel instead
+ * (MADV_DONTNEED: zero when next touched). */
 #define OSM_KEEP ((size_t)128 << 10)
+#define OSM_KEEP_PAGES 16
 FUZZ_NOCOV static void osm_scrub(char *v, size_t n) {
-    const size_t pg = 4096;
-    if (n > OSM_KEEP) {
+    const size_t pg = 4096, np = (n + pg - 1) / pg;
+    static unsigned char *vec;
+    static size_t capvec;
+    if (np > capvec) {
+        free(vec);
+        capvec = np > 512 ? np : 512;
+        vec = malloc(capvec);
+        if (!vec)
+            abort();
+    }
+    if (mincore(v, n, vec) != 0)
+        abort();
+    size_t resident = 0;
+    for (size_t k = 0; k < np; k++)
+        resident += vec[k] & 1;
+    if (n > OSM_KEEP && resident > OSM_KEEP_PAGES) {
         if (madvise(v, n, MADV_DONTNEED) != 0)
             abort();
         osm_hide(v, n);
         return;
     }
-    unsigned char vec[64];
-    for (size_t off = 0; off < n; off += sizeof vec * pg) {
-        size_t len = n - off < sizeof vec * pg ? n - off : sizeof vec * pg;
-        if (mincore(v + off, len, vec) != 0)
-            abort();
-        for (size_t k = 0; k * pg < len; k++) {
-            char *p = v + off + k * pg;
-            size_t m = len - k * pg < pg ? len - k * pg : pg;
-            if ((vec[k] & 1) && !page_zero(p, m))
-                memset(p, 0, m);
-        }
+    for (size_t k = 0; k < np; k++) {
+        char *p = v + k * pg;
+        size_t m = n - k * pg < pg ? n - k * pg : pg;
+        if ((vec[k] & 1) && !page_zero(p, m))
+            memset(p, 0, m);
     }
     osm_hide(v, n);
 }
