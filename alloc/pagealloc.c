@@ -40,6 +40,7 @@
 #define L2_DATA_BYTES GA_PA_L2_DATA_BYTES
 #define L2_MARK_WORDS GA_PA_L2_MARK_WORDS
 #define L1_MARK_WORDS GA_PA_L1_MARK_WORDS
+_Static_assert(L1_ENTRIES % 256 == 0, "destroy skips empty chunk-map slots 256 at a time");
 
 #define LEVEL_ARRAY(f)                                                                                                 \
     { f(0), f(1), f(2), f(3), f(4) }
@@ -52,6 +53,15 @@ static inline int bit_get(const uint64_t *b, size_t i) { return (int)(b[i / 64] 
 static inline void bit_set(uint64_t *b, size_t i) { b[i / 64] |= (uint64_t)1 << (i % 64); }
 static inline void bit_clr(uint64_t *b, size_t i) { b[i / 64] &= ~((uint64_t)1 << (i % 64)); }
 static inline unsigned clz64(uint64_t x) { return ga_clz64(x); }
+
+/* n >= 1 bytes from b all 0: the first is, and each equals the next (memcmp of the
+ * bytes against themselves shifted by one).  For long stretches of empty summary
+ * entries and chunk-map slots: one library call is far cheaper than a loop testing
+ * each, above all under sanitizers and coverage tracing (the fuzzers' builds). */
+static int all_zero(const void *b, size_t n) {
+    const unsigned char *c = b;
+    return c[0] == 0 && memcmp(c, c + 1, n - 1) == 0;
+}
 
 static inline uintptr_t chunk_index(uintptr_t off) { return off >> GA_LOG_CHUNK_BYTES; }
 static inline uint32_t chunk_page(uintptr_t off) { return (uint32_t)(off >> GA_PAGE_SHIFT) & (GA_CHUNK_PAGES - 1); }
@@ -299,9 +309,14 @@ void ga_pagealloc_destroy(ga_pagealloc *p) {
     for (int l = 0; l < LEVELS; l++)
         if (p->summary[l])
             ga_sys_free(p->os, p->summary[l], q->level_bytes[l], q->level_mapped[l], q->level_mapped[l]);
-    for (size_t l1 = 0; l1 < L1_ENTRIES; l1++)
+    for (size_t l1 = 0; l1 < L1_ENTRIES; l1++) {
+        if (l1 % 256 == 0 && all_zero(&p->chunks[l1], 256 * sizeof p->chunks[0])) {
+            l1 += 255; /* 256 empty slots (L1_ENTRIES is a multiple of 256) */
+            continue;
+        }
         if (p->chunks[l1])
             ga_sys_free(p->os, p->chunks[l1], q->l2_bytes, q->l2_bytes, q->l2_bytes);
+    }
     if (p->in_use)
         ga_sys_free(p->os, p->in_use, q->in_use_bytes, q->in_use_bytes, q->in_use_bytes);
     ga_os *os = p->os;
@@ -399,10 +414,12 @@ static void found_free(window *w, uintptr_t addr, uintptr_t size) {
 }
 
 /* Entry j of e is 0 (no free page): the last index before the next possibly non-zero
- * entry below jend, skipping 8 empty entries per step.  Level 0 spans the whole address
- * space, so a search over a scattered heap crosses long stretches of empty entries; one
- * test per entry there was most of a failing search's time. */
+ * entry below jend, skipping empty entries 64, then 8 at a time.  Level 0 spans the
+ * whole address space, so a search over a scattered heap crosses long stretches of
+ * empty entries; one test per entry there was most of a failing search's time. */
 static uintptr_t skip_empty(const ga_psum *e, uintptr_t j, uintptr_t jend) {
+    while (jend - j > 64 && all_zero(&e[j + 1], 64 * sizeof *e))
+        j += 64;
     while (jend - j > 8 && (e[j + 1] | e[j + 2] | e[j + 3] | e[j + 4] | e[j + 5] | e[j + 6] | e[j + 7] | e[j + 8]) == 0)
         j += 8;
     return j;
@@ -637,6 +654,10 @@ size_t ga_pagealloc_scavenge(ga_pagealloc *p, size_t bytes) {
     size_t released = 0;
     size_t top = (p->end - 1) >> GA_CHUNKS_L2_BITS, bottom = p->start >> GA_CHUNKS_L2_BITS;
     for (size_t l1 = top + 1; l1-- > bottom;) {
+        if (!q->l1_mark[l1 / 64]) {
+            l1 -= l1 % 64; /* a word of clear marks: on below it */
+            continue;
+        }
         if (!bit_get(q->l1_mark, l1))
             continue;
         uint64_t *marks = ga_pagealloc_l2_marks(p, l1);
@@ -665,12 +686,6 @@ size_t ga_pagealloc_scavenge(ga_pagealloc *p, size_t bytes) {
 }
 
 /* ---- checker -------------------------------------------------------------------- */
-
-/* n >= 1 entries all 0: the first is, and each equals the next (memcmp of the array
- * against itself shifted by one entry).  P4 reads most of the mapped summary pages
- * (level 0's 16384 entries at least); one library call is far cheaper than a loop,
- * above all under sanitizers.  The loop still names the first non-zero entry. */
-static int all_zero(const ga_psum *e, size_t n) { return e[0] == 0 && memcmp(e, e + 1, (n - 1) * sizeof *e) == 0; }
 
 int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
     const ga_pa_priv *q = ga_pagealloc_priv(p);
@@ -757,8 +772,8 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
                     uintptr_t stop = k < p->n_in_use ? p->in_use[k].base >> level_shift[l] : e1;
                     if (stop > e1)
                         stop = e1;
-                    if (all_zero(&p->summary[l][i], stop - i))
-                        i = stop;
+                    if (all_zero(&p->summary[l][i], (stop - i) * sizeof(ga_psum)))
+                        i = stop; /* else the loop names the first non-zero entry */
                     for (; i < stop; i++)
                         if (p->summary[l][i])
                             return ga_check_fail(why, len, "P4: summary[%d][%#lx] outside the heap is not 0", l,
