@@ -343,6 +343,19 @@ typedef struct ent {
     msum s;
 } ent;
 
+/* A scratch array kept from call to call, grown as needed: a fresh heap block per check
+ * cost an ASan allocation and page faults (the quarantine hands out new memory). */
+FUZZ_NOCOV static void *scratch(void **buf, size_t *cap, size_t bytes) {
+    if (bytes > *cap) {
+        free(*buf);
+        *cap = 2 * bytes;
+        *buf = malloc(*cap);
+        if (!*buf)
+            abort();
+    }
+    return *buf;
+}
+
 /* Every entry of every 8-entry block holding an entry over a grown chunk, level by
  * level from the leaves: the model's value of a parent is the naive merge of its 8
  * children (absent = no free page). */
@@ -350,9 +363,9 @@ FUZZ_NOCOV static void check_tree(drv *d) {
     size_t n = d->m.n;
     if (n == 0)
         return;
-    ent *cur = malloc(n * sizeof *cur), *up = malloc(n * sizeof *up);
-    if (!cur || !up)
-        abort();
+    static void *buf[2];
+    static size_t cap[2];
+    ent *cur = scratch(&buf[0], &cap[0], n * sizeof *cur), *up = scratch(&buf[1], &cap[1], n * sizeof *up);
     for (size_t k = 0; k < n; k++) {
         ms_refresh(d->m.c[k]);
         cur[k].i = d->m.c[k]->ci;
@@ -381,8 +394,6 @@ FUZZ_NOCOV static void check_tree(drv *d) {
         up = t;
         ncur = nup;
     }
-    free(cur);
-    free(up);
 }
 
 /* Level 0 is mapped whole once anything is grown: entries over no grown chunk read 0.
@@ -455,9 +466,9 @@ FUZZ_NOCOV static void check_paths(drv *d) {
     if (m->ntl == 0)
         return;
     ms_sum_update(m);
-    uint64_t *blk = malloc(m->ntl * sizeof *blk);
-    if (!blk)
-        abort();
+    static void *buf;
+    static size_t cap;
+    uint64_t *blk = scratch(&buf, &cap, m->ntl * sizeof *blk);
     for (int l = GA_SUMMARY_LEVELS - 1; l >= 0; l--) {
         unsigned sh = 3u * (unsigned)(GA_SUMMARY_LEVELS - 1 - l) + 3; /* chunk index -> block at level l */
         size_t n = 0;
@@ -473,7 +484,6 @@ FUZZ_NOCOV static void check_paths(drv *d) {
             for (unsigned j = 0; j < 8; j++)
                 cmp_sum(d, l, blk[k] * 8 + j, ms_node(m, l, blk[k] * 8 + j));
     }
-    free(blk);
 }
 
 /* After every op (and every step of a batch op): the op's own results (checked where

@@ -147,6 +147,7 @@ FUZZ_NOCOV void ms_destroy(mspace *m) {
     free(m->c);
     free(m->tl);
     free(m->h);
+    free(m->idx);
     memset(m, 0, sizeof *m);
 }
 
@@ -169,10 +170,8 @@ FUZZ_NOCOV void ms_reset(mspace *m) {
     m->nfree = m->nscav = 0;
     m->nranges = 0;
     m->ntl = 0;
-    if (m->nh) {
-        memset(m->h, 0, m->caph * sizeof *m->h);
-        m->nh = 0;
-    }
+    m->gen++; /* every cached node is now empty, without clearing the table (it only grows) */
+    m->nh = 0;
 }
 
 FUZZ_NOCOV static size_t ms_lower(const mspace *m, uint64_t ci) {
@@ -419,7 +418,7 @@ FUZZ_NOCOV static msnode *node_slot(const mspace *m, int l, uint64_t i) {
         return NULL;
     uint64_t key = (i << 3 | (uint64_t)l) + 1;
     size_t mask = m->caph - 1, k = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & mask;
-    while (m->h[k].key != 0 && m->h[k].key != key)
+    while (m->h[k].key != 0 && m->h[k].gen == m->gen && m->h[k].key != key)
         k = (k + 1) & mask;
     return &m->h[k];
 }
@@ -434,13 +433,14 @@ FUZZ_NOCOV static void node_put(mspace *m, int l, uint64_t i, msum s) {
             abort();
         m->caph = cap;
         for (size_t k = 0; k < ocap; k++)
-            if (old[k].key != 0)
+            if (old[k].key != 0 && old[k].gen == m->gen)
                 *node_slot(m, (int)((old[k].key - 1) & 7), (old[k].key - 1) >> 3) = old[k];
         free(old);
     }
     msnode *n = node_slot(m, l, i);
-    if (n->key == 0) {
+    if (n->key == 0 || n->gen != m->gen) {
         n->key = (i << 3 | (uint64_t)l) + 1;
+        n->gen = m->gen;
         m->nh++;
     }
     n->s = s;
@@ -456,7 +456,7 @@ FUZZ_NOCOV msum ms_node(mspace *m, int l, uint64_t i) {
         return c->sum;
     }
     const msnode *n = node_slot(m, l, i);
-    return n && n->key ? n->s : zero;
+    return n && n->key && n->gen == m->gen ? n->s : zero;
 }
 
 static int cmp_u64(const void *a, const void *b) {
@@ -467,9 +467,14 @@ static int cmp_u64(const void *a, const void *b) {
 FUZZ_NOCOV void ms_sum_update(mspace *m) {
     if (m->ntl == 0)
         return;
-    uint64_t *idx = malloc(m->ntl * sizeof *idx);
-    if (!idx)
-        abort();
+    if (m->ntl > m->capidx) { /* kept from call to call: a fresh block each time cost ASan page faults */
+        free(m->idx);
+        m->capidx = 2 * m->ntl;
+        m->idx = malloc(m->capidx * sizeof *m->idx);
+        if (!m->idx)
+            abort();
+    }
+    uint64_t *idx = m->idx;
     size_t n = m->ntl;
     for (size_t k = 0; k < n; k++)
         idx[k] = m->tl[k]->ci;
@@ -490,5 +495,4 @@ FUZZ_NOCOV void ms_sum_update(mspace *m) {
             node_put(m, l, idx[k], m_merge(c, 8, (uint64_t)M_CHUNK_PAGES << level_chunk_bits(l + 1)));
         }
     }
-    free(idx);
 }

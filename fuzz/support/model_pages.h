@@ -57,6 +57,7 @@ typedef struct mchunk {
 
 typedef struct msnode {
     uint64_t key; /* 0: empty; else (i << 3 | l) + 1 */
+    uint64_t gen; /* an entry of another generation than the space's is empty too */
     msum s;
 } msnode;
 
@@ -69,6 +70,9 @@ typedef struct mspace {
     size_t ntl, captl;
     msnode *h; /* summary cache of levels 0 .. M_LEVELS - 2 (open addressing) */
     size_t nh, caph;
+    uint64_t gen;  /* ms_reset empties the cache by starting a new generation */
+    uint64_t *idx; /* ms_sum_update's scratch array */
+    size_t capidx;
 } mspace;
 
 void ms_init(mspace *m);
