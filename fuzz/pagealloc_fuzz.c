@@ -12,6 +12,7 @@
  * input format: fuzz/README.md. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -428,24 +429,14 @@ FUZZ_NOCOV static void check_level0(const drv *d) {
     check_level0_zero(d, i, NCHUNKS >> 12);
 }
 
-/* 64 bools (0 or 1 bytes) as the bits of a word, bool k -> bit k: 8 at a time, the
- * multiply gathers byte i's low bit into bit 56 + i. */
-static inline uint64_t pack64(const bool *b) {
-    uint64_t w = 0;
-    for (unsigned k = 0; k < 8; k++) {
-        uint64_t x;
-        memcpy(&x, b + 8 * k, 8);
-        w |= ((x * 0x0102040810204080ull) >> 56) << (8 * k);
-    }
-    return w;
-}
-
 FUZZ_NOCOV static void check_chunk(const drv *d, mchunk *c) {
     const ga_pallocdata *pd = ga_pagealloc_chunk(&d->pa, c->ci);
-    /* A word at a time (the model's bools packed into words; bit by bit only to name
-     * the first differing page): this compare dominated the driver's time. */
+    /* A word at a time (the model's bools packed into words, kept by ms_refresh while
+     * the chunk is unchanged; bit by bit only to name the first differing page): this
+     * compare dominated the driver's time. */
+    ms_refresh(c);
     for (unsigned w = 0; w < M_CHUNK_PAGES / 64; w++) {
-        uint64_t ma = pack64(c->alloc + w * 64), ms = pack64(c->scav + w * 64);
+        uint64_t ma = c->aw[w], ms = c->sw[w];
         if (ma == pd->alloc[w] && ms == pd->scav[w])
             continue;
         for (unsigned j = w * 64; j < w * 64 + 64; j++) {
@@ -524,10 +515,12 @@ FUZZ_NOCOV static void check_search_full(const drv *d) {
     uint64_t below = (sa + GA_PAGE_SIZE - 1) >> GA_PAGE_SHIFT; /* pages g < below */
     for (size_t k = 0; k < d->m.n && d->m.c[k]->ci * M_CHUNK_PAGES < below; k++) {
         mchunk *c = d->m.c[k];
-        for (unsigned j = 0; j < M_CHUNK_PAGES && c->ci * M_CHUNK_PAGES + j < below; j++)
-            if (!c->alloc[j])
-                fail(d, "page %#llx is free, below search_addr %#lx",
-                     (unsigned long long)page_addr(c->ci * M_CHUNK_PAGES + j), (unsigned long)ga_unoff(sa));
+        uint64_t n = below - c->ci * M_CHUNK_PAGES < M_CHUNK_PAGES ? below - c->ci * M_CHUNK_PAGES : M_CHUNK_PAGES;
+        const bool *f = memchr(c->alloc, false, n); /* the first free page of the n (bools are bytes) */
+        if (f)
+            fail(d, "page %#llx is free, below search_addr %#lx",
+                 (unsigned long long)page_addr(c->ci * M_CHUNK_PAGES + (uint64_t)(f - c->alloc)),
+                 (unsigned long)ga_unoff(sa));
     }
 }
 
@@ -962,14 +955,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_input in;
     fi_init(&in, data, size);
     /* One driver state for the process, cleared for every input (its model's memory
-     * and the snapshot buffer kept): fresh allocations faulted pages in every time. */
+     * and the snapshot buffer kept): fresh allocations faulted pages in every time.
+     * pa is not cleared here: ga_pagealloc_init sets all of it (64 KiB, mostly the
+     * chunk map) whatever it held. */
     static drv state;
     drv *d = &state;
     {
         mspace m = d->m;
         void *snap = d->snap;
         size_t snap_cap = d->snap_cap;
-        memset(d, 0, sizeof *d);
+        memset(d, 0, offsetof(drv, pa));
+        memset((char *)d + offsetof(drv, pa) + sizeof d->pa, 0, sizeof *d - offsetof(drv, pa) - sizeof d->pa);
         d->m = m;
         d->snap = snap;
         d->snap_cap = snap_cap;

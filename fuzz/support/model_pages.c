@@ -35,6 +35,15 @@ static inline uint64_t load8(const bool *b) {
     return w;
 }
 
+/* 64 bools as the bits of a word, bool k -> bit k: 8 at a time, the multiply gathers
+ * byte i's low bit into bit 56 + i. */
+static inline uint64_t pack64(const bool *b) {
+    uint64_t w = 0;
+    for (unsigned k = 0; k < 8; k++)
+        w |= ((load8(b + 8 * k) * 0x0102040810204080ull) >> 56) << (8 * k);
+    return w;
+}
+
 /* Pages i in [0, n) with b[i] true. */
 FUZZ_NOCOV static size_t ms_count(const bool *b, size_t n) {
     size_t t = 0, i = 0;
@@ -357,6 +366,10 @@ FUZZ_NOCOV void ms_refresh(mchunk *c) {
     c->sum = m_summarize(c->alloc, M_CHUNK_PAGES);
     c->nfree = (uint32_t)(M_CHUNK_PAGES - ms_count(c->alloc, M_CHUNK_PAGES));
     c->nscav = (uint32_t)ms_count(c->scav, M_CHUNK_PAGES);
+    for (size_t w = 0; w < M_CHUNK_PAGES / 64; w++) {
+        c->aw[w] = pack64(c->alloc + 64 * w);
+        c->sw[w] = pack64(c->scav + 64 * w);
+    }
     c->dirty = false;
 }
 

@@ -47,10 +47,12 @@ typedef struct mchunk {
     uint64_t ci;
     bool alloc[M_CHUNK_PAGES];
     bool scav[M_CHUNK_PAGES];
-    bool dirty;   /* sum/nfree/nscav need recomputing */
+    bool dirty;   /* sum/nfree/nscav/aw/sw need recomputing */
     bool touched; /* changed since the driver last compared its bitmaps */
     msum sum;
     uint32_t nfree, nscav;
+    uint64_t aw[M_CHUNK_PAGES / 64],
+        sw[M_CHUNK_PAGES / 64]; /* alloc, scav as bits: page j is bit j % 64 of word j / 64 */
 } mchunk;
 
 #define M_LEVELS 5 /* summary levels; the last is the chunks' own (leaf) summaries */
@@ -91,7 +93,7 @@ bool ms_page_scav(const mspace *m, uint64_t g);
 uint64_t ms_alloc(mspace *m, uint64_t g, uint64_t n);
 void ms_free(mspace *m, uint64_t g, uint64_t n);
 void ms_set_scav(mspace *m, uint64_t g, uint64_t n);
-void ms_refresh(mchunk *c);        /* recompute sum/nfree/nscav if dirty */
+void ms_refresh(mchunk *c);        /* recompute sum/nfree/nscav/aw/sw if dirty */
 uint64_t ms_free_pages(mspace *m); /* naive recounts over every chunk */
 uint64_t ms_scav_pages(mspace *m);
 /* Lowest page >= 0 that is free, or M_NONE (first fit of one page). */
