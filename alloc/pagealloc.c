@@ -67,6 +67,31 @@ all_zero(const void *b, size_t n) {
     return c[0] == 0 && memcmp(c, c + 1, n - 1) == 0;
 }
 
+/* The first index in [i, hi) whose bit in b is `set` (1) or clear (0), or hi.  Runs of
+ * metadata pages are found a word at a time: page by page (level 0's 32 pages at every
+ * grow, commit and rollback) these loops were most of a grow's cost. */
+static size_t next_bit(const uint64_t *b, size_t i, size_t hi, int set) {
+    while (i < hi) {
+        uint64_t w = (set ? b[i / 64] : ~b[i / 64]) >> (i % 64);
+        if (w) {
+            i += ga_ctz64(w);
+            break;
+        }
+        i += 64 - i % 64;
+    }
+    return i < hi ? i : hi;
+}
+
+/* Bits [lo, hi) of b := v, a word at a time. */
+static void put_bits(uint64_t *b, size_t lo, size_t hi, int v) {
+    while (lo < hi) {
+        size_t w = lo / 64, e = hi - w * 64 < 64 ? hi - w * 64 : 64; /* bits [lo % 64, e) of word w */
+        uint64_t m = (e == 64 ? ~(uint64_t)0 : ((uint64_t)1 << e) - 1) & ~(((uint64_t)1 << (lo % 64)) - 1);
+        b[w] = v ? b[w] | m : b[w] & ~m;
+        lo = w * 64 + e;
+    }
+}
+
 static inline uintptr_t chunk_index(uintptr_t off) { return off >> GA_LOG_CHUNK_BYTES; }
 static inline uint32_t chunk_page(uintptr_t off) { return (uint32_t)(off >> GA_PAGE_SHIFT) & (GA_CHUNK_PAGES - 1); }
 static inline uintptr_t chunk_base(uintptr_t ci) { return ci << GA_LOG_CHUNK_BYTES; }
@@ -156,7 +181,11 @@ static void update(ga_pagealloc *p, uintptr_t ob, uintptr_t npages, int contig, 
 
 /* Physical pages [*plo, *phi) of summary[l] that hold the entries needed for offsets
  * [ob, ol), rounded out to the block of entries a search reads at once. */
-static void need_pages(uintptr_t ob, uintptr_t ol, int l, size_t *plo, size_t *phi) {
+#if defined(__GNUC__)
+__attribute__((always_inline)) /* per level per range, by grow and by the checker (inlined there: not traced) */
+#endif
+static inline void
+need_pages(uintptr_t ob, uintptr_t ol, int l, size_t *plo, size_t *phi) {
     size_t phys = ga_phys_page_size();
     uintptr_t width = (uintptr_t)1 << level_bits[l];
     uintptr_t lo = ga_align_down(ob >> level_shift[l], width);
@@ -172,22 +201,15 @@ static void sys_grow_rollback(ga_pagealloc *p, uintptr_t ob, uintptr_t ol) {
     for (int l = 0; l < LEVELS; l++) {
         size_t lo, hi;
         need_pages(ob, ol, l, &lo, &hi);
-        for (size_t pg = lo; pg < hi;) {
-            if (!bit_get(q->pending[l], pg)) {
-                pg++;
-                continue;
-            }
-            size_t run = pg;
-            while (run < hi && bit_get(q->pending[l], run)) {
-                bit_clr(q->pending[l], run);
-                bit_clr(q->mapped[l], run);
-                run++;
-            }
+        for (size_t pg = next_bit(q->pending[l], lo, hi, 1); pg < hi;) {
+            size_t run = next_bit(q->pending[l], pg, hi, 0);
+            put_bits(q->pending[l], pg, run, 0);
+            put_bits(q->mapped[l], pg, run, 0);
             size_t n = (run - pg) * phys;
             ga_sys_fault(p->os, (char *)p->summary[l] + pg * phys, n); /* Ready -> Reserved */
             q->level_mapped[l] -= n;
             p->summary_mapped -= n;
-            pg = run;
+            pg = next_bit(q->pending[l], run, hi, 1);
         }
     }
     for (size_t l1 = chunk_index(ob) >> GA_CHUNKS_L2_BITS; l1 <= chunk_index(ol - 1) >> GA_CHUNKS_L2_BITS; l1++) {
@@ -205,8 +227,7 @@ static void sys_grow_commit(ga_pagealloc *p, uintptr_t ob, uintptr_t ol) {
     for (int l = 0; l < LEVELS; l++) {
         size_t lo, hi;
         need_pages(ob, ol, l, &lo, &hi);
-        for (size_t pg = lo; pg < hi; pg++)
-            bit_clr(q->pending[l], pg);
+        put_bits(q->pending[l], lo, hi, 0);
     }
     for (size_t l1 = chunk_index(ob) >> GA_CHUNKS_L2_BITS; l1 <= chunk_index(ol - 1) >> GA_CHUNKS_L2_BITS; l1++)
         bit_clr(q->l2_new, l1);
@@ -227,14 +248,8 @@ int ga_pagealloc_sys_grow(ga_pagealloc *p, uintptr_t base, uintptr_t limit) {
     for (int l = 0; l < LEVELS; l++) {
         size_t lo, hi;
         need_pages(ob, ol, l, &lo, &hi);
-        for (size_t pg = lo; pg < hi;) {
-            if (bit_get(q->mapped[l], pg)) {
-                pg++;
-                continue;
-            }
-            size_t run = pg;
-            while (run < hi && !bit_get(q->mapped[l], run))
-                run++;
+        for (size_t pg = next_bit(q->mapped[l], lo, hi, 0); pg < hi;) {
+            size_t run = next_bit(q->mapped[l], pg, hi, 1);
             size_t n = (run - pg) * phys;
             char *v = (char *)p->summary[l] + pg * phys;
             if (ga_sys_map(p->os, v, n))
@@ -243,13 +258,11 @@ int ga_pagealloc_sys_grow(ga_pagealloc *p, uintptr_t base, uintptr_t limit) {
                 ga_sys_unmap(p->os, v, n, 0);
                 goto fail;
             }
-            for (size_t k = pg; k < run; k++) {
-                bit_set(q->mapped[l], k);
-                bit_set(q->pending[l], k);
-            }
+            put_bits(q->mapped[l], pg, run, 1);
+            put_bits(q->pending[l], pg, run, 1);
             q->level_mapped[l] += n;
             p->summary_mapped += n;
-            pg = run;
+            pg = next_bit(q->mapped[l], run, hi, 0);
         }
     }
     for (size_t l1 = chunk_index(ob) >> GA_CHUNKS_L2_BITS; l1 <= chunk_index(ol - 1) >> GA_CHUNKS_L2_BITS; l1++) {
