@@ -249,6 +249,15 @@ FUZZ_NOCOV int ms_grow(mspace *m, uint64_t ci, uint64_t nchunks) {
             free(c);
             return -1;
         }
+        /* What ms_refresh would compute for a chunk all free and all scavenged, set
+         * outright: refreshing each of a 4200-chunk spread cost more than the rest of it. */
+        c->sum = (msum){M_CHUNK_PAGES, M_CHUNK_PAGES, M_CHUNK_PAGES};
+        c->nfree = c->nscav = M_CHUNK_PAGES;
+        for (size_t w = 0; w < M_CHUNK_PAGES / 64; w++) {
+            c->aw[w] = 0;
+            c->sw[w] = ~(uint64_t)0;
+        }
+        c->dirty = false;
         size_t at = ms_lower(m, c->ci);
         /* one range more, minus the neighbours it joins */
         m->nranges += 1;
@@ -489,13 +498,17 @@ FUZZ_NOCOV void ms_sum_update(mspace *m) {
     }
     uint64_t *idx = m->idx;
     size_t n = m->ntl;
-    for (size_t k = 0; k < n; k++)
+    bool sorted = true;
+    for (size_t k = 0; k < n; k++) {
         idx[k] = m->tl[k]->ci;
+        sorted &= k == 0 || idx[k - 1] <= idx[k];
+    }
+    if (!sorted) /* sorted once, it stays sorted through the shifts and deduplication below */
+        qsort(idx, n, sizeof *idx, cmp_u64);
     for (int l = M_LEVELS - 2; l >= 0; l--) {
         /* the parents at level l of the level-(l+1) entries in idx, each once */
         for (size_t k = 0; k < n; k++)
             idx[k] >>= 3;
-        qsort(idx, n, sizeof *idx, cmp_u64);
         size_t u = 0;
         for (size_t k = 0; k < n; k++)
             if (u == 0 || idx[u - 1] != idx[k])
