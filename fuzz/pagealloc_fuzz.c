@@ -145,16 +145,11 @@ FUZZ_NOCOV static void osm_hide(char *v, size_t n) {
 #endif
 }
 
-#if defined(__clang__) || defined(__GNUC__)
-__attribute__((no_sanitize("address"))) /* our own memory, accessible here: no shadow checks */
-#endif
-FUZZ_NOCOV static bool
-page_zero(const char *p, size_t n) {
-    const uint64_t *w = (const uint64_t *)(const void *)p;
-    uint64_t acc = 0;
-    for (size_t k = 0; k < n / 8; k++)
-        acc |= w[k];
-    return acc == 0;
+/* The n <= 4096 bytes at p (mapped) are all 0: libc's vectorised memcmp, several times
+ * faster than a plain loop at the fuzzers' -O1 (level 0's 32 pages every input). */
+FUZZ_NOCOV static bool page_zero(const char *p, size_t n) {
+    static const char zero[4096];
+    return memcmp(p, zero, n) == 0;
 }
 
 /* Zero [v, v + n) (mapped, so accessible) where it is not, then make it inaccessible.
