@@ -481,6 +481,25 @@ FUZZ_NOCOV msum ms_node(mspace *m, int l, uint64_t i) {
     return n && n->key && n->gen == m->gen ? n->s : zero;
 }
 
+FUZZ_NOCOV void ms_block(mspace *m, int l, uint64_t blk, msum out[8]) {
+    if (l < M_LEVELS - 1) {
+        for (unsigned j = 0; j < 8; j++)
+            out[j] = ms_node(m, l, blk * 8 + j);
+        return;
+    }
+    /* leaves: the grown chunks among blk * 8 .. + 7 follow each other in m->c (one
+     * binary search, not eight) */
+    size_t k = ms_lower(m, blk * 8);
+    for (unsigned j = 0; j < 8; j++) {
+        if (k < m->n && m->c[k]->ci == blk * 8 + j) {
+            ms_refresh(m->c[k]);
+            out[j] = m->c[k++]->sum;
+        } else {
+            out[j] = (msum){0, 0, 0};
+        }
+    }
+}
+
 static int cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
@@ -516,8 +535,7 @@ FUZZ_NOCOV void ms_sum_update(mspace *m) {
         n = u;
         for (size_t k = 0; k < n; k++) {
             msum c[8];
-            for (unsigned j = 0; j < 8; j++)
-                c[j] = ms_node(m, l + 1, idx[k] * 8 + j);
+            ms_block(m, l + 1, idx[k], c);
             node_put(m, l, idx[k], m_merge(c, 8, (uint64_t)M_CHUNK_PAGES << level_chunk_bits(l + 1)));
         }
     }

@@ -109,5 +109,7 @@ void ms_sum_update(mspace *m);
  * leaf level, else the cached node; (0, 0, 0) over no grown chunk.  Valid for the
  * nodes on the paths ms_sum_update has brought up to date. */
 msum ms_node(mspace *m, int l, uint64_t i);
+/* The 8 entries blk * 8 .. blk * 8 + 7 of level l, as ms_node gives each. */
+void ms_block(mspace *m, int l, uint64_t blk, msum out[8]);
 
 #endif
