@@ -37,9 +37,9 @@
 #define ZERO_CHUNK (NCHUNKS / 2)                                          /* the chunk at real address 0 */
 /* What runs when (check_state): after every op, the model comparison of what the op
  * touched; after every FULL_EVERY-th op and at the end, the full comparison (every
- * chunk, the whole tree, from scratch).  ga_pagealloc_check walks all mapped metadata,
- * level 0's 16384 entries at least (about 0.4 ms of CPU per call under ASan and
- * coverage tracing): after every DEEP_EVERY-th op, after the first refused grow of an
+ * chunk, the whole tree, from scratch).  ga_pagealloc_check walks all mapped metadata
+ * (a summarize or merge per grown chunk and parent entry, level 0's 16384 entries at
+ * least): after every DEEP_EVERY-th op, after the first refused grow of an
  * input (every refused grow must also leave pageAlloc's bookkeeping byte for byte as
  * it was: check_unchanged), at init and at the end.  -DPAGEALLOC_FUZZ_CHECK_EVERY=1
  * runs both after every op. */
