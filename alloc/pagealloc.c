@@ -431,10 +431,13 @@ static void found_free(window *w, uintptr_t addr, uintptr_t size) {
 }
 
 /* Entry j of e is 0 (no free page): the last index before the next possibly non-zero
- * entry below jend, skipping empty entries 64, then 8 at a time.  Level 0 spans the
- * whole address space, so a search over a scattered heap crosses long stretches of
- * empty entries; one test per entry there was most of a failing search's time. */
+ * entry below jend, skipping empty entries 512 (a page), 64, then 8 at a time.  Level 0
+ * spans the whole address space, so a search over a scattered heap crosses long
+ * stretches of empty entries; one test per entry there was most of a failing search's
+ * time. */
 static uintptr_t skip_empty(const ga_psum *e, uintptr_t j, uintptr_t jend) {
+    while (jend - j > 512 && all_zero(&e[j + 1], 512 * sizeof *e))
+        j += 512;
     while (jend - j > 64 && all_zero(&e[j + 1], 64 * sizeof *e))
         j += 64;
     while (jend - j > 8 && (e[j + 1] | e[j + 2] | e[j + 3] | e[j + 4] | e[j + 5] | e[j + 6] | e[j + 7] | e[j + 8]) == 0)
