@@ -153,14 +153,16 @@ FUZZ_NOCOV static bool page_zero(const char *p, size_t n) {
 }
 
 /* Zero [v, v + n) (mapped, so accessible) where it is not, then make it inaccessible.
- * Only resident pages (mincore) can hold non-zero bytes; those that do are cleared by
- * hand and stay resident, so that the next input does not fault them in again (a
- * fault, and the TLB shootdown of giving pages back, cost more than clearing a page).
- * Up to OSM_KEEP bytes (summary pages, level 0 whole) that is all; in larger ranges
- * (the 1 MiB chunk-map blocks, of which pageAlloc writes a page or two per input) the
- * resident pages pile up over the inputs and each scrub reads them all, so once more
- * than OSM_KEEP_PAGES are resident the range is given back to the kernel instead
- * (MADV_DONTNEED: zero when next touched). */
+ * Pages that are not zero are cleared by hand and stay resident, so that the next input
+ * does not fault them in again (a fault, and the TLB shootdown of giving pages back,
+ * cost more than clearing a page).  Up to OSM_KEEP bytes (summary pages, level 0 whole)
+ * every page is compared with zeros: pageAlloc writes the summary pages it maps, and
+ * these small ranges' pages stay resident from input to input, so asking the kernel
+ * which are (mincore) cost more than it saved.  In larger ranges (the 1 MiB chunk-map
+ * blocks, of which pageAlloc writes a page or two per input) only resident pages
+ * (mincore) can hold non-zero bytes; they pile up over the inputs and each scrub reads
+ * them all, so once more than OSM_KEEP_PAGES are resident the range is given back to
+ * the kernel instead (MADV_DONTNEED: zero when next touched). */
 #define OSM_KEEP ((size_t)128 << 10)
 #define OSM_KEEP_PAGES 16
 FUZZ_NOCOV static void osm_scrub(char *v, size_t n) {
@@ -174,7 +176,9 @@ FUZZ_NOCOV static void osm_scrub(char *v, size_t n) {
         if (!vec)
             abort();
     }
-    if (mincore(v, n, vec) != 0)
+    if (n <= OSM_KEEP)
+        memset(vec, 1, np); /* every page checked */
+    else if (mincore(v, n, vec) != 0)
         abort();
     size_t resident = 0;
     for (size_t k = 0; k < np; k++)
