@@ -190,6 +190,7 @@ typedef struct hf {
     ga_os_hooks hooks;
     /* OS model */
     ivset reserved, mapped;
+    ivset ready; /* made Ready (used) and not released (unused), unmapped or freed since */
     size_t mapped_bytes;
     bool keep_on_unused; /* unused leaves contents (MADV_FREE-like) instead of DONTNEED */
     bool ignore_hints;   /* reserve places memory where the kernel likes, never at the hint */
@@ -290,6 +291,7 @@ FUZZ_NOCOV static int h_used(void *ctx, void *v, size_t n) {
         f->hook_refused++;
         return ENOMEM; /* the OS refuses to make Prepared memory Ready */
     }
+    iv_add(&f->ready, (uintptr_t)v, (uintptr_t)v + n);
     return 0;
 }
 
@@ -328,6 +330,7 @@ FUZZ_NOCOV static int h_unused(void *ctx, void *v, size_t n) {
     if (!iv_covers(&f->mapped, (uintptr_t)v, (uintptr_t)v + n))
         hfail(f, "OS unused(%p, %zu) of memory not mapped", v, n);
     no_owed(f, "unused", v, n);
+    iv_remove(&f->ready, (uintptr_t)v, (uintptr_t)v + n); /* Prepared whatever the OS answers (Go ignores it) */
     if (++f->unused_calls == f->hook_err_unused)
         return EIO; /* an error the allocator only counts: the contents stay, as with keep_on_unused */
     if (f->keep_on_unused)
@@ -343,6 +346,7 @@ FUZZ_NOCOV static int h_release(void *ctx, void *v, size_t n) {
     no_owed(f, "release", v, n);
     f->mapped_bytes -= iv_overlap_bytes(&f->mapped, lo, hi);
     iv_remove(&f->mapped, lo, hi);
+    iv_remove(&f->ready, lo, hi);
     iv_remove(&f->reserved, lo, hi);
     return munmap(v, n) == 0 ? 0 : errno;
 }
@@ -355,6 +359,7 @@ FUZZ_NOCOV static int h_fault(void *ctx, void *v, size_t n) {
     no_owed(f, "fault", v, n);
     f->mapped_bytes -= iv_overlap_bytes(&f->mapped, lo, hi);
     iv_remove(&f->mapped, lo, hi);
+    iv_remove(&f->ready, lo, hi);
     void *p = mmap(v, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     return p == MAP_FAILED ? errno : 0;
 }
@@ -395,13 +400,108 @@ FUZZ_NOCOV static void owed_by_class(hf *f, uint64_t *n) {
         n[f->sh.objs[f->sh.ext[i]].spanclass >> 1]++;
 }
 
+
+/* ---- exact memory accounting (the OS model against ga_heap_stats) -------------------
+ * What each figure must be, from the OS hooks' record (white box only where marked):
+ *  - sys_mapped    = bytes mapped (Prepared or Ready) through the hooks, heap and
+ *                    metadata alike (ga_os's `mapped`);
+ *  - heap_sys      = bytes mapped inside the heap's arenas.  Which 64 MiB ranges are
+ *                    arenas is white box (h->all_arenas); the bytes are the hooks'.  The
+ *                    heap maps arena memory only to grow pageAlloc, so this is its size;
+ *  - heap_released = arena bytes mapped and not Ready (never used since the map, or
+ *                    released by unused and not used since), less the Prepared part of
+ *                    parked runs (white box: h->parked, runs pageAlloc handed out whose
+ *                    used was refused; each keeps its scavenged bytes in elemsize);
+ *  - heap_inuse + heap_idle + parked pages = heap_sys: a grown page is in an in-use
+ *                    span, free, or parked;
+ *  - heap_inuse    >= the pages of the spans holding owed extents (white box: the span
+ *                    of each extent, ga_mheap_span_of); right after a full sweep with
+ *                    every cache flushed, exactly that: a span that holds no object, is
+ *                    cached by nobody and has no pending frees must be back in the heap.
+ * Checked after every operation (the first four) and with the statistics (the last). */
+typedef struct acct {
+    size_t heap_sys, prepared, parked_pages, parked_scav;
+} acct;
+
+FUZZ_NOCOV static void model_acct(hf *f, acct *a) {
+    memset(a, 0, sizeof *a);
+    for (size_t i = 0; i < f->h->n_arenas; i++) {
+        uintptr_t b = f->h->all_arenas[i], e = b + ARENA_BYTES;
+        size_t m = iv_overlap_bytes(&f->mapped, b, e);
+        a->heap_sys += m;
+        a->prepared += m - iv_overlap_bytes(&f->ready, b, e); /* ready is inside mapped (h_used) */
+    }
+    for (const ga_mspan *p = f->h->parked; p; p = p->next) {
+        a->parked_pages += p->npages;
+        a->parked_scav += p->elemsize;
+    }
+}
+
+FUZZ_NOCOV static void check_accounting(hf *f, const ga_stats *st) {
+    acct a;
+    model_acct(f, &a);
+    if (st->sys_mapped != f->mapped_bytes)
+        hfail(f, "stats: sys_mapped = %llu, the OS hooks saw %zu bytes mapped", (unsigned long long)st->sys_mapped,
+              f->mapped_bytes);
+    if (st->heap_sys != a.heap_sys)
+        hfail(f, "stats: heap_sys = %llu, the OS hooks mapped %zu bytes in the heap's %zu arenas",
+              (unsigned long long)st->heap_sys, a.heap_sys, f->h->n_arenas);
+    if (a.prepared < a.parked_scav || st->heap_released != a.prepared - a.parked_scav)
+        hfail(f,
+              "stats: heap_released = %llu, the OS hooks leave %zu arena bytes not Ready, %zu of them in parked runs",
+              (unsigned long long)st->heap_released, a.prepared, a.parked_scav);
+    if (st->heap_inuse + st->heap_idle + (uint64_t)a.parked_pages * 8192 != st->heap_sys)
+        hfail(f, "stats: heap_inuse %llu + heap_idle %llu + %zu parked pages != heap_sys %llu",
+              (unsigned long long)st->heap_inuse, (unsigned long long)st->heap_idle, a.parked_pages,
+              (unsigned long long)st->heap_sys);
+}
+
+FUZZ_NOCOV static void check_accounting_now(hf *f) {
+    ga_stats st;
+    ga_heap_stats(f->h, &st);
+    check_accounting(f, &st);
+}
+
+static int cmp_uptr(const void *a, const void *b) {
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Bytes of the distinct spans that hold owed extents (white box: ga_mheap_span_of;
+ * each span's size is checked against the shadow's own class table). */
+FUZZ_NOCOV static size_t owed_span_bytes(hf *f) {
+    uint32_t n = f->sh.next_ext;
+    uintptr_t *base = malloc((n ? n : 1) * sizeof *base);
+    if (!base)
+        abort();
+    for (uint32_t i = 0; i < n; i++) {
+        const sh_obj *o = &f->sh.objs[f->sh.ext[i]];
+        const ga_mspan *sp = ga_mheap_span_of(f->h, o->addr);
+        uint32_t cls = o->spanclass >> 1;
+        size_t want = cls ? (size_t)sh_class_pages[cls] * 8192 : o->usable;
+        if (!sp || (sp->npages << 13) != want)
+            hfail(f, "owed extent #%u at %#lx (class %u): span %p of %lu pages, expected %zu bytes", o->id,
+                  (unsigned long)o->addr, cls, (const void *)sp, sp ? (unsigned long)sp->npages : 0ul, want);
+        base[i] = sp->base;
+    }
+    qsort(base, n, sizeof *base, cmp_uptr);
+    size_t total = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (i == 0 || base[i] != base[i - 1])
+            total += ga_mheap_span_of(f->h, base[i])->npages << 13;
+    free(base);
+    return total;
+}
+
 /* exact: right after ga_gc_end + a full sweep, nothing since. */
 FUZZ_NOCOV static void check_stats(hf *f, bool exact) {
     ga_stats st;
     ga_heap_stats(f->h, &st);
-    if (st.sys_mapped != f->mapped_bytes)
-        hfail(f, "stats: sys_mapped = %llu, the OS hooks saw %zu bytes mapped", (unsigned long long)st.sys_mapped,
-              f->mapped_bytes);
+    check_accounting(f, &st);
+    size_t span_bytes = owed_span_bytes(f);
+    if (st.heap_inuse < span_bytes)
+        hfail(f, "stats: heap_inuse %llu < %zu bytes of spans holding owed objects", (unsigned long long)st.heap_inuse,
+              span_bytes);
     if (st.heap_inuse + st.heap_idle > st.heap_sys)
         hfail(f, "stats: heap_inuse %llu + heap_idle %llu > heap_sys %llu", (unsigned long long)st.heap_inuse,
               (unsigned long long)st.heap_idle, (unsigned long long)st.heap_sys);
@@ -424,6 +524,11 @@ FUZZ_NOCOV static void check_stats(hf *f, bool exact) {
         hfail(f, "stats: nmalloc %llu - nfree %llu = %llu objects, shadow owes %u%s", (unsigned long long)st.nmalloc,
               (unsigned long long)st.nfree, (unsigned long long)live, f->sh.next_ext,
               exact ? " (after a full sweep)" : "");
+    if (exact && st.heap_inuse != span_bytes)
+        hfail(f,
+              "stats: heap_inuse %llu after a full sweep with every cache flushed, but the spans holding owed "
+              "objects have %zu bytes (an empty span stayed in use)",
+              (unsigned long long)st.heap_inuse, span_bytes);
     if (exact ? st.heap_alloc != f->sh.owed_bytes : st.heap_alloc < f->sh.owed_bytes)
         hfail(f, "stats: heap_alloc %llu, shadow owes %zu bytes%s", (unsigned long long)st.heap_alloc, f->sh.owed_bytes,
               exact ? " (after a full sweep)" : "");
@@ -936,12 +1041,46 @@ static void op_mark_junk(hf *f, fuzz_input *in) {
     }
 }
 
+/* The scavenger's goal (GA_SCAVENGE_ON_GC; malloc.c, ga_gc_mark_termination): at the
+ * end of mark termination, with every cache flushed, free pages not released beyond
+ * retain = floor(heap_inuse * retain_percent / 100) are released, highest first, whole
+ * 8 KiB pages, and at least the excess: so what stays unreleased is exactly U when
+ * U <= retain, else retain rounded down to a page, U being the free unreleased bytes
+ * then.  Nothing in ga_gc_end allocates pages or releases them otherwise (sweeping
+ * and flushing only free pages, which were Ready), so heap_released grows by what the
+ * scavenger released (S) and U = (heap_idle - heap_released after) + S.  retain_percent
+ * 0 means Go's retainExtraPercent, 10 (ga_heap_new).  Without the policy S = 0. */
+FUZZ_NOCOV static void check_scavenge_goal(hf *f, const ga_stats *b, const ga_stats *a) {
+    if (a->heap_released < b->heap_released)
+        hfail(f, "ga_gc_end: heap_released fell from %llu to %llu", (unsigned long long)b->heap_released,
+              (unsigned long long)a->heap_released);
+    uint64_t s = a->heap_released - b->heap_released, after = a->heap_idle - a->heap_released;
+    if (f->cfg.scavenge_policy != GA_SCAVENGE_ON_GC) {
+        if (s)
+            hfail(f, "ga_gc_end without GA_SCAVENGE_ON_GC released %llu bytes", (unsigned long long)s);
+        return;
+    }
+    unsigned pct = f->cfg.retain_percent ? f->cfg.retain_percent : 10;
+    uint64_t u = after + s, retain = (uint64_t)((unsigned __int128)a->heap_inuse * pct / 100);
+    uint64_t want = u <= retain ? u : retain / 8192 * 8192;
+    if (after != want)
+        hfail(f,
+              "ga_gc_end (retain %u%% of heap_inuse %llu = %llu): %llu free bytes unreleased, %llu released by it; "
+              "the goal leaves %llu unreleased",
+              pct, (unsigned long long)a->heap_inuse, (unsigned long long)retain, (unsigned long long)after,
+              (unsigned long long)s, (unsigned long long)want);
+}
+
 static void op_gc_end(hf *f, fuzz_input *in) {
     uint8_t v = fi_u8(in);
+    ga_stats before, after;
+    ga_heap_stats(f->h, &before);
     /* Reachability is decided before mark termination: ga_gc_end may already
      * sweep (flushed stale spans) and scavenge what the unmarked objects held. */
     sh_gc_end(&f->sh);
     ga_gc_end(f->h);
+    ga_heap_stats(f->h, &after);
+    check_scavenge_goal(f, &before, &after);
     f->gc = false;
     f->folded = true;
     if (v & 1) {
@@ -1074,6 +1213,7 @@ static void run(hf *f, fuzz_input *in) {
         if (op_trace)
             trace_op(f, in, start, op->name);
         op_end(f);
+        check_accounting_now(f);
         if (f->op % CHECK_EVERY == 0)
             check_all_contents(f);
         if (f->op % HEAP_CHECK_EVERY == 0) {
@@ -1165,6 +1305,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
               f->reserved.n ? (unsigned long)(f->reserved.v[0].hi - f->reserved.v[0].lo) : 0ul, f->mapped_bytes);
     free(f->reserved.v);
     free(f->mapped.v);
+    free(f->ready.v);
     sh_destroy(&f->sh);
     free(f);
     return 0;
