@@ -240,6 +240,35 @@ def heap_seeds():
     # when it is empty, ga_free(NULL, p) on every FREE_FOREIGN.
     o = Ops().cache_new(0).cache_destroy(1).cache_destroy(1).cache_new(1).free_foreign(0).check()
     s['null-args'] = header() + o.b
+    # Exact accounting and the scavenger's goal (heap_fuzz.c, "exact memory accounting",
+    # check_scavenge_goal): a heap of several MiB, half of it dropped at a GC under
+    # GA_SCAVENGE_ON_GC, so that ga_gc_end releases the excess over retain_percent of
+    # a heap_inuse of MiBs (a percent of it is pages); then the released pages reused.
+    for name, retain in (('scavenge-goal', 10), ('scavenge-goal-retain-37', 37)):
+        o = Ops()
+        for k in range(16):
+            o.large(64 + k, 0, NOSCAN if k % 2 else 0)
+        o.burst(30, 64).burst(44, 40)
+        o.gc_begin()
+        for k in range(0, 16, 2):
+            o.mark(k, 9)
+        o.mark_range(16, 30)
+        o.gc_end(False).check()
+        for k in range(6):
+            o.large(40 + k)  # reuses released pages: heap_released must fall
+        o.burst(30, 64).check().gc_begin().mark_range(0, 40).gc_end(True).check()
+        s[name] = header(F_SCAV_ON_GC, retain) + o.b
+    # An empty span must go back to the heap: objects freed, then their span uncached
+    # (cache destroyed: free sweep in uncache) or swept by ga_sweep(h, 0) (frees after
+    # the span left the cache); exact heap_inuse after the full sweep.
+    o = Ops()
+    o.burst(20, 64).burst(33, 20).free_range(0, 32).free_range(0, 32).free_range(0, 32)
+    o.cache_destroy(0).sweep(0).check()
+    s['empty-span-uncache'] = header(0) + o.b
+    o = Ops()
+    o.burst(20, 64).burst(33, 20).cache_destroy(0)
+    o.free_range(0, 32).free_range(0, 32).free_range(0, 32).sweep(0).check()
+    s['empty-span-sweep'] = header(0) + o.b
     return s
 
 
