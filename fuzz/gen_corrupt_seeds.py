@@ -138,6 +138,46 @@ PARK = (large(100 - 5) + op(H.FREE, u16(0)) + op(H.SCAVENGE, u8(255)) + large(10
             ['h_parked_cycle', 'h_parked_elemsize', 'h_parked_indexed', 'h_parked_pages']))
         + op(H.CHECK) + large(100 - 5) + op(H.CHECK))
 write(hdir, 'corrupt-heap-parked', PARK_HDR + PARK)
+# Every byte range a check claims to cover (issue 9, 4(d)): the position selector
+# pos = (v >> 2) << 8 | t >> 8 picks the byte, bit or slot.  One cache and one cached
+# span per seed, so that t % candidates always picks it.
+def at(name, pos, i): return hcorrupt(name, (pos & 255) << 8, (pos >> 8) << 2 | i % 4)
+
+
+ONE = u8(0) + u8(0) + u16(0) + u16(0) + u16(0) + u8(0)  # 1 cache, no refusals
+# S10 on 1024-byte slots (class 32, 2 of 8 allocated, fresh memory: needzero 0): the
+# first or second free slot (pos bit 0) and bytes b = pos / 2 of the sampled head
+# (b < 256) and tail (b >= 256: byte elemsize - 512 + b, 511 = the slot's last byte);
+# the last free slot, byte pos; S8: each bit of alloc_cache; F1, S11: each free slot.
+ops = []
+for b in (0, 1, 7, 8, 255, 256, 257, 504, 510, 511):
+    for second in (0, 1):
+        ops.append(at('h_span_dirty_head', b << 1 | second, len(ops)))
+    ops.append(at('h_span_dirty_tail', b, len(ops)))
+for bit in (0, 1, 31, 32, 33, 62, 63):
+    ops.append(at('h_span_alloc_cache', bit, len(ops)))
+for k in range(6):
+    ops += [at('h_span_freed_free_slot', k, len(ops)), at('h_span_marked_free_slot', k, len(ops))]
+write(hdir, 'corrupt-heap-ranges-slot', ONE + burst(32, 2) + b''.join(ops))
+# ... on a class-1 span (1024 slots of 8 bytes, 3 allocated): free slots in every
+# word of the bitmaps, the last one included; S10 on each byte of an 8-byte slot.
+ops = []
+for k in (0, 1, 60, 61, 62, 125, 126, 500, 957, 1017, 1018, 1020):
+    ops += [at('h_span_freed_free_slot', k, len(ops)), at('h_span_marked_free_slot', k, len(ops))]
+for b in range(8):
+    ops += [at('h_span_dirty_head', b << 1 | b & 1, len(ops)), at('h_span_dirty_tail', b, len(ops))]
+for bit in (5, 40, 63):
+    ops.append(at('h_span_alloc_cache', bit, len(ops)))
+write(hdir, 'corrupt-heap-ranges-bits', ONE + burst(1, 3) + b''.join(ops))
+# C1: a cache with spans of every other class in its slots (scan and noscan; the op
+# runs among the first 128 ops only): each slot emptied, nulled, swapped with the next.
+ops = []
+for k in (0, 1, 33, 66, 67, 100, 130, 133):
+    ops += [at('h_cache_slot_null', k, len(ops)), at('h_cache_slot_orphan', k, len(ops)),
+            at('h_cache_slot_swap', k, len(ops))]
+setup = b''.join(burst(c, 1, v=nos) for c in range(1, 68, 2) for nos in (0, 1))  # 68 ops
+write(hdir, 'corrupt-heap-ranges-cache', ONE + setup + b''.join(ops))
+
 # H1 through ga_heap_check (unlocked), with and without a description buffer
 write(hdir, 'corrupt-heap-sweepgen-unlocked', HDR + burst(3, 10)
       + hcorrupt('h_sweepgen_odd', 0, 0) + hcorrupt('h_sweepgen_odd', 0, 2))

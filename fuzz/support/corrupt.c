@@ -28,6 +28,7 @@ typedef struct cctx {
     ga_heap *h; /* NULL for a bare pageAlloc */
     ga_pagealloc *p;
     uint32_t t;       /* target selector */
+    uint32_t pos;     /* position selector: (v >> 2) << 8 | t >> 8 (which byte, bit, slot) */
     const char *want; /* expected substring of the description */
     size_t nlog;
     struct {
@@ -510,6 +511,14 @@ static uint32_t holes(const ga_mspan *s, uint32_t max, uint32_t *first, uint32_t
     return n;
 }
 
+/* The (k % count)-th free slot at or above freeindex (there is one). */
+static uint32_t nth_hole(const ga_mspan *s, uint32_t k) {
+    k %= holes(s, UINT32_MAX, NULL, NULL);
+    for (uint32_t i = s->freeindex;; i++)
+        if (!bitget(s->alloc_bits, i) && k-- == 0)
+            return i;
+}
+
 typedef bool (*span_pred)(const cctx *, const ga_mspan *);
 static bool sp_cached(const cctx *c, const ga_mspan *s) { return cached(c, s); }
 static bool sp_cached_tail(const cctx *c, const ga_mspan *s) {
@@ -594,20 +603,26 @@ static ga_cache *pick_cache(const cctx *c, bool (*pred)(const ga_cache *)) {
             return x;
     return NULL;
 }
-static uint32_t cache_slots(const ga_cache *x, uint32_t *first, uint32_t *second) {
+/* Number of occupied slots of x; *first and *second: the (k % n)-th and the next one
+ * (cyclically), so that the slot a corruption hits is any of them (C1 covers all 136). */
+static uint32_t cache_slots(const ga_cache *x, uint32_t k, uint32_t *first, uint32_t *second) {
     uint32_t n = 0;
     for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++)
+        n += x->alloc[spc] != &ga_empty_mspan;
+    if (!n)
+        return 0;
+    for (uint32_t spc = 0, i = 0; spc < GA_NUM_SPAN_CLASSES; spc++)
         if (x->alloc[spc] != &ga_empty_mspan) {
-            if (n == 0 && first)
+            if (i == k % n && first)
                 *first = spc;
-            if (n == 1 && second)
+            if (i == (k + 1) % n && second)
                 *second = spc;
-            n++;
+            i++;
         }
     return n;
 }
-static bool cp_slot(const ga_cache *x) { return cache_slots(x, NULL, NULL) >= 1; }
-static bool cp_two(const ga_cache *x) { return cache_slots(x, NULL, NULL) >= 2; }
+static bool cp_slot(const ga_cache *x) { return cache_slots(x, 0, NULL, NULL) >= 1; }
+static bool cp_two(const ga_cache *x) { return cache_slots(x, 0, NULL, NULL) >= 2; }
 static bool cp_tiny(const ga_cache *x) { return x->tiny != 0; }
 
 /* ==== heap corruptions ================================================================= */
@@ -839,25 +854,24 @@ PA(h_span_alloc_count_over) {
 static bool tail_bit(cctx *c, int which) {
     SPAN(sp_cached_tail);
     uint64_t *b = which == 0 ? s->alloc_bits : which == 1 ? s->gcmark_bits : s->freed_bits;
-    bitput(c, b, s->nelems + c->t % (64 * GA_SPAN_BITS_WORDS - s->nelems), true);
+    bitput(c, b, s->nelems + c->pos % (64 * GA_SPAN_BITS_WORDS - s->nelems), true); /* any padding bit */
     c->want = "S5: bits set beyond nelems";
     return true;
 }
 PA(h_span_tail_alloc) { return tail_bit(c, 0); }
 PA(h_span_tail_mark) { return tail_bit(c, 1); }
 PA(h_span_tail_freed) { return tail_bit(c, 2); }
+/* F1, S11: any free slot (the check covers every word of the bitmaps). */
 PA(h_span_freed_free_slot) {
     SPAN(sp_cached_hole);
-    uint32_t i = 0;
-    holes(s, 1, &i, NULL);
+    uint32_t i = nth_hole(s, c->pos);
     bitput(c, s->freed_bits, i, true);
     c->want = "F1: freed slot not allocated";
     return true;
 }
 PA(h_span_marked_free_slot) {
     SPAN(sp_cached_hole);
-    uint32_t i = 0;
-    holes(s, 1, &i, NULL);
+    uint32_t i = nth_hole(s, c->pos);
     bitput(c, s->gcmark_bits, i, true);
     c->want = "S11: marked slot not allocated";
     return true;
@@ -870,7 +884,7 @@ PA(h_span_alloc_count) {
 }
 PA(h_span_alloc_cache) {
     SPAN(sp_cached_free);
-    POKE(c, s->alloc_cache, s->alloc_cache ^ 1);
+    POKE(c, s->alloc_cache, s->alloc_cache ^ (uint64_t)1 << c->pos % 64); /* any of the 64 bits */
     c->want = "S8: alloc_cache";
     return true;
 }
@@ -880,14 +894,21 @@ PA(h_span_pending) {
     c->want = "F1: pending_frees";
     return true;
 }
-/* S10: a free slot of a span that promises zeroed free slots is not zero, at the head
- * (first free slot) or at the tail (last free slot, with at least three). */
+/* S10: one byte of a free slot of a span that promises zeroed free slots is not zero.
+ * The check samples the first two free slots at or above freeindex and the last one,
+ * the first and the last 256 bytes of each (alloc/check.c: slot_zero): any byte of
+ * those, chosen by pos.  Head: the first or (pos bit 0) the second free slot; tail:
+ * the last free slot, of at least three.  Byte: b = pos % 512 (head: pos / 2 % 512),
+ * bytes 0..255 from the slot's start, 256..511 the last 256 bytes (a slot of at most
+ * 512 bytes: byte b % elemsize). */
 static bool dirty_slot(cctx *c, bool tail) {
     SPAN(tail ? sp_cached_clean3 : sp_cached_clean);
     uint32_t first = 0, last = 0;
     holes(s, UINT32_MAX, &first, &last);
-    uintptr_t a = s->base + (uintptr_t)(tail ? last : first) * s->elemsize;
-    POKE(c, *(uint64_t *)a, ~(uint64_t)0);
+    uint32_t slot = tail ? last : c->pos & 1 ? nth_hole(s, 1) : first;
+    uintptr_t b = (tail ? c->pos : c->pos >> 1) % 512;
+    uintptr_t off = s->elemsize <= 512 ? b % s->elemsize : b < 256 ? b : s->elemsize - 512 + b;
+    POKE(c, *(uint8_t *)(s->base + (uintptr_t)slot * s->elemsize + off), (uint8_t)0x5a);
     c->want = "S10: needzero 0 but free slot";
     return true;
 }
@@ -1066,7 +1087,7 @@ PA(h_cache_slot_null) {
     ga_cache *x = pick_cache(c, cp_slot);
     NEED(x);
     uint32_t spc = 0;
-    cache_slots(x, &spc, NULL);
+    cache_slots(x, c->pos, &spc, NULL);
     POKE(c, x->alloc[spc], NULL);
     c->want = "holds a span not in use";
     return true;
@@ -1075,7 +1096,7 @@ PA(h_cache_slot_swap) {
     ga_cache *x = pick_cache(c, cp_two);
     NEED(x);
     uint32_t a = 0, b = 0;
-    cache_slots(x, &a, &b);
+    cache_slots(x, c->pos, &a, &b);
     ga_mspan *sa = x->alloc[a];
     POKE(c, x->alloc[a], x->alloc[b]);
     POKE(c, x->alloc[b], sa);
@@ -1095,7 +1116,7 @@ PA(h_cache_slot_orphan) {
     ga_cache *x = pick_cache(c, cp_slot);
     NEED(x);
     uint32_t spc = 0;
-    cache_slots(x, &spc, NULL);
+    cache_slots(x, c->pos, &spc, NULL);
     POKE(c, x->alloc[spc], &ga_empty_mspan);
     c->want = "cache slots hold spans";
     return true;
@@ -1356,6 +1377,7 @@ const char *corrupt_heap_op(ga_heap *h, fuzz_input *in, bool enabled) {
     c.h = h;
     c.p = &h->pages;
     c.t = t;
+    c.pos = (uint32_t)(v >> 2) << 8 | t >> 8;
     unsigned n = k % (N_HEAP + N_PA);
     return run(&c, n < N_HEAP ? &heap_table[n] : &pa_table[n - N_HEAP], check_heap, v);
 }
@@ -1371,6 +1393,7 @@ const char *corrupt_pagealloc_op(ga_pagealloc *p, fuzz_input *in, bool enabled) 
     cctx c = {0};
     c.p = p;
     c.t = t;
+    c.pos = (uint32_t)(v >> 2) << 8 | t >> 8;
     return run(&c, &pa_table[k % N_PA], check_pa, v);
 }
 

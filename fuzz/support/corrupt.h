@@ -12,7 +12,11 @@
  *   k  which corruption (k % table size; heap table first, then the pageAlloc table);
  *   t  which target among the candidates (span, cache, list, chunk, range, page: t % n);
  *   v  bit 0: ga_heap_check_locked (heap lock held) instead of ga_heap_check (heap ops);
- *      bit 1: also call the checker with a NULL description buffer (must still fail).
+ *      bit 1: also call the checker with a NULL description buffer (must still fail);
+ *      bits 2-7, with t's high byte, the position pos = (v >> 2) << 8 | t >> 8 where a
+ *      corruption can hit any of several places a check covers: which byte of a free
+ *      slot's sampled head and tail (S10), which free slot (F1, S11), which bit of
+ *      alloc_cache (S8), which occupied cache slot (C1).
  * A corruption with no candidate target in the current state changes nothing.
  * `enabled` false: the bytes are consumed and nothing else happens (drivers bound the
  * number of checker runs per input this way).
