@@ -40,6 +40,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MANIFEST = os.path.join(ROOT, "fuzz", "reach.txt")
@@ -96,6 +97,8 @@ def locate(file, anchor, cache={}):
 class Profiler:
     def __init__(self, bin_dir, tmp):
         self.bin_dir, self.tmp = bin_dir, tmp
+        self.macros = {}  # (driver, file) -> macro invocation sites (profile-independent)
+        self.lock = threading.Lock()
         self.profdata = tool("LLVM_PROFDATA", "llvm-profdata", "llvm-profdata-14")
         self.cov = tool("LLVM_COV", "llvm-cov", "llvm-cov-14")
 
@@ -116,17 +119,29 @@ class Profiler:
             tail = (r.stderr or r.stdout).strip().splitlines()[-3:]
             raise RuntimeError(f"replay failed (exit {r.returncode}): " + " | ".join(tail))
         subprocess.run([self.profdata, "merge", "-sparse", base + ".profraw", "-o", base + ".profdata"], check=True)
-        out = subprocess.run([self.cov, "export", "-format=text", "-skip-functions",
-                              "-instr-profile=" + base + ".profdata", self.binary(driver)] +
+        with self.lock:
+            known = all((driver, f) in self.macros for f in files)
+        # Macro invocation sites (where the binary's coverage map has them: the same for
+        # every profile, so read once, with the expansions): the count clang gives them
+        # is the enclosing code's (`if (x) FAIL(...)` shows FAIL's line as run whenever x
+        # is tested).
+        out = subprocess.run([self.cov, "export", "-format=text", "-skip-functions"] +
+                             (["-skip-expansions"] if known else []) +
+                             ["-instr-profile=" + base + ".profdata", self.binary(driver)] +
                              [os.path.join(ROOT, f) for f in sorted(files)], check=True, capture_output=True).stdout
         for ext in (".profraw", ".profdata"):
             os.unlink(base + ext)
         segs = {}
         for f in json.loads(out)["data"][0]["files"]:
-            # Macro invocation sites: the count clang gives them is the enclosing code's
-            # (`if (x) FAIL(...)` shows FAIL's line as run whenever x is tested).
-            macros = [e["source_region"][:4] for e in f["expansions"]]
-            segs[os.path.relpath(os.path.realpath(f["filename"]), ROOT)] = (f["segments"], macros)
+            rel = os.path.relpath(os.path.realpath(f["filename"]), ROOT)
+            with self.lock:
+                if not known:
+                    self.macros[(driver, rel)] = [e["source_region"][:4] for e in f["expansions"]]
+                segs[rel] = (f["segments"], self.macros.get((driver, rel), []))
+        if not known:
+            with self.lock:
+                for f in files:
+                    self.macros.setdefault((driver, f), [])
         return segs
 
 
@@ -158,7 +173,7 @@ def check(args):
     fails = []
     by_seed = {}
     for no, driver, seed, file, anchor in claims:
-        where = f"reach.txt:{no}: {driver}/{seed} must reach {file}: {anchor}"
+        where = f"{os.path.basename(args.manifest)}:{no}: {driver}/{seed} must reach {file}: {anchor}"
         if driver not in drivers:
             fails.append(f"{where}: no driver fuzz/{driver}.c")
             continue
