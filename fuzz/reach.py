@@ -12,7 +12,8 @@ hand-named seed, what it must reach, as claims:
 <anchor> is text (to the end of the line, surrounding blanks stripped) that occurs
 exactly once in <file> (a source compiled into the replayer: alloc/*.c, fuzz/*.c,
 fuzz/support/*.c), within one line; the code at its first character must run when that
-seed alone is replayed.  "Run" is read from clang's source-based coverage: the count of
+seed alone is replayed (<file>@N: exactly N times, <file>@N+: at least N times; @0:
+never -- "the N-th call refused" is often a loop body run exactly N times).  "Run" is read from clang's source-based coverage: the count of
 the innermost region that holds the anchor's first character (so an anchor on the
 `return` of `if (x) return -1;` claims the return, not the test).  A seed may have
 several claims; all must hold.
@@ -62,7 +63,7 @@ def hand_named(driver):
 
 
 def parse_manifest(path):
-    """[(lineno, driver, seed, file, anchor)]"""
+    """[(lineno, driver, seed, file, anchor, (count, at_least))]"""
     claims = []
     with open(path) as f:
         for no, line in enumerate(f, 1):
@@ -72,7 +73,9 @@ def parse_manifest(path):
             if len(parts) != 3 or "/" not in parts[0]:
                 raise ValueError(f"{os.path.relpath(path, ROOT)}:{no}: expected '<driver>/<seed> <file> <anchor>'")
             driver, seed = parts[0].split("/", 1)
-            claims.append((no, driver, seed, parts[1], parts[2].strip()))
+            m = re.match(r"^(.*?)(?:@(\d+)(\+?))?$", parts[1])
+            want = (int(m.group(2)), m.group(3) == "+") if m.group(2) else (1, True)
+            claims.append((no, driver, seed, m.group(1), parts[2].strip(), want))
     return claims
 
 
@@ -172,8 +175,9 @@ def check(args):
     drivers = sorted(f[:-2] for f in os.listdir(os.path.join(ROOT, "fuzz")) if f.endswith("_fuzz.c"))
     fails = []
     by_seed = {}
-    for no, driver, seed, file, anchor in claims:
-        where = f"{os.path.basename(args.manifest)}:{no}: {driver}/{seed} must reach {file}: {anchor}"
+    for no, driver, seed, file, anchor, want in claims:
+        times = "" if want == (1, True) else f" {want[0]}{' or more' if want[1] else ''} times"
+        where = f"{os.path.basename(args.manifest)}:{no}: {driver}/{seed} must reach {file}: {anchor}{times}"
         if driver not in drivers:
             fails.append(f"{where}: no driver fuzz/{driver}.c")
             continue
@@ -185,7 +189,7 @@ def check(args):
         except (ValueError, OSError) as e:
             fails.append(f"{where}: {e}")
             continue
-        by_seed.setdefault((driver, seed), []).append((where, file, anchor, pos))
+        by_seed.setdefault((driver, seed), []).append((where, file, anchor, pos, want))
     for d in drivers:
         for seed in hand_named(d):
             if (d, seed) not in by_seed and not any(x[1] == d and x[2] == seed for x in claims):
@@ -199,17 +203,19 @@ def check(args):
         def one(key):
             items = by_seed[key]
             try:
-                segs = prof.segments(key[0], key[1], {f for _, f, _, _ in items})
+                segs = prof.segments(key[0], key[1], {f for _, f, _, _, _ in items})
             except (RuntimeError, subprocess.CalledProcessError) as e:
                 return [f"{key[0]}/{key[1]}: {e}"]
             out = []
-            for where, file, anchor, (line, col) in items:
+            for where, file, anchor, (line, col), (times, at_least) in items:
                 n = count_at(segs.get(file, ([], [])), line, col)
                 if n is None:
                     out.append(f"{where}: {file}:{line}:{col} is not instrumented code (not compiled into "
                                f"{key[0]}_reach, a comment, a gap, or a macro invocation: anchor a plain statement)")
-                elif n == 0:
+                elif n == 0 and times:
                     out.append(f"{where}: NOT REACHED ({file}:{line} ran 0 times)")
+                elif n < times or (n > times and not at_least):
+                    out.append(f"{where}: ran {n} times")
             return out
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as ex:
