@@ -77,7 +77,7 @@ _Static_assert(MAXT <= SH_MAX_CACHES, "one shadow cache slot per thread");
 #define MAX_STW 64 /* world-stopped ops per input */
 #endif
 #ifndef MAX_RACES
-#define MAX_RACES 24 /* RACE_* ops per input */
+#define MAX_RACES 64 /* RACE_* ops per input */
 #endif
 #ifndef MAX_PROG
 #define MAX_PROG 4000
@@ -136,6 +136,7 @@ void AnnotateHappensAfter(const char *file, int line, const volatile void *addr)
 #define HANDED_OVER(p) AnnotateHappensBefore(__FILE__, __LINE__, (const void *)(p))
 #define RECEIVED(p) AnnotateHappensAfter(__FILE__, __LINE__, (const void *)(p))
 #define DEFAULT_CONCURRENT true
+#define DEFAULT_REPEAT 1 /* TSan reports an unordered pair whenever both accesses happen */
 #else
 #define HIDE_ACCESS_BEGIN() ((void)0)
 #define HIDE_ACCESS_END() ((void)0)
@@ -144,6 +145,18 @@ void AnnotateHappensAfter(const char *file, int line, const volatile void *addr)
 #define HANDED_OVER(p) ((void)(p))
 #define RECEIVED(p) ((void)(p))
 #define DEFAULT_CONCURRENT false
+#define DEFAULT_REPEAT 1
+#endif
+/* The concurrent replayer (CMake: threads_fuzz_concurrent_replay, ctest
+ * corpus_threads_fuzz_concurrent) is this file built with THREADS_FUZZ_CONCURRENT=R:
+ * concurrent mode, every input run R times.  A lost update needs two threads inside a
+ * window of a few instructions at once: each run of a race op gives it a few percent,
+ * so R runs of the race seeds make the catch reliable. */
+#ifdef THREADS_FUZZ_CONCURRENT
+#undef DEFAULT_CONCURRENT
+#undef DEFAULT_REPEAT
+#define DEFAULT_CONCURRENT true
+#define DEFAULT_REPEAT THREADS_FUZZ_CONCURRENT
 #endif
 /* An allocator call made while holding the driver's lock: TSan checks it as usual. */
 #define VIS(stmt)                                                                                                      \
@@ -1031,6 +1044,7 @@ static void op_race_span(tf *f, int me, const op_rec *r) {
     race_threads(f, r->a[0], &x->th[0], &x->th[1]);
     x->det = !f->concurrent;
     uint32_t want = 2 + 2 * (r->a[1] % 32), n = 0;
+    check_span_f1(s, "before a same-span race");
     uint32_t pend0 = s->pending_frees;
     for (uint32_t k = 0; k < f->sh.nprog && n < want;) {
         uint32_t id = f->sh.prog[k];
@@ -1051,10 +1065,10 @@ static void op_race_span(tf *f, int me, const op_rec *r) {
             if (x->r[sd][k] != 0)
                 tfail("same-span race: thread %d's free of live %#lx = %s", x->th[sd], (unsigned long)x->p[sd][k],
                       rname(x->r[sd][k]));
+    check_span_f1(s, "after a same-span race");
     if (s->pending_frees != pend0 + n)
         tfail("same-span race: span %#lx: pending_frees %u after %u frees from %u (a lost update)",
               (unsigned long)s->base, s->pending_frees, n, pend0);
-    check_span_f1(s, "after a same-span race");
     free(x);
 }
 
@@ -1289,8 +1303,21 @@ static void finish(tf *f) {
     check_all_contents(f);
 }
 
+static void run_input(const uint8_t *data, size_t size, bool concurrent);
+
+/* THREADS_FUZZ_MODE=deterministic|concurrent and THREADS_FUZZ_REPEAT=N override the
+ * build's defaults (deterministic, once; TSan or THREADS_FUZZ_CONCURRENT: concurrent). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     pthread_once(&pool_once, pool_start);
+    const char *mode = getenv("THREADS_FUZZ_MODE"), *rep = getenv("THREADS_FUZZ_REPEAT");
+    bool concurrent = mode && *mode ? strcmp(mode, "concurrent") == 0 : DEFAULT_CONCURRENT;
+    long n = rep && *rep ? strtol(rep, NULL, 10) : DEFAULT_REPEAT;
+    for (long i = 0; i < (n > 0 ? n : 1); i++)
+        run_input(data, size, concurrent);
+    return 0;
+}
+
+static void run_input(const uint8_t *data, size_t size, bool concurrent) {
     fuzz_input in;
     fi_init(&in, data, size);
     tf *f = calloc(1, sizeof *f);
@@ -1300,8 +1327,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     f->steps = calloc(2 * (MAX_OPS + MAX_STW + 1), sizeof *f->steps); /* ops + one PAR before each */
     if (!f->ops || !f->steps)
         abort();
-    const char *mode = getenv("THREADS_FUZZ_MODE");
-    f->concurrent = mode && *mode ? (strcmp(mode, "concurrent") == 0) : DEFAULT_CONCURRENT;
+    f->concurrent = concurrent;
     pthread_mutex_init(&f->lock, NULL);
     sh_init(&f->sh);
     tl_op = "header";
@@ -1343,5 +1369,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     free(f->pinned);
     free(f);
     tl_op = "idle";
-    return 0;
 }
