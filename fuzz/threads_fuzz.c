@@ -1202,7 +1202,7 @@ static void parse(tf *f, fuzz_input *in) {
         size_t start = in->pos;
         op_rec rec = {0};
         rec.code = (uint8_t)(fi_u8(in) % OP_NUM);
-        for (int k = 0; k < ops[rec.code].arg_bytes; k++)
+        for (int k = 0; k < ops[rec.code].arg_bytes && k < (int)sizeof rec.a; k++) /* bound for gcc */
             rec.a[k] = fi_u8(in);
         FUZZ_OP_READ_CHECK("threads_fuzz", ops[rec.code].name, ops[rec.code].arg_bytes, start, in);
         if (rec.code == OP_TURN) {
