@@ -906,6 +906,16 @@ typedef struct race {
     _Atomic int freed, swept;
 } race;
 
+/* A race op's shared state, its two threads chosen by t (race_threads). */
+static race *race_new(tf *f, uint8_t t) {
+    race *x = calloc(1, sizeof *x);
+    if (!x)
+        abort();
+    race_threads(f, t, &x->th[0], &x->th[1]);
+    x->det = !f->concurrent;
+    return x;
+}
+
 /* Spin until both sides arrived at barrier k (concurrent mode only). */
 static void race_barrier(race *x, unsigned k) {
     if (x->det)
@@ -968,11 +978,7 @@ static void op_race_free(tf *f, int me, const op_rec *r) {
     (void)me;
     if (++f->races > MAX_RACES)
         return;
-    race *x = calloc(1, sizeof *x);
-    if (!x)
-        abort();
-    race_threads(f, r->a[0], &x->th[0], &x->th[1]);
-    x->det = !f->concurrent;
+    race *x = race_new(f, r->a[0]);
     uint32_t ids[RACE_MAX];
     uint32_t n = claim(f, f->race_seq++ * 97 + r->a[1], 1 + r->a[1] % 32, ids);
     const ga_mspan *span[RACE_MAX];
@@ -1038,11 +1044,7 @@ static void op_race_span(tf *f, int me, const op_rec *r) {
     if (!s)
         tfail("live object %#lx in no span", (unsigned long)f->sh.objs[first].addr);
     uintptr_t lo = s->base, hi = lo + s->npages * GA_PAGE_SIZE;
-    race *x = calloc(1, sizeof *x);
-    if (!x)
-        abort();
-    race_threads(f, r->a[0], &x->th[0], &x->th[1]);
-    x->det = !f->concurrent;
+    race *x = race_new(f, r->a[0]);
     uint32_t want = 2 + 2 * (r->a[1] % 32), n = 0;
     check_span_f1(s, "before a same-span race");
     uint32_t pend0 = s->pending_frees;
@@ -1109,11 +1111,7 @@ static void op_race_sweep(tf *f, int me, const op_rec *r) {
     (void)me;
     if (++f->races > MAX_RACES)
         return;
-    race *x = calloc(1, sizeof *x);
-    if (!x)
-        abort();
-    race_threads(f, r->a[0], &x->th[0], &x->th[1]);
-    x->det = !f->concurrent;
+    race *x = race_new(f, r->a[0]);
     uint32_t ids[RACE_MAX];
     uint32_t n = claim(f, f->race_seq++ * 61 + r->a[1], 1 + r->a[1] % 32, ids);
     for (uint32_t k = 0; k < n; k++)
