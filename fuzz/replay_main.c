@@ -1,13 +1,18 @@
 /* Standalone replayer: feeds each file named on the command line, or each regular file
  * of each directory named, to LLVMFuzzerTestOneInput, in sorted order.  This is what
  * ctest runs over corpus/<driver>/ (under ASan+UBSan), so replay needs no fuzzing
- * engine.  Exit status 0 = every input ran; a failed check aborts inside the driver. */
+ * engine.  Exit status 0 = every input ran; a failed check aborts inside the driver.
+ * GA_REPLAY_TIMES=1 prints, per input, "replay-time <us> <minor faults> <path>" on
+ * stderr (wall time and faults of the call alone): to find the inputs a driver's
+ * exec/s is spent on. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
@@ -46,7 +51,24 @@ static int run_file(const char *path) {
     }
     memcpy(exact, buf, len);
     free(buf);
+    static int timing = -1;
+    if (timing < 0) {
+        const char *t = getenv("GA_REPLAY_TIMES");
+        timing = t && *t && strcmp(t, "0") != 0;
+    }
+    struct timespec t0, t1;
+    struct rusage r0, r1;
+    if (timing) {
+        getrusage(RUSAGE_SELF, &r0);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+    }
     LLVMFuzzerTestOneInput(exact, len);
+    if (timing) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        getrusage(RUSAGE_SELF, &r1);
+        long long us = (long long)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
+        fprintf(stderr, "replay-time %lld %ld %s\n", us, r1.ru_minflt - r0.ru_minflt, path);
+    }
     free(exact);
     return 0;
 }
