@@ -34,6 +34,7 @@
  *   then sweeping is lazy (refills) or eager (ga_sweep).
  * "World stopped" means no other call on this heap is in flight. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -451,10 +452,33 @@ void ga_heap_stats(ga_heap *h, ga_stats *out) {
 /* ---- heaps ------------------------------------------------------------------------ */
 
 /* The heap struct itself comes straight from mmap (not through the heap's OS hooks,
- * which live inside it), and is not counted in sys_mapped. */
+ * which live inside it), and is not counted in sys_mapped.  Populated: initialization
+ * writes nearly all of it, and one call is far cheaper than a fault per page.
+ * One destroyed heap's struct is kept, zeroed, for the next ga_heap_new: programs
+ * and fuzzers that make and drop heaps repeatedly then pay neither the mmap and its
+ * first touches nor the munmap and its TLB shootdown (on VMs with shadow paging each
+ * costs more than the rest of a small heap's life).  At most sizeof(ga_heap) stays
+ * mapped after the last heap is gone. */
+static _Atomic(void *) spare_heap;
+
+static void *heap_struct_get(void) {
+    void *m = atomic_exchange(&spare_heap, NULL);
+    if (m)
+        return m; /* zeroed by heap_struct_put: as mmap would give it */
+    m = mmap(NULL, sizeof(ga_heap), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    return m == MAP_FAILED ? NULL : m;
+}
+
+static void heap_struct_put(void *m) {
+    memset(m, 0, sizeof(ga_heap));
+    void *none = NULL;
+    if (!atomic_compare_exchange_strong(&spare_heap, &none, m))
+        munmap(m, sizeof(ga_heap));
+}
+
 ga_heap *ga_heap_new(const ga_config *cfg) {
-    void *m = mmap(NULL, sizeof(ga_heap), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) {
+    void *m = heap_struct_get();
+    if (!m) {
         errno = ENOMEM;
         return NULL;
     }
@@ -472,7 +496,7 @@ ga_heap *ga_heap_new(const ga_config *cfg) {
     if (ga_mheap_init(h) != 0) {
         for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++)
             ga_mcentral_destroy(&h->central[spc]);
-        munmap(m, sizeof(ga_heap));
+        heap_struct_put(m);
         errno = ENOMEM;
         return NULL;
     }
@@ -489,5 +513,5 @@ void ga_heap_destroy(ga_heap *h) {
     ga_mheap_destroy(h);
     for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++)
         ga_mcentral_destroy(&h->central[spc]);
-    munmap(h, sizeof(ga_heap));
+    heap_struct_put(h);
 }
