@@ -34,9 +34,12 @@
 struct ga_heap;
 struct ga_pagealloc;
 
-/* Returns the name of the corruption applied (and undone), or NULL if none. */
+/* Returns the name of the corruption applied (and undone), or NULL if none.
+ * corrupt_pagealloc_op with recheck false leaves the last step, ga_pagealloc_check
+ * passing on the restored state, to the caller (who runs it once after a series of
+ * corrupt ops: the state is the same before each). */
 const char *corrupt_heap_op(struct ga_heap *h, fuzz_input *in, bool enabled);
-const char *corrupt_pagealloc_op(struct ga_pagealloc *p, fuzz_input *in, bool enabled);
+const char *corrupt_pagealloc_op(struct ga_pagealloc *p, fuzz_input *in, bool enabled, bool recheck);
 
 /* Table sizes (for seed generators and tests). */
 unsigned corrupt_heap_kinds(void);
