@@ -163,9 +163,12 @@ FUZZ_NOCOV static bool page_zero(const char *p, size_t n) {
  * blocks, of which pageAlloc writes a page or two per input) only resident pages
  * (mincore) can hold non-zero bytes; they pile up over the inputs and each scrub reads
  * them all, so once more than OSM_KEEP_PAGES are resident the range is given back to
- * the kernel instead (MADV_DONTNEED: zero when next touched). */
+ * the kernel instead (MADV_DONTNEED: zero when next touched).  That limit is a whole
+ * chunk-map block: comparing its resident pages (1 MiB at most, vectorised) costs less
+ * than faulting back the ones a spread of chunks touches (a limit of 16 pages cost
+ * ~7 faults per fuzzing execution and the TLB shootdowns of madvise). */
 #define OSM_KEEP ((size_t)128 << 10)
-#define OSM_KEEP_PAGES 16
+#define OSM_KEEP_PAGES 256 /* 1 MiB */
 FUZZ_NOCOV static void osm_scrub(char *v, size_t n) {
     const size_t pg = 4096, np = (n + pg - 1) / pg;
     static unsigned char *vec;
