@@ -41,14 +41,20 @@
  * (a summarize or merge per grown chunk and parent entry, level 0's 16384 entries at
  * least): after every DEEP_EVERY-th op, after the first refused grow of an
  * input (every refused grow must also leave pageAlloc's bookkeeping byte for byte as
- * it was: check_unchanged), at init and at the end.  -DPAGEALLOC_FUZZ_CHECK_EVERY=1
- * runs both after every op. */
+ * it was: check_unchanged), at init and at the end.  Inside a batch op (alloc_many,
+ * free_many) every step's result and the cheap checks (page counters, in_use count,
+ * start/end, search hint), but the touched chunks' bitmaps and summary paths after
+ * every SUB_EVERY-th step only (they accumulate until compared: the op's own check
+ * after its last step compares them all).  -DPAGEALLOC_FUZZ_CHECK_EVERY=1 runs all of
+ * it after every op and step. */
 #ifndef PAGEALLOC_FUZZ_CHECK_EVERY
 #define FULL_EVERY 32
 #define DEEP_EVERY 64
+#define SUB_EVERY 4
 #else
 #define FULL_EVERY PAGEALLOC_FUZZ_CHECK_EVERY
 #define DEEP_EVERY PAGEALLOC_FUZZ_CHECK_EVERY
+#define SUB_EVERY PAGEALLOC_FUZZ_CHECK_EVERY
 #endif
 
 /* -DFUZZ_TRACE prints every operation and its result (for reading a reproducer). */
@@ -72,11 +78,12 @@ typedef struct drv {
     uint64_t scav_bytes;  /* ... during the current scavenge call */
     uint64_t scav_low;    /* lowest page released in it */
     size_t op;
-    bool deep;    /* run ga_pagealloc_check after this op */
-    bool all;     /* full comparison after this op (check_state) */
-    bool grew;    /* the op grew: compare in_use whole */
-    bool refused; /* a grow of this input was refused (ENOMEM) */
-    void *snap;   /* pageAlloc's bookkeeping before an injected grow (check_unchanged) */
+    bool deep;        /* run ga_pagealloc_check after this op */
+    bool all;         /* full comparison after this op (check_state) */
+    bool grew;        /* the op grew: compare in_use whole */
+    bool refused;     /* a grow of this input was refused (ENOMEM) */
+    unsigned substep; /* steps of the current batch op checked (check_state's sub) */
+    void *snap;       /* pageAlloc's bookkeeping before an injected grow (check_unchanged) */
     size_t snap_cap;
     const char *opname;
     const char *restored; /* a corruption undone since ga_pagealloc_check last passed */
@@ -508,7 +515,8 @@ FUZZ_NOCOV static void check_paths(drv *d) {
  * recomputed from the leaves), the counters recounted page by page, in_use range by
  * range (also after every grow, the only op that changes it), the search hint page by
  * page.  deep: also ga_pagealloc_check (after every DEEP_EVERY-th op, after a refused
- * grow, at init and at the end).  sub: a step inside a batch op. */
+ * grow, at init and at the end).  sub: a step inside a batch op (the touched
+ * comparison only every SUB_EVERY-th step). */
 FUZZ_NOCOV static void check_in_use(const drv *d) {
     const ga_pagealloc *p = &d->pa;
     size_t r = 0;
@@ -549,7 +557,10 @@ FUZZ_NOCOV static void check_state(drv *d, bool full, bool deep, bool sub) {
     mspace *m = &d->m;
     if (!sub && deep && ga_pagealloc_check(p, d->why, sizeof d->why) != 0)
         fail(d, "ga_pagealloc_check: %s", d->why);
-    if (full) {
+    /* light: a step of a batch op between two SUB_EVERY-th ones (touched kept) */
+    bool light = sub && ++d->substep % SUB_EVERY != 0;
+    if (light) {
+    } else if (full) {
         for (size_t k = 0; k < m->n; k++)
             check_chunk(d, m->c[k]);
         uint64_t nfree = ms_free_pages(m), nscav = ms_scav_pages(m);
@@ -583,6 +594,8 @@ FUZZ_NOCOV static void check_state(drv *d, bool full, bool deep, bool sub) {
         if (full)
             check_search_full(d);
     }
+    if (light)
+        return;
     if (full) {
         check_tree(d);
         ms_sum_update(m); /* the cache stays valid for later ops (check_tree read every chunk) */
@@ -1057,6 +1070,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         d->all = d->op % FULL_EVERY == 0;
         d->deep = d->op % DEEP_EVERY == 0;
         d->grew = false;
+        d->substep = 0;
         op->run(d, &in);
         FUZZ_OP_READ_CHECK("pagealloc_fuzz", op->name, op->arg_bytes, start, &in);
         if (op_trace)
