@@ -447,10 +447,12 @@ FUZZ_NOCOV bool ms_any_dirty_free_above(mspace *m, uint64_t above) {
 
 static inline unsigned level_chunk_bits(int l) { return 3u * (unsigned)(M_LEVELS - 1 - l); }
 
-FUZZ_NOCOV static msnode *node_slot(const mspace *m, int l, uint64_t i) {
+/* The cache holds blocks of 8 sibling entries (a node per block, keyed by level and
+ * block index): ms_block, which every compare and every merge calls, is one lookup. */
+FUZZ_NOCOV static msnode *node_slot(const mspace *m, int l, uint64_t blk) {
     if (m->caph == 0)
         return NULL;
-    uint64_t key = (i << 3 | (uint64_t)l) + 1;
+    uint64_t key = (blk << 3 | (uint64_t)l) + 1;
     size_t mask = m->caph - 1, k = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & mask;
     while (m->h[k].key != 0 && m->h[k].gen == m->gen && m->h[k].key != key)
         k = (k + 1) & mask;
@@ -471,26 +473,20 @@ FUZZ_NOCOV static void node_put(mspace *m, int l, uint64_t i, msum s) {
                 *node_slot(m, (int)((old[k].key - 1) & 7), (old[k].key - 1) >> 3) = old[k];
         free(old);
     }
-    msnode *n = node_slot(m, l, i);
+    msnode *n = node_slot(m, l, i >> 3);
     if (n->key == 0 || n->gen != m->gen) {
-        n->key = (i << 3 | (uint64_t)l) + 1;
+        n->key = ((i >> 3) << 3 | (uint64_t)l) + 1;
         n->gen = m->gen;
+        memset(n->s, 0, sizeof n->s); /* the block's other entries: (0, 0, 0) until put */
         m->nh++;
     }
-    n->s = s;
+    n->s[i & 7] = s;
 }
 
-/* The cached sum of entry i of level l, or NULL for (0, 0, 0). */
-FUZZ_NOCOV static const msum *node_sum(mspace *m, int l, uint64_t i) {
-    if (l == M_LEVELS - 1) {
-        mchunk *c = ms_chunk(m, i);
-        if (!c)
-            return NULL;
-        ms_refresh(c);
-        return &c->sum;
-    }
-    const msnode *n = node_slot(m, l, i);
-    return n && n->key && n->gen == m->gen ? &n->s : NULL;
+/* The cached block blk of level l (its 8 sums), or NULL: all (0, 0, 0). */
+FUZZ_NOCOV static const msum *node_block(const mspace *m, int l, uint64_t blk) {
+    const msnode *n = node_slot(m, l, blk);
+    return n && n->key && n->gen == m->gen ? n->s : NULL;
 }
 
 /* *s, or (0, 0, 0) for NULL: field by field (a struct copy is a memcpy call under ASan,
@@ -503,12 +499,23 @@ static inline msum sum_or_zero(const msum *s) {
     return r;
 }
 
-FUZZ_NOCOV msum ms_node(mspace *m, int l, uint64_t i) { return sum_or_zero(node_sum(m, l, i)); }
+FUZZ_NOCOV msum ms_node(mspace *m, int l, uint64_t i) {
+    if (l == M_LEVELS - 1) {
+        mchunk *c = ms_chunk(m, i);
+        if (!c)
+            return sum_or_zero(NULL);
+        ms_refresh(c);
+        return sum_or_zero(&c->sum);
+    }
+    const msum *b = node_block(m, l, i >> 3);
+    return sum_or_zero(b ? &b[i & 7] : NULL);
+}
 
 FUZZ_NOCOV void ms_block(mspace *m, int l, uint64_t blk, msum out[8]) {
     if (l < M_LEVELS - 1) {
+        const msum *b = node_block(m, l, blk);
         for (unsigned j = 0; j < 8; j++)
-            out[j] = sum_or_zero(node_sum(m, l, blk * 8 + j));
+            out[j] = sum_or_zero(b ? &b[j] : NULL);
         return;
     }
     /* leaves: the grown chunks among blk * 8 .. + 7 follow each other in m->c (one

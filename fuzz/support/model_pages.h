@@ -58,9 +58,9 @@ typedef struct mchunk {
 #define M_LEVELS 5 /* summary levels; the last is the chunks' own (leaf) summaries */
 
 typedef struct msnode {
-    uint64_t key; /* 0: empty; else (i << 3 | l) + 1 */
+    uint64_t key; /* 0: empty; else (blk << 3 | l) + 1: entries blk * 8 .. + 7 of level l */
     uint64_t gen; /* an entry of another generation than the space's is empty too */
-    msum s;
+    msum s[8];
 } msnode;
 
 typedef struct mspace {
