@@ -474,35 +474,15 @@ FUZZ_NOCOV static void check_chunk(const drv *d, mchunk *c) {
 }
 
 /* The 8-entry blocks of every level on the paths of the chunks the op touched (the
- * only summaries an op may change), against the model's cached tree (brought up to
- * date on those paths from the touched chunks' plain-loop summaries). */
-FUZZ_NOCOV static void check_paths(drv *d) {
-    mspace *m = &d->m;
-    if (m->ntl == 0)
-        return;
-    ms_sum_update(m);
-    static void *buf;
-    static size_t cap;
-    uint64_t *blk = scratch(&buf, &cap, m->ntl * sizeof *blk);
-    for (int l = GA_SUMMARY_LEVELS - 1; l >= 0; l--) {
-        unsigned sh = 3u * (unsigned)(GA_SUMMARY_LEVELS - 1 - l) + 3; /* chunk index -> block at level l */
-        size_t n = 0;
-        for (size_t k = 0; k < m->ntl; k++) {
-            uint64_t b = m->tl[k]->ci >> sh;
-            bool seen = false;
-            for (size_t j = n; j-- > 0 && !seen;) /* touched lists are short, or chunks sorted */
-                seen = blk[j] == b;
-            if (!seen)
-                blk[n++] = b;
-        }
-        for (size_t k = 0; k < n; k++) {
-            msum want[8];
-            ms_block(m, l, blk[k], want);
-            for (unsigned j = 0; j < 8; j++)
-                cmp_sum(d, l, blk[k] * 8 + j, want[j]);
-        }
-    }
+ * only summaries an op may change), against the model's cached tree, each block as
+ * ms_sum_update_visit brings it up to date (from the touched chunks' plain-loop
+ * summaries) and reads it for the merge above. */
+FUZZ_NOCOV static void cmp_block(void *ctx, int l, uint64_t blk, const msum want[8]) {
+    for (unsigned j = 0; j < 8; j++)
+        cmp_sum(ctx, l, blk * 8 + j, want[j]);
 }
+
+FUZZ_NOCOV static void check_paths(drv *d) { ms_sum_update_visit(&d->m, cmp_block, d); }
 
 /* After every op (and every step of a batch op): the op's own results (checked where
  * it runs), then what it may have changed: the bitmaps of the chunks it touched, the

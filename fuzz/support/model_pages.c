@@ -536,7 +536,7 @@ static int cmp_u64(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-FUZZ_NOCOV void ms_sum_update(mspace *m) {
+FUZZ_NOCOV void ms_sum_update_visit(mspace *m, ms_visit visit, void *ctx) {
     if (m->ntl == 0)
         return;
     if (m->ntl > m->capidx) { /* kept from call to call: a fresh block each time cost ASan page faults */
@@ -567,7 +567,21 @@ FUZZ_NOCOV void ms_sum_update(mspace *m) {
         for (size_t k = 0; k < n; k++) {
             msum c[8];
             ms_block(m, l + 1, idx[k], c);
+            if (visit)
+                visit(ctx, l + 1, idx[k], c);
             node_put(m, l, idx[k], m_merge(c, 8, (uint64_t)M_CHUNK_PAGES << level_chunk_bits(l + 1)));
         }
     }
+    if (!visit)
+        return;
+    /* the root level's blocks, which no merge reads */
+    for (size_t k = 0; k < n; k++) {
+        if (k > 0 && idx[k - 1] >> 3 == idx[k] >> 3)
+            continue;
+        msum c[8];
+        ms_block(m, 0, idx[k] >> 3, c);
+        visit(ctx, 0, idx[k] >> 3, c);
+    }
 }
+
+FUZZ_NOCOV void ms_sum_update(mspace *m) { ms_sum_update_visit(m, NULL, NULL); }

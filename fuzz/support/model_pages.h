@@ -105,6 +105,10 @@ bool ms_any_dirty_free_above(mspace *m, uint64_t above);
 void ms_clear_touched(mspace *m); /* empties the touched list (touched flags cleared) */
 /* Recompute the cached summaries on the paths of the touched chunks, bottom up. */
 void ms_sum_update(mspace *m);
+/* The same, calling visit(ctx, l, blk, sums) with the (final) 8 entries of every block
+ * on those paths, each once, every level from the leaves (M_LEVELS - 1) to the root (0). */
+typedef void (*ms_visit)(void *ctx, int l, uint64_t blk, const msum sums[8]);
+void ms_sum_update_visit(mspace *m, ms_visit visit, void *ctx);
 /* The model's summary of entry i of level l (0 .. M_LEVELS - 1): the chunk's own at the
  * leaf level, else the cached node; (0, 0, 0) over no grown chunk.  Valid for the
  * nodes on the paths ms_sum_update has brought up to date. */
