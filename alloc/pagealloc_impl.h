@@ -56,7 +56,11 @@ typedef struct ga_pa_priv {
  * region, start + end < size unless the region is all free; the root's "all free" flag
  * only at the top level).  Shared by ga_pagealloc_check and the fuzzers' corrupt op. */
 static inline bool ga_psum_ok(ga_psum s, unsigned lp) {
-    uint32_t n = (uint32_t)1 << lp, st = ga_psum_start(s), m = ga_psum_max(s), e = ga_psum_end(s);
+    /* the fields decoded here (ga_psum_start/max/end's values for s < 2^63, the only
+     * ones used): calls to those were traced in the fuzzers, for every entry checked */
+    const uint64_t mask = ((uint64_t)1 << GA_PSUM_LOG_MAX) - 1;
+    uint32_t n = (uint32_t)1 << lp, st = (uint32_t)(s & mask), m = (uint32_t)(s >> GA_PSUM_LOG_MAX & mask),
+             e = (uint32_t)(s >> (2 * GA_PSUM_LOG_MAX) & mask);
     if (s >> 63)
         return lp == GA_PSUM_LOG_MAX && s == (ga_psum)1 << 63;
     if (m == n)
