@@ -416,4 +416,31 @@ GA_HIDDEN int ga_heap_check_locked(ga_heap *h, char *why, size_t len);
 
 static inline uint32_t ga_heap_sweepgen(ga_heap *h) { return __atomic_load_n(&h->sweepgen, __ATOMIC_ACQUIRE); }
 
+/* ---- yield points (fuzz/threads_fuzz.c only) ---------------------------------------
+ * Places where a test may park the calling thread and let another run, so that a chosen
+ * interleaving happens every time, deterministically (a lost update needs the other
+ * thread inside a window of a few instructions).  Compiled in only with GA_YIELD_POINTS,
+ * which only threads_fuzz's own copy of the library defines (CMakeLists.txt); in every
+ * other build GA_YIELD is nothing.  Never placed where a mutex is held (a parked
+ * thread would block the one it lets run); GA_YP_SPIN marks a thread waiting for
+ * another (cpu_relax), where a test lets the parked thread go on. */
+enum {
+    GA_YP_SPIN,         /* cpu_relax: waiting for another thread */
+    GA_YP_FREE_SET,     /* ga_free: slot validated, freed bit not yet set (span gate held) */
+    GA_YP_FREE_COUNT,   /* ga_free: freed bit set, pending_frees not yet counted */
+    GA_YP_STATS_MALLOC, /* flush_span_stats: nmalloc added, bytes_malloc not yet */
+    GA_YP_STATS_FREE,   /* count_frees: nfree added, bytes_free not yet */
+    GA_YP_NUM
+};
+#ifdef GA_YIELD_POINTS
+extern void (*ga_yield_hook)(int point);
+#define GA_YIELD(point)                                                                                                \
+    do {                                                                                                               \
+        if (ga_yield_hook)                                                                                             \
+            ga_yield_hook(point);                                                                                      \
+    } while (0)
+#else
+#define GA_YIELD(point) ((void)0)
+#endif
+
 #endif

@@ -250,6 +250,10 @@ void *ga_alloc(ga_cache *c, size_t size, unsigned flags) {
 
 /* ---- explicit free ------------------------------------------------------------------ */
 
+#ifdef GA_YIELD_POINTS
+void (*ga_yield_hook)(int point); /* heap.h: set by threads_fuzz before any heap exists */
+#endif
+
 /* The part of ga_free that runs inside the span's gate (or, for a span cached by the
  * caller's own cache, with no gate: only its owner sweeps it). */
 static int free_in_span(ga_heap *h, ga_mspan *s, uintptr_t p, bool own, bool *free_large) {
@@ -273,8 +277,10 @@ static int free_in_span(ga_heap *h, ga_mspan *s, uintptr_t p, bool own, bool *fr
     if (!ga_span_slot_allocated(s, idx))
         return -EALREADY;
     uint64_t bit = (uint64_t)1 << (idx % 64);
+    GA_YIELD(GA_YP_FREE_SET);
     if (__atomic_fetch_or(&s->freed_bits[idx / 64], bit, __ATOMIC_ACQ_REL) & bit)
         return -EALREADY;
+    GA_YIELD(GA_YP_FREE_COUNT);
     uint32_t before = __atomic_fetch_add(&s->pending_frees, 1, __ATOMIC_ACQ_REL);
 
     /* Both mcentral calls come after the increment above: the handshake with

@@ -39,6 +39,7 @@ static void flush_span_stats(ga_heap *h, ga_mspan *s) {
     if (n) {
         uint32_t cls = ga_spanclass_sizeclass(s->spanclass);
         atomic_fetch_add_explicit(&h->stats.nmalloc[cls], n, memory_order_relaxed);
+        GA_YIELD(GA_YP_STATS_MALLOC);
         atomic_fetch_add_explicit(&h->stats.bytes_malloc, (uint64_t)n * s->elemsize, memory_order_relaxed);
     }
     s->alloc_count_before_cache = s->alloc_count;

@@ -36,6 +36,7 @@ static inline _Atomic uint32_t *gate_of(ga_heap *h, const ga_mspan *s) {
 }
 
 static inline void cpu_relax(unsigned *spins) {
+    GA_YIELD(GA_YP_SPIN);
     if (++*spins < 64) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
@@ -182,6 +183,7 @@ static void count_frees(ga_heap *h, const ga_mspan *s, uint32_t nfreed) {
         return;
     uint32_t cls = ga_spanclass_sizeclass(s->spanclass);
     atomic_fetch_add_explicit(&h->stats.nfree[cls], nfreed, memory_order_relaxed);
+    GA_YIELD(GA_YP_STATS_FREE);
     atomic_fetch_add_explicit(&h->stats.bytes_free, (uint64_t)nfreed * s->elemsize, memory_order_relaxed);
 }
 
