@@ -52,9 +52,21 @@ def free_alloc(i): return OP.op(OP.FREE_ALLOC, u16(i))
 def gc_begin(): return OP.op(OP.GC_BEGIN)
 def gc_end(full=True): return OP.op(OP.GC_END, bytes([1 if full else 0]))
 def stw_check(): return OP.op(OP.STW_CHECK)
-def race_free(t, n, b_first=False): return OP.op(OP.RACE_FREE, bytes([t | (0x80 if b_first else 0), n - 1]))
-def race_span(t, n, b_first=False): return OP.op(OP.RACE_SPAN, bytes([t | (0x80 if b_first else 0), n - 1]))
-def race_sweep(t, n, b_first=False): return OP.op(OP.RACE_SWEEP, bytes([t | (0x80 if b_first else 0), n - 1]))
+# Yield points a race's first side (deterministic mode) or a PAUSE parks at: race n's
+# bits 5-6, PAUSE p % 4 (threads_fuzz.c race_point, parse; alloc/heap.h GA_YP_*).
+FREE_SET, FREE_COUNT, STATS_FREE, STATS_MALLOC = 0, 1, 2, 3      # race ops
+P_FREE_SET, P_FREE_COUNT, P_STATS_MALLOC, P_STATS_FREE = 0, 1, 2, 3  # PAUSE
+
+
+def race(code, t, n, b_first, pt):
+    assert 1 <= n <= 32
+    return OP.op(code, bytes([t | (0x80 if b_first else 0), (n - 1) | pt << 5]))
+
+
+def race_free(t, n, b_first=False, pt=FREE_SET): return race(OP.RACE_FREE, t, n, b_first, pt)
+def race_span(t, n, b_first=False, pt=FREE_SET): return race(OP.RACE_SPAN, t, n, b_first, pt)
+def race_sweep(t, n, b_first=False, pt=FREE_SET): return race(OP.RACE_SWEEP, t, n, b_first, pt)
+def pause(pt, skip=0): return OP.op(OP.PAUSE, bytes([pt | skip << 2]))
 def cache_cycle(t): return OP.op(OP.CACHE_CYCLE, bytes([t]))
 def scavenge(v): return OP.op(OP.SCAVENGE, bytes([v]))
 
@@ -165,6 +177,41 @@ SEEDS['seed-mix'] = hdr(4) + b''.join(
     + gc_end(r % 2 == 0) + race_free(r, 8) + race_span(r, 8) + race_sweep(r, 8)
     for r in range(8))
 
+# ---- deterministic interleavings (yield points; issue 9 item 4(e)) -------------------
+# Each parks one thread inside a window of a few instructions and runs another thread's
+# whole job there, every run the same (threads_fuzz.c run_pair): a lost update or a
+# test-then-set shows in the exact counts right after the two threads join.
+
+# Two refills of one class flush their statistics at once: 32 KiB objects (one per
+# span, a flush per allocation); thread 0 parks between nmalloc and bytes_malloc.
+SEEDS['seed-yield-stats-malloc'] = hdr(2) + each(2, lambda t: alloc_class(67) + alloc_class(66)) + b''.join(
+    turn(0) + pause(P_STATS_MALLOC, k % 2) + alloc_class(67 - k % 2) * 3 + turn(1) + alloc_class(67 - k % 2) * 2
+    for k in range(6)) + gc_end(True)
+
+# Two threads free the same objects; the first parks after its check of the freed bit,
+# before setting it (small objects of both caches and of uncached spans, large ones).
+SEEDS['seed-yield-free-set'] = hdr(2) + each(2, lambda t: burst(3 + t, 40) + alloc_large(t) * 2) \
+    + cache_cycle(1) + b''.join(race_free(t, 8 + t, t % 2 == 1, FREE_SET) for t in range(6)) \
+    + each(2, lambda t: burst(9, 20)) + race_free(0, 32) + gc_end(True)
+
+# Two threads free different objects of one span; the first parks after setting its
+# freed bit, before counting it in pending_frees.
+SEEDS['seed-yield-free-count'] = hdr(2) + each(2, lambda t: burst(1, 64) + burst(4 + t, 64)) + cache_cycle(0) \
+    + b''.join(race_span(t, 24, t % 2 == 1, FREE_COUNT) for t in range(8)) + gc_end(True)
+
+# A re-free racing ga_sweep(h, 0): objects of uncached spans freed, then the freeing
+# thread parks inside the span's gate in its first re-free while the sweep reclaims.
+SEEDS['seed-yield-gate'] = hdr(2) + turn(0) + burst(5, 48) + burst(12, 24) + cache_cycle(0) + b''.join(
+    race_sweep(t, 4 + t, False, FREE_SET) + turn(1) + burst(5, 16) + cache_cycle(1) for t in range(6)) \
+    + gc_end(True)
+
+# Large frees counted at once from two threads: the first parks inside count_frees
+# (nfree added, bytes_free not yet) while the second frees the others; and a large free
+# parked there while ga_sweep counts small reclaims.
+SEEDS['seed-yield-nfree'] = hdr(2) + each(2, lambda t: alloc_large(t) * 4 + burst(7, 30)) + cache_cycle(0) \
+    + cache_cycle(1) + race_free(0, 8, False, STATS_FREE) + each(2, lambda t: alloc_large(3) * 3) \
+    + race_free(1, 6, False, STATS_FREE) + race_sweep(0, 12, False, STATS_FREE) + gc_end(True)
+
 
 def write_seeds():
     os.makedirs(OUT, exist_ok=True)
@@ -185,13 +232,17 @@ def write_dict():
             OP.FREE_RANGE: b'\x00\x00\x07', OP.FREE_BAD: b'\x00\x00\x03', OP.MARK: b'\x00\x00\x00\x00',
             OP.MARK_RANGE: b'\x00\x00\x1f', OP.SWEEP: b'\x00', OP.QUERY: b'\x00\x00\x01\x00', OP.PROBE: b'\x00\x01',
             OP.FREE_ALLOC: b'\x00\x00', OP.GC_END: b'\x01', OP.RACE_FREE: b'\x01\x1f', OP.RACE_SPAN: b'\x01\x1f',
-            OP.RACE_SWEEP: b'\x01\x1f', OP.CACHE_CYCLE: b'\x01', OP.SCAVENGE: b'\xff'}
+            OP.RACE_SWEEP: b'\x01\x1f', OP.CACHE_CYCLE: b'\x01', OP.SCAVENGE: b'\xff', OP.PAUSE: b'\x02'}
     for code, _, name, nargs, _ in OP.rows:
         a = args.get(code, b'')
         entries.append(('op_' + name, OP.op(code, a)))
     entries.append(('op_par__window2', par() + turn(0) + burst(8, 64) + turn(1) + free_newest_other()))
     entries.append(('op_turn__then_free_other', turn(1) + free_newest_other()))
     entries.append(('op_gc_begin__marking', gc_begin() + mark_range(0, 32)))
+    entries.append(('op_pause__stats_malloc', pause(P_STATS_MALLOC) + alloc_class(67) + turn(1) + alloc_class(67)))
+    entries.append(('op_race_free__free_set', race_free(0, 8, False, FREE_SET)))
+    entries.append(('op_race_span__free_count', race_span(0, 16, False, FREE_COUNT)))
+    entries.append(('op_race_free__stats_free', race_free(0, 8, False, STATS_FREE)))
     print('# threads_fuzz dictionary: fuzz/gen_threads_seeds.py --dict > fuzz/threads_fuzz.dict')
     print('# op_<name>[__label]: whole operations (fuzz/threads_ops.h); hdr_*: an input header')
     for name, data in entries:

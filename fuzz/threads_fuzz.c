@@ -169,6 +169,7 @@ void AnnotateHappensAfter(const char *file, int line, const volatile void *addr)
 /* ---- state -------------------------------------------------------------------------- */
 typedef struct op_rec {
     uint8_t code, thread, a[4];
+    uint8_t pause; /* PAUSE before it: 0, or (1 + yield point - 1) | hits to skip << 3 */
 } op_rec;
 
 typedef struct step {
@@ -179,6 +180,7 @@ typedef struct step {
 typedef struct job {
     uint32_t lo, hi;
     bool window; /* run only this thread's ops of [lo, hi), concurrently with the others */
+    bool paired; /* one of run_pair's two segments: not the world to itself (see run_pair) */
 } job;
 
 
@@ -200,6 +202,7 @@ typedef struct tf {
     op_rec *ops;
     step *steps;
     uint32_t nops, nsteps, races, stw_checks, race_seq;
+    uint32_t parks; /* times a thread parked at a yield point (this input) */
     job jobs[MAXT];
     /* Each thread's latest non-tiny object, stored relaxed: PROBE's pointers reach the
      * other threads with no happens-before at all (as a collector's scan would find
@@ -216,6 +219,7 @@ static _Thread_local int tl_thread = -1; /* -1: the controller */
 static _Thread_local const char *tl_op = "setup";
 static _Thread_local uint32_t tl_opno;
 static _Thread_local bool tl_window; /* running inside a concurrent window */
+static _Thread_local bool tl_locked; /* holding the driver's lock */
 
 static void tfail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void tfail(const char *fmt, ...) {
@@ -236,8 +240,10 @@ static void lk(tf *f) {
     pthread_mutex_lock(&f->lock);
     HIDE_SYNC_END();
     HIDE_ACCESS_BEGIN();
+    tl_locked = true;
 }
 static void ulk(tf *f) {
+    tl_locked = false;
     HIDE_ACCESS_END();
     HIDE_SYNC_BEGIN();
     pthread_mutex_unlock(&f->lock);
@@ -277,6 +283,10 @@ static void *worker_main(void *p) {
     return NULL;
 }
 
+#ifdef GA_YIELD_POINTS
+static void yield_hook(int point);
+#endif
+
 static void pool_start(void) {
     for (int i = 0; i < MAXT; i++) {
         pthread_mutex_init(&pool[i].m, NULL);
@@ -287,6 +297,9 @@ static void pool_start(void) {
         }
         pthread_detach(pool[i].th);
     }
+#ifdef GA_YIELD_POINTS
+    ga_yield_hook = yield_hook; /* before any heap: the workers see it through post() */
+#endif
 }
 
 static void post(int t, job_fn fn, tf *f, void *arg) {
@@ -307,6 +320,108 @@ static void await(int t) {
         pthread_cond_wait(&w->cv, &w->m);
     w->state = 0;
     pthread_mutex_unlock(&w->m);
+}
+
+/* ---- yield points: deterministic interleavings (alloc/heap.h GA_YIELD) ---------------
+ * Deterministic mode only.  run_pair(a, b) runs thread a's job until a reaches the yield
+ * point it was armed for (the n-th hit), parks a there, runs thread b's job meanwhile,
+ * then lets a finish: b's whole job happens inside a's window (say, between ga_free's
+ * check of the freed bit and its setting, or between the two counter updates of a
+ * stats flush), every run the same.  Exactly one thread runs at any time: when the one
+ * running waits for the parked one (a spin, GA_YP_SPIN: a sweep waiting for a free to
+ * leave the span's gate), they swap; when a job ends, the parked thread goes on.  A
+ * thread parks only where it holds no mutex (the yield points' placement) and not the
+ * driver's lock (tl_locked), so the other can always run.  Without GA_YIELD_POINTS
+ * (the reach build) a's job simply runs to its end before b's. */
+static pthread_mutex_t pz_m = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pz_cv = PTHREAD_COND_INITIALIZER;
+static int pz_parked = -1;                    /* the worker parked (at its yield point or in a spin) */
+static bool pz_done[MAXT];                    /* the worker's paired job has ended */
+static uint32_t pz_parks;                     /* parks at an armed yield point (for the caller's count) */
+static _Thread_local bool tl_paired;          /* inside one of run_pair's jobs */
+static _Thread_local int tl_pause_point = -1; /* park at this yield point ... */
+static _Thread_local uint32_t tl_pause_skip;  /* ... after skipping this many hits */
+
+/* Park the calling worker until another one sets pz_parked to something else (pz_m held). */
+static void pz_park_locked(void) {
+    pz_parked = tl_thread;
+    pthread_cond_broadcast(&pz_cv);
+    while (pz_parked == tl_thread)
+        pthread_cond_wait(&pz_cv, &pz_m);
+}
+
+#ifdef GA_YIELD_POINTS
+static void yield_hook(int point) {
+    if (!tl_paired || tl_locked)
+        return;
+    if (point == GA_YP_SPIN) { /* waiting: if the other one is parked, it is what we wait for */
+        pthread_mutex_lock(&pz_m);
+        if (pz_parked >= 0 && pz_parked != tl_thread)
+            pz_park_locked();
+        pthread_mutex_unlock(&pz_m);
+        return;
+    }
+    if (point != tl_pause_point)
+        return;
+    if (tl_pause_skip) {
+        tl_pause_skip--;
+        return;
+    }
+    tl_pause_point = -1; /* once per arming */
+    pthread_mutex_lock(&pz_m);
+    pz_parks++;
+    pz_park_locked();
+    pthread_mutex_unlock(&pz_m);
+}
+#endif
+
+/* Arm the calling worker: park at the (skip+1)-th hit of yield point `point` from now. */
+static void pause_arm(int point, uint32_t skip) {
+    tl_pause_point = point;
+    tl_pause_skip = skip;
+}
+
+typedef struct paired {
+    job_fn fn;
+    void *arg;
+    int point; /* a's yield point, -1: none */
+    uint32_t skip;
+} paired;
+static paired pz_jobs[MAXT];
+
+static void job_paired(tf *f, int me, void *arg) {
+    paired *pj = arg;
+    tl_paired = true;
+    if (pj->point >= 0)
+        pause_arm(pj->point, pj->skip);
+    pj->fn(f, me, pj->arg);
+    tl_pause_point = -1;
+    tl_paired = false;
+    pthread_mutex_lock(&pz_m);
+    pz_done[me] = true;
+    if (pz_parked >= 0) /* the other one waited for us (or was parked first): it goes on */
+        pz_parked = -1;
+    pthread_cond_broadcast(&pz_cv);
+    pthread_mutex_unlock(&pz_m);
+}
+
+static void run_pair(tf *f, int a, job_fn fa, void *xa, int point, uint32_t skip, int b, job_fn fb, void *xb) {
+    pthread_mutex_lock(&pz_m);
+    pz_parked = -1;
+    pz_done[a] = pz_done[b] = false;
+    pz_parks = 0;
+    pthread_mutex_unlock(&pz_m);
+    pz_jobs[a] = (paired){fa, xa, point, skip};
+    pz_jobs[b] = (paired){fb, xb, -1, 0};
+    post(a, job_paired, f, &pz_jobs[a]);
+    pthread_mutex_lock(&pz_m);
+    while (pz_parked != a && !pz_done[a])
+        pthread_cond_wait(&pz_cv, &pz_m);
+    pthread_mutex_unlock(&pz_m);
+    post(b, job_paired, f, &pz_jobs[b]); /* a parked (or done): b runs in its window */
+    await(b);
+    await(a);
+    f->parks += pz_parks;
 }
 
 /* ---- OS hooks: nothing owed may be released --------------------------------------------- */
@@ -635,8 +750,9 @@ static void free_bad(tf *f, int me, void *p, unsigned allowed) {
 
 static inline uint16_t a16(const op_rec *r, int k) { return (uint16_t)(r->a[k] | r->a[k + 1] << 8); }
 
-static void op_turn(tf *f, int me, const op_rec *r) { (void)f, (void)me, (void)r; } /* parsed away */
-static void op_par(tf *f, int me, const op_rec *r) { (void)f, (void)me, (void)r; }  /* parsed away */
+static void op_turn(tf *f, int me, const op_rec *r) { (void)f, (void)me, (void)r; }  /* parsed away */
+static void op_par(tf *f, int me, const op_rec *r) { (void)f, (void)me, (void)r; }   /* parsed away */
+static void op_pause(tf *f, int me, const op_rec *r) { (void)f, (void)me, (void)r; } /* parsed away */
 
 static void op_alloc_class(tf *f, int me, const op_rec *r) {
     do_alloc(f, me, class_size(1 + r->a[0] % 67, r->a[1] >> 2), r->a[1] & 3);
@@ -927,6 +1043,12 @@ static void race_barrier(race *x, unsigned k) {
             sched_yield();
 }
 
+/* The yield point a race op's first side parks at: n bits 5-6 (n's low bits: how many). */
+static int race_point(uint8_t n) {
+    static const int pt[4] = {GA_YP_FREE_SET, GA_YP_FREE_COUNT, GA_YP_STATS_FREE, GA_YP_STATS_MALLOC};
+    return pt[(n >> 5) & 3];
+}
+
 static int side_of(const race *x, int me) { return x->th[0] == me ? 0 : 1; }
 
 static void job_race_free(tf *f, int me, void *arg) {
@@ -941,13 +1063,12 @@ static void job_race_free(tf *f, int me, void *arg) {
     }
 }
 
-static void run_race(tf *f, race *x, job_fn fn, bool a_first) {
+/* Deterministic: the first side parks at yield point `point` (its skip+1-th hit) and
+ * the other side's whole job runs there (run_pair); concurrent: both at once. */
+static void run_race(tf *f, race *x, job_fn fn, bool a_first, int point, uint32_t skip) {
     if (x->det) {
         int o0 = a_first ? 0 : 1;
-        post(x->th[o0], fn, f, x);
-        await(x->th[o0]);
-        post(x->th[1 - o0], fn, f, x);
-        await(x->th[1 - o0]);
+        run_pair(f, x->th[o0], fn, x, point, skip, x->th[1 - o0], fn, x);
     } else {
         post(x->th[0], fn, f, x);
         post(x->th[1], fn, f, x);
@@ -995,7 +1116,7 @@ static void op_race_free(tf *f, int me, const op_rec *r) {
     x->np[0] = x->np[1] = n;
     ga_stats st0, st1;
     ga_heap_stats(f->h, &st0);
-    run_race(f, x, job_race_free, !(r->a[0] & 0x80));
+    run_race(f, x, job_race_free, !(r->a[0] & 0x80), race_point(r->a[1]), 0);
     for (uint32_t k = 0; k < n; k++) {
         const sh_obj *o = &f->sh.objs[ids[k]];
         int r0 = x->r[0][k], r1 = x->r[1][k];
@@ -1061,7 +1182,7 @@ static void op_race_span(tf *f, int me, const op_rec *r) {
             k++;
         }
     }
-    run_race(f, x, job_race_free, !(r->a[0] & 0x80));
+    run_race(f, x, job_race_free, !(r->a[0] & 0x80), race_point(r->a[1]), 0);
     for (int sd = 0; sd < 2; sd++)
         for (uint32_t k = 0; k < x->np[sd]; k++)
             if (x->r[sd][k] != 0)
@@ -1117,7 +1238,10 @@ static void op_race_sweep(tf *f, int me, const op_rec *r) {
     for (uint32_t k = 0; k < n; k++)
         x->p[0][k] = f->sh.objs[ids[k]].addr;
     x->np[0] = n;
-    run_race(f, x, job_race_sweep, !(r->a[0] & 0x80));
+    /* Freeing side first: it parks in its first re-free (FREE_SET: validated, inside
+     * the gate: the sweep must wait for it) or in its first frees. */
+    int pt = race_point(r->a[1]);
+    run_race(f, x, job_race_sweep, !(r->a[0] & 0x80), pt, pt == GA_YP_FREE_SET ? n : 0);
     for (uint32_t k = 0; k < n; k++)
         if (x->r[0][k] != 0)
             tfail("free of live %#lx racing ga_sweep = %s", (unsigned long)x->p[0][k], rname(x->r[0][k]));
@@ -1159,7 +1283,8 @@ static void op_scavenge(tf *f, int me, const op_rec *r) {
 enum { THREADS_OPS(FUZZ_OP_ENUM) OP_NUM = 0 THREADS_OPS(FUZZ_OP_PLUS_ONE) };
 enum { THREADS_OPS(FUZZ_OP_SEQ) };
 THREADS_OPS(FUZZ_OP_IN_ORDER)
-_Static_assert(OP_GC_BEGIN == 17 && OP_NUM == 25, "ops from GC_BEGIN on stop the world");
+_Static_assert(OP_GC_BEGIN == 17 && OP_SCAVENGE == 24 && OP_PAUSE == 25 && OP_NUM == 26,
+               "ops from GC_BEGIN to SCAVENGE stop the world; PAUSE only shapes the schedule");
 
 typedef struct tf_op {
     const char *name;
@@ -1183,10 +1308,16 @@ static void run_op(tf *f, int me, const op_rec *r, uint32_t idx) {
 /* A segment (one thread's consecutive ops) or, in a window, this thread's ops of it. */
 static void job_ops(tf *f, int me, void *arg) {
     const job *j = arg;
-    tl_window = j->window;
+    /* Paired: the other thread of the pair runs inside this one's ops (or this one
+     * inside the other's), so no "the world to myself" answer is exact any more: the
+     * window rules apply. */
+    tl_window = j->window || j->paired;
     for (uint32_t i = j->lo; i < j->hi; i++)
-        if (f->ops[i].thread == me)
+        if (f->ops[i].thread == me) {
+            if (f->ops[i].pause && j->paired)
+                pause_arm(f->ops[i].pause & 7, f->ops[i].pause >> 3);
             run_op(f, me, &f->ops[i], i);
+        }
     tl_window = false;
     tl_op = "parked";
 }
@@ -1196,6 +1327,7 @@ static void parse(tf *f, fuzz_input *in) {
     uint8_t cur = 0;
     int open = -1; /* the run step ops are appended to */
     uint32_t nthread = 0, nstw = 0;
+    uint8_t pause_next[MAXT] = {0};
     while (fi_left(in) > 0 && nthread < MAX_OPS && nstw < MAX_STW) {
         size_t start = in->pos;
         op_rec rec = {0};
@@ -1205,6 +1337,10 @@ static void parse(tf *f, fuzz_input *in) {
         FUZZ_OP_READ_CHECK("threads_fuzz", ops[rec.code].name, ops[rec.code].arg_bytes, start, in);
         if (rec.code == OP_TURN) {
             cur = (uint8_t)(rec.a[0] % f->nt);
+            continue;
+        }
+        if (rec.code == OP_PAUSE) { /* for the current thread's next op */
+            pause_next[cur] = (uint8_t)((1 + rec.a[0] % 4) | (rec.a[0] >> 2 < 31 ? rec.a[0] >> 2 : 31) << 3);
             continue;
         }
         if (rec.code == OP_PAR) {
@@ -1217,6 +1353,10 @@ static void parse(tf *f, fuzz_input *in) {
             continue;
         }
         rec.thread = cur;
+        if (rec.code < OP_GC_BEGIN) {
+            rec.pause = pause_next[cur];
+            pause_next[cur] = 0;
+        }
         f->ops[f->nops] = rec;
         if (rec.code >= OP_GC_BEGIN) {
             f->steps[f->nsteps++] = (step){f->nops, f->nops + 1, false, true};
@@ -1245,7 +1385,7 @@ static void run_steps(tf *f) {
                 used[f->ops[i].thread] = true;
             for (int t = 0; t < f->nt; t++)
                 if (used[t]) {
-                    f->jobs[t] = (job){st->lo, st->hi, true};
+                    f->jobs[t] = (job){st->lo, st->hi, true, false};
                     post(t, job_ops, f, &f->jobs[t]);
                 }
             for (int t = 0; t < f->nt; t++)
@@ -1254,11 +1394,23 @@ static void run_steps(tf *f) {
         } else {
             for (uint32_t i = st->lo, j; i < st->hi; i = j) {
                 int t = f->ops[i].thread;
+                bool armed = false;
                 for (j = i; j < st->hi && f->ops[j].thread == t;)
-                    j++;
-                f->jobs[t] = (job){i, j, false};
-                post(t, job_ops, f, &f->jobs[t]);
-                await(t);
+                    armed |= f->ops[j++].pause != 0;
+                if (armed && j < st->hi) { /* the next segment (another thread's) runs inside it */
+                    int t2 = f->ops[j].thread;
+                    uint32_t k = j;
+                    while (k < st->hi && f->ops[k].thread == t2)
+                        k++;
+                    f->jobs[t] = (job){i, j, false, true};
+                    f->jobs[t2] = (job){j, k, false, true};
+                    run_pair(f, t, job_ops, &f->jobs[t], -1, 0, t2, job_ops, &f->jobs[t2]);
+                    j = k;
+                } else {
+                    f->jobs[t] = (job){i, j, false, false};
+                    post(t, job_ops, f, &f->jobs[t]);
+                    await(t);
+                }
                 tl_op = "after a segment";
                 check_stats(f, false); /* every segment boundary is a stop */
             }
@@ -1356,6 +1508,8 @@ static void run_input(const uint8_t *data, size_t size, bool concurrent) {
         sh_cache_gone(&f->sh, t);
     }
     check_heap(f);
+    if (getenv("THREADS_FUZZ_VERBOSE")) /* did the interleavings the input asks for happen? */
+        fprintf(stderr, "threads_fuzz: %u ops, %u steps, %u parks at yield points\n", f->nops, f->nsteps, f->parks);
     sh_destroy(&f->sh); /* past this point the heap's memory is gone: nothing is owed */
     sh_init(&f->sh);
     tl_op = "ga_heap_destroy";

@@ -1,7 +1,7 @@
 /* threads_fuzz's operations (fuzz/threads_fuzz.c; table format: fuzz/fuzz_ops.h;
- * meaning: fuzz/README.md "threads_fuzz").  Op byte b: code b % 25.
+ * meaning: fuzz/README.md "threads_fuzz").  Op byte b: code b % 26.
  * Codes 0-1 shape the schedule, 2-16 run on the current thread (its own cache),
- * 17-24 run with the world stopped (every worker parked). */
+ * 17-24 run with the world stopped (every worker parked), 25 shapes the schedule. */
 #ifndef THREADS_OPS_H
 #define THREADS_OPS_H
 
@@ -33,7 +33,8 @@
     X(21, RACE_SPAN,   race_span,   2, "t:u8 n:u8")      /* two threads free 2+2n%32 objects of one span at once */ \
     X(22, RACE_SWEEP,  race_sweep,  2, "t:u8 n:u8")      /* frees and re-frees racing ga_sweep(h, 0) */            \
     X(23, CACHE_CYCLE, cache_cycle, 1, "t:u8")           /* destroy thread t's cache and make a new one */         \
-    X(24, SCAVENGE,    scavenge,    1, "v:u8")           /* ga_scavenge(h, v == 255 ? SIZE_MAX : v*64 KiB) */
+    X(24, SCAVENGE,    scavenge,    1, "v:u8")           /* ga_scavenge(h, v == 255 ? SIZE_MAX : v*64 KiB) */ \
+    X(25, PAUSE,       pause,       1, "p:u8")           /* thread's next op parks at point 1+p%4, hit 1+p>>2 */
 /* clang-format on */
 
 #endif
