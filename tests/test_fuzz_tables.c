@@ -6,7 +6,7 @@
  *    op_<name>[__label] is one or more whole operations, the first being <name>, each
  *    op byte exactly its code (heap_fuzz: plus cache bits) and followed by exactly its
  *    arg_bytes; part_<name>[__label] is <name>'s op byte and at most arg_bytes;
- *    corrupt[__label] is CORRUPT_OP_BYTE and its 4 bytes; hdr_* (heap_fuzz) is a whole
+ *    corrupt[__label] is CORRUPT_OP_BYTE and its 4 bytes; hdr_* (heap_fuzz, threads_fuzz) is a whole
  *    input header; heap_fuzz.dict and pagealloc_fuzz.dict hold nothing else and have
  *    an op_ entry for every op (gen_heap_seeds.py --dict writes one per op);
  *  - fuzz/README.md: every `| code | NAME |` row of a driver's section is that table's
@@ -25,6 +25,7 @@
 #include "pagealloc_ops.h"
 #include "pallocbits_ops.h"
 #include "sizeclass_ops.h"
+#include "threads_ops.h"
 #include "support/check.h"
 #include "support/corrupt.h"
 
@@ -41,6 +42,7 @@ static const row pagealloc_rows[] = {PAGEALLOC_OPS(ROW)};
 static const row pallocbits_rows[] = {PALLOCBITS_OPS(ROW)};
 static const row mspan_rows[] = {MSPAN_OPS(ROW)};
 static const row sizeclass_rows[] = {SIZECLASS_OPS(ROW)};
+static const row threads_rows[] = {THREADS_OPS(ROW)};
 #undef ROW
 
 typedef struct table {
@@ -53,15 +55,17 @@ typedef struct table {
     int dict_only_ops;       /* every entry is an op_/part_/corrupt/hdr_ entry */
     int dict_every_op;       /* every op has an op_ entry */
     const char *readme_head; /* its section of fuzz/README.md */
+    int hdr_bytes;           /* hdr_* dictionary entries: a whole input header of this size */
 } table;
 
 #define T(rows) rows, sizeof rows / sizeof rows[0]
 static const table tables[] = {
-    {"heap_fuzz", T(heap_rows), 1, 1, "heap_fuzz.dict", 1, 1, "## heap_fuzz"},
-    {"pagealloc_fuzz", T(pagealloc_rows), 0, 1, "pagealloc_fuzz.dict", 1, 1, "## pagealloc_fuzz"},
-    {"pallocbits_fuzz", T(pallocbits_rows), 0, 0, "pallocbits_fuzz.dict", 0, 0, "## pallocbits_fuzz"},
-    {"mspan_fuzz", T(mspan_rows), 0, 0, NULL, 0, 0, "## mspan_fuzz"},
-    {"sizeclass_fuzz", T(sizeclass_rows), 0, 0, NULL, 0, 0, "## sizeclass_fuzz"},
+    {"heap_fuzz", T(heap_rows), 1, 1, "heap_fuzz.dict", 1, 1, "## heap_fuzz", HEAP_FUZZ_HEADER_BYTES},
+    {"pagealloc_fuzz", T(pagealloc_rows), 0, 1, "pagealloc_fuzz.dict", 1, 1, "## pagealloc_fuzz", 0},
+    {"pallocbits_fuzz", T(pallocbits_rows), 0, 0, "pallocbits_fuzz.dict", 0, 0, "## pallocbits_fuzz", 0},
+    {"mspan_fuzz", T(mspan_rows), 0, 0, NULL, 0, 0, "## mspan_fuzz", 0},
+    {"sizeclass_fuzz", T(sizeclass_rows), 0, 0, NULL, 0, 0, "## sizeclass_fuzz", 0},
+    {"threads_fuzz", T(threads_rows), 0, 0, "threads_fuzz.dict", 1, 1, "## threads_fuzz", THREADS_FUZZ_HEADER_BYTES},
 };
 #undef T
 
@@ -252,8 +256,8 @@ static void check_dict(const table *t) {
         } else if (t->corrupt && (strcmp(ename, "corrupt") == 0 || strncmp(ename, "corrupt__", 9) == 0)) {
             CHECK_EQ(v[0], CORRUPT_OP_BYTE, "%s: %s", t->dict, ename);
             CHECK_EQ(len, 1 + FUZZ_CORRUPT_ARG_BYTES, "%s: %s", t->dict, ename);
-        } else if (t->cache_bits && strncmp(ename, "hdr_", 4) == 0) {
-            CHECK_EQ(len, HEAP_FUZZ_HEADER_BYTES, "%s: %s is not a whole input header", t->dict, ename);
+        } else if (t->hdr_bytes && strncmp(ename, "hdr_", 4) == 0) {
+            CHECK_EQ(len, t->hdr_bytes, "%s: %s is not a whole input header", t->dict, ename);
         } else {
             CHECK(!t->dict_only_ops, "%s: %s is neither op_, part_, corrupt nor a header", t->dict, ename);
         }
