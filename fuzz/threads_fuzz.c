@@ -202,7 +202,7 @@ typedef struct tf {
     op_rec *ops;
     step *steps;
     uint32_t nops, nsteps, races, stw_checks, race_seq;
-    uint32_t parks; /* times a thread parked at a yield point (this input) */
+    uint32_t parks[4], swaps; /* this input's pz_parks, pz_swaps */
     job jobs[MAXT];
     /* Each thread's latest non-tiny object, stored relaxed: PROBE's pointers reach the
      * other threads with no happens-before at all (as a collector's scan would find
@@ -335,12 +335,14 @@ static void await(int t) {
  * (the reach build) a's job simply runs to its end before b's. */
 static pthread_mutex_t pz_m = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pz_cv = PTHREAD_COND_INITIALIZER;
-static int pz_parked = -1;                    /* the worker parked (at its yield point or in a spin) */
-static bool pz_done[MAXT];                    /* the worker's paired job has ended */
-static uint32_t pz_parks;                     /* parks at an armed yield point (for the caller's count) */
-static _Thread_local bool tl_paired;          /* inside one of run_pair's jobs */
-static _Thread_local int tl_pause_point = -1; /* park at this yield point ... */
-static _Thread_local uint32_t tl_pause_skip;  /* ... after skipping this many hits */
+static int pz_parked = -1;   /* the worker parked (at its yield point or in a spin) */
+static bool pz_done[MAXT];   /* the worker's paired job has ended */
+static uint32_t pz_parks[4]; /* parks at FREE_SET, FREE_COUNT, STATS_MALLOC, STATS_FREE */
+static uint32_t pz_swaps;
+    /* hand-overs from a waiting thread to the parked one */ /* parks at an armed yield point (for the caller's count) */
+static _Thread_local bool tl_paired;                         /* inside one of run_pair's jobs */
+static _Thread_local int tl_pause_point = -1;                /* park at this yield point ... */
+static _Thread_local uint32_t tl_pause_skip;                 /* ... after skipping this many hits */
 
 /* Park the calling worker until another one sets pz_parked to something else (pz_m held). */
 static void pz_park_locked(void) {
@@ -356,8 +358,10 @@ static void yield_hook(int point) {
         return;
     if (point == GA_YP_SPIN) { /* waiting: if the other one is parked, it is what we wait for */
         pthread_mutex_lock(&pz_m);
-        if (pz_parked >= 0 && pz_parked != tl_thread)
-            pz_park_locked();
+        if (pz_parked >= 0 && pz_parked != tl_thread) {
+            pz_swaps++;
+            pz_park_locked(); /* the parked one runs until it ends or waits for us */
+        }
         pthread_mutex_unlock(&pz_m);
         return;
     }
@@ -369,7 +373,19 @@ static void yield_hook(int point) {
     }
     tl_pause_point = -1; /* once per arming */
     pthread_mutex_lock(&pz_m);
-    pz_parks++;
+    switch (point) { /* one line per point: fuzz/reach.txt claims which seed parks where */
+    case GA_YP_FREE_SET:
+        pz_parks[0]++;
+        break;
+    case GA_YP_FREE_COUNT:
+        pz_parks[1]++;
+        break;
+    case GA_YP_STATS_MALLOC:
+        pz_parks[2]++;
+        break;
+    default:
+        pz_parks[3]++; /* GA_YP_STATS_FREE */
+    }
     pz_park_locked();
     pthread_mutex_unlock(&pz_m);
 }
@@ -409,7 +425,8 @@ static void run_pair(tf *f, int a, job_fn fa, void *xa, int point, uint32_t skip
     pthread_mutex_lock(&pz_m);
     pz_parked = -1;
     pz_done[a] = pz_done[b] = false;
-    pz_parks = 0;
+    memset(pz_parks, 0, sizeof pz_parks);
+    pz_swaps = 0;
     pthread_mutex_unlock(&pz_m);
     pz_jobs[a] = (paired){fa, xa, point, skip};
     pz_jobs[b] = (paired){fb, xb, -1, 0};
@@ -421,7 +438,9 @@ static void run_pair(tf *f, int a, job_fn fa, void *xa, int point, uint32_t skip
     post(b, job_paired, f, &pz_jobs[b]); /* a parked (or done): b runs in its window */
     await(b);
     await(a);
-    f->parks += pz_parks;
+    for (int k = 0; k < 4; k++)
+        f->parks[k] += pz_parks[k];
+    f->swaps += pz_swaps;
 }
 
 /* ---- OS hooks: nothing owed may be released --------------------------------------------- */
@@ -1509,7 +1528,10 @@ static void run_input(const uint8_t *data, size_t size, bool concurrent) {
     }
     check_heap(f);
     if (getenv("THREADS_FUZZ_VERBOSE")) /* did the interleavings the input asks for happen? */
-        fprintf(stderr, "threads_fuzz: %u ops, %u steps, %u parks at yield points\n", f->nops, f->nsteps, f->parks);
+        fprintf(stderr,
+                "threads_fuzz: %u ops, %u steps; parked at FREE_SET %u, FREE_COUNT %u, STATS_MALLOC %u, STATS_FREE %u; "
+                "%u hand-overs from a waiting thread\n",
+                f->nops, f->nsteps, f->parks[0], f->parks[1], f->parks[2], f->parks[3], f->swaps);
     sh_destroy(&f->sh); /* past this point the heap's memory is gone: nothing is owed */
     sh_init(&f->sh);
     tl_op = "ga_heap_destroy";
