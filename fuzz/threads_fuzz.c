@@ -339,10 +339,11 @@ static int pz_parked = -1;   /* the worker parked (at its yield point or in a sp
 static bool pz_done[MAXT];   /* the worker's paired job has ended */
 static uint32_t pz_parks[4]; /* parks at FREE_SET, FREE_COUNT, STATS_MALLOC, STATS_FREE */
 static uint32_t pz_swaps;
-    /* hand-overs from a waiting thread to the parked one */ /* parks at an armed yield point (for the caller's count) */
-static _Thread_local bool tl_paired;                         /* inside one of run_pair's jobs */
-static _Thread_local int tl_pause_point = -1;                /* park at this yield point ... */
-static _Thread_local uint32_t tl_pause_skip;                 /* ... after skipping this many hits */
+/* hand-overs from a waiting thread to the parked one */ /* parks at an armed yield point (for the caller's count) */
+static _Thread_local bool tl_paired;                     /* inside one of run_pair's jobs */
+static _Thread_local bool tl_may_park;                   /* its first side, not parked yet: only it parks */
+static _Thread_local int tl_pause_point = -1;            /* park at this yield point ... */
+static _Thread_local uint32_t tl_pause_skip;             /* ... after skipping this many hits */
 
 /* Park the calling worker until another one sets pz_parked to something else (pz_m held). */
 static void pz_park_locked(void) {
@@ -365,13 +366,14 @@ static void yield_hook(int point) {
         pthread_mutex_unlock(&pz_m);
         return;
     }
-    if (point != tl_pause_point)
+    if (point != tl_pause_point || !tl_may_park)
         return;
     if (tl_pause_skip) {
         tl_pause_skip--;
         return;
     }
     tl_pause_point = -1; /* once per arming */
+    tl_may_park = false; /* once per pair: afterwards nobody would come to let it go on */
     pthread_mutex_lock(&pz_m);
     switch (point) { /* one line per point: fuzz/reach.txt claims which seed parks where */
     case GA_YP_FREE_SET:
@@ -400,7 +402,8 @@ static void pause_arm(int point, uint32_t skip) {
 typedef struct paired {
     job_fn fn;
     void *arg;
-    int point; /* a's yield point, -1: none */
+    bool first; /* run_pair's a: the side that may park */
+    int point;  /* a's yield point, -1: none (or armed by its ops: PAUSE) */
     uint32_t skip;
 } paired;
 static paired pz_jobs[MAXT];
@@ -408,11 +411,12 @@ static paired pz_jobs[MAXT];
 static void job_paired(tf *f, int me, void *arg) {
     paired *pj = arg;
     tl_paired = true;
+    tl_may_park = pj->first;
     if (pj->point >= 0)
         pause_arm(pj->point, pj->skip);
     pj->fn(f, me, pj->arg);
     tl_pause_point = -1;
-    tl_paired = false;
+    tl_paired = tl_may_park = false;
     pthread_mutex_lock(&pz_m);
     pz_done[me] = true;
     if (pz_parked >= 0) /* the other one waited for us (or was parked first): it goes on */
@@ -428,8 +432,8 @@ static void run_pair(tf *f, int a, job_fn fa, void *xa, int point, uint32_t skip
     memset(pz_parks, 0, sizeof pz_parks);
     pz_swaps = 0;
     pthread_mutex_unlock(&pz_m);
-    pz_jobs[a] = (paired){fa, xa, point, skip};
-    pz_jobs[b] = (paired){fb, xb, -1, 0};
+    pz_jobs[a] = (paired){fa, xa, true, point, skip};
+    pz_jobs[b] = (paired){fb, xb, false, -1, 0};
     post(a, job_paired, f, &pz_jobs[a]);
     pthread_mutex_lock(&pz_m);
     while (pz_parked != a && !pz_done[a])
@@ -1333,7 +1337,7 @@ static void job_ops(tf *f, int me, void *arg) {
     tl_window = j->window || j->paired;
     for (uint32_t i = j->lo; i < j->hi; i++)
         if (f->ops[i].thread == me) {
-            if (f->ops[i].pause && j->paired)
+            if (f->ops[i].pause && j->paired && tl_may_park) /* the second side's PAUSE: ignored */
                 pause_arm(f->ops[i].pause & 7, f->ops[i].pause >> 3);
             run_op(f, me, &f->ops[i], i);
         }
