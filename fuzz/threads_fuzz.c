@@ -432,7 +432,9 @@ static void run_pair(tf *f, int a, job_fn fa, void *xa, int point, uint32_t skip
     memset(pz_parks, 0, sizeof pz_parks);
     pz_swaps = 0;
     pthread_mutex_unlock(&pz_m);
-    pz_jobs[a] = (paired){fa, xa, true, point, skip};
+    /* With debug_checks every call checks the whole heap, valid only with no other call
+     * under way: no parking then (the jobs run one after the other). */
+    pz_jobs[a] = (paired){fa, xa, !f->cfg.debug_checks, point, skip};
     pz_jobs[b] = (paired){fb, xb, false, -1, 0};
     post(a, job_paired, f, &pz_jobs[a]);
     pthread_mutex_lock(&pz_m);
