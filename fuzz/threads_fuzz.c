@@ -650,7 +650,6 @@ static void do_alloc(tf *f, int me, size_t size, unsigned flags) {
         return;
     errno = 0;
     void *p = ga_alloc(f->c[me], size, flags);
-    HANDED_OVER(p);
     lk(f);
     f->reserved -= usable;
     if (!p)
@@ -695,6 +694,10 @@ static void do_alloc(tf *f, int me, size_t size, unsigned flags) {
         }
         f->pinned[id] = 1; /* before it is published */
     }
+    /* Handed over only now: our own queries above come before any other thread's free
+     * of it (and the reuse of its span); handing it over right after ga_alloc made TSan
+     * report those queries racing the span's reuse. */
+    HANDED_OVER(p);
     ulk(f);
     if (!tiny)
         atomic_store_explicit(&f->pub[me], (uintptr_t)p, memory_order_relaxed);
@@ -824,8 +827,11 @@ static void op_free_other(tf *f, int me, const op_rec *r) {
 static void op_free_range(tf *f, int me, const op_rec *r) {
     uint32_t i = a16(r, 0), n = 1 + r->a[2] % 32;
     lk(f);
-    for (uint32_t k = 0; k < n && f->sh.nprog; k++)
-        free_live(f, me, f->sh.prog[(i + k) % f->sh.nprog]);
+    for (uint32_t k = 0; k < n && f->sh.nprog; k++) {
+        uint32_t id = f->sh.prog[(i + k) % f->sh.nprog];
+        if (!(id < f->pinned_cap && f->pinned[id])) /* a PROBE may be looking at it (pick's rule) */
+            free_live(f, me, id);
+    }
     ulk(f);
 }
 
