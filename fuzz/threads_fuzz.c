@@ -883,10 +883,15 @@ static void op_free_bad(tf *f, int me, const op_rec *r) {
 /* received: p came through the embedder's hand-over (not through PROBE). */
 static void do_mark(tf *f, uint32_t id, uintptr_t p, bool received) {
     unsigned allowed = sh_mark_expect(&f->sh, id);
+    uintptr_t start = f->sh.objs[id].addr; /* hand-overs name the object by its start */
     int r;
     if (received)
-        RECEIVED(p);
+        RECEIVED(start);
     VIS(r = ga_mark(f->h, (void *)p));
+    /* A mark uses p: it happens before any free of the object (goalloc.h), which the
+     * driver orders by its own lock, hidden from TSan; the free's RECEIVED pairs with
+     * this. */
+    HANDED_OVER(start);
     unsigned got = r == 1 ? SH_M_NEW : r == 0 ? SH_M_ALREADY : 0;
     if (!(got & allowed))
         tfail("ga_mark(%#lx) in object #%u (%#lx+%zu) = %d, expected %s", (unsigned long)p, id,

@@ -112,9 +112,11 @@ GA_API void *ga_object_base(ga_heap *h, const void *p);
  *          finish sweeping the previous cycle, enter the mark phase (objects
  *          allocated from now on are black) and grey every cache's current tiny block.
  * ga_mark: mark the object containing p (interior pointers accepted); atomic,
- *          callable from several threads, concurrently with allocation and frees;
- *          returns 1 if newly marked, 0 if already marked, -EINVAL if p is in no
- *          object.
+ *          callable from several threads, concurrently with allocation and with
+ *          frees of other objects; returns 1 if newly marked, 0 if already marked,
+ *          -EINVAL if p is in no object.  Marking uses p: it must happen before any
+ *          free of p's object, as any other use (a mark racing the free of its own
+ *          object could land on the slot's next tenant).
  * ga_gc_end: mark termination, world stopped by the caller (no other call on this
  *          heap in flight): flush every cache, sweepgen += 2.  Unmarked objects are
  *          then reclaimed lazily (when a refill meets their span), or eagerly by
