@@ -16,8 +16,9 @@
  *  - GC: marks return 1/0 as the shadow expects, foreign pointers -EINVAL; after
  *    ga_gc_end objects marked or allocated black stay intact; after a full sweep the
  *    statistics match the shadow exactly (nmalloc - nfree and heap_alloc, per class);
- *  - OS: the hooks keep reserved/mapped address ranges; every call must target memory
- *    of the right state, no unused/fault/release may touch an owed object, sys_mapped
+ *  - OS: the hooks keep reserved/mapped address ranges; every object lies in Ready
+ *    memory, and under ASan Prepared arena memory is poisoned (an access by the
+ *    allocator is reported); every call must target memory of the right state, no unused/fault/release may touch an owed object, sys_mapped
  *    must equal the hooks' count, mapped_limit holds, and after ga_heap_destroy
  *    nothing is left reserved; every refusal is explained (injected, our hook, or
  *    the limit) and every limit refusal is sound (mapped + asked > mapped_limit);
@@ -25,7 +26,9 @@
  *    with every cache flushed exact statistics;
  *  - ga_heap_check clean every HEAP_CHECK_EVERY operations and at the end.
  *
- * Deterministic: fresh heap per input, no global state, no time, no randomness.
+ * Deterministic: fresh heap per input, no time, no randomness; the only state kept
+ * across inputs is the OS pool of address space (below), which no heap can tell from
+ * fresh mappings.
  * Operations: fuzz/heap_ops.h (one handler op_<name> each, below); input format:
  * fuzz/README.md; dictionary: fuzz/heap_fuzz.dict (gen_heap_seeds.py --dict). */
 #include <errno.h>
@@ -59,7 +62,13 @@
 #define MAX_TOUCH ((size_t)768 << 20) /* bytes written+read by the driver */
 #endif
 #ifndef MAX_LARGE_TOTAL
-#define MAX_LARGE_TOTAL ((size_t)72 << 20) /* large bytes allocated */
+/* Large bytes allocated (objects under an arena).  Each large byte is zeroed by the
+ * allocator when its span is reused and cleared again when the input's memory goes
+ * back to the pool: the run time of an input is about its bytes (72 MiB took 16 ms). */
+#define MAX_LARGE_TOTAL ((size_t)24 << 20)
+#endif
+#ifndef MAX_ARENA_OBJS
+#define MAX_ARENA_OBJS 1 /* objects of an arena or more (op_alloc_odd's two-arena object) */
 #endif
 #ifndef MAX_BURST_BYTES
 #define MAX_BURST_BYTES ((size_t)256 << 10) /* per ALLOC_BURST (at least 2 objects) */
@@ -190,7 +199,10 @@ typedef struct hf {
     ga_os_hooks hooks;
     /* OS model */
     ivset reserved, mapped;
-    ivset ready; /* made Ready (used) and not released (unused), unmapped or freed since */
+    ivset closed;       /* under POOL_OPEN: reservations made PROT_NONE (too large to poison) */
+    ivset arena_mapped; /* under POOL_OPEN: arena memory mapped (Prepared: poisoned until used) */
+    ivset dirty;        /* under POOL_OPEN: arena memory made Ready at some point (may be written) */
+    ivset ready;        /* made Ready (used) and not released (unused), unmapped or freed since */
     size_t mapped_bytes;
     bool keep_on_unused; /* unused leaves contents (MADV_FREE-like) instead of DONTNEED */
     bool ignore_hints;   /* reserve places memory where the kernel likes, never at the hint */
@@ -206,6 +218,7 @@ typedef struct hf {
     int ci; /* the current op's cache: its op byte >> 6 */
     size_t touched;
     size_t large_total;
+    unsigned arena_objs;
     unsigned op_checks;
     bool gc;
     bool trace;             /* HEAP_FUZZ_TRACE=1: print every operation (debugging a reproducer) */
@@ -235,14 +248,236 @@ FUZZ_NOCOV static void no_owed(hf *f, const char *what, void *v, size_t n) {
     }
 }
 
+/* ---- the OS pool: address space recycled across inputs ------------------------------
+ * Every input builds a heap from nothing, and building it from fresh mappings cost
+ * most of an input's time on these VMs: each first touch of a page is a fault (10 us
+ * per 4 KiB page, 75 us per 2 MiB huge page), each munmap or mprotect that revokes
+ * access to touched pages a TLB flush (30-50 us), and Go's 128 arena hints were each
+ * a mmap, madvise and munmap when the kernel put the range elsewhere.  So reserved
+ * ranges the heap releases are kept here (the only state the driver keeps between
+ * inputs, outside the OS model, which sees each range released and a fresh one
+ * reserved) and handed out again.  A pooled range is indistinguishable from a fresh
+ * reservation to the heap: every byte zero, no access.
+ *
+ * Under ASan (POOL_OPEN) pooled and reserved-unmapped memory stays readable and
+ * writable but poisoned (the allocator's code, instrumented, reports any access as
+ * use-after-poison, as pagealloc_fuzz does for its metadata), so a map is an unpoison
+ * and nothing touched is ever unmapped or faulted again.  Zero is established, not
+ * assumed: when memory that was mapped goes back (fault, release), its resident pages
+ * (mincore) are cleared -- pages never resident read zero.  The driver's own pattern
+ * code is not instrumented: it checks instead that every object lies in Ready memory
+ * (do_alloc).  Ranges over POOL_MAX_RANGE (poisoning costs 1/8 of the range) and
+ * builds without ASan take the kernel's way: PROT_NONE until mapped, fresh pages on
+ * fault, and only ranges in which nothing was ever mapped are pooled on release.
+ *
+ * Arena ranges (64 MiB multiples: huge-page advice) and metadata ranges are pooled
+ * apart, so that neither gets the other's page size. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POOL_OPEN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(POOL_OPEN)
+#define POOL_OPEN 1
+#endif
+#ifdef POOL_OPEN
+#include <sanitizer/asan_interface.h>
+/* ASan clears the shadow of a large unpoisoned range by remapping it (over 64 KiB of
+ * shadow by default): the next poison of the range then faults every shadow page in
+ * again.  The pool maps and unmaps the same ranges input after input (the arena index
+ * alone is 4 MiB of shadow), so shadow is cleared in place.  (An ASAN_OPTIONS of the
+ * user's own still wins.) */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "clear_shadow_mmap_threshold=1099511627776"; }
+#endif
+#define POOL_MAX_RANGE ((size_t)1 << 30)
+#define POOL_MAX_TOTAL ((size_t)16 << 30)
+static ivset pool_arena, pool_meta; /* free ranges we hold */
+static ivset thp;                   /* every range ever advised MADV_HUGEPAGE */
+/* Hint ranges the kernel found taken (EEXIST: under ASan, its shadow holds Go's first
+ * 16 hints): taken again next time without asking.  Both answers are the kernel's to
+ * give (a hint is only a hint), and a 4 us call per hint per input adds up. */
+#define TAKEN_MAX 64
+static iv taken[TAKEN_MAX];
+static size_t ntaken;
+
+FUZZ_NOCOV static bool hint_taken(uintptr_t lo, size_t n) {
+    for (size_t i = 0; i < ntaken; i++)
+        if (taken[i].lo == lo && taken[i].hi == lo + n)
+            return true;
+    return false;
+}
+
+FUZZ_NOCOV static bool arena_sized(size_t n) { return n >= ARENA_BYTES && n % ARENA_BYTES == 0; }
+
+/* [lo, lo + n) out of the pool if it is all there. */
+FUZZ_NOCOV static bool pool_take_at(uintptr_t lo, size_t n) {
+    ivset *s = iv_covers(&pool_arena, lo, lo + n) ? &pool_arena : iv_covers(&pool_meta, lo, lo + n) ? &pool_meta : NULL;
+    if (!s)
+        return false;
+    iv_remove(s, lo, lo + n);
+    return true;
+}
+
+/* The lowest pooled n bytes of the right kind, or 0. */
+FUZZ_NOCOV static uintptr_t pool_take(size_t n) {
+    ivset *s = arena_sized(n) ? &pool_arena : &pool_meta;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].hi - s->v[i].lo >= n) {
+            uintptr_t lo = s->v[i].lo;
+            iv_remove(s, lo, lo + n);
+            return lo;
+        }
+    return 0;
+}
+
+FUZZ_NOCOV static void pool_put(uintptr_t lo, uintptr_t hi) {
+    if (iv_total(&pool_arena) + iv_total(&pool_meta) + (hi - lo) > POOL_MAX_TOTAL) {
+        (void)munmap((void *)lo, hi - lo);
+        return;
+    }
+    /* the parts under huge-page advice to the arena pool, the rest to metadata */
+    for (uintptr_t a = lo; a < hi;) {
+        size_t i = iv_find(&thp, a);
+        bool in = i < thp.n && thp.v[i].lo <= a;
+        uintptr_t z = in ? (thp.v[i].hi < hi ? thp.v[i].hi : hi) : (i < thp.n && thp.v[i].lo < hi ? thp.v[i].lo : hi);
+        iv_add(in ? &pool_arena : &pool_meta, a, z);
+        a = z;
+    }
+}
+
+/* Clear the resident pages of [lo, hi) (accessible memory). */
+FUZZ_NOCOV static int zero_resident(uintptr_t lo, uintptr_t hi) {
+    static unsigned char vec[16384]; /* 64 MiB a call */
+    for (uintptr_t a = lo; a < hi;) {
+        size_t np = (hi - a + OS_PAGE - 1) / OS_PAGE;
+        if (np > sizeof vec)
+            np = sizeof vec;
+        if (mincore((void *)a, np * OS_PAGE, vec) != 0)
+            return errno;
+        for (size_t k = 0; k < np;) {
+            size_t e = k + 1;
+            while (e < np && (vec[e] & 1) == (vec[k] & 1))
+                e++;
+            uintptr_t p = a + k * OS_PAGE, z = a + e * OS_PAGE < hi ? a + e * OS_PAGE : hi;
+            if (vec[k] & 1)
+                memset((void *)p, 0, z - p);
+            k = e;
+        }
+        a += np * OS_PAGE;
+    }
+    return 0;
+}
+
+/* Whether [lo, hi) is pool memory (open under ASan), not a PROT_NONE reservation. */
+FUZZ_NOCOV static bool open_range(hf *f, uintptr_t lo, uintptr_t hi) {
+#ifdef POOL_OPEN
+    return !iv_intersects(&f->closed, lo, hi);
+#else
+    (void)f, (void)lo, (void)hi;
+    return false;
+#endif
+}
+
+/* Whether [lo, hi) starts in one of the heap's arenas (white box: h->all_arenas; the
+ * arenas are registered before the heap maps any of their memory). */
+FUZZ_NOCOV static bool in_arena(hf *f, uintptr_t lo) {
+    if (!f->h)
+        return false;
+    for (size_t i = 0; i < f->h->n_arenas; i++)
+        if (lo - f->h->all_arenas[i] < ARENA_BYTES)
+            return true;
+    return false;
+}
+
+/* ASan poisoning of [lo, hi): no-ops without ASan. */
+FUZZ_NOCOV static void poison(uintptr_t lo, uintptr_t hi, bool on) {
+#ifdef POOL_OPEN
+    if (on)
+        ASAN_POISON_MEMORY_REGION((void *)lo, hi - lo);
+    else
+        ASAN_UNPOISON_MEMORY_REGION((void *)lo, hi - lo);
+#else
+    (void)lo, (void)hi, (void)on;
+#endif
+}
+
+/* Mapped memory in [lo, hi) goes back to reserved: zero and no access again.  Open
+ * memory: its resident pages that may have been written cleared, then poisoned.  In
+ * arena memory only what was Ready may have been written: Prepared arena memory stays
+ * poisoned (an allocator that touches it is reported), and the driver writes objects
+ * only, all in Ready memory (do_alloc).  A page that was never resident reads zero.
+ * Otherwise (PROT_NONE reservations): fresh pages. */
+FUZZ_NOCOV static int unmap_mapped(hf *f, uintptr_t lo, uintptr_t hi) {
+    if (!open_range(f, lo, hi)) {
+        void *p = mmap((void *)lo, hi - lo, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        return p == MAP_FAILED ? errno : 0;
+    }
+    for (size_t i = iv_find(&f->mapped, lo); i < f->mapped.n && f->mapped.v[i].lo < hi; i++) {
+        uintptr_t a = f->mapped.v[i].lo > lo ? f->mapped.v[i].lo : lo;
+        uintptr_t z = f->mapped.v[i].hi < hi ? f->mapped.v[i].hi : hi;
+        if (!iv_intersects(&f->arena_mapped, a, z)) {
+            int err = zero_resident(a, z);
+            if (err)
+                return err;
+            poison(a, z, true);
+            continue;
+        }
+        for (size_t j = iv_find(&f->dirty, a); j < f->dirty.n && f->dirty.v[j].lo < z; j++) {
+            uintptr_t da = f->dirty.v[j].lo > a ? f->dirty.v[j].lo : a;
+            uintptr_t dz = f->dirty.v[j].hi < z ? f->dirty.v[j].hi : z;
+            poison(da, dz, false); /* what was unused since is poisoned again */
+            int err = zero_resident(da, dz);
+            if (err)
+                return err;
+        }
+        poison(a, z, true);
+    }
+    iv_remove(&f->arena_mapped, lo, hi);
+    iv_remove(&f->dirty, lo, hi);
+    return 0;
+}
+
 FUZZ_NOCOV static void *h_reserve(void *ctx, void *hint, size_t n) {
     hf *f = ctx;
     if (++f->reserve_calls == f->hook_fail_reserve) {
         f->hook_refused++;
         return NULL; /* the OS refuses the reservation */
     }
-    /* A hint is only a hint: with ignore_hints the OS picks the address itself. */
-    void *p = mmap(f->ignore_hints ? NULL : hint, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+#ifdef POOL_OPEN
+    bool open = n <= POOL_MAX_RANGE;
+#else
+    bool open = false;
+#endif
+    int prot = open ? PROT_READ | PROT_WRITE : PROT_NONE, flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+    /* A hint is only a hint: where it is taken (or with ignore_hints, always) the
+     * kernel puts the range elsewhere.  MAP_FIXED_NOREPLACE learns whether the hint is
+     * free in one call (EEXIST: taken). */
+    void *p = MAP_FAILED;
+    bool fresh = false;
+    if (!f->ignore_hints && hint) {
+        if (pool_take_at((uintptr_t)hint, n))
+            p = hint;
+        else if (hint_taken((uintptr_t)hint, n))
+            p = MAP_FAILED;
+        else if ((p = mmap(hint, n, prot, flags | MAP_FIXED_NOREPLACE, -1, 0)) != MAP_FAILED) {
+            fresh = true;
+            if (p != hint) { /* a kernel older than 4.17: an ordinary hint */
+                (void)munmap(p, n);
+                p = MAP_FAILED;
+            }
+        } else if (errno == EEXIST && ntaken < TAKEN_MAX)
+            taken[ntaken++] = (iv){(uintptr_t)hint, (uintptr_t)hint + n};
+    }
+    if (p == MAP_FAILED) {
+        uintptr_t q = pool_take(n);
+        if (q)
+            p = (void *)q;
+        else {
+            p = mmap(NULL, n, prot, flags, -1, 0);
+            fresh = true;
+        }
+    }
     if (p == MAP_FAILED) {
         f->hook_refused++; /* the kernel refuses (address space: sizes of 2^47 and more) */
         return NULL;
@@ -253,8 +488,16 @@ FUZZ_NOCOV static void *h_reserve(void *ctx, void *hint, size_t n) {
      * the run time went to them); with THP one fault maps 2 MiB.  Advice only: the
      * contents (zero when fresh) and the protections are those of plain pages.  Not
      * for metadata: sparse, a 2 MiB page per touched entry would cost more. */
-    if (n >= ARENA_BYTES && n % ARENA_BYTES == 0)
+    if (fresh && arena_sized(n)) {
         (void)madvise(p, n, MADV_HUGEPAGE);
+        iv_add(&thp, (uintptr_t)p, (uintptr_t)p + n);
+    }
+#ifdef POOL_OPEN
+    if (fresh && open)
+        ASAN_POISON_MEMORY_REGION(p, n);
+    if (!open)
+        iv_add(&f->closed, (uintptr_t)p, (uintptr_t)p + n);
+#endif
     if (iv_intersects(&f->reserved, (uintptr_t)p, (uintptr_t)p + n))
         hfail(f, "OS model: kernel returned %p+%zu, already reserved", p, n);
     iv_add(&f->reserved, (uintptr_t)p, (uintptr_t)p + n);
@@ -272,7 +515,12 @@ FUZZ_NOCOV static int h_map(void *ctx, void *v, size_t n) {
         f->hook_refused++;
         return ENOMEM; /* the OS itself refuses (after ga_os charged the limit) */
     }
-    if (mprotect(v, n, PROT_READ | PROT_WRITE) != 0)
+    if (open_range(f, lo, hi)) { /* zero already; arena memory is Prepared: no access until used */
+        if (in_arena(f, lo))
+            iv_add(&f->arena_mapped, lo, hi);
+        else
+            poison(lo, hi, false);
+    } else if (mprotect(v, n, PROT_READ | PROT_WRITE) != 0)
         return errno;
     iv_add(&f->mapped, lo, hi);
     f->mapped_bytes += n;
@@ -292,6 +540,10 @@ FUZZ_NOCOV static int h_used(void *ctx, void *v, size_t n) {
         return ENOMEM; /* the OS refuses to make Prepared memory Ready */
     }
     iv_add(&f->ready, (uintptr_t)v, (uintptr_t)v + n);
+    if (iv_intersects(&f->arena_mapped, (uintptr_t)v, (uintptr_t)v + n)) {
+        poison((uintptr_t)v, (uintptr_t)v + n, false);
+        iv_add(&f->dirty, (uintptr_t)v, (uintptr_t)v + n);
+    }
     return 0;
 }
 
@@ -331,11 +583,19 @@ FUZZ_NOCOV static int h_unused(void *ctx, void *v, size_t n) {
         hfail(f, "OS unused(%p, %zu) of memory not mapped", v, n);
     no_owed(f, "unused", v, n);
     iv_remove(&f->ready, (uintptr_t)v, (uintptr_t)v + n); /* Prepared whatever the OS answers (Go ignores it) */
+    /* Prepared arena memory: no access until used again (after dontneed's clearing). */
+    bool prep = iv_intersects(&f->arena_mapped, (uintptr_t)v, (uintptr_t)v + n);
+    int err = 0;
     if (++f->unused_calls == f->hook_err_unused)
-        return EIO; /* an error the allocator only counts: the contents stay, as with keep_on_unused */
-    if (f->keep_on_unused)
-        return 0; /* legal: the contents of unused memory are unspecified */
-    return dontneed(f, (uintptr_t)v, (uintptr_t)v + n);
+        err = EIO;                 /* an error the allocator only counts: the contents stay, as with keep_on_unused */
+    else if (!f->keep_on_unused) { /* (keep_on_unused: legal, the contents of unused memory are unspecified) */
+        if (prep)
+            poison((uintptr_t)v, (uintptr_t)v + n, false);
+        err = dontneed(f, (uintptr_t)v, (uintptr_t)v + n);
+    }
+    if (prep)
+        poison((uintptr_t)v, (uintptr_t)v + n, true);
+    return err;
 }
 
 FUZZ_NOCOV static int h_release(void *ctx, void *v, size_t n) {
@@ -344,10 +604,24 @@ FUZZ_NOCOV static int h_release(void *ctx, void *v, size_t n) {
     if (!iv_covers(&f->reserved, lo, hi))
         hfail(f, "OS release(%p, %zu) of memory never reserved", v, n); /* before munmap! */
     no_owed(f, "release", v, n);
+    /* Pooled: open memory once cleared; PROT_NONE memory if nothing in it was ever
+     * mapped (a fault gave fresh pages). */
+    bool open = open_range(f, lo, hi), pooled = false;
+    if (open)
+        pooled = unmap_mapped(f, lo, hi) == 0;
+    else if (!iv_intersects(&f->mapped, lo, hi))
+        pooled = n <= POOL_MAX_RANGE;
     f->mapped_bytes -= iv_overlap_bytes(&f->mapped, lo, hi);
     iv_remove(&f->mapped, lo, hi);
     iv_remove(&f->ready, lo, hi);
     iv_remove(&f->reserved, lo, hi);
+#ifdef POOL_OPEN
+    iv_remove(&f->closed, lo, hi);
+#endif
+    if (pooled) {
+        pool_put(lo, hi);
+        return 0;
+    }
     return munmap(v, n) == 0 ? 0 : errno;
 }
 
@@ -357,11 +631,11 @@ FUZZ_NOCOV static int h_fault(void *ctx, void *v, size_t n) {
     if (!iv_covers(&f->reserved, lo, hi))
         hfail(f, "OS fault(%p, %zu) of memory never reserved", v, n);
     no_owed(f, "fault", v, n);
+    int err = iv_intersects(&f->mapped, lo, hi) ? unmap_mapped(f, lo, hi) : 0;
     f->mapped_bytes -= iv_overlap_bytes(&f->mapped, lo, hi);
     iv_remove(&f->mapped, lo, hi);
     iv_remove(&f->ready, lo, hi);
-    void *p = mmap(v, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-    return p == MAP_FAILED ? errno : 0;
+    return err;
 }
 
 /* ---- helpers ---------------------------------------------------------------------- */
@@ -681,10 +955,13 @@ static void do_alloc(hf *f, int ci, size_t size, unsigned flags) {
     bool unplaceable = size >= UNPLACEABLE && size <= GA_MAX_ALLOC;
     if (size > 0 && size <= GA_MAX_ALLOC && !unplaceable &&
         (f->sh.nprog >= MAX_PROG || f->sh.owed_bytes + usable > MAX_OWED || usable == 0 ||
-         (size > 32768 && f->large_total + usable > MAX_LARGE_TOTAL)))
+         (size > 32768 && size < ARENA_BYTES && f->large_total + usable > MAX_LARGE_TOTAL) ||
+         (size >= ARENA_BYTES && f->arena_objs >= MAX_ARENA_OBJS)))
         return; /* stay within the per-input budget */
-    if (size > 32768 && size <= GA_MAX_ALLOC && !unplaceable)
+    if (size > 32768 && size < ARENA_BYTES)
         f->large_total += usable;
+    else if (size >= ARENA_BYTES && size <= GA_MAX_ALLOC && !unplaceable)
+        f->arena_objs++;
     ga_cache *c = cache(f, ci);
     if (!c)
         return;
@@ -716,6 +993,12 @@ static void do_alloc(hf *f, int ci, size_t size, unsigned flags) {
     if (sh_on_alloc(&f->sh, ci, size, flags, (uintptr_t)p, &id) != 0)
         hfail(f, "%s", f->sh.why);
     const sh_obj *o = sh_get(&f->sh, id);
+    /* Objects live in memory the heap made Ready (the MMU no longer says so under
+     * POOL_OPEN, and the pattern code is not instrumented). */
+    size_t span = tiny ? o->req : o->usable;
+    if (!iv_covers(&f->ready, o->addr, o->addr + span))
+        hfail(f, "ga_alloc(%zu) = %p: [%#lx, +%zu) is not all Ready memory (%zu bytes of it are)", size, p,
+              (unsigned long)o->addr, span, iv_overlap_bytes(&f->ready, o->addr, o->addr + span));
     if (tiny || !(flags & GA_NOZERO))
         if (sh_check_zero(&f->sh, id, &f->touched) != 0)
             hfail(f, "%s", f->sh.why);
@@ -1306,6 +1589,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     free(f->reserved.v);
     free(f->mapped.v);
     free(f->ready.v);
+    free(f->closed.v);
+    free(f->arena_mapped.v);
+    free(f->dirty.v);
     sh_destroy(&f->sh);
     free(f);
     return 0;
