@@ -221,9 +221,8 @@ typedef struct hf {
     unsigned arena_objs;
     unsigned op_checks;
     bool gc;
-    bool trace;             /* HEAP_FUZZ_TRACE=1: print every operation (debugging a reproducer) */
-    bool folded;            /* every cache flushed since the last allocation (stats exact up to sweeping) */
-    bool default_heap_done; /* the default-config heap (check_default_heap) ran once */
+    bool trace;  /* HEAP_FUZZ_TRACE=1: print every operation (debugging a reproducer) */
+    bool folded; /* every cache flushed since the last allocation (stats exact up to sweeping) */
 } hf;
 
 static void hfail(hf *f, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
@@ -292,11 +291,16 @@ const char *__asan_default_options(void) { return "clear_shadow_mmap_threshold=1
 #endif
 #define POOL_MAX_RANGE ((size_t)1 << 30)
 #define POOL_MAX_TOTAL ((size_t)16 << 30)
-static ivset pool_arena, pool_meta; /* free ranges we hold */
-static ivset thp;                   /* every range ever advised MADV_HUGEPAGE */
-/* Hint ranges the kernel found taken (EEXIST: under ASan, its shadow holds Go's first
- * 16 hints): taken again next time without asking.  Both answers are the kernel's to
- * give (a hint is only a hint), and a 4 us call per hint per input adds up. */
+/* Free ranges we hold: those the kernel gave at a hint (handed out again only at that
+ * hint, so that whether a hint is free never depends on what earlier inputs did),
+ * arena-sized ones (huge-page advice) and the rest (metadata). */
+static ivset pool_hint, pool_arena, pool_meta;
+static ivset hinted; /* every range ever reserved at a hint */
+static ivset thp;    /* every range ever advised MADV_HUGEPAGE */
+/* Hint ranges the kernel found taken by a mapping not ours (EEXIST: under ASan, its
+ * shadow holds Go's first 16 hints): taken again next time without asking.  Both
+ * answers are the kernel's to give (a hint is only a hint), and a 4 us call per hint
+ * per input adds up. */
 #define TAKEN_MAX 64
 static iv taken[TAKEN_MAX];
 static size_t ntaken;
@@ -308,42 +312,59 @@ FUZZ_NOCOV static bool hint_taken(uintptr_t lo, size_t n) {
     return false;
 }
 
+FUZZ_NOCOV static bool pool_has(uintptr_t lo, uintptr_t hi) {
+    return iv_intersects(&pool_hint, lo, hi) || iv_intersects(&pool_arena, lo, hi) || iv_intersects(&pool_meta, lo, hi);
+}
+
 FUZZ_NOCOV static bool arena_sized(size_t n) { return n >= ARENA_BYTES && n % ARENA_BYTES == 0; }
 
-/* [lo, lo + n) out of the pool if it is all there. */
+/* [lo, lo + n) out of the pool if the kernel gave it at a hint and it is all free. */
 FUZZ_NOCOV static bool pool_take_at(uintptr_t lo, size_t n) {
-    ivset *s = iv_covers(&pool_arena, lo, lo + n) ? &pool_arena : iv_covers(&pool_meta, lo, lo + n) ? &pool_meta : NULL;
-    if (!s)
+    if (!iv_covers(&pool_hint, lo, lo + n))
         return false;
-    iv_remove(s, lo, lo + n);
+    iv_remove(&pool_hint, lo, lo + n);
     return true;
 }
 
-/* The lowest pooled n bytes of the right kind, or 0. */
+/* n pooled bytes of the right kind (the smallest range that fits, the highest of
+ * equals: metadata finds the ranges it had in the last input), or 0. */
 FUZZ_NOCOV static uintptr_t pool_take(size_t n) {
     ivset *s = arena_sized(n) ? &pool_arena : &pool_meta;
-    for (size_t i = 0; i < s->n; i++)
-        if (s->v[i].hi - s->v[i].lo >= n) {
-            uintptr_t lo = s->v[i].lo;
-            iv_remove(s, lo, lo + n);
-            return lo;
-        }
-    return 0;
+    size_t best = s->n;
+    for (size_t i = 0; i < s->n; i++) {
+        size_t len = s->v[i].hi - s->v[i].lo;
+        if (len >= n && (best == s->n || len <= s->v[best].hi - s->v[best].lo))
+            best = i;
+    }
+    if (best == s->n)
+        return 0;
+    uintptr_t lo = s->v[best].lo;
+    iv_remove(s, lo, lo + n);
+    return lo;
+}
+
+/* Add to `to` the parts of [lo, hi) in `by`, to `rest` the others. */
+FUZZ_NOCOV static void split_add(const ivset *by, uintptr_t lo, uintptr_t hi, ivset *to, ivset *rest) {
+    for (uintptr_t a = lo; a < hi;) {
+        size_t i = iv_find(by, a);
+        bool in = i < by->n && by->v[i].lo <= a;
+        uintptr_t z = in ? (by->v[i].hi < hi ? by->v[i].hi : hi) : (i < by->n && by->v[i].lo < hi ? by->v[i].lo : hi);
+        if (in)
+            iv_add(to, a, z);
+        else if (rest == &pool_arena) /* not hinted: by huge-page advice */
+            split_add(&thp, a, z, &pool_arena, &pool_meta);
+        else
+            iv_add(rest, a, z);
+        a = z;
+    }
 }
 
 FUZZ_NOCOV static void pool_put(uintptr_t lo, uintptr_t hi) {
-    if (iv_total(&pool_arena) + iv_total(&pool_meta) + (hi - lo) > POOL_MAX_TOTAL) {
+    if (iv_total(&pool_hint) + iv_total(&pool_arena) + iv_total(&pool_meta) + (hi - lo) > POOL_MAX_TOTAL) {
         (void)munmap((void *)lo, hi - lo);
         return;
     }
-    /* the parts under huge-page advice to the arena pool, the rest to metadata */
-    for (uintptr_t a = lo; a < hi;) {
-        size_t i = iv_find(&thp, a);
-        bool in = i < thp.n && thp.v[i].lo <= a;
-        uintptr_t z = in ? (thp.v[i].hi < hi ? thp.v[i].hi : hi) : (i < thp.n && thp.v[i].lo < hi ? thp.v[i].lo : hi);
-        iv_add(in ? &pool_arena : &pool_meta, a, z);
-        a = z;
-    }
+    split_add(&hinted, lo, hi, &pool_hint, &pool_arena);
 }
 
 /* Clear the resident pages of [lo, hi) (accessible memory). */
@@ -456,9 +477,10 @@ FUZZ_NOCOV static void *h_reserve(void *ctx, void *hint, size_t n) {
     void *p = MAP_FAILED;
     bool fresh = false;
     if (!f->ignore_hints && hint) {
-        if (pool_take_at((uintptr_t)hint, n))
+        uintptr_t lo = (uintptr_t)hint, hi = lo + n;
+        if (pool_take_at(lo, n))
             p = hint;
-        else if (hint_taken((uintptr_t)hint, n))
+        else if (hint_taken(lo, n))
             p = MAP_FAILED;
         else if ((p = mmap(hint, n, prot, flags | MAP_FIXED_NOREPLACE, -1, 0)) != MAP_FAILED) {
             fresh = true;
@@ -466,8 +488,10 @@ FUZZ_NOCOV static void *h_reserve(void *ctx, void *hint, size_t n) {
                 (void)munmap(p, n);
                 p = MAP_FAILED;
             }
-        } else if (errno == EEXIST && ntaken < TAKEN_MAX)
-            taken[ntaken++] = (iv){(uintptr_t)hint, (uintptr_t)hint + n};
+        } else if (errno == EEXIST && ntaken < TAKEN_MAX && !pool_has(lo, hi) && !iv_intersects(&f->reserved, lo, hi))
+            taken[ntaken++] = (iv){lo, hi};
+        if (p == hint)
+            iv_add(&hinted, lo, hi);
     }
     if (p == MAP_FAILED) {
         uintptr_t q = pool_take(n);
@@ -903,11 +927,14 @@ static ga_cache *cache(hf *f, int i) {
 
 /* ga_heap_new(NULL): the real OS hooks (outside our OS model), default policy.  One
  * large object written, freed and scavenged (pages released through madvise), the heap
- * checked and destroyed; ga_heap_destroy(NULL) is a no-op.  Once per input. */
+ * checked and destroyed; ga_heap_destroy(NULL) is a no-op.  Nothing in it depends on
+ * the input, so it runs once per process (the first input that asks for it), not once
+ * per input: a real heap's mmaps, faults and munmaps were 8 % of a corpus replay. */
+static bool default_heap_checked;
 static void check_default_heap(hf *f) {
-    if (f->default_heap_done)
+    if (default_heap_checked)
         return;
-    f->default_heap_done = true;
+    default_heap_checked = true;
     errno = 0;
     ga_heap *h = ga_heap_new(NULL);
     if (!h) {
