@@ -324,28 +324,45 @@ FUZZ_NOCOV bool ms_page_scav(const mspace *m, uint64_t g) {
     return c ? c->scav[g % M_CHUNK_PAGES] : false;
 }
 
-/* Pages must lie in grown chunks (the drivers only pass such ranges). */
-FUZZ_NOCOV static mchunk *ms_touch(mspace *m, uint64_t g) {
-    mchunk *c = ms_chunk(m, g / M_CHUNK_PAGES);
+/* Runs are walked a chunk at a time: the piece of [k, end) in k's chunk has *len pages
+ * from page k % 512 of the chunk returned (touched; NULL outside grown chunks).  The
+ * chunk is looked up once per piece (a binary search: per page it dominated the
+ * drivers' time on multi-chunk runs).  Pages must lie in grown chunks (the drivers only
+ * pass such ranges).  *was_dirty: the chunk's cached fields were stale before. */
+FUZZ_NOCOV static mchunk *piece(mspace *m, uint64_t k, uint64_t end, uint64_t *len, bool *was_dirty) {
+    uint64_t j = k % M_CHUNK_PAGES;
+    *len = end - k < M_CHUNK_PAGES - j ? end - k : M_CHUNK_PAGES - j;
+    mchunk *c = ms_chunk(m, k / M_CHUNK_PAGES);
+    *was_dirty = c && c->dirty;
     if (c && touch(m, c) != 0)
         abort();
     return c;
 }
 
-/* Runs are walked a chunk at a time: the piece of [k, end) in k's chunk has *len pages
- * from page k % 512 of the chunk returned (touched; NULL outside grown chunks).  The
- * chunk is looked up once per piece (a binary search: per page it dominated the
- * drivers' time on multi-chunk runs). */
-FUZZ_NOCOV static mchunk *piece(mspace *m, uint64_t k, uint64_t end, uint64_t *len) {
-    uint64_t j = k % M_CHUNK_PAGES;
-    *len = end - k < M_CHUNK_PAGES - j ? end - k : M_CHUNK_PAGES - j;
-    return ms_touch(m, k);
+/* A chunk whose pages were all just allocated (alloc: all allocated, none scavenged) or
+ * all freed (!alloc, its scavenged pages unchanged, its cached fields up to date
+ * before): its summary, counts and words are what ms_refresh would compute; set
+ * outright (refreshing every chunk of a multi-chunk run, page by page, was most of a
+ * large input's model time). */
+FUZZ_NOCOV static void set_whole(mchunk *c, bool alloc) {
+    uint64_t n = alloc ? 0 : M_CHUNK_PAGES;
+    c->sum = (msum){n, n, n};
+    c->nfree = (uint32_t)n;
+    if (alloc)
+        c->nscav = 0;
+    for (size_t w = 0; w < M_CHUNK_PAGES / 64; w++) {
+        c->aw[w] = alloc ? ~(uint64_t)0 : 0;
+        if (alloc)
+            c->sw[w] = 0;
+    }
+    c->dirty = false;
 }
 
 FUZZ_NOCOV uint64_t ms_alloc(mspace *m, uint64_t g, uint64_t n) {
     uint64_t scav = 0, len;
+    bool was;
     for (uint64_t k = g; k < g + n; k += len) {
-        mchunk *c = piece(m, k, g + n, &len);
+        mchunk *c = piece(m, k, g + n, &len, &was);
         if (!c)
             continue;
         bool *a = c->alloc + k % M_CHUNK_PAGES, *s = c->scav + k % M_CHUNK_PAGES;
@@ -355,29 +372,41 @@ FUZZ_NOCOV uint64_t ms_alloc(mspace *m, uint64_t g, uint64_t n) {
         m->nscav -= sc;
         memset(a, true, len);
         memset(s, false, len);
+        if (len == M_CHUNK_PAGES) /* the whole chunk: what ms_refresh would compute, set outright */
+            set_whole(c, true);
     }
     return scav;
 }
 
 FUZZ_NOCOV void ms_free(mspace *m, uint64_t g, uint64_t n) {
     uint64_t len;
+    bool was;
     for (uint64_t k = g; k < g + n; k += len) {
-        mchunk *c = piece(m, k, g + n, &len);
+        mchunk *c = piece(m, k, g + n, &len, &was);
         if (!c)
             continue;
         m->nfree += ms_count(c->alloc + k % M_CHUNK_PAGES, len);
         memset(c->alloc + k % M_CHUNK_PAGES, false, len);
+        if (len == M_CHUNK_PAGES && !was) /* scav's cached fields still hold */
+            set_whole(c, false);
     }
 }
 
 FUZZ_NOCOV void ms_set_scav(mspace *m, uint64_t g, uint64_t n) {
     uint64_t len;
+    bool was;
     for (uint64_t k = g; k < g + n; k += len) {
-        mchunk *c = piece(m, k, g + n, &len);
+        mchunk *c = piece(m, k, g + n, &len, &was);
         if (!c)
             continue;
         m->nscav += len - ms_count(c->scav + k % M_CHUNK_PAGES, len);
         memset(c->scav + k % M_CHUNK_PAGES, true, len);
+        if (len == M_CHUNK_PAGES && !was) { /* all scavenged; alloc's cached fields still hold */
+            c->nscav = M_CHUNK_PAGES;
+            for (size_t w = 0; w < M_CHUNK_PAGES / 64; w++)
+                c->sw[w] = ~(uint64_t)0;
+            c->dirty = false;
+        }
     }
 }
 
