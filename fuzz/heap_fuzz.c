@@ -367,15 +367,17 @@ FUZZ_NOCOV static void pool_put(uintptr_t lo, uintptr_t hi) {
     split_add(&hinted, lo, hi, &pool_hint, &pool_arena);
 }
 
-/* Clear the resident pages of [lo, hi) (accessible memory). */
-FUZZ_NOCOV static int zero_resident(uintptr_t lo, uintptr_t hi) {
+/* Clear [lo, hi) (accessible memory) by runs of pages: resident pages (mincore) are
+ * zeroed in place; pages not resident read zero already, and with `drop` are also
+ * dropped for real (MADV_DONTNEED; all of [lo, hi) if mincore fails). */
+FUZZ_NOCOV static int clear_pages(uintptr_t lo, uintptr_t hi, bool drop) {
     static unsigned char vec[16384]; /* 64 MiB a call */
     for (uintptr_t a = lo; a < hi;) {
         size_t np = (hi - a + OS_PAGE - 1) / OS_PAGE;
         if (np > sizeof vec)
             np = sizeof vec;
         if (mincore((void *)a, np * OS_PAGE, vec) != 0)
-            return errno;
+            return !drop ? errno : madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0 ? 0 : errno;
         for (size_t k = 0; k < np;) {
             size_t e = k + 1;
             while (e < np && (vec[e] & 1) == (vec[k] & 1))
@@ -383,6 +385,8 @@ FUZZ_NOCOV static int zero_resident(uintptr_t lo, uintptr_t hi) {
             uintptr_t p = a + k * OS_PAGE, z = a + e * OS_PAGE < hi ? a + e * OS_PAGE : hi;
             if (vec[k] & 1)
                 memset((void *)p, 0, z - p);
+            else if (drop && madvise((void *)p, z - p, MADV_DONTNEED) != 0)
+                return errno;
             k = e;
         }
         a += np * OS_PAGE;
@@ -438,7 +442,7 @@ FUZZ_NOCOV static int unmap_mapped(hf *f, uintptr_t lo, uintptr_t hi) {
         uintptr_t a = f->mapped.v[i].lo > lo ? f->mapped.v[i].lo : lo;
         uintptr_t z = f->mapped.v[i].hi < hi ? f->mapped.v[i].hi : hi;
         if (!iv_intersects(&f->arena_mapped, a, z)) {
-            int err = zero_resident(a, z);
+            int err = clear_pages(a, z, false);
             if (err)
                 return err;
             poison(a, z, true);
@@ -448,7 +452,7 @@ FUZZ_NOCOV static int unmap_mapped(hf *f, uintptr_t lo, uintptr_t hi) {
             uintptr_t da = f->dirty.v[j].lo > a ? f->dirty.v[j].lo : a;
             uintptr_t dz = f->dirty.v[j].hi < z ? f->dirty.v[j].hi : z;
             poison(da, dz, false); /* what was unused since is poisoned again */
-            int err = zero_resident(da, dz);
+            int err = clear_pages(da, dz, false);
             if (err)
                 return err;
         }
@@ -576,30 +580,7 @@ FUZZ_NOCOV static int h_used(void *ctx, void *v, size_t n) {
  * faults (scavenged pages are reused soon: the allocator takes them first-fit and
  * zeroes them).  So resident pages (mincore) are zeroed in place and only runs of
  * pages that are not resident are dropped for real. */
-FUZZ_NOCOV static int dontneed(hf *f, uintptr_t lo, uintptr_t hi) {
-    (void)f;
-    unsigned char vec[1024];
-    for (uintptr_t a = lo; a < hi;) {
-        size_t np = (hi - a + OS_PAGE - 1) / OS_PAGE;
-        if (np > sizeof vec)
-            np = sizeof vec;
-        if (mincore((void *)a, np * OS_PAGE, vec) != 0)
-            return madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0 ? 0 : errno;
-        for (size_t k = 0; k < np;) {
-            size_t e = k + 1;
-            while (e < np && (vec[e] & 1) == (vec[k] & 1))
-                e++;
-            uintptr_t p = a + k * OS_PAGE, z = a + e * OS_PAGE < hi ? a + e * OS_PAGE : hi;
-            if (vec[k] & 1)
-                memset((void *)p, 0, z - p);
-            else if (madvise((void *)p, z - p, MADV_DONTNEED) != 0)
-                return errno;
-            k = e;
-        }
-        a += np * OS_PAGE;
-    }
-    return 0;
-}
+FUZZ_NOCOV static int dontneed(uintptr_t lo, uintptr_t hi) { return clear_pages(lo, hi, true); }
 
 FUZZ_NOCOV static int h_unused(void *ctx, void *v, size_t n) {
     hf *f = ctx;
@@ -615,7 +596,7 @@ FUZZ_NOCOV static int h_unused(void *ctx, void *v, size_t n) {
     else if (!f->keep_on_unused) { /* (keep_on_unused: legal, the contents of unused memory are unspecified) */
         if (prep)
             poison((uintptr_t)v, (uintptr_t)v + n, false);
-        err = dontneed(f, (uintptr_t)v, (uintptr_t)v + n);
+        err = dontneed((uintptr_t)v, (uintptr_t)v + n);
     }
     if (prep)
         poison((uintptr_t)v, (uintptr_t)v + n, true);
