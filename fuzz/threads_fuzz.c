@@ -951,6 +951,11 @@ static void op_query(tf *f, int me, const op_rec *r) {
                   (unsigned long)x->addr, (unsigned long)p, got, (unsigned long)base, u, want);
         if (sh_check(&f->sh, x->id, &f->touched) != 0)
             tfail("%s", f->sh.why);
+        /* Our queries happen before whatever another thread does next with the object
+         * (its free, then the reuse of its span struct): the goalloc.h contract.  Without
+         * this, the driver's lock alone ordered them, which TSan does not see
+         * (976d67aa: find_object's read of elemsize racing span_init). */
+        HANDED_OVER(x->addr);
     }
     ulk(f);
 }

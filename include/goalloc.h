@@ -102,7 +102,10 @@ GA_API void *ga_zerobase(void);
  * return their pages at once.  Any thread may free any object. */
 GA_API int ga_free(ga_cache *c, void *p);
 
-/* Size of the slot holding p (p must be an object start), 0 if p is not one. */
+/* Queries of a live object.  Like a free, a query must happen before any free of the
+ * object by another thread (the embedder's hand-over orders them): the answer is read
+ * from the span, whose struct is reused once the object's span is freed.
+ * Size of the slot holding p (p must be an object start), 0 if p is not one. */
 GA_API size_t ga_usable_size(ga_heap *h, const void *p);
 /* Interior pointer -> start of the object slot containing it, or NULL. */
 GA_API void *ga_object_base(ga_heap *h, const void *p);
