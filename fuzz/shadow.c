@@ -320,6 +320,17 @@ void sh_destroy(shadow *s) {
     memset(s, 0, sizeof *s);
 }
 
+void sh_reset(shadow *s) {
+    shadow keep = *s;
+    memset(s, 0, sizeof *s);
+    s->objs = keep.objs, s->cap = keep.cap;
+    s->prog = keep.prog, s->cap_prog = keep.cap_prog;
+    s->ext = keep.ext, s->cap_ext = keep.cap_ext;
+    s->owed = (sh_tree){.nodes = keep.owed.nodes, .cap = keep.owed.cap};
+    s->dead = (sh_tree){.nodes = keep.dead.nodes, .cap = keep.dead.cap};
+    s->exempt = SH_NONE;
+}
+
 uint64_t sh_seed_of(uint32_t id) {
     /* splitmix64 finaliser */
     uint64_t z = (uint64_t)id * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
