@@ -850,6 +850,28 @@ int sh_check_all(shadow *s, size_t *touched) {
     return 0;
 }
 
+int sh_check_some(shadow *s, uint32_t *next, uint32_t n, size_t *touched) {
+    if (n > s->nprog)
+        n = s->nprog;
+    for (uint32_t k = 0; k < n; k++) {
+        if (*next >= s->nprog)
+            *next = 0;
+        if (sh_check(s, s->prog[(*next)++], touched))
+            return -1;
+    }
+    return 0;
+}
+
+int sh_check_unmarked(shadow *s, size_t *touched) {
+    for (uint32_t i = 0; i < s->nprog; i++) {
+        const sh_obj *o = &s->objs[s->prog[i]], *b = o->kind == SH_TINY ? &s->objs[o->block] : NULL;
+        bool drops = !(o->marked || o->black) || (b && !(b->marked || b->black || b->greyed));
+        if (drops && sh_check(s, o->id, touched))
+            return -1;
+    }
+    return 0;
+}
+
 /* ---- self check ------------------------------------------------------------------ */
 
 int sh_self_check(shadow *s) {

@@ -202,6 +202,12 @@ int sh_check(shadow *s, uint32_t id, size_t *touched);
 int sh_check_zero(shadow *s, uint32_t id, size_t *touched);
 /* Check every LIVE program object. */
 int sh_check_all(shadow *s, size_t *touched);
+/* Check n LIVE program objects (all if fewer), round-robin from *next, which is
+ * advanced: successive calls walk every live object in turn. */
+int sh_check_some(shadow *s, uint32_t *next, uint32_t n, size_t *touched);
+/* Check every LIVE program object neither marked nor allocated black: those that
+ * sh_gc_end is about to drop (checked while still owed). */
+int sh_check_unmarked(shadow *s, size_t *touched);
 
 /* Internal consistency of the shadow itself (tree vs lists vs states); -1 if broken. */
 int sh_self_check(shadow *s);

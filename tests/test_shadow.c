@@ -388,6 +388,63 @@ static void test_patterns(void) {
     sh_destroy(&s);
 }
 
+/* sh_check_some walks the live objects round-robin, sh_check_unmarked checks exactly
+ * those a GC end will drop, sh_reset forgets everything but keeps the buffers. */
+static void test_partial_checks(void) {
+    shadow s;
+    sh_init(&s);
+    unsigned char *mem = aligned_alloc(8192, 8192);
+    CHECK(mem != NULL);
+    memset(mem, 0, 8192);
+    uintptr_t base = (uintptr_t)mem;
+    uint32_t id[4];
+    for (int i = 0; i < 4; i++) {
+        CHECK(sh_on_alloc(&s, 0, 64, 0, base + 64 * (uintptr_t)i, &id[i]) == 0);
+        sh_fill(&s, id[i], NULL);
+    }
+    mem[2 * 64 + 5] ^= 1; /* object #2 corrupted */
+    uint32_t next = 0;
+    size_t touched = 0;
+    CHECK(sh_check_some(&s, &next, 2, &touched) == 0); /* #0, #1 */
+    CHECK_EQ(touched, 128);
+    CHECK_EQ(next, 2);
+    CHECK(sh_check_some(&s, &next, 2, NULL) == -1); /* #2 */
+    CHECK(strstr(s.why, "byte 5 ") != NULL);
+    CHECK(sh_check_some(&s, &next, 1, NULL) == 0); /* #3 */
+    CHECK(sh_check_some(&s, &next, 1, NULL) == 0); /* wraps to #0 */
+    CHECK_EQ(next, 1);
+    CHECK(sh_check_some(&s, &next, 9, NULL) == -1); /* n > nprog: each once, #2 among them */
+    /* Marking: #2 marked, #3 allocated black; #0 and #1 unmarked. */
+    sh_gc_begin(&s);
+    sh_on_mark(&s, id[2]);
+    uint32_t black;
+    CHECK(sh_on_alloc(&s, 0, 64, 0, base + 256, &black) == 0);
+    sh_fill(&s, black, NULL);
+    CHECK(sh_check_unmarked(&s, NULL) == 0); /* #2's corruption is not in what is dropped */
+    mem[64 + 1] ^= 1;                        /* #1, unmarked */
+    CHECK(sh_check_unmarked(&s, NULL) == -1);
+    CHECK(strstr(s.why, "byte 1 ") != NULL);
+    mem[64 + 1] ^= 1;
+    mem[256] ^= 1; /* the black one is kept: not checked here */
+    CHECK(sh_check_unmarked(&s, NULL) == 0);
+    mem[256] ^= 1;
+    sh_gc_end(&s);
+    CHECK_EQ(s.objs[id[0]].state, SH_UNMARKED);
+    CHECK_EQ(s.objs[id[2]].state, SH_LIVE);
+    /* sh_reset: nothing owed, buffers kept, usable again at the same addresses. */
+    sh_obj *objs = s.objs;
+    sh_reset(&s);
+    CHECK_EQ(s.nobjs, 0);
+    CHECK_EQ(s.nprog, 0);
+    CHECK_EQ(s.owed_bytes, 0);
+    CHECK(s.objs == objs);
+    CHECK(sh_on_alloc(&s, 0, 64, 0, base, &id[0]) == 0);
+    CHECK_EQ(id[0], 0);
+    CHECK(sh_self_check(&s) == 0);
+    free(mem);
+    sh_destroy(&s);
+}
+
 int main(void) {
     test_classes();
     test_tree();
@@ -395,5 +452,6 @@ int main(void) {
     test_tiny();
     test_gc_states();
     test_patterns();
+    test_partial_checks();
     return check_report();
 }
