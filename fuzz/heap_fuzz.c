@@ -127,6 +127,15 @@ FUZZ_NOCOV static bool iv_intersects(const ivset *s, uintptr_t lo, uintptr_t hi)
     size_t i = iv_find(s, lo);
     return i < s->n && s->v[i].lo < hi;
 }
+/* The piece of [a, hi) that starts at a and lies wholly inside the set or wholly
+ * outside it (*in says which): its end.  Walks of a range split by a set use it. */
+FUZZ_NOCOV static uintptr_t iv_piece(const ivset *s, uintptr_t a, uintptr_t hi, bool *in) {
+    size_t i = iv_find(s, a);
+    *in = i < s->n && s->v[i].lo <= a;
+    if (*in)
+        return s->v[i].hi < hi ? s->v[i].hi : hi;
+    return i < s->n && s->v[i].lo < hi ? s->v[i].lo : hi;
+}
 /* Bytes of [lo, hi) inside the set. */
 FUZZ_NOCOV static size_t iv_overlap_bytes(const ivset *s, uintptr_t lo, uintptr_t hi) {
     size_t b = 0;
@@ -355,9 +364,8 @@ FUZZ_NOCOV static uintptr_t pool_take(size_t n) {
 /* Add to `to` the parts of [lo, hi) in `by`, to `rest` the others. */
 FUZZ_NOCOV static void split_add(const ivset *by, uintptr_t lo, uintptr_t hi, ivset *to, ivset *rest) {
     for (uintptr_t a = lo; a < hi;) {
-        size_t i = iv_find(by, a);
-        bool in = i < by->n && by->v[i].lo <= a;
-        uintptr_t z = in ? (by->v[i].hi < hi ? by->v[i].hi : hi) : (i < by->n && by->v[i].lo < hi ? by->v[i].lo : hi);
+        bool in;
+        uintptr_t z = iv_piece(by, a, hi, &in);
         if (in)
             iv_add(to, a, z);
         else if (rest == &pool_arena) /* not hinted: by huge-page advice */
@@ -454,10 +462,8 @@ FUZZ_NOCOV static void protect(uintptr_t lo, uintptr_t hi, int prot) {
 
 FUZZ_NOCOV static void grant(uintptr_t lo, uintptr_t hi) {
     for (uintptr_t a = lo; a < hi;) {
-        size_t i = iv_find(&sealed, a);
-        bool in = i < sealed.n && sealed.v[i].lo <= a;
-        uintptr_t z = in ? (sealed.v[i].hi < hi ? sealed.v[i].hi : hi)
-                         : (i < sealed.n && sealed.v[i].lo < hi ? sealed.v[i].lo : hi);
+        bool in;
+        uintptr_t z = iv_piece(&sealed, a, hi, &in);
         if (in)
             protect(a, z, PROT_READ | PROT_WRITE);
         else
@@ -482,9 +488,8 @@ FUZZ_NOCOV static void revoke(uintptr_t lo, uintptr_t hi) {
 FUZZ_NOCOV static void set_access(uintptr_t lo, uintptr_t hi, bool on) {
 #ifdef POOL_OPEN
     for (uintptr_t a = lo; a < hi;) {
-        size_t i = iv_find(&acc, a);
-        bool in = i < acc.n && acc.v[i].lo <= a;
-        uintptr_t z = in ? (acc.v[i].hi < hi ? acc.v[i].hi : hi) : (i < acc.n && acc.v[i].lo < hi ? acc.v[i].lo : hi);
+        bool in;
+        uintptr_t z = iv_piece(&acc, a, hi, &in);
         if (in != on) {
             if (on)
                 grant(a, z);

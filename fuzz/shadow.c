@@ -322,13 +322,12 @@ void sh_destroy(shadow *s) {
 
 void sh_reset(shadow *s) {
     shadow keep = *s;
-    memset(s, 0, sizeof *s);
+    sh_init(s);
     s->objs = keep.objs, s->cap = keep.cap;
     s->prog = keep.prog, s->cap_prog = keep.cap_prog;
     s->ext = keep.ext, s->cap_ext = keep.cap_ext;
-    s->owed = (sh_tree){.nodes = keep.owed.nodes, .cap = keep.owed.cap};
-    s->dead = (sh_tree){.nodes = keep.dead.nodes, .cap = keep.dead.cap};
-    s->exempt = SH_NONE;
+    s->owed.nodes = keep.owed.nodes, s->owed.cap = keep.owed.cap;
+    s->dead.nodes = keep.dead.nodes, s->dead.cap = keep.dead.cap;
 }
 
 uint64_t sh_seed_of(uint32_t id) {
