@@ -391,6 +391,8 @@ GA_HIDDEN void ga_gate_enter(ga_heap *h, const ga_mspan *s);
 GA_HIDDEN void ga_gate_exit(ga_heap *h, const ga_mspan *s);
 GA_HIDDEN void ga_gate_lock(ga_heap *h, const ga_mspan *s);
 GA_HIDDEN void ga_gate_unlock(ga_heap *h, const ga_mspan *s);
+GA_HIDDEN void ga_gates_lock_all(ga_heap *h); /* fork: see ga_heap_fork_prepare */
+GA_HIDDEN void ga_gates_unlock_all(ga_heap *h);
 
 /* ---- malloc.c -------------------------------------------------------------------- */
 /* Is slot idx of in-use span s allocated (S6: idx < freeindex or alloc bit)?  Read by

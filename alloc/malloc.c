@@ -455,6 +455,25 @@ void ga_heap_stats(ga_heap *h, ga_stats *out) {
     out->sys_mapped = atomic_load(&h->os.mapped);
 }
 
+/* ---- fork ------------------------------------------------------------------------- */
+
+void ga_heap_fork_prepare(ga_heap *h) {
+    ga_gates_lock_all(h);
+    for (unsigned i = 0; i < GA_NUM_SPAN_CLASSES; i++)
+        pthread_mutex_lock(&h->central[i].lock);
+    pthread_mutex_lock(&h->lock);
+}
+
+void ga_heap_fork_parent(ga_heap *h) {
+    pthread_mutex_unlock(&h->lock);
+    for (unsigned i = GA_NUM_SPAN_CLASSES; i-- > 0;)
+        pthread_mutex_unlock(&h->central[i].lock);
+    ga_gates_unlock_all(h);
+}
+
+/* The child's only thread is the one that took the locks: it can release them. */
+void ga_heap_fork_child(ga_heap *h) { ga_heap_fork_parent(h); }
+
 /* ---- heaps ------------------------------------------------------------------------ */
 
 /* The heap struct itself comes straight from mmap (not through the heap's OS hooks,

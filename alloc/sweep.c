@@ -64,8 +64,7 @@ void ga_gate_exit(ga_heap *h, const ga_mspan *s) { atomic_fetch_sub_explicit(gat
 /* Writer: claim the writer bit (one writer per gate), then wait for the readers inside
  * to leave; readers arriving meanwhile back off.  Writers never hold other locks here,
  * so a reader waiting for an mcentral lock always gets it and leaves. */
-void ga_gate_lock(ga_heap *h, const ga_mspan *s) {
-    _Atomic uint32_t *g = gate_of(h, s);
+static void gate_lock(_Atomic uint32_t *g) {
     unsigned spins = 0;
     uint32_t v = atomic_load_explicit(g, memory_order_relaxed);
     for (;;) {
@@ -83,8 +82,22 @@ void ga_gate_lock(ga_heap *h, const ga_mspan *s) {
         cpu_relax(&spins);
 }
 
+void ga_gate_lock(ga_heap *h, const ga_mspan *s) { gate_lock(gate_of(h, s)); }
+
 void ga_gate_unlock(ga_heap *h, const ga_mspan *s) {
     atomic_fetch_and_explicit(gate_of(h, s), ~GA_GATE_WRITER, memory_order_release);
+}
+
+/* Every gate as writer, in index order (fork): each wait ends, as a writer's does,
+ * because the caller holds no other lock of the heap yet. */
+void ga_gates_lock_all(ga_heap *h) {
+    for (unsigned i = 0; i < GA_SPAN_GATES; i++)
+        gate_lock(&h->gates[i].v);
+}
+
+void ga_gates_unlock_all(ga_heap *h) {
+    for (unsigned i = 0; i < GA_SPAN_GATES; i++)
+        atomic_fetch_and_explicit(&h->gates[i].v, ~GA_GATE_WRITER, memory_order_release);
 }
 
 /* ---- active sweepers (docs/go-facts.md §11.2) ------------------------------------ */

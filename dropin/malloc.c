@@ -56,6 +56,7 @@ static bool print_stats;
 /* The shared cache: threads whose own cache is gone (or could not be made). */
 static ga_cache *shared_cache;
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t aligned_lock = PTHREAD_MUTEX_INITIALIZER; /* over-aligned records (aligned_*) */
 
 static TLS ga_cache *my_cache;
 static TLS bool my_cache_gone;
@@ -106,6 +107,34 @@ static void setup(void) {
             : bad_mode == BAD_WARN ? "warn"
                                    : "ignore",
             check_every, print_stats ? "yes" : "no");
+}
+
+/* fork: the drop-in's own locks, then every lock of the heap (ga_heap_fork_prepare);
+ * the child's forking thread keeps its cache, the others' are gone with them. */
+static void fork_prepare(void) {
+    pthread_mutex_lock(&shared_lock);
+    pthread_mutex_lock(&aligned_lock);
+    ga_heap_fork_prepare(heap);
+}
+
+static void fork_parent(void) {
+    ga_heap_fork_parent(heap);
+    pthread_mutex_unlock(&aligned_lock);
+    pthread_mutex_unlock(&shared_lock);
+}
+
+static void fork_child(void) {
+    ga_heap_fork_child(heap);
+    pthread_mutex_unlock(&aligned_lock);
+    pthread_mutex_unlock(&shared_lock);
+}
+
+/* At load: the heap (if no malloc came first) and the fork handlers.  Not from setup:
+ * pthread_atfork may allocate, which inside setup's pthread_once would wait for itself. */
+__attribute__((constructor)) static void at_load(void) {
+    pthread_once(&once, setup);
+    if (heap)
+        pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 /* The calling thread's cache, or NULL: use the shared one (under shared_lock). */
@@ -194,7 +223,6 @@ typedef struct aligned_rec {
 static aligned_rec *aligned_tab; /* open addressing, linear probing; at == 0: empty */
 static size_t aligned_cap, aligned_n;
 static atomic_size_t aligned_live; /* aligned_n, readable without the lock */
-static pthread_mutex_t aligned_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static size_t aligned_slot(uintptr_t at) { return (size_t)((at >> 13) * 0x9E3779B97F4A7C15ull) & (aligned_cap - 1); }
 

@@ -135,6 +135,19 @@ GA_API size_t ga_sweep(ga_heap *h, size_t budget);
  * returns bytes released. */
 GA_API size_t ga_scavenge(ga_heap *h, size_t bytes);
 
+/* ---- fork ------------------------------------------------------------------
+ * For pthread_atfork: ga_heap_fork_prepare(h) before fork() takes every lock of the
+ * heap (span gates, then mcentral locks, then the heap lock: the heap's lock order),
+ * waiting for the calls that hold one to leave it; ga_heap_fork_parent and
+ * ga_heap_fork_child release them in the parent and in the child, so that the child
+ * finds none held by a thread it does not have.  The forking thread must not be
+ * inside a call on h.  In the child, other threads' caches are gone with their
+ * threads, and so are the spans they cached, and objects only those threads could
+ * have freed: a leak, not a corruption (a child that execs or exits loses nothing). */
+GA_API void ga_heap_fork_prepare(ga_heap *h);
+GA_API void ga_heap_fork_parent(ga_heap *h);
+GA_API void ga_heap_fork_child(ga_heap *h);
+
 /* ---- statistics and checking --------------------------------------------- */
 #define GA_NUM_SIZE_CLASSES 68
 

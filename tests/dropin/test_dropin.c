@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +205,49 @@ static void test_fork(void) {
     free(keep);
 }
 
+/* fork while other threads allocate and free: the child must find no lock held (an
+ * alarm ends a child that deadlocks) and a heap it can use. */
+static atomic_int churn_stop;
+static void *churn(void *arg) {
+    unsigned k = (unsigned)(intptr_t)arg;
+    void *keep[64] = {0};
+    while (!atomic_load(&churn_stop)) {
+        unsigned i = (k = k * 1103515245u + 12345u) >> 16;
+        free(keep[i % 64]);
+        keep[i % 64] = malloc(i % 3 ? i % 2000 + 1 : i % 100000 + 1);
+    }
+    for (int i = 0; i < 64; i++)
+        free(keep[i]);
+    return NULL;
+}
+
+static void test_fork_busy(void) {
+    pthread_t th[3];
+    for (int t = 0; t < 3; t++)
+        CHECK(pthread_create(&th[t], NULL, churn, (void *)(intptr_t)(t + 1)) == 0);
+    int bad = 0;
+    for (int f = 0; f < 100 && !bad; f++) { /* the first child that fails ends it */
+        pid_t pid = fork();
+        if (pid == 0) {
+            alarm(10);
+            int ok = 1;
+            for (int i = 0; i < 2000; i++) {
+                void *p = malloc((size_t)(i * 131) % 50000 + 1);
+                ok &= p != NULL;
+                free(p);
+            }
+            _exit(ok ? 0 : 1);
+        }
+        int st;
+        if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            bad++;
+    }
+    CHECK(bad == 0);
+    atomic_store(&churn_stop, 1);
+    for (int t = 0; t < 3; t++)
+        pthread_join(th[t], NULL);
+}
+
 /* Run this program as `bad kind` with GOALLOC_BAD_FREE=mode; its status and stderr. */
 static int run_bad(const char *kind, const char *mode, char *err, size_t cap) {
     int fd[2];
@@ -288,6 +332,7 @@ int main(int argc, char **argv) {
     test_aligned();
     test_threads();
     test_fork();
+    test_fork_busy();
     test_bad_free();
     if (failures)
         fprintf(stderr, "test_dropin: %d checks failed\n", failures);
