@@ -188,6 +188,8 @@ static void *alloc(size_t size, unsigned flags) {
 static int release(void *p) {
     ga_cache *c = cache_or_null();
     int r;
+    if (!heap) /* no heap could be made: p is none of ours */
+        return -EINVAL;
     if (c) {
         r = ga_free(c, p);
     } else {
