@@ -18,16 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
-static int failures;
+#include "support/check.h"
 
-#define CHECK(c)                                                                                                       \
-    do {                                                                                                               \
-        if (!(c)) {                                                                                                    \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);                                      \
-            failures++;                                                                                                \
-        }                                                                                                              \
-    } while (0)
+extern char **environ;
 
 /* Calls the compiler must not see through: the bad calls below are the point. */
 static void (*volatile free_v)(void *) = free;
@@ -334,9 +327,5 @@ int main(int argc, char **argv) {
     test_fork();
     test_fork_busy();
     test_bad_free();
-    if (failures)
-        fprintf(stderr, "test_dropin: %d checks failed\n", failures);
-    else
-        printf("test_dropin: all checks passed\n");
-    return failures != 0;
+    return check_report();
 }
