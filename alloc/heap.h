@@ -212,6 +212,15 @@ typedef struct ga_span_gate {
 } __attribute__((aligned(GA_CACHE_LINE))) ga_span_gate;
 _Static_assert(sizeof(ga_span_gate) == GA_CACHE_LINE, "one gate per cache line");
 
+/* GA_SCAVENGE_IDLE: an epoch ends after this many span allocations and frees, or once
+ * this many pages were freed in it (a large free ends it at once, so a freed buffer is
+ * released one epoch later, not after 64 more span operations).  Nothing is released
+ * unless the excess is at least GA_SCAV_MIN_BATCH pages: a few madvise calls per epoch
+ * at most, never one per free. */
+#define GA_SCAV_EPOCH_OPS 64u
+#define GA_SCAV_EPOCH_PAGES 128u
+#define GA_SCAV_MIN_BATCH 64u
+
 /* ---- the heap (docs/go-facts.md §10.1) ------------------------------------------- */
 struct ga_heap {
     pthread_mutex_t lock; /* the heap lock */
@@ -234,6 +243,13 @@ struct ga_heap {
      * Prepared pages marked unscavenged in pageAlloc (later used without sys_used). */
     ga_mspan *parked;
     size_t parked_pages;
+    /* GA_SCAVENGE_IDLE's epoch (under lock; scav_note in mheap.c): span operations and
+     * pages freed since the epoch began, and the fewest free unreleased pages seen at
+     * its start or after any of its operations -- pages that many stayed idle
+     * throughout, so releasing them cannot undo the epoch's own frees. */
+    uint32_t scav_ops;
+    size_t scav_freed;
+    size_t scav_idle_min;
     ga_cache *caches; /* every live cache, under lock */
     ga_mcentral central[GA_NUM_SPAN_CLASSES];
     /* sweeping (docs/go-facts.md §11.2): active sweepers + drained bit; next class for ga_sweep */

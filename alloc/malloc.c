@@ -510,7 +510,7 @@ ga_heap *ga_heap_new(const ga_config *cfg) {
     ga_heap *h = m;
     if (cfg)
         h->cfg = *cfg;
-    if (h->cfg.scavenge_policy == GA_SCAVENGE_ON_GC && h->cfg.retain_percent == 0)
+    if (h->cfg.scavenge_policy != GA_SCAVENGE_NONE && h->cfg.retain_percent == 0)
         h->cfg.retain_percent = 10; /* Go's retainExtraPercent */
     for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++)
         ga_mcentral_init(&h->central[spc], (ga_spanclass)spc);

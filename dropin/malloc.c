@@ -23,7 +23,9 @@
  *
  * Environment: GOALLOC_BAD_FREE, GOALLOC_STATS=1 (Go-style MemStats on stderr at
  * exit), GOALLOC_CHECK=N (ga_heap_check every N calls; a broken invariant aborts),
- * GOALLOC_VERBOSE=1 (what was configured, at start). */
+ * GOALLOC_VERBOSE=1 (what was configured, at start), GOALLOC_SCAVENGE=none (keep freed
+ * memory; default: release idle pages, GA_SCAVENGE_IDLE), GOALLOC_RETAIN_PERCENT=N (% of
+ * the heap in use kept unreleased; default 10). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -43,6 +45,12 @@
 #define TLS _Thread_local __attribute__((tls_model("initial-exec"))) /* no allocation of its own */
 #define PAGE ((size_t)8192)                                          /* goalloc's page: spans are aligned to it */
 #define MAX_SMALL ((size_t)GA_MAX_SMALL_SIZE)
+/* Every 65,536 calls a thread ticks the scavenger's clock (ga_heap_tick): a program
+ * whose caches serve everything still ends epochs, so its idle pages go back to the OS
+ * within 64 ticks, a few million calls; the tick itself takes the heap lock. */
+#define TICK_MASK 0xffffu
+#define REALLOC_RELEASE ((size_t)1 << 20) /* realloc moving a block this large releases its size */
+#define GA_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 enum bad_mode { BAD_ABORT, BAD_WARN, BAD_IGNORE };
 
@@ -53,6 +61,7 @@ static enum bad_mode bad_mode = BAD_ABORT;
 static unsigned long check_every;
 static atomic_ulong calls;
 static bool print_stats;
+static bool scavenge_idle; /* GA_SCAVENGE_IDLE (GOALLOC_SCAVENGE is not "none") */
 /* The shared cache: threads whose own cache is gone (or could not be made). */
 static ga_cache *shared_cache;
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -60,6 +69,7 @@ static pthread_mutex_t aligned_lock = PTHREAD_MUTEX_INITIALIZER; /* over-aligned
 
 static TLS ga_cache *my_cache;
 static TLS bool my_cache_gone;
+static TLS uint32_t my_calls; /* this thread's allocs and frees, for the scavenger's clock */
 
 /* ---- messages without allocating ----------------------------------------------- */
 __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...) {
@@ -92,7 +102,15 @@ static void setup(void) {
         check_every = strtoul(v, NULL, 10);
     v = getenv("GOALLOC_STATS");
     print_stats = v && *v && *v != '0';
-    heap = ga_heap_new(NULL);
+    /* Without GC the heap releases memory by GA_SCAVENGE_IDLE: pages idle through a
+     * whole epoch of span traffic (or of ticks) beyond retain % of the heap in use. */
+    ga_config cfg = {.scavenge_policy = GA_SCAVENGE_IDLE};
+    if ((v = getenv("GOALLOC_SCAVENGE")) != NULL && strcmp(v, "none") == 0)
+        cfg.scavenge_policy = GA_SCAVENGE_NONE;
+    if ((v = getenv("GOALLOC_RETAIN_PERCENT")) != NULL)
+        cfg.retain_percent = (unsigned)strtoul(v, NULL, 10);
+    scavenge_idle = cfg.scavenge_policy == GA_SCAVENGE_IDLE;
+    heap = ga_heap_new(&cfg);
     if (!heap)
         return;
     if (pthread_key_create(&key, thread_done) != 0 || !(shared_cache = ga_cache_new(heap))) {
@@ -102,11 +120,13 @@ static void setup(void) {
     }
     v = getenv("GOALLOC_VERBOSE");
     if (v && *v && *v != '0')
-        say("goalloc: malloc drop-in ready (bad free: %s, check every %lu calls, stats at exit: %s)\n",
+        say("goalloc: malloc drop-in ready (bad free: %s, check every %lu calls, stats at exit: %s, scavenge: %s, "
+            "retain %u%%)\n",
             bad_mode == BAD_ABORT  ? "abort"
             : bad_mode == BAD_WARN ? "warn"
                                    : "ignore",
-            check_every, print_stats ? "yes" : "no");
+            check_every, print_stats ? "yes" : "no", cfg.scavenge_policy == GA_SCAVENGE_IDLE ? "idle" : "none",
+            cfg.retain_percent ? cfg.retain_percent : 10);
 }
 
 /* fork: the drop-in's own locks, then every lock of the heap (ga_heap_fork_prepare);
@@ -180,6 +200,8 @@ static void *alloc(size_t size, unsigned flags) {
         p = ga_alloc(shared_cache, size, flags);
         pthread_mutex_unlock(&shared_lock);
     }
+    if (GA_UNLIKELY((++my_calls & TICK_MASK) == 0))
+        ga_heap_tick(heap);
     if (check_every)
         periodic_check();
     return p; /* NULL: ga_alloc set ENOMEM */
@@ -197,6 +219,8 @@ static int release(void *p) {
         r = ga_free(shared_cache, p);
         pthread_mutex_unlock(&shared_lock);
     }
+    if (GA_UNLIKELY((++my_calls & TICK_MASK) == 0))
+        ga_heap_tick(heap);
     if (check_every)
         periodic_check();
     return r;
@@ -392,6 +416,11 @@ EXPORT void *realloc(void *p, size_t n) {
         return NULL; /* p untouched */
     memcpy(q, p, n < u ? n : u);
     free(p);
+    /* A large block that moved is usually a buffer growing: give back as much free
+     * memory now, before the new block's tail is touched, or a doubling buffer peaks at
+     * old + new + the previous old (GA_SCAVENGE_IDLE would wait an epoch). */
+    if (u >= REALLOC_RELEASE && scavenge_idle)
+        ga_scavenge(heap, u);
     return q;
 }
 

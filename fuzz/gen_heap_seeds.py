@@ -170,6 +170,12 @@ def heap_seeds():
     o.gc_begin().mark_range(0, 5).gc_end(True).scavenge(255).large(60).check()
     s['scavenge'] = header(F_4CACHES | F_SCAV_ON_GC, retain=10) + o.b
     s['scavenge-keep'] = header(F_4CACHES | F_KEEP_UNUSED) + o.b
+    # GA_SCAVENGE_IDLE (retain bit 6): the same, then large objects freed and taken
+    # again (never released: each epoch saw them in use), then left idle through two
+    # epochs of ticks (scavenge 254), which must release them down to retain.
+    o.free_range(0, 8).large(300).large(40).free_range(0, 8).large(300).scavenge(254)
+    o.free_range(0, 8).scavenge(254).burst(40, 30).scavenge(254).check()
+    s['scavenge-idle'] = header(F_4CACHES | F_SCAV_ON_GC, retain=0x40 | 10) + o.b
 
     o = Ops()  # caches come and go, objects outlive them
     for c in range(4):
@@ -327,6 +333,7 @@ def heap_dict():
     e('hdr_4caches', header())
     e('hdr_debug', header(F_DEBUG | F_4CACHES))
     e('hdr_scav_on_gc', header(F_4CACHES | F_SCAV_ON_GC, retain=10))
+    e('hdr_scav_idle', header(F_4CACHES | F_SCAV_ON_GC, retain=0x40 | 10))
     e('hdr_keep_unused', header(F_4CACHES | F_KEEP_UNUSED))
     e('hdr_nth', header(F_4CACHES | F_NTH, nth=7))
     e('hdr_after', header(F_4CACHES | F_AFTER, after=12))
@@ -362,6 +369,7 @@ def heap_dict():
     op(Ops().sweep(0), 'all')
     op(Ops().scavenge(255), 'all')
     op(Ops().scavenge(1), '64k')
+    op(Ops().scavenge(254), 'ticks')
     op(Ops().cache_new(3), '3')
     op(Ops().cache_destroy(1), '1')
     op(Ops().check())

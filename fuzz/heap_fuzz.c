@@ -1444,6 +1444,8 @@ FUZZ_NOCOV static void check_scavenge_goal(hf *f, const ga_stats *b, const ga_st
         hfail(f, "ga_gc_end: heap_released fell from %llu to %llu", (unsigned long long)b->heap_released,
               (unsigned long long)a->heap_released);
     uint64_t s = a->heap_released - b->heap_released, after = a->heap_idle - a->heap_released;
+    if (f->cfg.scavenge_policy == GA_SCAVENGE_IDLE)
+        return; /* spans freed by sweeping may end an epoch: checked by op_scavenge's ticks */
     if (f->cfg.scavenge_policy != GA_SCAVENGE_ON_GC) {
         if (s)
             hfail(f, "ga_gc_end without GA_SCAVENGE_ON_GC released %llu bytes", (unsigned long long)s);
@@ -1490,8 +1492,44 @@ static void op_sweep(hf *f, fuzz_input *in) {
         check_full_sweep(f);
 }
 
+/* v == 254: two epochs of GA_SCAVENGE_IDLE's clock (ga_heap_tick).  With no span
+ * operation in them, the second epoch's minimum is what the first left unreleased, so
+ * afterwards fewer than retain + GA_SCAV_MIN_BATCH pages stay unreleased, retain =
+ * floor(pages in use * retain_percent / 100) (0 -> 10); under another policy a tick
+ * releases nothing. */
+FUZZ_NOCOV static void check_ticks(hf *f) {
+    ga_stats b, a;
+    ga_heap_stats(f->h, &b);
+    for (unsigned t = 0; t < 2 * GA_SCAV_EPOCH_OPS; t++)
+        ga_heap_tick(f->h);
+    ga_heap_stats(f->h, &a);
+    if (a.heap_released < b.heap_released || a.heap_idle != b.heap_idle)
+        hfail(f, "ga_heap_tick: heap_released %llu -> %llu, heap_idle %llu -> %llu",
+              (unsigned long long)b.heap_released, (unsigned long long)a.heap_released, (unsigned long long)b.heap_idle,
+              (unsigned long long)a.heap_idle);
+    if (f->cfg.scavenge_policy != GA_SCAVENGE_IDLE) {
+        if (a.heap_released != b.heap_released)
+            hfail(f, "ga_heap_tick without GA_SCAVENGE_IDLE released %llu bytes",
+                  (unsigned long long)(a.heap_released - b.heap_released));
+        return;
+    }
+    unsigned pct = f->cfg.retain_percent ? f->cfg.retain_percent : 10;
+    uint64_t retain = (uint64_t)((unsigned __int128)(a.heap_inuse / 8192) * pct / 100);
+    uint64_t left = (a.heap_idle - a.heap_released) / 8192;
+    if (left >= retain + GA_SCAV_MIN_BATCH)
+        hfail(
+            f,
+            "after two epochs of ticks: %llu free pages unreleased, retain %llu (%u%% of %llu pages in use) + batch %u",
+            (unsigned long long)left, (unsigned long long)retain, pct, (unsigned long long)(a.heap_inuse / 8192),
+            GA_SCAV_MIN_BATCH);
+}
+
 static void op_scavenge(hf *f, fuzz_input *in) {
     uint8_t v = fi_u8(in);
+    if (v == 254) {
+        check_ticks(f);
+        return;
+    }
     ga_scavenge(f->h, v == 255 ? SIZE_MAX : (size_t)v << 16);
     if (v == 255) {
         ga_stats st;
@@ -1653,8 +1691,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t hookmap = fi_u8(&in);
     /* ga_heap_check after every call: affordable for short inputs only. */
     f->cfg.debug_checks = (fl & 1) && size <= DEBUG_MAX_INPUT;
-    f->cfg.scavenge_policy = fl & 2 ? GA_SCAVENGE_ON_GC : GA_SCAVENGE_NONE;
-    f->cfg.retain_percent = retain & 0x7f;
+    /* flags bit 1: a scavenger policy; retain bit 6 picks GA_SCAVENGE_IDLE over ON_GC. */
+    f->cfg.scavenge_policy = !(fl & 2) ? GA_SCAVENGE_NONE : retain & 0x40 ? GA_SCAVENGE_IDLE : GA_SCAVENGE_ON_GC;
+    f->cfg.retain_percent = retain & 0x3f;
     f->ignore_hints = retain & 0x80;
     f->keep_on_unused = fl & 4;
     if (fl & 8)

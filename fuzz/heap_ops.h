@@ -25,7 +25,7 @@
     X(15, MARK_JUNK,     mark_junk,     3, "i:u16 k:u8")     /* mark a dead object's start or a foreign pointer */     \
     X(16, GC_END,        gc_end,        1, "v:u8")           /* v&1: then ga_sweep(h, 0) and exact statistics */       \
     X(17, SWEEP,         sweep,         1, "b:u8")           /* ga_sweep(h, b) (0 = all) */                            \
-    X(18, SCAVENGE,      scavenge,      1, "v:u8")           /* ga_scavenge(h, v == 255 ? SIZE_MAX : v*64 KiB) */      \
+    X(18, SCAVENGE,      scavenge,      1, "v:u8")           /* ga_scavenge(h, v == 255 ? SIZE_MAX : v*64 KiB); 254: ga_heap_tick x 128 */      \
     X(19, CACHE_NEW,     cache_new,     0, "")               /* create cache b >> 6 (present: NULL-argument cases) */  \
     X(20, CACHE_DESTROY, cache_destroy, 0, "")               /* destroy it (absent: ga_cache_destroy(NULL)) */         \
     X(21, CHECK,         check,         0, "")               /* ga_heap_check, contents, statistics */                 \

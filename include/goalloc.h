@@ -62,14 +62,17 @@ typedef struct ga_config {
     /* Run ga_heap_check after every public operation; a broken invariant aborts
      * with its description (debug builds of embedders, fuzzing). */
     int debug_checks;
-    /* Scavenger policy: GA_SCAVENGE_NONE (only ga_scavenge releases memory) or
+    /* Scavenger policy: GA_SCAVENGE_NONE (only ga_scavenge releases memory),
      * GA_SCAVENGE_ON_GC (ga_gc_end releases free pages beyond retain_percent % of
-     * the heap in use, like Go's background scavenger goal). */
+     * the heap in use, like Go's background scavenger goal) or GA_SCAVENGE_IDLE, for
+     * heaps without GC (the malloc drop-in): free pages that stayed free through a
+     * whole epoch of span allocations and frees are released beyond retain_percent %
+     * of the heap in use (GA_SCAV_EPOCH_* in alloc/heap.h).  retain_percent 0 = 10. */
     int scavenge_policy;
     unsigned retain_percent;
 } ga_config;
 
-enum { GA_SCAVENGE_NONE = 0, GA_SCAVENGE_ON_GC = 1 };
+enum { GA_SCAVENGE_NONE = 0, GA_SCAVENGE_ON_GC = 1, GA_SCAVENGE_IDLE = 2 };
 
 /* ---- heaps and caches ----------------------------------------------------- */
 GA_API ga_heap *ga_heap_new(const ga_config *cfg); /* NULL cfg = defaults; NULL+ENOMEM on failure */
@@ -134,6 +137,11 @@ GA_API size_t ga_sweep(ga_heap *h, size_t budget);
 /* Release at least `bytes` of free heap memory to the OS (SIZE_MAX = all);
  * returns bytes released. */
 GA_API size_t ga_scavenge(ga_heap *h, size_t bytes);
+/* A clock tick for GA_SCAVENGE_IDLE, counted as one span operation of its epoch: a
+ * program whose caches serve everything (no span allocated or freed) still ends
+ * epochs, and its idle pages are released.  Takes the heap lock; call it now and then
+ * (the malloc drop-in: every 65,536 calls of a thread).  Nothing under other policies. */
+GA_API void ga_heap_tick(ga_heap *h);
 
 /* ---- fork ------------------------------------------------------------------
  * For pthread_atfork: ga_heap_fork_prepare(h) before fork() takes every lock of the

@@ -469,6 +469,90 @@ static void test_scavenge_on_gc(void) {
     ga_heap_destroy(h);
 }
 
+/* ---- scavenging without GC (GA_SCAVENGE_IDLE: the malloc drop-in's policy) ------------- */
+
+static uint64_t unreleased(const ga_stats *st) { return st->heap_idle - st->heap_released; }
+
+static void test_scavenge_idle(void) {
+    ga_config cfg = {.scavenge_policy = GA_SCAVENGE_IDLE};
+    ga_heap *h = new_heap(&cfg);
+    ga_cache *c = ga_cache_new(h);
+    const size_t big = (size_t)16 << 20; /* 2048 pages: one free ends an epoch */
+
+    /* A buffer freed and allocated again, over and over, is never released: each epoch
+     * (ended by the 2048-page free) saw it in use, so no page stayed idle through it. */
+    ga_stats st, after_first;
+    for (int i = 0; i < 100; i++) {
+        void *p = ga_alloc(c, big, GA_NOZERO);
+        CHECK(p != NULL, "alloc %d", i);
+        CHECK(ga_free(c, p) == 0, "free %d", i);
+        st = ht_stats(h);
+        if (i == 0)
+            after_first = st;
+        else if (st.heap_released != after_first.heap_released)
+            break;
+    }
+    CHECK(st.heap_released == after_first.heap_released && unreleased(&st) >= big,
+          "alloc/free of 16 MiB in a loop: nothing released after the first round (released %llu, then %llu; "
+          "unreleased %llu)",
+          (unsigned long long)after_first.heap_released, (unsigned long long)st.heap_released,
+          (unsigned long long)unreleased(&st));
+
+    /* Memory nobody takes back is released one epoch later: a 1 MiB object allocated
+     * and freed (128 pages freed: the epoch ends) releases the 15 MiB that stayed idle
+     * through the epoch; the 1 MiB just freed and the 10 % retained (of nothing in use)
+     * may stay. */
+    void *q = ga_alloc(c, (size_t)1 << 20, GA_NOZERO);
+    CHECK(q != NULL && ga_free(c, q) == 0, "1 MiB alloc and free");
+    st = ht_stats(h);
+    CHECK(st.heap_inuse == 0, "nothing in use (%llu)", (unsigned long long)st.heap_inuse);
+    CHECK(unreleased(&st) <= ((size_t)1 << 20), "idle memory released after an epoch: %llu bytes unreleased",
+          (unsigned long long)unreleased(&st));
+
+    /* retain_percent of what is in use stays: 64 MiB in use (small objects), then the
+     * 16 MiB buffer freed: 10 % = 6.4 MiB may stay unreleased, the rest goes after an
+     * epoch of small-object span traffic. */
+    enum { N = 8192 };
+    static void *keep[N];
+    for (int i = 0; i < N; i++)
+        keep[i] = ga_alloc(c, 8192, GA_NOZERO);
+    void *b = ga_alloc(c, big, GA_NOZERO);
+    CHECK(b && ga_free(c, b) == 0, "16 MiB alloc and free beside 64 MiB in use");
+    for (int round = 0; round < 4; round++) /* churn served by the caches: no span traffic */
+        for (int i = round; i < N; i += 4) {
+            CHECK(ga_free(c, keep[i]) == 0, "free keep[%d]", i);
+            keep[i] = ga_alloc(c, 8192, GA_NOZERO);
+        }
+    st = ht_stats(h);
+    CHECK(unreleased(&st) >= big, "no epoch ended yet: the 16 MiB stays (%llu unreleased)",
+          (unsigned long long)unreleased(&st));
+    for (unsigned t = 0; t < 2 * GA_SCAV_EPOCH_OPS; t++) /* two epochs by the clock */
+        ga_heap_tick(h);
+    st = ht_stats(h);
+    uint64_t retain = st.heap_inuse / 10;
+    CHECK(unreleased(&st) <= retain + (GA_SCAV_MIN_BATCH + GA_SCAV_EPOCH_PAGES) * PAGE,
+          "at most 10 %% of heap_inuse %llu (+ one epoch's frees, + a batch) unreleased: %llu",
+          (unsigned long long)st.heap_inuse, (unsigned long long)unreleased(&st));
+    for (int i = 0; i < N; i++)
+        CHECK(ga_free(c, keep[i]) == 0, "final free %d", i);
+    ht_heap_ok(h, "scavenge idle");
+
+    /* Without the policy nothing is released by frees. */
+    ga_cache_destroy(c);
+    ga_heap_destroy(h);
+    h = new_heap(NULL);
+    c = ga_cache_new(h);
+    for (int i = 0; i < 3; i++) {
+        void *p = ga_alloc(c, big, GA_NOZERO), *r = ga_alloc(c, (size_t)1 << 20, GA_NOZERO);
+        CHECK(p && r && ga_free(c, p) == 0 && ga_free(c, r) == 0, "default policy: alloc/free %d", i);
+    }
+    st = ht_stats(h);
+    CHECK(unreleased(&st) >= big, "default policy: freed memory stays (%llu unreleased)",
+          (unsigned long long)unreleased(&st));
+    ga_cache_destroy(c);
+    ga_heap_destroy(h);
+}
+
 /* ---- sweepgen wraps around (uint32, mod 2^32) ------------------------------------------ */
 
 static void test_sweepgen_wrap(void) {
@@ -544,5 +628,6 @@ int main(void) {
     test_sweep_reclaims_every_class();
     test_many_cycles();
     test_scavenge_on_gc();
+    test_scavenge_idle();
     return check_report();
 }
