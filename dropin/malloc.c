@@ -66,6 +66,11 @@ static bool scavenge_idle; /* GA_SCAVENGE_IDLE (GOALLOC_SCAVENGE is not "none") 
 static ga_cache *shared_cache;
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t aligned_lock = PTHREAD_MUTEX_INITIALIZER; /* over-aligned records (aligned_*) */
+/* GOALLOC_CHECK only: ga_heap_check needs the heap to itself (a concurrent ga_alloc or
+ * ga_free changes spans without a lock), so every call on the heap holds `world` as a
+ * reader and the check takes it as writer (preferred, or a busy program would starve
+ * it).  Without GOALLOC_CHECK it is never touched.  Order: world, shared_lock, heap. */
+static pthread_rwlock_t world;
 
 static TLS ga_cache *my_cache;
 static TLS bool my_cache_gone;
@@ -86,8 +91,20 @@ __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...) {
 }
 
 /* ---- setup ---------------------------------------------------------------------- */
+static inline void world_enter(void) {
+    if (check_every)
+        pthread_rwlock_rdlock(&world);
+}
+
+static inline void world_exit(void) {
+    if (check_every)
+        pthread_rwlock_unlock(&world);
+}
+
 static void thread_done(void *c) {
+    world_enter();
     ga_cache_destroy(c);
+    world_exit();
     my_cache = NULL;
     my_cache_gone = true;
 }
@@ -100,6 +117,11 @@ static void setup(void) {
         bad_mode = BAD_IGNORE;
     if ((v = getenv("GOALLOC_CHECK")) != NULL)
         check_every = strtoul(v, NULL, 10);
+    pthread_rwlockattr_t wa;
+    pthread_rwlockattr_init(&wa);
+    pthread_rwlockattr_setkind_np(&wa, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&world, &wa);
+    pthread_rwlockattr_destroy(&wa);
     v = getenv("GOALLOC_STATS");
     print_stats = v && *v && *v != '0';
     /* Without GC the heap releases memory by GA_SCAVENGE_IDLE: pages idle through a
@@ -132,6 +154,8 @@ static void setup(void) {
 /* fork: the drop-in's own locks, then every lock of the heap (ga_heap_fork_prepare);
  * the child's forking thread keeps its cache, the others' are gone with them. */
 static void fork_prepare(void) {
+    if (check_every)
+        pthread_rwlock_wrlock(&world);
     pthread_mutex_lock(&shared_lock);
     pthread_mutex_lock(&aligned_lock);
     ga_heap_fork_prepare(heap);
@@ -141,12 +165,20 @@ static void fork_parent(void) {
     ga_heap_fork_parent(heap);
     pthread_mutex_unlock(&aligned_lock);
     pthread_mutex_unlock(&shared_lock);
+    world_exit();
 }
 
 static void fork_child(void) {
     ga_heap_fork_child(heap);
     pthread_mutex_unlock(&aligned_lock);
     pthread_mutex_unlock(&shared_lock);
+    if (check_every) { /* the parent's readers are gone: a fresh lock, not an unlock */
+        pthread_rwlockattr_t wa;
+        pthread_rwlockattr_init(&wa);
+        pthread_rwlockattr_setkind_np(&wa, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+        pthread_rwlock_init(&world, &wa);
+        pthread_rwlockattr_destroy(&wa);
+    }
 }
 
 /* At load: the heap (if no malloc came first) and the fork handlers.  Not from setup:
@@ -179,7 +211,10 @@ static void periodic_check(void) {
     if (!check_every || atomic_fetch_add_explicit(&calls, 1, memory_order_relaxed) % check_every != check_every - 1)
         return;
     char why[256];
-    if (ga_heap_check(heap, why, sizeof why) != 0) {
+    pthread_rwlock_wrlock(&world);
+    int r = ga_heap_check(heap, why, sizeof why);
+    pthread_rwlock_unlock(&world);
+    if (r != 0) {
         say("goalloc: heap check failed: %s\n", why);
         abort();
     }
@@ -193,6 +228,7 @@ static void *alloc(size_t size, unsigned flags) {
         errno = ENOMEM;
         return NULL;
     }
+    world_enter();
     if (c) {
         p = ga_alloc(c, size, flags);
     } else {
@@ -202,6 +238,7 @@ static void *alloc(size_t size, unsigned flags) {
     }
     if (GA_UNLIKELY((++my_calls & TICK_MASK) == 0))
         ga_heap_tick(heap);
+    world_exit();
     if (check_every)
         periodic_check();
     return p; /* NULL: ga_alloc set ENOMEM */
@@ -212,6 +249,7 @@ static int release(void *p) {
     int r;
     if (!heap) /* no heap could be made: p is none of ours */
         return -EINVAL;
+    world_enter();
     if (c) {
         r = ga_free(c, p);
     } else {
@@ -221,6 +259,7 @@ static int release(void *p) {
     }
     if (GA_UNLIKELY((++my_calls & TICK_MASK) == 0))
         ga_heap_tick(heap);
+    world_exit();
     if (check_every)
         periodic_check();
     return r;
@@ -419,8 +458,11 @@ EXPORT void *realloc(void *p, size_t n) {
     /* A large block that moved is usually a buffer growing: give back as much free
      * memory now, before the new block's tail is touched, or a doubling buffer peaks at
      * old + new + the previous old (GA_SCAVENGE_IDLE would wait an epoch). */
-    if (u >= REALLOC_RELEASE && scavenge_idle)
+    if (u >= REALLOC_RELEASE && scavenge_idle) {
+        world_enter();
         ga_scavenge(heap, u);
+        world_exit();
+    }
     return q;
 }
 

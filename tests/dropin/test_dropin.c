@@ -241,6 +241,60 @@ static void test_fork_busy(void) {
         pthread_join(th[t], NULL);
 }
 
+/* Resident bytes of this process (/proc/self/statm), read without malloc. */
+static size_t rss(void) {
+    char buf[128];
+    FILE *f = fopen("/proc/self/statm", "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = 0;
+    unsigned long size = 0, res = 0;
+    sscanf(buf, "%lu %lu", &size, &res);
+    return res * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Freed memory goes back to the OS (GOALLOC_SCAVENGE=idle, the default): a 64 MiB
+ * block freed, then 1 MiB blocks allocated and freed, each free ending an epoch of the
+ * scavenger's clock; the 64 MiB stayed idle through them and is released.  (A buffer
+ * grown by realloc gives its old blocks back as it moves: test_realloc_growth.) */
+static void test_release(void) {
+    const size_t big = (size_t)64 << 20;
+    char *p = malloc_v(big); /* through a volatile pointer: no malloc/memset/free elision */
+    CHECK(p != NULL);
+    memset(p, 1, big);
+    size_t touched = rss();
+    free_v(p);
+    for (int i = 0; i < 4; i++) {
+        char *q = malloc_v((size_t)1 << 20);
+        CHECK(q != NULL);
+        q[0] = 1;
+        free_v(q);
+    }
+    size_t after = rss();
+    CHECK(after + big * 3 / 4 <= touched, "rss %zu MiB with the block, %zu MiB after it stayed idle", touched >> 20,
+          after >> 20);
+}
+
+/* Run first, while little freed memory is resident that the buffer could reuse. */
+static void test_realloc_growth(void) {
+    const size_t big = (size_t)64 << 20;
+    size_t n = 4096, base = rss();
+    char *g = malloc(n);
+    CHECK(g != NULL);
+    memset(g, 2, n);
+    while (n < big) { /* doubling: old + new at most, not every old block kept resident */
+        char *h = realloc(g, 2 * n);
+        CHECK(h != NULL);
+        memset(h + n, 2, n);
+        g = h, n *= 2;
+    }
+    size_t grown = rss();
+    CHECK(grown <= base + big + big / 4, "growing to 64 MiB: rss %zu MiB over %zu MiB", grown >> 20, base >> 20);
+    CHECK(g[0] == 2 && g[big / 2] == 2 && g[big - 1] == 2);
+    free(g);
+}
+
 /* Run this program as `bad kind` with GOALLOC_BAD_FREE=mode; its status and stderr. */
 static int run_bad(const char *kind, const char *mode, char *err, size_t cap) {
     int fd[2];
@@ -259,6 +313,8 @@ static int run_bad(const char *kind, const char *mode, char *err, size_t cap) {
             env[ne++] = *e;
     if (*mode)
         env[ne++] = modevar;
+    if (strcmp(kind, "checked") == 0)
+        env[ne++] = "GOALLOC_CHECK=101";
     env[ne] = NULL;
     char *argv[] = {"test_dropin", "bad", (char *)kind, NULL};
     pid_t pid;
@@ -313,13 +369,27 @@ static void test_bad_free(void) {
     }
 }
 
+/* GOALLOC_CHECK=N with threads: the checker runs while other threads allocate and free
+ * (the drop-in holds them off while it checks) and across fork. */
+static void test_checked(void) {
+    char err[1024];
+    int st = run_bad("checked", "", err, sizeof err);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child with GOALLOC_CHECK=101: status %#x, stderr: %s", st, err);
+}
+
 int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "bad") == 0 && strcmp(argv[2], "checked") == 0) {
+        test_threads();
+        test_fork_busy();
+        return check_report();
+    }
     if (argc == 3 && strcmp(argv[1], "bad") == 0)
         return bad_child(argv[2]);
     if (!dlsym(RTLD_DEFAULT, "ga_heap_new")) {
         fprintf(stderr, "test_dropin: libgoalloc-malloc.so is not loaded (LD_PRELOAD it)\n");
         return 1;
     }
+    test_realloc_growth();
     test_sizes();
     test_realloc();
     test_aligned();
@@ -327,5 +397,7 @@ int main(int argc, char **argv) {
     test_fork();
     test_fork_busy();
     test_bad_free();
+    test_release();
+    test_checked();
     return check_report();
 }
