@@ -165,7 +165,7 @@ static int check_span(ga_heap *h, const ga_mspan *s, tally *t, char *why, size_t
     if (s->alloc_count > n)
         SFAIL("S3: alloc_count %u > nelems %u", s->alloc_count, n);
 
-    uint32_t count = 0, freed = 0;
+    uint32_t count = 0, freed = 0, local = 0;
     for (uint32_t w = 0; w < GA_SPAN_BITS_WORDS; w++) {
         uint32_t lo = 64 * w;
         /* slots of this word below nelems, and below freeindex */
@@ -178,6 +178,9 @@ static int check_span(ga_heap *h, const ga_mspan *s, tally *t, char *why, size_t
         freed += ga_popcount64(s->freed_bits[w]);
         if (s->freed_bits[w] & ~allocated)
             SFAIL("F1: freed slot not allocated in word %u", w);
+        local += ga_popcount64(s->local_freed[w]);
+        if (s->local_freed[w] & ~allocated)
+            SFAIL("F2: locally freed slot not allocated in word %u", w);
         if (s->gcmark_bits[w] & ~allocated)
             SFAIL("S11: marked slot not allocated in word %u", w);
     }
@@ -189,6 +192,8 @@ static int check_span(ga_heap *h, const ga_mspan *s, tally *t, char *why, size_t
     uint32_t pending = __atomic_load_n(&s->pending_frees, __ATOMIC_ACQUIRE);
     if (pending != freed)
         SFAIL("F1: pending_frees %u, freed bits %u", pending, freed);
+    if (s->local_frees != local)
+        SFAIL("F2: local_frees %u, locally freed bits %u", s->local_frees, local);
 
     /* S10, sampled: the first two and the last free slot (head and tail) are zero. */
     if (!s->needzero) {
@@ -212,6 +217,8 @@ static int check_span(ga_heap *h, const ga_mspan *s, tally *t, char *why, size_t
     case (uint32_t)-2:
         if (s->list == GA_LIST_NONE)
             SFAIL("M2: sweepgen h%+d but in no mcentral list and not cached", (int)d);
+        if (local)
+            SFAIL("F2: %u local frees in a span no cache holds", local);
         break;
     case 1:
         /* Stale (cached before the current cycle): only inside ga_gc_end, which flushes

@@ -394,6 +394,10 @@ GA_HIDDEN bool ga_sweeplocked_sweep(ga_heap *h, ga_sweeplocked *sl, bool preserv
 /* Free sweep (no GC): apply pending explicit frees to a span the caller owns. Returns
  * the number of slots reclaimed.  No lock may be held. */
 GA_HIDDEN uint32_t ga_sweep_reclaim_frees(ga_heap *h, ga_mspan *s);
+/* The owning cache's local frees of cached span s (F2) become ordinary explicit frees:
+ * freed_bits set, pending_frees counted.  Called by the owner before it looks at
+ * pending_frees (refill) and before the span leaves its cache (uncache). */
+GA_HIDDEN void ga_mspan_merge_local_frees(ga_mspan *s);
 /* Register / unregister an active GC sweeper; begin fails (false) when drained. */
 GA_HIDDEN bool ga_sweep_begin(ga_heap *h);
 GA_HIDDEN void ga_sweep_end(ga_heap *h);

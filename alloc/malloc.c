@@ -74,8 +74,13 @@ bool ga_span_slot_allocated(const ga_mspan *s, uint32_t idx) {
     return (w >> (idx % 64)) & 1;
 }
 
+static inline bool slot_freed_locally(const ga_mspan *s, uint32_t idx) {
+    return (__atomic_load_n(&s->local_freed[idx / 64], __ATOMIC_RELAXED) >> (idx % 64)) & 1;
+}
+
 static inline bool slot_freed(const ga_mspan *s, uint32_t idx) {
-    return (__atomic_load_n(&s->freed_bits[idx / 64], __ATOMIC_ACQUIRE) >> (idx % 64)) & 1;
+    return ((__atomic_load_n(&s->freed_bits[idx / 64], __ATOMIC_ACQUIRE) >> (idx % 64)) & 1) ||
+           slot_freed_locally(s, idx);
 }
 
 /* The live object slot containing p: its span and index, or NULL.  interior: accept
@@ -274,9 +279,22 @@ static int free_in_span(ga_heap *h, ga_mspan *s, uintptr_t p, bool own, bool *fr
     } else if (off != 0) {
         return -EINVAL;
     }
-    if (!ga_span_slot_allocated(s, idx))
+    if (!ga_span_slot_allocated(s, idx) || slot_freed(s, idx))
         return -EALREADY;
     uint64_t bit = (uint64_t)1 << (idx % 64);
+    if (own) {
+        /* The caller caches s: only it writes local_freed, and it merges them into
+         * freed_bits before the span leaves its cache (ga_mspan_merge_local_frees), so
+         * plain stores do; they are relaxed atomics for the threads that read them to
+         * refuse a second free.  The price: a double free racing between the owner and
+         * another thread at the same instant is not seen (both get 0); the slot is
+         * still freed once (the merge counts it once). */
+        GA_YIELD(GA_YP_FREE_SET);
+        uint64_t *w = &s->local_freed[idx / 64];
+        __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) | bit, __ATOMIC_RELAXED);
+        __atomic_store_n(&s->local_frees, s->local_frees + 1, __ATOMIC_RELAXED);
+        return 0;
+    }
     GA_YIELD(GA_YP_FREE_SET);
     if (__atomic_fetch_or(&s->freed_bits[idx / 64], bit, __ATOMIC_ACQ_REL) & bit)
         return -EALREADY;

@@ -275,6 +275,7 @@ ga_mspan *ga_mcentral_cache_span(ga_heap *h, ga_mcentral *c) {
  *  - otherwise (h+3): explicit frees are reclaimed, an empty span goes back to the
  *    heap, else sweepgen = h and it goes to a swept list. */
 void ga_mcentral_uncache_span(ga_heap *h, ga_mcentral *c, ga_mspan *s) {
+    ga_mspan_merge_local_frees(s); /* F2: no local frees outside a cache */
     uint32_t sg = ga_heap_sweepgen(h);
     uint32_t cur = __atomic_load_n(&s->sweepgen, __ATOMIC_ACQUIRE);
     if (cur == sg + 1) {

@@ -421,6 +421,8 @@ static void span_init(ga_heap *h, ga_mspan *s, uintptr_t base, uintptr_t npages,
     memset(s->alloc_bits, 0, sizeof s->alloc_bits);
     memset(s->gcmark_bits, 0, sizeof s->gcmark_bits);
     memset(s->freed_bits, 0, sizeof s->freed_bits);
+    s->local_frees = 0;
+    memset(s->local_freed, 0, sizeof s->local_freed);
     __atomic_store_n(&s->sweepgen, ga_heap_sweepgen(h), __ATOMIC_RELEASE);
     __atomic_store_n(&s->state, (uint8_t)GA_SPAN_IN_USE, __ATOMIC_RELEASE);
 }

@@ -17,6 +17,8 @@
  *   S8  F < N  =>  alloc_cache = ~A.word(F/64) >> (F % 64)   (bit j = slot F+j free)
  *   S10 needzero == 0  =>  every free slot is all zero bytes
  *   F1  freed_bits[i] => slot i is allocated (an explicit free not yet reclaimed)
+ *   F2  local_freed[i] => slot i is allocated; local_frees = #local_freed; a span no
+ *       cache holds has none (the owner merges them into freed_bits before letting go)
  *   S12 sweepgen - h in {-2, -1, 0, +1, +3} (mod 2^32), see sweep.c
  * Large span (class 0): N = 1, elemsize = npages*8192, div_mul = 0; after allocation
  * F = 1, alloc_count = 1.
@@ -28,7 +30,10 @@
  * with relaxed atomic loads only to validate a pointer, and writers outside the proved
  * functions use atomic stores for them.  gcmark_bits and freed_bits are set with
  * atomic fetch-or by any thread; sweep takes them with atomic exchange.  sweepgen,
- * state and pending_frees are atomic. */
+ * state and pending_frees are atomic.  local_freed and local_frees are the owning
+ * cache's frees into its own cached span: written only by that thread, with relaxed
+ * loads and stores (no lock prefix: this is why they exist), read by others only to
+ * refuse a second free; merged into freed_bits / pending_frees at refill and uncache. */
 #ifndef GA_MSPAN_H
 #define GA_MSPAN_H
 
@@ -62,6 +67,8 @@ typedef struct ga_mspan {
     uint64_t alloc_bits[GA_SPAN_BITS_WORDS];
     uint64_t gcmark_bits[GA_SPAN_BITS_WORDS];
     uint64_t freed_bits[GA_SPAN_BITS_WORDS];
+    uint32_t local_frees;                     /* owner only: popcount of local_freed */
+    uint64_t local_freed[GA_SPAN_BITS_WORDS]; /* owner only: frees by the caching thread */
 } ga_mspan;
 
 /* allocCache = ~A.word(word) (docs/go-facts.md §5.3). */

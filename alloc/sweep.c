@@ -200,6 +200,25 @@ static void count_frees(ga_heap *h, const ga_mspan *s, uint32_t nfreed) {
     atomic_fetch_add_explicit(&h->stats.bytes_free, (uint64_t)nfreed * s->elemsize, memory_order_relaxed);
 }
 
+void ga_mspan_merge_local_frees(ga_mspan *s) {
+    if (s->local_frees == 0)
+        return;
+    uint32_t added = 0;
+    for (uint32_t w = 0; w < GA_SPAN_BITS_WORDS; w++) {
+        uint64_t l = s->local_freed[w];
+        if (!l)
+            continue;
+        /* A bit already in freed_bits is the same object freed by another thread at the
+         * same time (a racing double free, undefined behaviour): counted once. */
+        uint64_t old = __atomic_fetch_or(&s->freed_bits[w], l, __ATOMIC_ACQ_REL);
+        added += ga_popcount64(l & ~old);
+        __atomic_store_n(&s->local_freed[w], 0, __ATOMIC_RELAXED);
+    }
+    __atomic_store_n(&s->local_frees, 0, __ATOMIC_RELAXED);
+    if (added)
+        __atomic_fetch_add(&s->pending_frees, added, __ATOMIC_ACQ_REL);
+}
+
 uint32_t ga_sweep_reclaim_frees(ga_heap *h, ga_mspan *s) {
     uint32_t nbits;
     ga_gate_lock(h, s);

@@ -188,15 +188,16 @@ static void test_zeroing(void) {
         ht_fill(p[i], 128, (uint32_t)i);
     for (int i = 0; i < N; i++)
         CHECK(ga_free(c, p[i]) == 0, "free slot %d", i);
-    CHECK(s->pending_frees == N && s->alloc_count == N, "64 pending frees, slots not reclaimed yet");
+    CHECK(s->local_frees == N && s->pending_frees == 0 && s->alloc_count == N,
+          "64 local frees (the cache owns the span: no atomics), slots not reclaimed yet");
     CHECK(ga_free(c, p[3]) == -EALREADY, "double free before reclaim: EALREADY");
 
     /* The span is full: the next allocation refills, which reclaims the frees in place
      * (the cache owns the span) and restarts at slot 0. */
     char *q = ga_alloc(c, 128, GA_NOZERO);
     CHECK(q == p[0], "reclaimed slot 0 reused in place");
-    CHECK(ht_span(h, q) == s && s->pending_frees == 0 && s->alloc_count == 1 && s->needzero == 1,
-          "after in-place reclaim: pending 0, alloc_count 1, needzero 1");
+    CHECK(ht_span(h, q) == s && s->pending_frees == 0 && s->local_frees == 0 && s->alloc_count == 1 && s->needzero == 1,
+          "after in-place reclaim: pending 0, local 0, alloc_count 1, needzero 1");
     CHECK(ht_verify(q, 128, 0), "GA_NOZERO leaves the old bytes (slot was dirty)");
     char *r = ga_alloc(c, 128, 0);
     CHECK(r == p[1] && ht_all_zero(r, 128), "without GA_NOZERO a dirty slot is zeroed");
@@ -293,11 +294,19 @@ static void test_free_errors(void) {
     CHECK(s->freed_bits[0] == fb && s->pending_frees == 0, "heap unchanged by the refused frees");
     CHECK(ga_free(c, p) == 0, "live object: 0");
     CHECK(ga_free(c, p) == -EALREADY, "double free: EALREADY");
-    CHECK(s->pending_frees == 1 && (s->freed_bits[0] & 1), "one freed bit, one pending free");
+    CHECK(ga_free(c2, p) == -EALREADY, "double free from another cache of a locally freed object: EALREADY");
+    CHECK(s->local_frees == 1 && (s->local_freed[0] & 1) && s->pending_frees == 0 && s->freed_bits[0] == fb,
+          "c caches the span: one local free, no freed bit, nothing pending");
     /* Another cache frees q (the gate path): allowed, any thread may free. */
     CHECK(ga_free(c2, q) == 0, "free from another cache");
     CHECK(ga_free(c2, q) == -EALREADY, "double free from another cache: EALREADY");
-    CHECK(s->pending_frees == 2, "two pending frees");
+    CHECK(ga_free(c, q) == -EALREADY, "double free by the owner of an object another cache freed: EALREADY");
+    CHECK(s->pending_frees == 1 && (s->freed_bits[0] & 2), "one pending free (q's)");
+    CHECK(ga_usable_size(h, p) == 0 && ga_object_base(h, p) == NULL && ga_usable_size(h, q) == 0,
+          "freed objects, locally or not, are gone to the queries");
+    ga_mspan_merge_local_frees(s); /* what refill and uncache do first */
+    CHECK(s->pending_frees == 2 && (s->freed_bits[0] & 3) == 3 && s->local_frees == 0 && s->local_freed[0] == 0,
+          "merged: two pending frees, no local ones");
 
     /* A full, uncached swept span moves to the partial list when it gets a free. */
     enum { N = 170 }; /* class 5, 48 B */

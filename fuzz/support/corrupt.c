@@ -894,6 +894,34 @@ PA(h_span_pending) {
     c->want = "F1: pending_frees";
     return true;
 }
+/* F2: the owner's local frees (alloc/mspan.h).  A local freed bit on a free slot; a
+ * count that disagrees with the bits; a local free left in a span no cache holds (on an
+ * allocated slot, counted: only the "no cache holds it" half is wrong). */
+PA(h_span_local_free_slot) {
+    SPAN(sp_cached_hole);
+    uint32_t i = nth_hole(s, c->pos);
+    bitput(c, s->local_freed, i, true);
+    POKE(c, s->local_frees, s->local_frees + 1);
+    c->want = "F2: locally freed slot not allocated";
+    return true;
+}
+PA(h_span_local_count) {
+    SPAN(sp_cached);
+    POKE(c, s->local_frees, s->local_frees + 1);
+    c->want = "F2: local_frees";
+    return true;
+}
+PA(h_span_local_uncached) {
+    SPAN(sp_swept_small);
+    uint32_t i = 0;
+    while (i < s->nelems && i >= s->freeindex && !((s->alloc_bits[i / 64] >> (i % 64)) & 1))
+        i++;
+    NEED(i < s->nelems);
+    bitput(c, s->local_freed, i, true);
+    POKE(c, s->local_frees, s->local_frees + 1);
+    c->want = "local frees in a span no cache holds";
+    return true;
+}
 /* S10: one byte of a free slot of a span that promises zeroed free slots is not zero.
  * The check samples the first two free slots at or above freeindex and the last one,
  * the first and the last 256 bytes of each (alloc/check.c: slot_zero): any byte of
@@ -1327,6 +1355,9 @@ static const corruption heap_table[] = {
     C(h_pages_in_use),
     C(h_os_ready),
     C(h_sweepgen_odd),
+    C(h_span_local_free_slot),
+    C(h_span_local_count),
+    C(h_span_local_uncached),
 };
 #define N_HEAP (sizeof heap_table / sizeof heap_table[0])
 
