@@ -282,19 +282,7 @@ static int free_in_span(ga_heap *h, ga_mspan *s, uintptr_t p, bool own, bool *fr
     if (!ga_span_slot_allocated(s, idx) || slot_freed(s, idx))
         return -EALREADY;
     uint64_t bit = (uint64_t)1 << (idx % 64);
-    if (own) {
-        /* The caller caches s: only it writes local_freed, and it merges them into
-         * freed_bits before the span leaves its cache (ga_mspan_merge_local_frees), so
-         * plain stores do; they are relaxed atomics for the threads that read them to
-         * refuse a second free.  The price: a double free racing between the owner and
-         * another thread at the same instant is not seen (both get 0); the slot is
-         * still freed once (the merge counts it once). */
-        GA_YIELD(GA_YP_FREE_SET);
-        uint64_t *w = &s->local_freed[idx / 64];
-        __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) | bit, __ATOMIC_RELAXED);
-        __atomic_store_n(&s->local_frees, s->local_frees + 1, __ATOMIC_RELAXED);
-        return 0;
-    }
+    (void)own;
     GA_YIELD(GA_YP_FREE_SET);
     if (__atomic_fetch_or(&s->freed_bits[idx / 64], bit, __ATOMIC_ACQ_REL) & bit)
         return -EALREADY;
@@ -315,6 +303,32 @@ static int free_in_span(ga_heap *h, ga_mspan *s, uintptr_t p, bool own, bool *fr
     return 0;
 }
 
+/* ga_free into a span the caller's own cache holds (small: large spans are never
+ * cached).  Nothing about s can change meanwhile -- only its owner sweeps a cached span,
+ * and the struct cannot be reused while cached -- so the re-validation free_in_span
+ * needs against a reused struct is skipped.  Only the caller writes local_freed, and it
+ * merges them into freed_bits before the span leaves its cache
+ * (ga_mspan_merge_local_frees): plain stores do, relaxed atomics for the threads that
+ * read them to refuse a second free.  The price: a double free racing between the
+ * owner and another thread at the same instant is not seen (both get 0); the slot is
+ * still freed once (the merge counts it once). */
+static int free_own(ga_mspan *s, uintptr_t p) {
+    if (s->spanclass == GA_TINY_SPAN_CLASS)
+        return -EINVAL;
+    uintptr_t off = p - s->base;
+    uint32_t idx = ga_div_by_elemsize(off, s->div_mul);
+    if (idx >= s->nelems || (uintptr_t)idx * s->elemsize != off)
+        return -EINVAL;
+    if (slot_freed(s, idx) || !ga_span_slot_allocated(s, idx))
+        return -EALREADY;
+    uint64_t bit = (uint64_t)1 << (idx % 64);
+    GA_YIELD(GA_YP_FREE_SET);
+    uint64_t *w = &s->local_freed[idx / 64];
+    __atomic_store_n(w, __atomic_load_n(w, __ATOMIC_RELAXED) | bit, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->local_frees, s->local_frees + 1, __ATOMIC_RELAXED);
+    return 0;
+}
+
 static int free_impl(ga_cache *c, uintptr_t p) {
     ga_heap *h = c->heap;
     if (p == (uintptr_t)&zerobase_obj)
@@ -326,7 +340,9 @@ static int free_impl(ga_cache *c, uintptr_t p) {
     bool own = c->alloc[s->spanclass] == s;
     bool free_large = false;
     int r;
-    if (own) {
+    if (own && GA_LIKELY(s->div_mul != 0)) {
+        return free_own(s, p);
+    } else if (own) {
         r = free_in_span(h, s, p, true, &free_large);
     } else {
         ga_gate_enter(h, s);

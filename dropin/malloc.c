@@ -51,6 +51,7 @@
 #define TICK_MASK 0xffffu
 #define REALLOC_RELEASE ((size_t)1 << 20) /* realloc moving a block this large releases its size */
 #define GA_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define GA_LIKELY(x) __builtin_expect(!!(x), 1)
 
 enum bad_mode { BAD_ABORT, BAD_WARN, BAD_IGNORE };
 
@@ -221,7 +222,7 @@ static void periodic_check(void) {
 }
 
 /* ---- the core: allocate and free on this thread's cache ------------------------- */
-static void *alloc(size_t size, unsigned flags) {
+__attribute__((noinline)) static void *alloc_slow(size_t size, unsigned flags) {
     ga_cache *c = cache_or_null();
     void *p;
     if (!heap) {
@@ -244,7 +245,20 @@ static void *alloc(size_t size, unsigned flags) {
     return p; /* NULL: ga_alloc set ENOMEM */
 }
 
-static int release(void *p) {
+/* The common case inline: this thread's cache exists (so the heap does) and no
+ * GOALLOC_CHECK; everything else in alloc_slow / release_slow. */
+static inline void *alloc(size_t size, unsigned flags) {
+    ga_cache *c = my_cache;
+    if (GA_LIKELY(c != NULL && !check_every)) {
+        void *p = ga_alloc(c, size, flags);
+        if (GA_UNLIKELY((++my_calls & TICK_MASK) == 0))
+            ga_heap_tick(heap);
+        return p;
+    }
+    return alloc_slow(size, flags);
+}
+
+__attribute__((noinline)) static int release_slow(void *p) {
     ga_cache *c = cache_or_null();
     int r;
     if (!heap) /* no heap could be made: p is none of ours */
@@ -263,6 +277,17 @@ static int release(void *p) {
     if (check_every)
         periodic_check();
     return r;
+}
+
+static inline int release(void *p) {
+    ga_cache *c = my_cache;
+    if (GA_LIKELY(c != NULL && !check_every)) {
+        int r = ga_free(c, p);
+        if (GA_UNLIKELY((++my_calls & TICK_MASK) == 0))
+            ga_heap_tick(heap);
+        return r;
+    }
+    return release_slow(p);
 }
 
 /* Request size -> size given to ga_alloc: 16-byte alignment above 8 bytes, and never 0
