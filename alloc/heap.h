@@ -283,6 +283,10 @@ GA_HIDDEN uintptr_t ga_mheap_sys_alloc(ga_heap *h, size_t n, size_t *size);
  * to span_alloc.  Span must be in no list and owned by the caller. */
 GA_HIDDEN void ga_mheap_free_span(ga_heap *h, ga_mspan *s);
 GA_HIDDEN void ga_mheap_free_span_locked(ga_heap *h, ga_mspan *s);
+/* Grow the in-use large span s to npages in place (the pages after it free, or the top
+ * of the heap); stats follow (pages in use, bytes allocated).  0, or -1 with nothing
+ * changed.  Takes the heap lock. */
+GA_HIDDEN int ga_mheap_grow_large(ga_heap *h, ga_mspan *s, uintptr_t npages);
 /* Span owning address p (any byte of its pages), or NULL; lock-free. */
 GA_HIDDEN ga_mspan *ga_mheap_span_of(ga_heap *h, uintptr_t p);
 /* The same, inline: ga_mark and ga_free look a span up once per call, and the call

@@ -363,6 +363,29 @@ int ga_free(ga_cache *c, void *p) {
     return r;
 }
 
+size_t ga_grow_in_place(ga_cache *c, void *p, size_t size) {
+    if (!c || !p || size > GA_MAX_ALLOC)
+        return 0;
+    ga_heap *h = c->heap;
+    ga_mspan *s = ga_mheap_span_of_inline(h, (uintptr_t)p);
+    if (!s || ga_spanclass_sizeclass(s->spanclass) != 0)
+        return 0;
+    size_t r = 0;
+    /* The gate as writer: no free validates against npages, and no sweep rewrites the
+     * span's bits, while it grows (gate -> heap lock is the heap's lock order). */
+    ga_gate_lock(h, s);
+    if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == GA_SPAN_IN_USE && s->base == (uintptr_t)p &&
+        ga_span_slot_allocated(s, 0) && !slot_freed(s, 0)) {
+        uintptr_t np = ga_align_up(size, GA_PAGE_SIZE) >> GA_PAGE_SHIFT;
+        if (np <= s->npages || ga_mheap_grow_large(h, s, np) == 0)
+            r = s->elemsize;
+    }
+    ga_gate_unlock(h, s);
+    if (GA_UNLIKELY(c->debug_checks))
+        ga_debug_check(h, "ga_grow_in_place");
+    return r;
+}
+
 size_t ga_usable_size(ga_heap *h, const void *p) {
     uint32_t idx;
     ga_mspan *s = find_object(h, (uintptr_t)p, false, true, &idx);

@@ -502,6 +502,46 @@ fail:
  * sweep first. */
 ga_mspan *ga_mheap_alloc(ga_heap *h, uintptr_t npages, ga_spanclass spc) { return ga_mheap_alloc_span(h, npages, spc); }
 
+/* Grow large span s to npages pages in place: the pages right after it must be free in
+ * pageAlloc (or, if s ends where the current arena's unused part begins, be added to
+ * it now).  The caller owns the object (no one else may free it meanwhile); readers of
+ * npages/elemsize elsewhere only validate pointers, and a pointer into the new pages is
+ * no object start.  0, or -1 with nothing changed. */
+int ga_mheap_grow_large(ga_heap *h, ga_mspan *s, uintptr_t npages) {
+    pthread_mutex_lock(&h->lock);
+    uintptr_t old = s->npages, at = s->base + (old << GA_PAGE_SHIFT), extra = npages - old;
+    size_t scav = 0;
+    int ok = npages > old && npages <= MAX_NPAGES;
+    if (ok && !ga_pagealloc_range_free(&h->pages, at, extra, &scav)) {
+        /* Near the top of the heap: if every page from `at` up to cur_arena_base (where
+         * ga_mheap_grow carves the next pages, upward) is free, grow the heap by the
+         * rest and look again (a discontiguous growth fails the second look). */
+        uintptr_t top = h->cur_arena_base, end = at + (extra << GA_PAGE_SHIFT);
+        ok = top >= at && top < end &&
+             (top == at || ga_pagealloc_range_free(&h->pages, at, (top - at) >> GA_PAGE_SHIFT, NULL)) &&
+             ga_mheap_grow(h, (end - top) >> GA_PAGE_SHIFT) == 0 &&
+             ga_pagealloc_range_free(&h->pages, at, extra, &scav);
+    }
+    /* Ready first: a refusal leaves pageAlloc untouched (the pages stay free and
+     * scavenged, as they were). */
+    if (ok && scav && ga_sys_used(&h->os, (void *)at, extra << GA_PAGE_SHIFT, scav << GA_PAGE_SHIFT))
+        ok = 0;
+    if (!ok) {
+        pthread_mutex_unlock(&h->lock);
+        return -1;
+    }
+    ga_pagealloc_alloc_at(&h->pages, at, extra);
+    (void)alloc_needs_zero(h, at, extra); /* raises zeroed_base: the pages were handed out */
+    index_set(h, at, extra, s);
+    __atomic_store_n(&s->npages, npages, __ATOMIC_RELAXED);
+    s->elemsize = npages << GA_PAGE_SHIFT;
+    atomic_fetch_add_explicit(&h->stats.pages_in_use, extra, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->stats.bytes_malloc, (uint64_t)extra << GA_PAGE_SHIFT, memory_order_relaxed);
+    scav_note(h, 0);
+    pthread_mutex_unlock(&h->lock);
+    return 0;
+}
+
 void ga_mheap_free_span_locked(ga_heap *h, ga_mspan *s) {
     /* A span not in use here is a caller bug (a span freed twice): freeing its pages
      * again would hand them out twice. */

@@ -527,6 +527,39 @@ static uintptr_t alloc_range(ga_pagealloc *p, uintptr_t ob, uintptr_t npages) {
     return scav;
 }
 
+int ga_pagealloc_range_free(const ga_pagealloc *p, uintptr_t base, size_t npages, size_t *scav_pages) {
+    size_t scav = 0;
+    if (scav_pages)
+        *scav_pages = 0;
+    uintptr_t ob = ga_off(base);
+    if (npages == 0 || npages > p->free_pages || base % GA_PAGE_SIZE || ob >= GA_PA_MAX_OFF ||
+        npages > (GA_PA_MAX_OFF - ob) >> GA_PAGE_SHIFT)
+        return 0;
+    uintptr_t end = ob + (npages << GA_PAGE_SHIFT);
+    for (uintptr_t at = ob; at < end;) { /* chunk by chunk: in use, and no page allocated */
+        if (!in_use_contains(p, at))
+            return 0;
+        const ga_pallocdata *d = ga_pagealloc_chunk(p, chunk_index(at));
+        uint32_t i = chunk_page(at);
+        uintptr_t left = (end - at) >> GA_PAGE_SHIFT;
+        uint32_t n = left < GA_CHUNK_PAGES - i ? (uint32_t)left : GA_CHUNK_PAGES - i;
+        if (ga_pallocbits_popcnt_range(d->alloc, i, n) != 0)
+            return 0;
+        scav += ga_pallocbits_popcnt_range(d->scav, i, n);
+        at += (uintptr_t)n << GA_PAGE_SHIFT;
+    }
+    if (scav_pages)
+        *scav_pages = scav;
+    return 1;
+}
+
+size_t ga_pagealloc_alloc_at(ga_pagealloc *p, uintptr_t base, size_t npages) {
+    uintptr_t scav = alloc_range(p, ga_off(base), npages);
+    p->free_pages -= npages;
+    p->scav_pages = p->scav_pages - scav;
+    return scav; /* search_addr stays: no page below it became free */
+}
+
 uintptr_t ga_pagealloc_alloc(ga_pagealloc *p, size_t npages, size_t *scav_bytes) {
     if (scav_bytes)
         *scav_bytes = 0;

@@ -90,6 +90,12 @@ GA_HIDDEN int ga_pagealloc_sys_grow(ga_pagealloc *p, uintptr_t base, uintptr_t l
  * address or 0 when none.  *scav_bytes (if non-NULL) = bytes of the run that were
  * scavenged (the caller must ga_sys_used them before use). */
 GA_HIDDEN uintptr_t ga_pagealloc_alloc(ga_pagealloc *p, size_t npages, size_t *scav_bytes);
+/* Whether [base, base + npages pages) lies in the heap and is wholly free; *scav_pages
+ * (if non-NULL) = how many of its pages are scavenged.  Nothing changes. */
+GA_HIDDEN int ga_pagealloc_range_free(const ga_pagealloc *p, uintptr_t base, size_t npages, size_t *scav_pages);
+/* Mark [base, base + npages pages) allocated; the range must be free
+ * (ga_pagealloc_range_free).  Returns how many of its pages were scavenged. */
+GA_HIDDEN size_t ga_pagealloc_alloc_at(ga_pagealloc *p, uintptr_t base, size_t npages);
 /* Free [base, base + npages pages), all of which must be allocated (checked, with
  * abort, in builds without NDEBUG).  The pages keep their scavenged bits (clear). */
 GA_HIDDEN void ga_pagealloc_free(ga_pagealloc *p, uintptr_t base, size_t npages);

@@ -298,6 +298,26 @@ static inline size_t adjust(size_t n) {
     return n <= SIZE_MAX - 15 ? (n + 15) & ~(size_t)15 : 0;
 }
 
+/* ga_grow_in_place on the calling thread's cache (or the shared one): p's new usable
+ * size, or 0. */
+static size_t grow(void *p, size_t n) {
+    size_t s = adjust(n);
+    if (!s)
+        return 0;
+    ga_cache *c = cache_or_null();
+    world_enter();
+    size_t r;
+    if (c) {
+        r = ga_grow_in_place(c, p, s);
+    } else {
+        pthread_mutex_lock(&shared_lock);
+        r = ga_grow_in_place(shared_cache, p, s);
+        pthread_mutex_unlock(&shared_lock);
+    }
+    world_exit();
+    return r;
+}
+
 static void bad_free(const char *fn, const void *p, int r) {
     if (bad_mode == BAD_IGNORE)
         return;
@@ -474,6 +494,8 @@ EXPORT void *realloc(void *p, size_t n) {
         return NULL;
     }
     if (n <= u && n >= u / 2) /* fits, and not so much smaller that a copy would pay */
+        return p;
+    if (n > u && u > MAX_SMALL && grow(p, n)) /* a large block, the pages after it free */
         return p;
     void *q = malloc(n);
     if (!q)

@@ -1,5 +1,5 @@
 /* heap_fuzz's operations (fuzz/heap_fuzz.c; table format: fuzz/fuzz_ops.h; meaning:
- * fuzz/README.md "heap_fuzz").  Op byte b: cache b >> 6, code (b & 63) % 23. */
+ * fuzz/README.md "heap_fuzz").  Op byte b: cache b >> 6, code (b & 63) % 24. */
 #ifndef HEAP_OPS_H
 #define HEAP_OPS_H
 
@@ -25,11 +25,12 @@
     X(15, MARK_JUNK,     mark_junk,     3, "i:u16 k:u8")     /* mark a dead object's start or a foreign pointer */     \
     X(16, GC_END,        gc_end,        1, "v:u8")           /* v&1: then ga_sweep(h, 0) and exact statistics */       \
     X(17, SWEEP,         sweep,         1, "b:u8")           /* ga_sweep(h, b) (0 = all) */                            \
-    X(18, SCAVENGE,      scavenge,      1, "v:u8")           /* ga_scavenge(h, v == 255 ? SIZE_MAX : v*64 KiB); 254: ga_heap_tick x 128 */      \
+    X(18, SCAVENGE,      scavenge,      1, "v:u8")           /* ga_scavenge(h, v*64 KiB; 255 all); 254: 128 ticks */   \
     X(19, CACHE_NEW,     cache_new,     0, "")               /* create cache b >> 6 (present: NULL-argument cases) */  \
     X(20, CACHE_DESTROY, cache_destroy, 0, "")               /* destroy it (absent: ga_cache_destroy(NULL)) */         \
     X(21, CHECK,         check,         0, "")               /* ga_heap_check, contents, statistics */                 \
-    X(22, FREE_ALLOC,    free_alloc,    2, "i:u16")          /* free a live object, allocate its size again */
+    X(22, FREE_ALLOC,    free_alloc,    2, "i:u16")          /* free a live object, allocate its size again */        \
+    X(23, GROW,          grow,          4, "i:u16 n:u16")    /* ga_grow_in_place(live object i, usable+1+n*4 KiB) */
 /* clang-format on */
 
 #endif
