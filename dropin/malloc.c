@@ -49,6 +49,7 @@
  * whose caches serve everything still ends epochs, so its idle pages go back to the OS
  * within 64 ticks, a few million calls; the tick itself takes the heap lock. */
 #define TICK_MASK 0xffffu
+#define TICK_SWEEP 64                     /* spans with pending frees reclaimed per tick, at most */
 #define REALLOC_RELEASE ((size_t)1 << 20) /* realloc moving a block this large releases its size */
 #define GA_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define GA_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -221,6 +222,15 @@ static void periodic_check(void) {
     }
 }
 
+/* Every TICK_MASK + 1 calls of a thread: spans that other threads' frees emptied, or
+ * left with free slots no refill of their class comes to take, are reclaimed (and the
+ * empty ones freed to the heap) by a budgeted free sweep; then the scavenger's clock
+ * ticks, so that pages idle through an epoch go back to the OS. */
+__attribute__((noinline)) static void tick(void) {
+    ga_sweep(heap, TICK_SWEEP);
+    ga_heap_tick(heap);
+}
+
 /* ---- the core: allocate and free on this thread's cache ------------------------- */
 __attribute__((noinline)) static void *alloc_slow(size_t size, unsigned flags) {
     ga_cache *c = cache_or_null();
@@ -238,7 +248,7 @@ __attribute__((noinline)) static void *alloc_slow(size_t size, unsigned flags) {
         pthread_mutex_unlock(&shared_lock);
     }
     if (GA_UNLIKELY((++my_calls & TICK_MASK) == 0))
-        ga_heap_tick(heap);
+        tick();
     world_exit();
     if (check_every)
         periodic_check();
@@ -252,7 +262,7 @@ static inline void *alloc(size_t size, unsigned flags) {
     if (GA_LIKELY(c != NULL && !check_every)) {
         void *p = ga_alloc(c, size, flags);
         if (GA_UNLIKELY((++my_calls & TICK_MASK) == 0))
-            ga_heap_tick(heap);
+            tick();
         return p;
     }
     return alloc_slow(size, flags);
@@ -272,7 +282,7 @@ __attribute__((noinline)) static int release_slow(void *p) {
         pthread_mutex_unlock(&shared_lock);
     }
     if (GA_UNLIKELY((++my_calls & TICK_MASK) == 0))
-        ga_heap_tick(heap);
+        tick();
     world_exit();
     if (check_every)
         periodic_check();
@@ -284,7 +294,7 @@ static inline int release(void *p) {
     if (GA_LIKELY(c != NULL && !check_every)) {
         int r = ga_free(c, p);
         if (GA_UNLIKELY((++my_calls & TICK_MASK) == 0))
-            ga_heap_tick(heap);
+            tick();
         return r;
     }
     return release_slow(p);

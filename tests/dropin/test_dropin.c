@@ -276,6 +276,38 @@ static void test_release(void) {
           after >> 20);
 }
 
+/* Objects one thread allocated and another freed, after the first one exited: their
+ * spans sit in mcentral with pending frees that no refill of their class comes to
+ * reclaim.  The drop-in's tick (every 65,536 calls of a thread) reclaims them with a
+ * budgeted free sweep, frees the empty spans, and the scavenger releases their pages
+ * once they stayed idle through an epoch. */
+#define HANDED 200000
+static char *handed[HANDED];
+static void *hand_over(void *arg) {
+    (void)arg;
+    for (int i = 0; i < HANDED; i++) {
+        handed[i] = malloc_v(256);
+        if (!handed[i])
+            return (void *)1;
+        memset(handed[i], 3, 256);
+    }
+    return NULL;
+}
+
+static void test_release_handed(void) {
+    pthread_t t;
+    void *r;
+    CHECK(pthread_create(&t, NULL, hand_over, NULL) == 0 && pthread_join(t, &r) == 0 && r == NULL);
+    size_t full = rss();
+    for (int i = 0; i < HANDED; i++)
+        free_v(handed[i]);
+    for (int i = 0; i < 5000000; i++) /* 76 ticks of this thread's clock: sweeps, then two epochs */
+        free_v(malloc_v(16));
+    size_t after = rss();
+    CHECK(after + ((size_t)40 << 20) <= full, "51 MB freed by another thread: rss %zu MiB, then %zu MiB", full >> 20,
+          after >> 20);
+}
+
 /* Run first, while little freed memory is resident that the buffer could reuse. */
 static void test_realloc_growth(void) {
     const size_t big = (size_t)64 << 20;
@@ -398,6 +430,7 @@ int main(int argc, char **argv) {
     test_fork_busy();
     test_bad_free();
     test_release();
+    test_release_handed();
     test_checked();
     return check_report();
 }
