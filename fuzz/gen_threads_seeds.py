@@ -159,6 +159,13 @@ SEEDS['seed-scavenge'] = hdr(3, scav=True, keep=True, retain=5) + each(3, lambda
     + each(3, lambda t: free_own(0) * 12) + gc_end(True) + scavenge(3) + each(3, lambda t: burst(50, 10)) \
     + scavenge(255) + gc_end(False) + window(3, lambda t: burst(51, 10) + free_other(0) * 3)
 
+# GA_SCAVENGE_IDLE (retain bit 6): large objects allocated and freed by every thread at
+# once, so that epochs end (and pages are released) while other threads allocate.
+SEEDS['seed-scavenge-idle'] = hdr(3, scav=True, retain=0x40 | 5) \
+    + window(3, lambda t: alloc_large(54) * 6 + burst(50, 20)) + window(3, lambda t: free_own(0) * 6) \
+    + window(3, lambda t: (alloc_large(54) + free_own(0) + burst(50, 4)) * 8) + scavenge(3) \
+    + window(3, lambda t: burst(51, 10))
+
 # Caches destroyed and recreated between windows and during the mark phase.
 SEEDS['seed-cache-cycle'] = hdr(4) + window(4, lambda t: burst(6, 30) + alloc_tiny(5) * 3) + cache_cycle(1) \
     + gc_begin() + cache_cycle(2) + window(4, lambda t: burst(6, 10) + mark_range(0, 20)) + gc_end(False) \

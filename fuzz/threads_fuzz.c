@@ -1554,12 +1554,14 @@ static void run_input(const uint8_t *data, size_t size, bool concurrent) {
     tl_op = "header";
     uint8_t fl = fi_u8(&in), retain = fi_u8(&in);
     f->nt = 2 + (fl & 3) % 3;
-    f->cfg.scavenge_policy = fl & 4 ? GA_SCAVENGE_ON_GC : GA_SCAVENGE_NONE;
+    /* flags bit 2: a scavenger policy; retain bit 6 picks GA_SCAVENGE_IDLE over ON_GC
+     * (its releases then run inside concurrent span allocations and frees). */
+    f->cfg.scavenge_policy = !(fl & 4) ? GA_SCAVENGE_NONE : retain & 0x40 ? GA_SCAVENGE_IDLE : GA_SCAVENGE_ON_GC;
     /* The heap checks itself after every call: meaningful only with one thread at a
      * time (ga_heap_check excludes no concurrent mutator), affordable for short inputs. */
     f->cfg.debug_checks = (fl & 8) && size <= DEBUG_MAX_INPUT && !f->concurrent;
     f->keep_on_unused = fl & 16;
-    f->cfg.retain_percent = retain & 0x7f;
+    f->cfg.retain_percent = retain & 0x3f;
     f->hooks = (ga_os_hooks){NULL, NULL, NULL, h_unused, h_release, h_fault, f};
     f->cfg.os = &f->hooks;
     parse(f, &in);
