@@ -217,8 +217,6 @@ static int check_span(ga_heap *h, const ga_mspan *s, tally *t, char *why, size_t
     case (uint32_t)-2:
         if (s->list == GA_LIST_NONE)
             SFAIL("M2: sweepgen h%+d but in no mcentral list and not cached", (int)d);
-        if (local)
-            SFAIL("F2: %u local frees in a span no cache holds", local);
         break;
     case 1:
         /* Stale (cached before the current cycle): only inside ga_gc_end, which flushes
@@ -248,6 +246,10 @@ static int check_span(ga_heap *h, const ga_mspan *s, tally *t, char *why, size_t
         if (!page_allocated(&h->pages, p, 1))
             SFAIL("S13: page %lu free or scavenged in pageAlloc", (unsigned long)k);
     }
+    /* F2's last part, once the span's place is known to be sound: a span no cache holds
+     * (swept or unswept, in a list) has had its owner's local frees merged. */
+    if ((d == 0 || d == (uint32_t)-2) && local)
+        SFAIL("F2: %u local frees in a span no cache holds", local);
     t->inuse_spans++;
     t->inuse_pages += np;
     return 0;
