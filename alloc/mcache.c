@@ -62,6 +62,8 @@ int ga_mcache_refill(ga_cache *c, ga_spanclass spc) {
         flush_span_stats(h, s);
         if (spc == GA_TINY_SPAN_CLASS)
             flush_tiny_stats(c);
+        /* The owner's own frees count too: reclaiming them here keeps the span, where
+         * uncaching would merge them anyway but send it through mcentral's lists. */
         ga_mspan_merge_local_frees(s);
         if (__atomic_load_n(&s->pending_frees, __ATOMIC_ACQUIRE) != 0) {
             ga_sweep_reclaim_frees(h, s);
