@@ -279,7 +279,8 @@ static int free_in_span(ga_heap *h, ga_mspan *s, uintptr_t p, bool own, bool *fr
     } else if (off != 0) {
         return -EINVAL;
     }
-    if (!ga_span_slot_allocated(s, idx) || slot_freed(s, idx))
+    /* Freed by the span's owner (a local bit, F2): the fetch-or below cannot see it. */
+    if (!ga_span_slot_allocated(s, idx) || slot_freed_locally(s, idx))
         return -EALREADY;
     uint64_t bit = (uint64_t)1 << (idx % 64);
     (void)own;
