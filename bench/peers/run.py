@@ -290,11 +290,13 @@ def main():
         if not (os.path.exists(exe) or shutil.which(exe)):
             die(f"{n}: '{exe}' not found (synthetic workloads: build peers_*; real programs: run ci/setup --bench)")
 
-    # Inputs, generated once (deterministic: same bytes every time).
-    if "z3" in names and not os.path.exists(os.path.join(work, "problems.smt2")):
-        subprocess.run([PY, os.path.join(HERE, "gen.py"), "z3", os.path.join(work, "problems.smt2")], check=True)
-    if ({"xz", "zstd"} & set(names)) and not os.path.exists(os.path.join(work, "text.txt")):
-        subprocess.run([PY, os.path.join(HERE, "gen.py"), "text", os.path.join(work, "text.txt")], check=True)
+    # Inputs, generated once (deterministic: same bytes every time) and again whenever
+    # gen.py is newer than them.
+    gen = os.path.join(HERE, "gen.py")
+    for what, file, users in (("z3", "problems.smt2", {"z3"}), ("text", "text.txt", {"xz", "zstd"})):
+        path = os.path.join(work, file)
+        if users & set(names) and (not os.path.exists(path) or os.path.getmtime(path) < os.path.getmtime(gen)):
+            subprocess.run([PY, gen, what, path], check=True)
 
     base = BASE if BASE in [a[0] for a in allocs] else allocs[0][0]
     ref_alloc = "glibc" if "glibc" in [a[0] for a in allocs] else allocs[0][0]
