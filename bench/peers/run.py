@@ -13,15 +13,18 @@ that silently did not happen), and a digest of its output (stdout plus any outpu
 files) equal to glibc's.  A failed run makes its cell FAIL and the exit status 1.
 
 Usage: /usr/bin/python3.11 bench/peers/run.py --build build/default [--rounds 5] [--out DIR]
+       /usr/bin/python3.11 bench/peers/run.py --build X --from-raw DIR [--out DIR2]   (no runs)
 Environment: PEERS_PROGRAMS=a,b  PEERS_ALLOCATORS=x,y (subsets, in this file's order),
 PEERS_SCALE=percent (work of the synthetic workloads and the Python script; default 100),
 PEERS_TIMEOUT=seconds per run (default 600).
-Writes DIR/raw.csv (every run), DIR/summary.csv (medians, ratios), DIR/table.txt (what
-is printed) and DIR/peers.png."""
+Writes DIR/raw.csv (every run: wall, user, sys, peak RSS, state, digest), DIR/meta.json
+(machine, load, versions), DIR/summary.csv (medians, ratios), DIR/table.txt (what is
+printed: wall time, CPU time and peak RSS) and DIR/peers.png (the three ratios)."""
 import argparse
 import csv
 import datetime
 import hashlib
+import json
 import math
 import os
 import shutil
@@ -214,16 +217,18 @@ def fmt_table(names, allocs, cells, base, what, unit, fmt):
     return lines
 
 
-def plot(path, names, allocs, tcells, rcells, base, title):
+def plot(path, names, allocs, panels, base, title):
+    """panels: [(cells, label)], one bar chart each; cells as fmt_table's."""
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.ticker
     import matplotlib.pyplot as plt
 
     groups = names + ["geomean"]
-    fig, axes = plt.subplots(2, 1, figsize=(max(10, 1.1 * len(groups)), 8.5), sharex=True)
+    fig, axes = plt.subplots(len(panels), 1, figsize=(max(10, 1.1 * len(groups)), 3.6 * len(panels)), sharex=True)
     width = 0.8 / len(allocs)
-    for ax, cells, label in ((axes[0], tcells, "time"), (axes[1], rcells, "peak RSS")):
+    for ax, (cells, label) in zip(axes, panels):
         for i, a in enumerate(allocs):
             ys = []
             for n in names:
@@ -238,11 +243,15 @@ def plot(path, names, allocs, tcells, rcells, base, title):
                     ax.text(x, 0.05, "FAIL", rotation=90, ha="center", va="bottom", fontsize=7, color="red")
         ax.axhline(1.0, color="black", linewidth=0.8)
         ax.set_yscale("log")
+        # Plain ratios on the log axis (0.5, 1, 2), not powers of ten.
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.3g"))
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%.3g"))
+        ax.tick_params(axis="y", which="minor", labelsize=7)
         ax.set_ylabel(f"{label} / {base}")
         ax.grid(axis="y", which="both", alpha=0.3)
     axes[0].legend(ncol=len(allocs), fontsize=8, loc="upper left")
-    axes[1].set_xticks(range(len(groups)))
-    axes[1].set_xticklabels(groups, rotation=30, ha="right")
+    axes[-1].set_xticks(range(len(groups)))
+    axes[-1].set_xticklabels(groups, rotation=30, ha="right")
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -254,7 +263,15 @@ def main():
     ap.add_argument("--build", required=True, help="build tree with goalloc_malloc and peers_* built")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    ap.add_argument("--from-raw", metavar="DIR", help="no runs: tables and plot again from DIR/raw.csv + meta.json")
     args = ap.parse_args()
+    if args.from_raw:
+        with open(os.path.join(args.from_raw, "raw.csv")) as f:
+            raw = list(csv.DictReader(f))
+        with open(os.path.join(args.from_raw, "meta.json")) as f:
+            meta = json.load(f)
+        os.makedirs(args.out, exist_ok=True)
+        sys.exit(report(raw, meta, args.out))
     build = os.path.abspath(args.build)
     scale = int(os.environ.get("PEERS_SCALE", "100"))
     timeout = float(os.environ.get("PEERS_TIMEOUT", "600"))
@@ -321,73 +338,91 @@ def main():
                 print(f"  round {r + 1}/{args.rounds} {n:<14} {name:<9} {wall:8.3f} s {rss / 1024:8.1f} MiB "
                       f"{state} {dig}", flush=True)
     load_after = loadavg()
+    meta = {"rounds": args.rounds, "scale": scale, "info": info, "load_before": load_before,
+            "load_after": load_after, "versions": versions, "programs": names,
+            "kinds": {n: progs[n]["kind"] for n in names}, "allocators": [a[0] for a in allocs]}
+    with open(os.path.join(args.out, "meta.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+    fields = ["round", "seq", "program", "kind", "allocator", "wall_s", "maxrss_kib", "user_s", "sys_s", "state",
+              "digest", "stderr"]
+    with open(os.path.join(args.out, "raw.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(raw)
+    sys.exit(report(raw, meta, args.out))
 
-    # Correctness: each run's digest must be the reference allocator's (first run).
+
+def report(raw, meta, out):
+    """Checks digests, then writes table.txt, summary.csv, peers.png from the runs; 1 if
+    any run failed.  raw.csv keeps each run's own state; the digest verdict is added here."""
+    names, an = meta["programs"], meta["allocators"]
+    base = BASE if BASE in an else an[0]
+    ref_alloc = "glibc" if "glibc" in an else an[0]
+    info = meta["info"]
+    for x in raw:
+        x["wall_s"], x["cpu_s"] = float(x["wall_s"]), float(x["user_s"]) + float(x["sys_s"])
+        x["maxrss_kib"] = int(x["maxrss_kib"])
+    # Correctness: each run's digest must be the reference allocator's (its first run).
     failed = False
     for n in names:
         ref = next((x["digest"] for x in raw if x["program"] == n and x["allocator"] == ref_alloc
                     and x["state"] == "ok"), None)
         for x in raw:
-            if x["program"] == n and x["state"] == "ok" and x["digest"] != ref:
+            if x["program"] != n:
+                continue
+            if x["state"] == "ok" and x["digest"] != ref:
                 x["state"] = f"digest {x['digest']} != {ref_alloc}'s {ref}"
-            if x["program"] == n and x["state"] != "ok":
+            if x["state"] != "ok":
                 failed = True
                 print(f"FAIL {n} under {x['allocator']} (round {x['round']}): {x['state']} {x['stderr']}",
                       file=sys.stderr)
-    for x in raw:
-        x["ok"] = int(x["state"] == "ok")
-
     med = {}
     for n in names:
-        for a, _, _ in allocs:
+        for a in an:
             runs = [x for x in raw if x["program"] == n and x["allocator"] == a]
-            if runs and all(x["ok"] for x in runs):
-                med[(n, a)] = (statistics.median(float(x["wall_s"]) for x in runs),
-                               statistics.median(x["maxrss_kib"] for x in runs))
-    tcells, rcells = {}, {}
-    for (n, a), (t, m) in med.items():
+            if runs and all(x["state"] == "ok" for x in runs):
+                med[(n, a)] = tuple(statistics.median(x[k] for x in runs) for k in ("wall_s", "cpu_s", "maxrss_kib"))
+    cells = [{}, {}, {}]  # wall, cpu, rss: (median, ratio to base)
+    for (n, a), v in med.items():
         if (n, base) in med:
-            tcells[(n, a)] = (t, t / med[(n, base)][0])
-            rcells[(n, a)] = (m, m / med[(n, base)][1])
-    an = [a[0] for a in allocs]
-    header = [f"ci/bench peers: {args.rounds} rounds, scale {scale}%, {info['date']}, commit {info['commit']}",
+            for i in range(3):
+                b = med[(n, base)][i]
+                cells[i][(n, a)] = (v[i], v[i] / b if b else float("nan"))
+    header = [f"ci/bench peers: {meta['rounds']} rounds, scale {meta['scale']}%, {info['date']}, commit {info['commit']}",
               f"machine: {info['nproc']} cores, {info['cpu']}, kernel {info['kernel']}",
-              f"load average (1/5/15 min): before {load_before}, after {load_after}",
-              "allocators: " + ", ".join(f"{a} {versions[a]}" for a in an), ""]
-    lines = header + fmt_table(names, an, tcells, base, "wall time", "s", lambda v: f"{v:.3f}") + [""] + \
-        fmt_table(names, an, rcells, base, "peak RSS", "MiB", lambda v: f"{v / 1024:.1f}")
+              f"load average (1/5/15 min): before {meta['load_before']}, after {meta['load_after']}",
+              "allocators: " + ", ".join(f"{a} {meta['versions'][a]}" for a in an),
+              f"every run's output digest checked against {ref_alloc}'s: "
+              + ("FAILURES (FAIL cells, see stderr)" if failed else "all equal"), ""]
+    lines = header + fmt_table(names, an, cells[0], base, "wall time", "s", lambda v: f"{v:.3f}") + [""] + \
+        fmt_table(names, an, cells[1], base, "CPU time, user + sys (less disturbed by a shared machine)", "s",
+                  lambda v: f"{v:.3f}") + [""] + \
+        fmt_table(names, an, cells[2], base, "peak RSS", "MiB", lambda v: f"{v / 1024:.1f}")
     text = "\n".join(lines)
     print("\n" + text)
-    with open(os.path.join(args.out, "table.txt"), "w") as f:
+    with open(os.path.join(out, "table.txt"), "w") as f:
         f.write(text + "\n")
-    fields = ["round", "seq", "program", "kind", "allocator", "wall_s", "maxrss_kib", "user_s", "sys_s", "ok",
-              "state", "digest", "stderr"]
-    with open(os.path.join(args.out, "raw.csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
-        w.writeheader()
-        w.writerows(raw)
-    with open(os.path.join(args.out, "summary.csv"), "w", newline="") as f:
+    with open(os.path.join(out, "summary.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["program", "kind", "allocator", "runs", "ok", "median_wall_s", "median_maxrss_kib",
-                    f"time_ratio_to_{base}", f"rss_ratio_to_{base}"])
+        w.writerow(["program", "kind", "allocator", "runs", "ok", "median_wall_s", "median_cpu_s",
+                    "median_maxrss_kib", f"wall_ratio_to_{base}", f"cpu_ratio_to_{base}", f"rss_ratio_to_{base}"])
         for n in names:
             for a in an:
                 runs = [x for x in raw if x["program"] == n and x["allocator"] == a]
-                t = tcells.get((n, a))
-                m = rcells.get((n, a))
-                w.writerow([n, progs[n]["kind"], a, len(runs), sum(x["ok"] for x in runs),
-                            f"{med[(n, a)][0]:.4f}" if (n, a) in med else "",
-                            med[(n, a)][1] if (n, a) in med else "",
-                            f"{t[1]:.4f}" if t else "", f"{m[1]:.4f}" if m else ""])
+                m = med.get((n, a))
+                w.writerow([n, meta["kinds"][n], a, len(runs), sum(x["state"] == "ok" for x in runs)]
+                           + ([f"{m[0]:.4f}", f"{m[1]:.3f}", m[2]] if m else ["", "", ""])
+                           + [f"{c[(n, a)][1]:.4f}" if (n, a) in c else "" for c in cells])
         w.writerow([])
         w.writerow(["# machine", f"{info['nproc']} cores", info["cpu"], info["kernel"]])
         w.writerow(["# date, commit", info["date"], info["commit"]])
-        w.writerow(["# load before, after", load_before, load_after])
-    title = (f"{args.rounds} rounds, medians; {info['nproc']} cores {info['cpu']}; load {load_before} → "
-             f"{load_after}; {info['date']}; commit {info['commit']}")
-    plot(os.path.join(args.out, "peers.png"), names, an, tcells, rcells, base, title)
-    print(f"\nwrote {args.out}/table.txt, raw.csv, summary.csv, peers.png")
-    sys.exit(1 if failed else 0)
+        w.writerow(["# load before, after", meta["load_before"], meta["load_after"]])
+    title = (f"{meta['rounds']} rounds, medians; {info['nproc']} cores {info['cpu']}; load {meta['load_before']} → "
+             f"{meta['load_after']}; {info['date']}; commit {info['commit']}")
+    plot(os.path.join(out, "peers.png"), names, an,
+         [(cells[0], "wall time"), (cells[1], "CPU time"), (cells[2], "peak RSS")], base, title)
+    print(f"\nwrote {out}/table.txt, summary.csv, peers.png (runs: raw.csv, meta.json)")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
