@@ -206,14 +206,14 @@ def fmt_table(names, allocs, cells, base, what, unit, fmt):
         row = n.ljust(14)
         for a in allocs:
             c = cells.get((n, a))
-            row += ("FAIL" if c is None else f"{fmt(c[0])} ({c[1]:.2f})").rjust(w)
+            row += ("FAIL" if c is None else f"{fmt(c[0])} ({'-' if c[1] is None else f'{c[1]:.2f}'})").rjust(w)
         lines.append(row)
     row = "geomean".ljust(14)
     for a in allocs:
-        ratios = [cells[(n, a)][1] for n in names
-                  if all(cells.get((n, b)) is not None for b in allocs)]
-        row += f"({geomean(ratios):.2f})".rjust(w)
+        ratios = [cells[(n, a)][1] for n in names if all(cells.get((n, b), (0, None))[1] for b in allocs)]
+        row += (f"({geomean(ratios):.2f})" if ratios else "(-)").rjust(w)
     lines.append(row)
+    lines.append("(geomean over the programs where no allocator failed)")
     return lines
 
 
@@ -233,9 +233,9 @@ def plot(path, names, allocs, panels, base, title):
             ys = []
             for n in names:
                 c = cells.get((n, a))
-                ys.append(c[1] if c else 0)
-            ok = [n for n in names if all(cells.get((n, b)) is not None for b in allocs)]
-            ys.append(geomean([cells[(n, a)][1] for n in ok]))
+                ys.append(c[1] if c and c[1] else 0)
+            ok = [n for n in names if all(cells.get((n, b), (0, None))[1] for b in allocs)]
+            ys.append(geomean([cells[(n, a)][1] for n in ok]) if ok else 0)
             xs = [g + (i - (len(allocs) - 1) / 2) * width for g in range(len(groups))]
             ax.bar(xs, ys, width, label=a)
             for x, y, n in zip(xs, ys, names + [None]):
@@ -384,10 +384,9 @@ def report(raw, meta, out):
                 med[(n, a)] = tuple(statistics.median(x[k] for x in runs) for k in ("wall_s", "cpu_s", "maxrss_kib"))
     cells = [{}, {}, {}]  # wall, cpu, rss: (median, ratio to base)
     for (n, a), v in med.items():
-        if (n, base) in med:
-            for i in range(3):
-                b = med[(n, base)][i]
-                cells[i][(n, a)] = (v[i], v[i] / b if b else float("nan"))
+        for i in range(3):
+            b = med[(n, base)][i] if (n, base) in med else 0
+            cells[i][(n, a)] = (v[i], v[i] / b if b else None)  # None: no ratio (base failed)
     header = [f"ci/bench peers: {meta['rounds']} rounds, scale {meta['scale']}%, {info['date']}, commit {info['commit']}",
               f"machine: {info['nproc']} cores, {info['cpu']}, kernel {info['kernel']}",
               f"load average (1/5/15 min): before {meta['load_before']}, after {meta['load_after']}",
