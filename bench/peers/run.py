@@ -197,8 +197,10 @@ def geomean(xs):
     return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
 
 
-def fmt_table(names, allocs, cells, base, what, unit, fmt):
-    """cells[(prog, alloc)] = (median, ratio) or None (failed)."""
+def fmt_table(names, allocs, cells, base, what, unit, fmt, kinds=None):
+    """cells[(prog, alloc)] = (median, ratio) or None (failed); kinds: program -> kind,
+    for a geomean per kind too (synthetic workloads measure the allocator almost alone,
+    real programs what a user sees)."""
     w = 17
     lines = [f"{what} (median {unit}; in brackets: ratio to {base}, lower is better)",
              "program".ljust(14) + "".join(a.rjust(w) for a in allocs)]
@@ -208,11 +210,15 @@ def fmt_table(names, allocs, cells, base, what, unit, fmt):
             c = cells.get((n, a))
             row += ("FAIL" if c is None else f"{fmt(c[0])} ({'-' if c[1] is None else f'{c[1]:.2f}'})").rjust(w)
         lines.append(row)
-    row = "geomean".ljust(14)
-    for a in allocs:
-        ratios = [cells[(n, a)][1] for n in names if all(cells.get((n, b), (0, None))[1] for b in allocs)]
-        row += (f"({geomean(ratios):.2f})" if ratios else "(-)").rjust(w)
-    lines.append(row)
+    groups = [("geomean", names)]
+    if kinds and len(set(kinds[n] for n in names)) > 1:
+        groups += [(f"  {k}", [n for n in names if kinds[n] == k]) for k in sorted(set(kinds[n] for n in names))]
+    for label, group in groups:
+        row = label.ljust(14)
+        for a in allocs:
+            ratios = [cells[(n, a)][1] for n in group if all(cells.get((n, b), (0, None))[1] for b in allocs)]
+            row += (f"({geomean(ratios):.2f})" if ratios else "(-)").rjust(w)
+        lines.append(row)
     lines.append("(geomean over the programs where no allocator failed)")
     return lines
 
@@ -393,10 +399,10 @@ def report(raw, meta, out):
               "allocators: " + ", ".join(f"{a} {meta['versions'][a]}" for a in an),
               f"every run's output digest checked against {ref_alloc}'s: "
               + ("FAILURES (FAIL cells, see stderr)" if failed else "all equal"), ""]
-    lines = header + fmt_table(names, an, cells[0], base, "wall time", "s", lambda v: f"{v:.3f}") + [""] + \
+    lines = header + fmt_table(names, an, cells[0], base, "wall time", "s", lambda v: f"{v:.3f}", meta["kinds"]) + [""] + \
         fmt_table(names, an, cells[1], base, "CPU time, user + sys (less disturbed by a shared machine)", "s",
-                  lambda v: f"{v:.3f}") + [""] + \
-        fmt_table(names, an, cells[2], base, "peak RSS", "MiB", lambda v: f"{v / 1024:.1f}")
+                  lambda v: f"{v:.3f}", meta["kinds"]) + [""] + \
+        fmt_table(names, an, cells[2], base, "peak RSS", "MiB", lambda v: f"{v / 1024:.1f}", meta["kinds"])
     text = "\n".join(lines)
     print("\n" + text)
     with open(os.path.join(out, "table.txt"), "w") as f:
