@@ -44,7 +44,7 @@ static void *worker(void *v) {
 }
 
 int main(int argc, char **argv) {
-    repetitions = pr_scaled(argc, argv, 100000);
+    repetitions = pr_scaled(argc, argv, 200000);
     int n = argc > 2 ? atoi(argv[2]) : 2;
     if (n < 1 || n > 64)
         pr_fail("threads must be 1-64");

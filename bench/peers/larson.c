@@ -69,7 +69,7 @@ static void *worker(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    rounds = pr_scaled(argc, argv, 300);
+    rounds = pr_scaled(argc, argv, 1200);
     if (argc > 2)
         nthreads = atoi(argv[2]);
     if (nthreads < 1 || nthreads > 64)

@@ -106,7 +106,7 @@ int main(int argc, char **argv) {
     int pairs = argc > 2 ? atoi(argv[2]) : 1;
     if (pairs < 1 || pairs > 32)
         pr_fail("pairs must be 1-32");
-    batches_per_producer = pr_scaled(argc, argv, 12000) / (uint64_t)pairs;
+    batches_per_producer = pr_scaled(argc, argv, 36000) / (uint64_t)pairs;
     queue.producers_left = (unsigned)pairs;
     pthread_t prod[32], cons[32];
     for (int i = 0; i < pairs; i++) {
