@@ -138,6 +138,19 @@ def digest_of(out_path, outputs):
     return h.hexdigest()[:16]
 
 
+RUNNING = [0]  # session of the run in progress, ended with us (see main)
+
+
+def stop(signum, _frame):
+    """SIGINT/SIGTERM: end the measured program too (it runs in its own session)."""
+    if RUNNING[0]:
+        try:
+            os.killpg(RUNNING[0], signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    sys.exit(128 + signum)
+
+
 def run_one(prog, preload, work, timeout):
     """One run: (wall s, maxrss KiB, user s, sys s, status text, digest, stderr tail)."""
     if prog.get("prep"):
@@ -160,6 +173,7 @@ def run_one(prog, preload, work, timeout):
         # Own session: a timeout kills time and the program (and cc1, xz's threads...).
         p = subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=err, env=env, cwd=prog.get("cwd", work),
                              start_new_session=True)
+        RUNNING[0] = p.pid
         try:
             p.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -279,6 +293,8 @@ def main():
         os.makedirs(args.out, exist_ok=True)
         sys.exit(report(raw, meta, args.out))
     build = os.path.abspath(args.build)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     scale = int(os.environ.get("PEERS_SCALE", "100"))
     timeout = float(os.environ.get("PEERS_TIMEOUT", "600"))
     work = os.path.join(build, "peers-work")
