@@ -21,6 +21,7 @@ Writes DIR/raw.csv (every run: wall, user, sys, peak RSS, state, digest), DIR/me
 (machine, load, versions), DIR/summary.csv (medians, ratios), DIR/table.txt (what is
 printed: wall time, CPU time and peak RSS) and DIR/peers.png (the three ratios)."""
 import argparse
+import atexit
 import csv
 import datetime
 import hashlib
@@ -50,15 +51,15 @@ ALLOCATORS = [
 BASE = "mimalloc"
 
 
-def programs(build, work, scale):
+def programs(build, work, scratch, scale):
     """Each program: kind, argv, cwd, stdin file, extra env, prep (before each run,
     untimed), output files hashed with stdout.  Sizes are for ~1-10 s under glibc on the
     2-core machine of bench/RESULTS.md."""
     peers = os.path.join(build, "bench", "peers")
     alloc_c = sorted(os.path.join(ROOT, "alloc", f) for f in os.listdir(os.path.join(ROOT, "alloc"))
                      if f.endswith(".c"))
-    gcc_dir = os.path.join(work, "gcc")
-    db = os.path.join(work, "peers.db")
+    gcc_dir = os.path.join(scratch, "gcc")
+    db = os.path.join(scratch, "peers.db")
 
     def synth(name):
         return {"kind": "synthetic", "argv": [os.path.join(peers, f"peers_{name}"), str(scale)]}
@@ -297,11 +298,15 @@ def main():
     signal.signal(signal.SIGINT, stop)
     scale = int(os.environ.get("PEERS_SCALE", "100"))
     timeout = float(os.environ.get("PEERS_TIMEOUT", "600"))
+    # work: the generated inputs, shared; scratch: this invocation's output files, so
+    # that two runs at once (a quick one beside a long one) never mix their files.
     work = os.path.join(build, "peers-work")
-    os.makedirs(work, exist_ok=True)
+    scratch = os.path.join(work, f"run-{os.getpid()}")
+    os.makedirs(scratch, exist_ok=True)
+    atexit.register(shutil.rmtree, scratch, True)
     os.makedirs(args.out, exist_ok=True)
 
-    progs = programs(build, work, scale)
+    progs = programs(build, work, scratch, scale)
     want_p = [p for p in os.environ.get("PEERS_PROGRAMS", "").split(",") if p]
     want_a = [a for a in os.environ.get("PEERS_ALLOCATORS", "").split(",") if a]
     for p in want_p:
@@ -352,7 +357,7 @@ def main():
         order = allocs[k:] + allocs[:k]
         for n in names:
             for name, _, _ in order:
-                wall, rss, ut, st, state, dig, err = run_one(progs[n], preload[name], work, timeout)
+                wall, rss, ut, st, state, dig, err = run_one(progs[n], preload[name], scratch, timeout)
                 seq += 1
                 raw.append({"round": r + 1, "seq": seq, "program": n, "kind": progs[n]["kind"], "allocator": name,
                             "wall_s": f"{wall:.4f}", "maxrss_kib": rss, "user_s": f"{ut:.3f}",
