@@ -329,6 +329,8 @@ def main():
             die(f"{name}: {lib} not found" + (f" (package {pkg}: run ci/setup --bench)" if pkg else " (build goalloc_malloc)"))
         preload[name] = lib
         versions[name] = sh("dpkg-query", "-W", "-f=${Version}", pkg) if pkg else machine()["commit"]
+    if not os.path.exists("/usr/bin/time"):
+        die("/usr/bin/time not found (GNU time measures peak RSS: package time, run ci/setup --bench)")
     for n in names:
         exe = progs[n]["argv"][0]
         if not (os.path.exists(exe) or shutil.which(exe)):
