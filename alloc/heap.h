@@ -287,6 +287,9 @@ GA_HIDDEN void ga_mheap_free_span_locked(ga_heap *h, ga_mspan *s);
  * of the heap); stats follow (pages in use, bytes allocated).  0, or -1 with nothing
  * changed.  Takes the heap lock. */
 GA_HIDDEN int ga_mheap_grow_large(ga_heap *h, ga_mspan *s, uintptr_t npages);
+/* Shrink it to npages (>= 1, fewer than now): its tail pages go back to pageAlloc, the
+ * index forgets them; stats follow.  Always 0.  Takes the heap lock. */
+GA_HIDDEN int ga_mheap_shrink_large(ga_heap *h, ga_mspan *s, uintptr_t npages);
 /* Span owning address p (any byte of its pages), or NULL; lock-free. */
 GA_HIDDEN ga_mspan *ga_mheap_span_of(ga_heap *h, uintptr_t p);
 /* The same, inline: ga_mark and ga_free look a span up once per call, and the call

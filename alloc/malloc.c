@@ -364,7 +364,7 @@ int ga_free(ga_cache *c, void *p) {
     return r;
 }
 
-size_t ga_grow_in_place(ga_cache *c, void *p, size_t size) {
+size_t ga_resize_in_place(ga_cache *c, void *p, size_t size) {
     if (!c || !p || size > GA_MAX_ALLOC)
         return 0;
     ga_heap *h = c->heap;
@@ -377,13 +377,13 @@ size_t ga_grow_in_place(ga_cache *c, void *p, size_t size) {
     ga_gate_lock(h, s);
     if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == GA_SPAN_IN_USE && s->base == (uintptr_t)p &&
         ga_span_slot_allocated(s, 0) && !slot_freed(s, 0)) {
-        uintptr_t np = ga_align_up(size, GA_PAGE_SIZE) >> GA_PAGE_SHIFT;
-        if (np <= s->npages || ga_mheap_grow_large(h, s, np) == 0)
+        uintptr_t np = size ? ga_align_up(size, GA_PAGE_SIZE) >> GA_PAGE_SHIFT : 1;
+        if (np == s->npages || (np < s->npages ? ga_mheap_shrink_large(h, s, np) : ga_mheap_grow_large(h, s, np)) == 0)
             r = s->elemsize;
     }
     ga_gate_unlock(h, s);
     if (GA_UNLIKELY(c->debug_checks))
-        ga_debug_check(h, "ga_grow_in_place");
+        ga_debug_check(h, "ga_resize_in_place");
     return r;
 }
 

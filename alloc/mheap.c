@@ -542,6 +542,23 @@ int ga_mheap_grow_large(ga_heap *h, ga_mspan *s, uintptr_t npages) {
     return 0;
 }
 
+int ga_mheap_shrink_large(ga_heap *h, ga_mspan *s, uintptr_t npages) {
+    pthread_mutex_lock(&h->lock);
+    uintptr_t extra = s->npages - npages, tail = s->base + (npages << GA_PAGE_SHIFT);
+    /* Size first: a free validating against the span then already refuses the tail. */
+    __atomic_store_n(&s->npages, npages, __ATOMIC_RELAXED);
+    s->elemsize = npages << GA_PAGE_SHIFT;
+    if (s->limit > s->base + s->elemsize)
+        s->limit = s->base + s->elemsize;
+    index_set(h, tail, extra, NULL);
+    atomic_fetch_sub_explicit(&h->stats.pages_in_use, extra, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->stats.bytes_free, (uint64_t)extra << GA_PAGE_SHIFT, memory_order_relaxed);
+    ga_pagealloc_free(&h->pages, tail, extra);
+    scav_note(h, extra);
+    pthread_mutex_unlock(&h->lock);
+    return 0;
+}
+
 void ga_mheap_free_span_locked(ga_heap *h, ga_mspan *s) {
     /* A span not in use here is a caller bug (a span freed twice): freeing its pages
      * again would hand them out twice. */

@@ -308,9 +308,9 @@ static inline size_t adjust(size_t n) {
     return n <= SIZE_MAX - 15 ? (n + 15) & ~(size_t)15 : 0;
 }
 
-/* ga_grow_in_place on the calling thread's cache (or the shared one): p's new usable
+/* ga_resize_in_place on the calling thread's cache (or the shared one): p's new usable
  * size, or 0. */
-static size_t grow(void *p, size_t n) {
+static size_t resize(void *p, size_t n) {
     size_t s = adjust(n);
     if (!s)
         return 0;
@@ -318,10 +318,10 @@ static size_t grow(void *p, size_t n) {
     world_enter();
     size_t r;
     if (c) {
-        r = ga_grow_in_place(c, p, s);
+        r = ga_resize_in_place(c, p, s);
     } else {
         pthread_mutex_lock(&shared_lock);
-        r = ga_grow_in_place(shared_cache, p, s);
+        r = ga_resize_in_place(shared_cache, p, s);
         pthread_mutex_unlock(&shared_lock);
     }
     world_exit();
@@ -505,7 +505,9 @@ EXPORT void *realloc(void *p, size_t n) {
     }
     if (n <= u && n >= u / 2) /* fits, and not so much smaller that a copy would pay */
         return p;
-    if (n > u && u > MAX_SMALL && grow(p, n)) /* a large block, the pages after it free */
+    /* A large block resized in place: shrunk to a size that stays large (its tail pages
+     * go back), or grown over the free pages after it. */
+    if (u > MAX_SMALL && n > MAX_SMALL && resize(p, n))
         return p;
     void *q = malloc(n);
     if (!q)

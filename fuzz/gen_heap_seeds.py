@@ -97,8 +97,8 @@ class Ops:
     def sweep(self, budget):
         return self.op(OP.SWEEP, 0, budget)
 
-    def grow(self, i, n, cache=0):
-        return self.op(OP.GROW, cache, self.u16(i), self.u16(n))
+    def resize(self, i, n, cache=0):  # n bit 15: shrink
+        return self.op(OP.RESIZE, cache, self.u16(i), self.u16(n))
 
     def scavenge(self, v):
         return self.op(OP.SCAVENGE, 0, v)
@@ -173,14 +173,15 @@ def heap_seeds():
     o.gc_begin().mark_range(0, 5).gc_end(True).scavenge(255).large(60).check()
     s['scavenge'] = header(F_4CACHES | F_SCAV_ON_GC, retain=10) + o.b
     s['scavenge-keep'] = header(F_4CACHES | F_KEEP_UNUSED) + o.b
-    # ga_grow_in_place: the newest large object grows over the free pages after it (and
+    # ga_resize_in_place: the newest large object grows over the free pages after it (and
     # the heap's top), an older one cannot (its neighbour is live), then can once the
-    # neighbour is freed; a small object never grows.  Program indexes: objects are
-    # appended, so the last allocated is index n-1 (i % nprog wraps from 0xffff).
+    # neighbour is freed; objects shrink (to one page, too); a small object never
+    # resizes.  Program indexes: objects are appended, so the last allocated is n-1.
     g = Ops().large(20).large(30).large(10)
-    g.grow(2, 100).grow(2, 600).grow(0, 3).free(1).grow(0, 50).size(100).grow(2, 7).check()
-    g.large(200).grow(3, 2047).scavenge(255).grow(3, 40).check()
-    s['grow'] = header(F_4CACHES) + g.b
+    g.resize(2, 100).resize(2, 600).resize(0, 3).free(1).resize(0, 50).size(100).resize(2, 7).check()
+    g.large(200).resize(3, 2047).scavenge(255).resize(3, 40).resize(3, 0x8000 | 300).resize(0, 0x8000 | 2047)
+    g.resize(1, 0x8000 | 5).large(8).resize(3, 0x8000).scavenge(254).check()
+    s['resize'] = header(F_4CACHES) + g.b
     # GA_SCAVENGE_IDLE (retain bit 6): the same, then large objects freed and taken
     # again (never released: each epoch saw them in use), then left idle through two
     # epochs of ticks (scavenge 254), which must release them down to retain.
@@ -381,7 +382,8 @@ def heap_dict():
     op(Ops().scavenge(255), 'all')
     op(Ops().scavenge(1), '64k')
     op(Ops().scavenge(254), 'ticks')
-    op(Ops().grow(0, 64))
+    op(Ops().resize(0, 64), 'grow')
+    op(Ops().resize(0, 0x8000 | 64), 'shrink')
     op(Ops().cache_new(3), '3')
     op(Ops().cache_destroy(1), '1')
     op(Ops().check())

@@ -1589,61 +1589,72 @@ static void op_free_alloc(hf *f, fuzz_input *in) {
     do_alloc(f, f->ci, sz, fl);
 }
 
-/* ga_grow_in_place of live program object i to its usable size + 1 + (n % 2048) * 4 KiB:
- * 0 for anything but a large object; for a large one either 0 with nothing changed, or
- * its new usable size (>= the request, whole pages), the new bytes owed by nobody else
- * and Ready, the old contents kept, heap_alloc and heap_inuse up by exactly the growth
+/* ga_resize_in_place of live program object i: n bit 15 clear, to its usable size + 1 +
+ * (n % 2048) * 4 KiB; set, to its usable size - 1 - (n % 2048) * 4 KiB (at least 1
+ * byte).  0 for anything but a large object; for a large one either 0 with nothing
+ * changed (growing only: the pages after it taken), or its new usable size: the whole
+ * pages holding the request; grown, the new bytes owed by nobody else and Ready and
+ * the old contents unchanged; heap_alloc and heap_inuse moved by exactly the difference
  * (large objects are counted at once, no cache holds their counts). */
-static void op_grow(hf *f, fuzz_input *in) {
+static void op_resize(hf *f, fuzz_input *in) {
     uint32_t i = fi_u16(in), n = fi_u16(in);
     if (!f->sh.nprog)
         return;
     uint32_t id = f->sh.prog[i % f->sh.nprog];
     const sh_obj *x = sh_get(&f->sh, id);
-    size_t old = x->usable, want = old + 1 + (size_t)(n % 2048) * 4096;
+    size_t old = x->usable, delta = 1 + (size_t)(n % 2048) * 4096;
+    bool shrink = n & 0x8000;
+    size_t want = shrink ? (old > delta ? old - delta : 1) : old + delta;
     bool large = x->kind == SH_LARGE;
-    if (large && f->large_total + (want - old) + 8192 > MAX_LARGE_TOTAL)
+    if (large && !shrink && f->large_total + (want - old) + 8192 > MAX_LARGE_TOTAL)
         return; /* the per-input budget */
     ga_cache *c = cache(f, f->ci);
     if (!c)
         return;
     if (large && sh_check(&f->sh, id, &f->touched) != 0)
-        hfail(f, "before grow: %s", f->sh.why);
+        hfail(f, "before resize: %s", f->sh.why);
     ga_stats b, a;
     ga_heap_stats(f->h, &b);
-    size_t r = ga_grow_in_place(c, (void *)x->addr, want);
+    size_t r = ga_resize_in_place(c, (void *)x->addr, want);
     ga_heap_stats(f->h, &a);
-    tr(f, "cache %d grow(#%u %#lx, %zu -> %zu) = %zu", f->ci, id, (unsigned long)x->addr, old, want, r);
+    tr(f, "cache %d resize(#%u %#lx, %zu -> %zu) = %zu", f->ci, id, (unsigned long)x->addr, old, want, r);
     if (!large) {
         if (r != 0)
-            hfail(f, "ga_grow_in_place of a %s object #%u = %zu, expected 0", x->kind == SH_SMALL ? "small" : "tiny",
+            hfail(f, "ga_resize_in_place of a %s object #%u = %zu, expected 0", x->kind == SH_SMALL ? "small" : "tiny",
                   id, r);
         return;
     }
     if (r == 0) {
+        if (shrink)
+            hfail(f, "ga_resize_in_place(#%u, %zu -> %zu): a shrink failed", id, old, want);
         if (ga_usable_size(f->h, (void *)x->addr) != old || a.heap_alloc != b.heap_alloc ||
             a.heap_inuse != b.heap_inuse)
-            hfail(f, "ga_grow_in_place(#%u, %zu) = 0 but the object or the stats changed", id, want);
+            hfail(f, "ga_resize_in_place(#%u, %zu) = 0 but the object or the stats changed", id, want);
         return;
     }
-    if (r < want || r % 8192 != 0)
-        hfail(f, "ga_grow_in_place(#%u %#lx, %zu) = %zu: too small or not whole pages", id, (unsigned long)x->addr,
-              want, r);
-    if (sh_check(&f->sh, id, &f->touched) != 0) /* the old layout: contents kept */
-        hfail(f, "after grow: %s", f->sh.why);
-    if (sh_on_grow(&f->sh, id, r) != 0)
+    size_t pages = (want + 8191) / 8192 * 8192;
+    if (r != pages)
+        hfail(f, "ga_resize_in_place(#%u %#lx, %zu -> %zu) = %zu, expected the %zu bytes of whole pages", id,
+              (unsigned long)x->addr, old, want, r, pages);
+    if (!shrink && sh_check(&f->sh, id, &f->touched) != 0) /* the old layout: contents kept */
+        hfail(f, "after resize: %s", f->sh.why);
+    if (sh_on_resize(&f->sh, id, r) != 0)
         hfail(f, "%s", f->sh.why);
-    f->large_total += r - old;
+    if (!shrink)
+        f->large_total += r - old;
     f->folded = false;
-    if (a.heap_alloc - b.heap_alloc != r - old || a.heap_inuse - b.heap_inuse != r - old)
-        hfail(f, "ga_grow_in_place(#%u) grew it by %zu but heap_alloc rose by %lld and heap_inuse by %lld", id, r - old,
-              (long long)(a.heap_alloc - b.heap_alloc), (long long)(a.heap_inuse - b.heap_inuse));
+    int64_t d = (int64_t)r - (int64_t)old;
+    if ((int64_t)(a.heap_alloc - b.heap_alloc) != d || (int64_t)(a.heap_inuse - b.heap_inuse) != d)
+        hfail(f, "ga_resize_in_place(#%u) moved it by %lld bytes but heap_alloc by %lld and heap_inuse by %lld", id,
+              (long long)d, (long long)(a.heap_alloc - b.heap_alloc), (long long)(a.heap_inuse - b.heap_inuse));
     if (!iv_covers(&f->ready, x->addr, x->addr + r))
-        hfail(f, "grown object %#lx+%zu is not all Ready memory", (unsigned long)x->addr, r);
-    if (ga_usable_size(f->h, (void *)x->addr) != r ||
-        ga_object_base(f->h, (void *)(x->addr + r - 1)) != (void *)x->addr)
-        hfail(f, "grown object %#lx: ga_usable_size %zu (expected %zu), last byte's base %p", (unsigned long)x->addr,
-              ga_usable_size(f->h, (void *)x->addr), r, ga_object_base(f->h, (void *)(x->addr + r - 1)));
+        hfail(f, "resized object %#lx+%zu is not all Ready memory", (unsigned long)x->addr, r);
+    void *last = ga_object_base(f->h, (void *)(x->addr + r - 1)), *next = ga_object_base(f->h, (void *)(x->addr + r));
+    if (ga_usable_size(f->h, (void *)x->addr) != r || last != (void *)x->addr || next == (void *)x->addr)
+        hfail(f, "resized object %#lx: ga_usable_size %zu (expected %zu), last byte's base %p, next byte's %p",
+              (unsigned long)x->addr, ga_usable_size(f->h, (void *)x->addr), r, last, next);
+    /* A shrunk object's kept part is not checked again here: the new layout samples
+     * bytes (its last pages) the old one never filled.  The pattern is written anew. */
     sh_fill(&f->sh, id, &f->touched);
 }
 

@@ -30,7 +30,7 @@
     X(20, CACHE_DESTROY, cache_destroy, 0, "")               /* destroy it (absent: ga_cache_destroy(NULL)) */         \
     X(21, CHECK,         check,         0, "")               /* ga_heap_check, contents, statistics */                 \
     X(22, FREE_ALLOC,    free_alloc,    2, "i:u16")          /* free a live object, allocate its size again */        \
-    X(23, GROW,          grow,          4, "i:u16 n:u16")    /* ga_grow_in_place(live object i, usable+1+n*4 KiB) */
+    X(23, RESIZE,        resize,        4, "i:u16 n:u16")    /* ga_resize_in_place(object i, usable +- 1+n%2048*4K) */
 /* clang-format on */
 
 #endif

@@ -595,20 +595,25 @@ int sh_on_alloc(shadow *s, int cache, size_t size, unsigned flags, uintptr_t p, 
     return 0;
 }
 
-int sh_on_grow(shadow *s, uint32_t id, size_t usable) {
+int sh_on_resize(shadow *s, uint32_t id, size_t usable) {
     sh_obj *x = &s->objs[id];
     if (x->kind != SH_LARGE || x->state != SH_LIVE)
-        return why(s, "grow of %s #%u (not a live large object) to %zu succeeded", kind_name(x->kind), id, usable);
-    if (usable < x->usable || usable % 8192 != 0 || x->addr > UINTPTR_MAX - (usable - 1))
-        return why(s, "grow of large #%u at %#lx from %zu to %zu bytes", id, (unsigned long)x->addr, x->usable, usable);
-    if (usable == x->usable)
+        return why(s, "resize of %s #%u (not a live large object) to %zu succeeded", kind_name(x->kind), id, usable);
+    if (usable == 0 || usable % 8192 != 0 || x->addr > UINTPTR_MAX - (usable - 1))
+        return why(s, "resize of large #%u at %#lx from %zu to %zu bytes", id, (unsigned long)x->addr, x->usable,
+                   usable);
+    if (usable <= x->usable) { /* the tail is nobody's now */
+        s->owed_bytes -= x->usable - usable;
+        s->live_bytes -= x->usable - usable;
+        x->usable = usable;
         return 0;
+    }
     uintptr_t lo = x->addr + x->usable;
     size_t more = usable - x->usable;
     uint32_t o = sh_overlap(s, lo, more);
     if (o != SH_NONE) {
         const sh_obj *y = &s->objs[o];
-        return why(s, "grow of large #%u at %#lx from %zu to %zu bytes overlaps owed %s #%u at %#lx+%zu", id,
+        return why(s, "resize of large #%u at %#lx from %zu to %zu bytes overlaps owed %s #%u at %#lx+%zu", id,
                    (unsigned long)x->addr, x->usable, usable, kind_name(y->kind), o, (unsigned long)y->addr, y->usable);
     }
     dead_forget(s, lo, more);

@@ -162,9 +162,10 @@ enum { SH_R_OK = 1, SH_R_EINVAL = 2, SH_R_EALREADY = 4 };
 unsigned sh_free_expect(const shadow *s, uintptr_t p, uint32_t *id);
 /* Record a successful free of program object id (LIVE or UNMARKED). */
 void sh_on_free(shadow *s, uint32_t id);
-/* Live large object `id` now has `usable` bytes (ga_grow_in_place): a multiple of 8 KiB,
- * not smaller, and its new bytes overlap no owed extent.  0, or -1 with s->why. */
-int sh_on_grow(shadow *s, uint32_t id, size_t usable);
+/* Live large object `id` now has `usable` bytes (ga_resize_in_place): a multiple of
+ * 8 KiB, at least one page; grown, its new bytes overlap no owed extent.  0, or -1
+ * with s->why. */
+int sh_on_resize(shadow *s, uint32_t id, size_t usable);
 
 /* GC.  sh_gc_begin: clear marks, grey every cache's current tiny block, marking on.
  * sh_mark_expect: the results ga_mark(p) may give for a point p in LIVE program

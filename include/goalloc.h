@@ -105,13 +105,14 @@ GA_API void *ga_zerobase(void);
  * return their pages at once.  Any thread may free any object. */
 GA_API int ga_free(ga_cache *c, void *p);
 
-/* Grow the large object p (an object start, over 32 KiB) to at least `size` bytes
- * without moving it, when the pages right after it are free (or it ends at the top of
- * the heap, which can grow there).  Returns its usable size afterwards (>= size), or 0
- * with p unchanged: not a live large object, too big, or the pages are taken.  The
- * added bytes are not zeroed.  As for a free, the caller owns p: no other thread may
+/* Resize the large object p (an object start, over 32 KiB) to the whole pages that
+ * hold `size` bytes (at least one) without moving it: growing takes the free pages
+ * right after it (or, at the top of the heap, grows the heap there); shrinking gives
+ * its tail pages back to the heap.  Returns its usable size afterwards (>= size), or
+ * 0 with p unchanged: not a live large object, too big, or the pages after it taken.
+ * Added bytes are not zeroed.  As for a free, the caller owns p: no other thread may
  * free it meanwhile.  Used by the malloc drop-in's realloc. */
-GA_API size_t ga_grow_in_place(ga_cache *c, void *p, size_t size);
+GA_API size_t ga_resize_in_place(ga_cache *c, void *p, size_t size);
 
 /* Queries of a live object.  Like a free, a query must happen before any free of the
  * object by another thread (the embedder's hand-over orders them): the answer is read

@@ -488,15 +488,15 @@ static void test_stats(void) {
 
 /* ---- heaps side by side; destroy gives back every byte ---------------------------------- */
 
-/* ---- ga_grow_in_place: a large object grows over the free pages after it -------------- */
+/* ---- ga_resize_in_place: a large object grows over the free pages after it, shrinks ----- */
 
-static void test_grow_in_place(void) {
+static void test_resize_in_place(void) {
     ga_heap *h = new_heap();
     ga_cache *c = ga_cache_new(h);
     char *a = ga_alloc(c, 100000, 0); /* 13 pages */
     ht_fill(a, 100000, 7);
     ga_stats st0 = ht_stats(h);
-    size_t u = ga_grow_in_place(c, a, 1000000); /* 123 pages: the heap's free pages follow */
+    size_t u = ga_resize_in_place(c, a, 1000000); /* 123 pages: the heap's free pages follow */
     CHECK(u == 123 * (size_t)PAGE && ga_usable_size(h, a) == u, "grown in place to 123 pages (%zu)", u);
     CHECK(ht_verify(a, 100000, 7), "contents kept");
     ga_stats st1 = ht_stats(h);
@@ -504,18 +504,28 @@ static void test_grow_in_place(void) {
           "stats follow: heap_inuse and heap_alloc up by 110 pages");
     memset(a + 100000, 1, u - 100000); /* the new pages are usable */
     CHECK(ga_object_base(h, a + u - 1) == a, "the last byte belongs to the object");
-    CHECK(ga_grow_in_place(c, a, 500000) == u, "a size that already fits: the usable size, nothing done");
+    CHECK(ga_resize_in_place(c, a, u - PAGE + 1) == u, "a size in its last page: the usable size, nothing done");
+    ga_stats st4 = ht_stats(h);
+    size_t v = ga_resize_in_place(c, a, 500000); /* 62 pages: the tail of 61 goes back */
+    ga_stats st5 = ht_stats(h);
+    CHECK(v == 62 * (size_t)PAGE && ga_usable_size(h, a) == v && ht_verify(a, 100000, 7),
+          "shrunk in place to 62 pages");
+    CHECK(st4.heap_inuse - st5.heap_inuse == 61 * PAGE && st4.heap_alloc - st5.heap_alloc == 61 * PAGE,
+          "stats follow: heap_inuse and heap_alloc down by 61 pages");
+    CHECK(ga_object_base(h, a + v - 1) == a && ga_object_base(h, a + v) == NULL, "the tail is no one's");
+    ht_heap_ok(h, "shrink in place");
+    CHECK(ga_resize_in_place(c, a, u) == u, "and grown back over its own old tail");
     char *b = ga_alloc(c, 100000, 0); /* right after a */
     CHECK(b == a + u, "the next large object follows it (%p, %p)", (void *)a, (void *)b);
-    CHECK(ga_grow_in_place(c, a, u + 1) == 0 && ga_usable_size(h, a) == u, "pages taken: 0, unchanged");
-    CHECK(ga_grow_in_place(c, b + 8, 200000) == 0, "not an object start: 0");
+    CHECK(ga_resize_in_place(c, a, u + 1) == 0 && ga_usable_size(h, a) == u, "pages taken: 0, unchanged");
+    CHECK(ga_resize_in_place(c, b + 8, 200000) == 0, "not an object start: 0");
     char *s = ga_alloc(c, 100, 0);
-    CHECK(ga_grow_in_place(c, s, 200000) == 0, "a small object: 0");
-    CHECK(ga_grow_in_place(c, b, (size_t)1 << 50) == 0, "too big: 0");
+    CHECK(ga_resize_in_place(c, s, 200000) == 0, "a small object: 0");
+    CHECK(ga_resize_in_place(c, b, (size_t)1 << 50) == 0, "too big: 0");
     CHECK(ga_free(c, b) == 0, "free b");
-    CHECK(ga_grow_in_place(c, b, 200000) == 0, "a freed object: 0");
+    CHECK(ga_resize_in_place(c, b, 200000) == 0, "a freed object: 0");
     ga_stats st2 = ht_stats(h);
-    CHECK(ga_grow_in_place(c, a, u + 13 * PAGE) == u + 13 * PAGE, "b's pages are free again: grown over them");
+    CHECK(ga_resize_in_place(c, a, u + 13 * PAGE) == u + 13 * PAGE, "b's pages are free again: grown over them");
     ga_stats st3 = ht_stats(h);
     CHECK(st3.heap_alloc == st2.heap_alloc + 13 * PAGE, "heap_alloc up by 13 pages");
     ht_heap_ok(h, "grow in place");
@@ -574,7 +584,7 @@ int main(void) {
     test_tiny();
     test_zeroing();
     test_object_queries();
-    test_grow_in_place();
+    test_resize_in_place();
     test_free_errors();
     test_seed_boxes();
     test_stats();
