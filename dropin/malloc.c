@@ -25,7 +25,8 @@
  * exit), GOALLOC_CHECK=N (ga_heap_check every N calls; a broken invariant aborts),
  * GOALLOC_VERBOSE=1 (what was configured, at start), GOALLOC_SCAVENGE=none (keep freed
  * memory; default: release idle pages, GA_SCAVENGE_IDLE), GOALLOC_RETAIN_PERCENT=N (% of
- * the heap in use kept unreleased; default 10). */
+ * the heap in use kept unreleased; default 10), GOALLOC_TRACE=path (every call
+ * recorded: dropin/trace.c). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -39,11 +40,12 @@
 #include <unistd.h>
 
 #include "goalloc.h"
+#include "request.h" /* the request mapping, shared with fuzz/trace_fuzz.c */
 #include "sizeclasses.h"
+#include "trace.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define TLS _Thread_local __attribute__((tls_model("initial-exec"))) /* no allocation of its own */
-#define PAGE ((size_t)8192)                                          /* goalloc's page: spans are aligned to it */
 #define MAX_SMALL ((size_t)GA_MAX_SMALL_SIZE)
 /* Every 65,536 calls a thread ticks the scavenger's clock (ga_heap_tick): a program
  * whose caches serve everything still ends epochs, so its idle pages go back to the OS
@@ -104,6 +106,7 @@ static inline void world_exit(void) {
 }
 
 static void thread_done(void *c) {
+    ga_trace_thread_end();
     world_enter();
     ga_cache_destroy(c);
     world_exit();
@@ -189,6 +192,7 @@ __attribute__((constructor)) static void at_load(void) {
     pthread_once(&once, setup);
     if (heap)
         pthread_atfork(fork_prepare, fork_parent, fork_child);
+    ga_trace_init(); /* after: its fork handlers run first, its lock is the outermost */
 }
 
 /* The calling thread's cache, or NULL: use the shared one (under shared_lock). */
@@ -302,11 +306,7 @@ static inline int release(void *p) {
 
 /* Request size -> size given to ga_alloc: 16-byte alignment above 8 bytes, and never 0
  * (ga_alloc's size 0 is ga_zerobase, which cannot be freed).  0 = overflow. */
-static inline size_t adjust(size_t n) {
-    if (n <= 8)
-        return n ? n : 1;
-    return n <= SIZE_MAX - 15 ? (n + 15) & ~(size_t)15 : 0;
-}
+static inline size_t adjust(size_t n) { return ga_req_size(n); }
 
 /* ga_resize_in_place on the calling thread's cache (or the shared one): p's new usable
  * size, or 0. */
@@ -329,6 +329,7 @@ static size_t resize(void *p, size_t n) {
 }
 
 static void bad_free(const char *fn, const void *p, int r) {
+    ga_trace_bad_free(r, bad_mode == BAD_ABORT); /* recorded (and written, if abort follows) */
     if (bad_mode == BAD_IGNORE)
         return;
     say("goalloc: %s(): %s %p\n", fn, r == -EALREADY ? "double free of" : "invalid pointer", p);
@@ -406,33 +407,15 @@ static uintptr_t aligned_get(uintptr_t at, bool remove) {
 
 /* align: a power of two. */
 static void *alloc_aligned(size_t align, size_t n, unsigned flags) {
-    if (align <= 16) { /* adjust gives 16 from 9 bytes up, 8 below */
-        size_t s = adjust(n);
-        if (!s) {
-            errno = ENOMEM;
-            return NULL;
-        }
-        return alloc(align == 16 && s < 16 ? 16 : s, flags);
-    }
-    if (align <= PAGE) {
-        size_t s = n ? (n + align - 1) & ~(align - 1) : align;
-        if (s < n) {
-            errno = ENOMEM;
-            return NULL;
-        }
-        if (s <= MAX_SMALL) {
-            uint32_t cls = ga_size_to_class(s);
-            while (cls < GA_NUM_CLASSES && ga_class_size[cls] % align)
-                cls++;
-            s = cls < GA_NUM_CLASSES ? ga_class_size[cls] : MAX_SMALL + 1;
-        }
-        return alloc(s, flags); /* large objects start on a page */
-    }
-    if (n > SIZE_MAX - align) {
+    bool over;
+    size_t s = ga_req_aligned(align, n, &over);
+    if (!s) {
         errno = ENOMEM;
         return NULL;
     }
-    void *p = alloc(n + align, flags);
+    if (!over)
+        return alloc(s, flags);
+    void *p = alloc(s, flags);
     if (!p)
         return NULL;
     uintptr_t base = (uintptr_t)p, at = (base + align - 1) & ~(uintptr_t)(align - 1);
@@ -460,6 +443,8 @@ static inline bool pow2(size_t x) { return x && !(x & (x - 1)); }
 
 /* ---- the C and POSIX interface -------------------------------------------------- */
 EXPORT void *malloc(size_t n) {
+    if (GA_TRACING())
+        return ga_trace_malloc(n);
     size_t s = adjust(n);
     if (!s) {
         errno = ENOMEM;
@@ -469,6 +454,10 @@ EXPORT void *malloc(size_t n) {
 }
 
 EXPORT void free(void *p) {
+    if (GA_TRACING()) {
+        ga_trace_free(p);
+        return;
+    }
     if (!p)
         return;
     int r = release(p);
@@ -482,6 +471,8 @@ EXPORT void free(void *p) {
 }
 
 EXPORT void *calloc(size_t k, size_t n) {
+    if (GA_TRACING())
+        return ga_trace_calloc(k, n);
     size_t t;
     if (__builtin_mul_overflow(k, n, &t) || !(t = adjust(t))) {
         errno = ENOMEM;
@@ -491,6 +482,8 @@ EXPORT void *calloc(size_t k, size_t n) {
 }
 
 EXPORT void *realloc(void *p, size_t n) {
+    if (GA_TRACING())
+        return ga_trace_realloc(p, n);
     if (!p)
         return malloc(n);
     if (n == 0) { /* glibc's answer: the block is freed, NULL returned */
@@ -503,7 +496,7 @@ EXPORT void *realloc(void *p, size_t n) {
         errno = EINVAL;
         return NULL;
     }
-    if (n <= u && n >= u / 2) /* fits, and not so much smaller that a copy would pay */
+    if (ga_req_realloc_keeps(u, n)) /* fits, and not so much smaller that a copy would pay */
         return p;
     /* A large block resized in place: shrunk to a size that stays large (its tail pages
      * go back), or grown over the free pages after it. */
@@ -526,6 +519,8 @@ EXPORT void *realloc(void *p, size_t n) {
 }
 
 EXPORT void *reallocarray(void *p, size_t k, size_t n) {
+    if (GA_TRACING())
+        return ga_trace_reallocarray(p, k, n);
     size_t t;
     if (__builtin_mul_overflow(k, n, &t)) {
         errno = ENOMEM;
@@ -535,6 +530,8 @@ EXPORT void *reallocarray(void *p, size_t k, size_t n) {
 }
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n) {
+    if (GA_TRACING())
+        return ga_trace_posix_memalign(out, align, n);
     if (!pow2(align) || align % sizeof(void *))
         return EINVAL;
     int saved = errno;
@@ -547,6 +544,8 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n) {
 }
 
 EXPORT void *aligned_alloc(size_t align, size_t n) {
+    if (GA_TRACING())
+        return ga_trace_aligned_alloc(align, n);
     if (!pow2(align)) { /* glibc: EINVAL for an alignment that is not a power of two */
         errno = EINVAL;
         return NULL;
@@ -555,6 +554,8 @@ EXPORT void *aligned_alloc(size_t align, size_t n) {
 }
 
 EXPORT void *memalign(size_t align, size_t n) {
+    if (GA_TRACING())
+        return ga_trace_memalign(align, n);
     if (align > ((size_t)1 << 62)) {
         errno = EINVAL;
         return NULL;
@@ -565,9 +566,15 @@ EXPORT void *memalign(size_t align, size_t n) {
     return alloc_aligned(a, n, GA_NOZERO);
 }
 
-EXPORT void *valloc(size_t n) { return alloc_aligned((size_t)sysconf(_SC_PAGESIZE), n, GA_NOZERO); }
+EXPORT void *valloc(size_t n) {
+    if (GA_TRACING())
+        return ga_trace_valloc(n);
+    return alloc_aligned((size_t)sysconf(_SC_PAGESIZE), n, GA_NOZERO);
+}
 
 EXPORT void *pvalloc(size_t n) {
+    if (GA_TRACING())
+        return ga_trace_pvalloc(n);
     size_t pg = (size_t)sysconf(_SC_PAGESIZE);
     if (n > SIZE_MAX - pg) {
         errno = ENOMEM;
@@ -576,7 +583,11 @@ EXPORT void *pvalloc(size_t n) {
     return alloc_aligned(pg, n ? (n + pg - 1) & ~(pg - 1) : pg, GA_NOZERO);
 }
 
-EXPORT size_t malloc_usable_size(void *p) { return p && heap ? usable(p) : 0; }
+EXPORT size_t malloc_usable_size(void *p) {
+    if (GA_TRACING())
+        return ga_trace_malloc_usable_size(p);
+    return p && heap ? usable(p) : 0;
+}
 
 /* ---- at exit -------------------------------------------------------------------- */
 __attribute__((destructor)) static void at_exit(void) {
