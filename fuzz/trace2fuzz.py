@@ -2,13 +2,18 @@
 """Cut a GOALLOC_TRACE file into inputs of fuzz/trace_fuzz.c.
 
     trace2fuzz.py TRACE OUTDIR [--prefix NAME] [--windows K] [--ops W] [--skip S]
+                 [--threaded T] [--rare R]
     trace2fuzz.py --dump TRACE          # the records, one a line (reading a trace)
     trace2fuzz.py --stats TRACE         # counts per call, threads, failures
+    trace2fuzz.py --dict > fuzz/trace_fuzz.dict
 
 The trace format is described in dropin/trace.c (and fuzz/README.md "trace_fuzz").
 A trace holds millions of calls; an input replays a window of W consecutive calls
 (default 1500), at most K windows (default 4) spread evenly over the trace after its
-first S calls.  Each input stands alone:
+first S calls, and T more (--threaded T) starting at calls of threads other than the
+first (multi-threaded stretches), and R more (--rare R) around the rarer calls (the
+aligned ones, malloc_usable_size, reallocarray, thread exits, failed calls).  Each
+input stands alone:
 
   - objects live at the window's start that the window uses (frees, reallocs, asks
     the size of, frees through an interior pointer) are allocated first, each on the
@@ -28,7 +33,7 @@ first S calls.  Each input stands alone:
 
 Sizes go into a u32 (trace_fuzz's trace_size): sizes within 64 Ki of SIZE_MAX are
 kept exactly, other sizes of 4 GiB or more become 0xfffeffff (the driver's budget
-skips them, as it does any request over 32 MiB).
+skips them, as it does any request over 96 MiB).
 """
 import argparse
 import os
@@ -158,19 +163,52 @@ def make_malloc(size):
     return lambda s: (OP.MALLOC, struct.pack("<HI", s, enc_size(size)))
 
 
+def enc_count(k, n):
+    """calloc's and reallocarray's (k, n): a product that overflows keeps overflowing."""
+    if k * n > SIZE_MAX:
+        return 0xFFFFFFFF, max(enc_size(n), 2)
+    return enc_size(k), enc_size(n)
+
+
 def make_calloc(k, n):
-    return lambda s: (OP.CALLOC, struct.pack("<HII", s, min(k, 0xFFFFFFFF), enc_size(n)))
+    return lambda s: (OP.CALLOC, struct.pack("<HII", s, *enc_count(k, n)))
 
 
 def make_aligned(fn, align, n):
     return lambda s: (OP.ALIGNED, struct.pack("<HBBI", s, fn, enc_align(align), enc_size(n)))
 
 
-def cut(path, nwin, wops, skip, stats=None):
-    total = sum(1 for _ in records(path)) if nwin else 0
+def spread(points, k):
+    """k of the points (sorted), evenly spaced, first and last included."""
+    if not points or k <= 0:
+        return set()
+    return {points[(len(points) - 1) * i // max(k - 1, 1)] for i in range(min(k, len(points)))}
+
+
+COMMON = (MALLOC, FREE, CALLOC, REALLOC)
+
+
+def cut(path, nwin, wops, skip, threaded=0, rare=0):
+    """Windows of wops calls: nwin spread evenly over the trace after its first skip
+    calls, `threaded` more starting at calls of threads other than the first, and
+    `rare` more around the rarer calls (aligned, malloc_usable_size, reallocarray,
+    thread exits, failures)."""
+    total, others, rares, first = 0, [], [], None
+    for i, (op, thread, f, failed, err) in enumerate(records(path)):
+        total += 1
+        first = first or thread
+        if i < skip:
+            continue
+        if threaded and thread != first and (not others or i - others[-1] >= wops):
+            others.append(i)  # at most one per window's length
+        if rare and (failed or op not in COMMON) and (not rares or i - rares[-1] >= wops):
+            rares.append(i)
     span = max(total - skip, 0)
-    starts = sorted({skip + (span - wops) * i // max(nwin - 1, 1) for i in range(nwin)} if span > wops else
-                    ({skip} if span else set()))
+    last = max(total - wops, skip)
+    starts = {skip + (last - skip) * i // max(nwin - 1, 1) for i in range(nwin)} if span and nwin else set()
+    starts |= spread(others, threaded)
+    starts |= {max(skip, i - wops // 2) for i in spread(rares, rare)}
+    starts = sorted(starts)
     live = {}  # address the program holds -> Obj
     wins, cur = [], None
     starts_left = list(starts)
@@ -216,7 +254,7 @@ def cut(path, nwin, wops, skip, stats=None):
                 if op == REALLOC:
                     w.emit(thread, OP.REALLOC, "HI", s, enc_size(n))
                 else:
-                    w.emit(thread, OP.REALLOCARRAY, "HII", s, min(f[1], 0xFFFFFFFF), enc_size(f[2]))
+                    w.emit(thread, OP.REALLOCARRAY, "HII", s, *enc_count(f[1], f[2]))
             if res:
                 o.addr, o.size, o.make = res, n, make_malloc(n)
                 live[res] = o
@@ -258,17 +296,61 @@ def bad_free(w, thread, p, live, via_realloc=False):
     w.emit(thread, OP.FREE_BAD, "BHH", k | 2, 0, p % 6)  # foreign (never the stack: p is not)
 
 
+def dictionary():
+    """fuzz/trace_fuzz.dict: whole operations (op_<name>[__label]) of every op, on
+    thread 0 unless the label names another (trace2fuzz.py --dict > fuzz/trace_fuzz.dict)."""
+    def op(code, fmt, *args, t=0):
+        return OP.op(code, struct.pack("<" + fmt, *args), byte=t << 5 | code)
+    e = [
+        ("malloc__16", op(OP.MALLOC, "HI", 1, 16)), ("malloc__0", op(OP.MALLOC, "HI", 2, 0)),
+        ("malloc__9", op(OP.MALLOC, "HI", 3, 9)), ("malloc__32k", op(OP.MALLOC, "HI", 4, 32768)),
+        ("malloc__large", op(OP.MALLOC, "HI", 5, 40000)), ("malloc__huge", op(OP.MALLOC, "HI", 6, 0xFFFFFFFF)),
+        ("malloc__arenas", op(OP.MALLOC, "HI", 7, 64 << 20 | 8)),
+        ("malloc__t1", op(OP.MALLOC, "HI", 8, 100, t=1)),
+        ("calloc__3x100", op(OP.CALLOC, "HII", 9, 3, 100)),
+        ("calloc__overflow", op(OP.CALLOC, "HII", 10, 0xFFFFFFFF, 2)),
+        ("realloc__grow", op(OP.REALLOC, "HI", 1, 5000)), ("realloc__shrink", op(OP.REALLOC, "HI", 1, 3)),
+        ("realloc__0", op(OP.REALLOC, "HI", 1, 0)),
+        ("reallocarray__2x", op(OP.REALLOCARRAY, "HII", 1, 2, 300)),
+        ("reallocarray__overflow", op(OP.REALLOCARRAY, "HII", 1, 0xFFFFFFFF, 3)),
+        ("aligned__posix_64", op(OP.ALIGNED, "HBBI", 11, 0, 6, 100)),
+        ("aligned__posix_16k", op(OP.ALIGNED, "HBBI", 12, 0, 14, 100)),
+        ("aligned__aligned_alloc_4k", op(OP.ALIGNED, "HBBI", 13, 1, 12, 5000)),
+        ("aligned__memalign_24", op(OP.ALIGNED, "HBBI", 14, 2, 0x83, 50)),
+        ("aligned__valloc", op(OP.ALIGNED, "HBBI", 15, 3, 0, 10)),
+        ("aligned__pvalloc", op(OP.ALIGNED, "HBBI", 16, 4, 0, 5000)),
+        ("free", op(OP.FREE, "H", 1)), ("free__t1", op(OP.FREE, "H", 1, t=1)),
+        ("free_bad__interior", op(OP.FREE_BAD, "BHH", 0, 1, 15)),
+        ("free_bad__double", op(OP.FREE_BAD, "BHH", 1, 1, 0)),
+        ("free_bad__foreign", op(OP.FREE_BAD, "BHH", 2, 0, 3)),
+        ("free_bad__realloc_interior", op(OP.FREE_BAD, "BHH", 4, 1, 7)),
+        ("usable", op(OP.USABLE, "H", 1)),
+        ("thread_end", op(OP.THREAD_END, "")), ("thread_end__t1", op(OP.THREAD_END, "", t=1)),
+        ("check", op(OP.CHECK, "")),
+    ]
+    print("# trace_fuzz dictionary: fuzz/trace2fuzz.py --dict > fuzz/trace_fuzz.dict")
+    print("# op_<name>[__label]: whole operations (fuzz/trace_ops.h)")
+    for name, v in e:
+        print(f'op_{name}="' + "".join(f"\\x{c:02x}" for c in v) + '"')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("trace")
+    ap.add_argument("trace", nargs="?")
     ap.add_argument("outdir", nargs="?")
     ap.add_argument("--prefix", default="trace")
     ap.add_argument("--windows", type=int, default=4)
     ap.add_argument("--ops", type=int, default=1500, help="calls per window")
     ap.add_argument("--skip", type=int, default=0, help="calls before the first window")
+    ap.add_argument("--threaded", type=int, default=0, help="more windows, starting at calls of other threads")
+    ap.add_argument("--rare", type=int, default=0, help="more windows, around the rarer calls and failures")
     ap.add_argument("--dump", action="store_true")
+    ap.add_argument("--dict", action="store_true", help="print fuzz/trace_fuzz.dict")
     ap.add_argument("--stats", action="store_true")
     a = ap.parse_args()
+    if a.dict:
+        dictionary()
+        return
     if a.dump:
         for i, (op, thread, f, failed, err) in enumerate(records(a.trace)):
             vals = " ".join(hex(v) if k == "P" else str(v) for k, v in zip(FIELDS[op], f))
@@ -286,7 +368,7 @@ def main():
     if not a.outdir:
         ap.error("OUTDIR is needed")
     os.makedirs(a.outdir, exist_ok=True)
-    wins, total = cut(a.trace, a.windows, a.ops, a.skip)
+    wins, total = cut(a.trace, a.windows, a.ops, a.skip, a.threaded, a.rare)
     for w in wins:
         data, nthreads = w.data()
         name = os.path.join(a.outdir, f"{a.prefix}-{w.index:02d}")

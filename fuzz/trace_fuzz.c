@@ -57,10 +57,10 @@
  * large byte costs a page fault per sampled 4 KiB page and its unmapping at the end:
  * random sizes over 4 GiB made an input take 250 ms. */
 #ifndef MAX_REQ
-#define MAX_REQ ((size_t)32 << 20) /* larger placeable requests */
+#define MAX_REQ ((size_t)96 << 20) /* larger placeable requests (xz -T2 asks 64 MiB + 8) */
 #endif
 #ifndef MAX_LARGE_TOTAL
-#define MAX_LARGE_TOTAL ((size_t)128 << 20) /* bytes of large objects allocated in all */
+#define MAX_LARGE_TOTAL ((size_t)192 << 20) /* bytes of large objects allocated in all */
 #endif
 #ifndef MAX_TOUCH
 #define MAX_TOUCH ((size_t)1 << 30) /* bytes written+read by the driver */
@@ -330,7 +330,7 @@ static void do_calloc(tf *f, slot *x, size_t k, size_t n) {
 
 static void op_calloc(tf *f, fuzz_input *in) {
     slot *x = slot_arg(f, in);
-    size_t k = fi_u32(in), n = trace_size(fi_u32(in));
+    size_t k = trace_size(fi_u32(in)), n = trace_size(fi_u32(in));
     do_calloc(f, x, k, n);
 }
 
@@ -383,7 +383,7 @@ static void op_realloc(tf *f, fuzz_input *in) {
 
 static void op_reallocarray(tf *f, fuzz_input *in) {
     slot *x = slot_arg(f, in);
-    size_t k = fi_u32(in), n = trace_size(fi_u32(in)), t;
+    size_t k = trace_size(fi_u32(in)), n = trace_size(fi_u32(in)), t;
     if (__builtin_mul_overflow(k, n, &t))
         return; /* NULL + ENOMEM, p untouched */
     do_realloc(f, x, t);

@@ -1,7 +1,7 @@
 /* trace_fuzz's operations (fuzz/trace_fuzz.c; table format: fuzz/fuzz_ops.h; meaning:
  * fuzz/README.md "trace_fuzz").  Op byte b: thread b >> 5, code (b & 31) % 10.
- * Slots s are taken % TRACE_SLOTS; sizes n are decoded by trace_size(): below
- * 0xffff0000 as is, above SIZE_MAX - (0xffffffff - n). */
+ * Slots s are taken % TRACE_SLOTS; sizes and counts (n, k) are decoded by
+ * trace_size(): below 0xffff0000 as is, above SIZE_MAX - (0xffffffff - n). */
 #ifndef TRACE_OPS_H
 #define TRACE_OPS_H
 

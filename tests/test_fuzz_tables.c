@@ -4,7 +4,7 @@
  *    arg_bytes = the sizes in its layout column (`x:u16` = 2 bytes, `8 x (...)`);
  *  - each dictionary fuzz/<driver>.dict (read from the source tree): an entry named
  *    op_<name>[__label] is one or more whole operations, the first being <name>, each
- *    op byte exactly its code (heap_fuzz: plus cache bits) and followed by exactly its
+ *    op byte exactly its code (heap_fuzz: plus cache bits; trace_fuzz: plus thread bits) and followed by exactly its
  *    arg_bytes; part_<name>[__label] is <name>'s op byte and at most arg_bytes;
  *    corrupt[__label] is CORRUPT_OP_BYTE and its 4 bytes; hdr_* (heap_fuzz, threads_fuzz) is a whole
  *    input header; heap_fuzz.dict and pagealloc_fuzz.dict hold nothing else and have
@@ -26,6 +26,7 @@
 #include "pallocbits_ops.h"
 #include "sizeclass_ops.h"
 #include "threads_ops.h"
+#include "trace_ops.h"
 #include "support/check.h"
 #include "support/corrupt.h"
 
@@ -43,13 +44,14 @@ static const row pallocbits_rows[] = {PALLOCBITS_OPS(ROW)};
 static const row mspan_rows[] = {MSPAN_OPS(ROW)};
 static const row sizeclass_rows[] = {SIZECLASS_OPS(ROW)};
 static const row threads_rows[] = {THREADS_OPS(ROW)};
+static const row trace_rows[] = {TRACE_OPS(ROW)};
 #undef ROW
 
 typedef struct table {
     const char *driver; /* fuzz/<driver>.c */
     const row *rows;
     size_t n;
-    int cache_bits;          /* heap_fuzz: the op byte's top two bits pick a cache */
+    unsigned op_mask;        /* the op byte's code bits (0: all; heap_fuzz 63: 2 cache bits; trace_fuzz 31) */
     int corrupt;             /* CORRUPT_OP_BYTE escapes the op byte */
     const char *dict;        /* fuzz/<dict>, or NULL */
     int dict_only_ops;       /* every entry is an op_/part_/corrupt/hdr_ entry */
@@ -60,12 +62,13 @@ typedef struct table {
 
 #define T(rows) rows, sizeof rows / sizeof rows[0]
 static const table tables[] = {
-    {"heap_fuzz", T(heap_rows), 1, 1, "heap_fuzz.dict", 1, 1, "## heap_fuzz", HEAP_FUZZ_HEADER_BYTES},
+    {"heap_fuzz", T(heap_rows), 63, 1, "heap_fuzz.dict", 1, 1, "## heap_fuzz", HEAP_FUZZ_HEADER_BYTES},
     {"pagealloc_fuzz", T(pagealloc_rows), 0, 1, "pagealloc_fuzz.dict", 1, 1, "## pagealloc_fuzz", 0},
     {"pallocbits_fuzz", T(pallocbits_rows), 0, 0, "pallocbits_fuzz.dict", 0, 0, "## pallocbits_fuzz", 0},
     {"mspan_fuzz", T(mspan_rows), 0, 0, NULL, 0, 0, "## mspan_fuzz", 0},
     {"sizeclass_fuzz", T(sizeclass_rows), 0, 0, NULL, 0, 0, "## sizeclass_fuzz", 0},
     {"threads_fuzz", T(threads_rows), 0, 0, "threads_fuzz.dict", 1, 1, "## threads_fuzz", THREADS_FUZZ_HEADER_BYTES},
+    {"trace_fuzz", T(trace_rows), 31, 0, "trace_fuzz.dict", 1, 1, "## trace_fuzz", 0},
 };
 #undef T
 
@@ -153,9 +156,9 @@ static void check_table(const table *t) {
         if (r->arg_bytes >= 0)
             CHECK_EQ(layout_bytes(r->layout), r->arg_bytes, "%s: op %s: layout \"%s\"", t->driver, r->name, r->layout);
     }
-    /* heap_fuzz reduces (b & 63) % n: every code must fit the low 6 bits */
-    if (t->cache_bits)
-        CHECK_LE(t->n, 64u, "%s", t->driver);
+    /* heap_fuzz reduces (b & 63) % n, trace_fuzz (b & 31) % n: every code must fit the mask */
+    if (t->op_mask)
+        CHECK_LE(t->n, t->op_mask + 1u, "%s", t->driver);
 }
 
 /* ---- dictionaries ------------------------------------------------------------------- */
@@ -196,7 +199,7 @@ static void check_ops_entry(const table *t, const char *ename, const row *first,
             nops++;
             continue;
         }
-        unsigned code = t->cache_bits ? (b & 63) : b;
+        unsigned code = t->op_mask ? (b & t->op_mask) : b;
         if (!CHECK(code < t->n, "%s: %s: byte %d (%#x) is no op code of fuzz/%.*s_ops.h", t->dict, ename, pos, b,
                    (int)(strlen(t->driver) - 5), t->driver))
             return;
@@ -249,7 +252,7 @@ static void check_dict(const table *t) {
                 check_ops_entry(t, ename, r, v, len);
                 seen[r->code]++;
             } else {
-                CHECK_EQ(t->cache_bits ? (v[0] & 63) : v[0], (unsigned)r->code, "%s: %s", t->dict, ename);
+                CHECK_EQ(t->op_mask ? (v[0] & t->op_mask) : v[0], (unsigned)r->code, "%s: %s", t->dict, ename);
                 if (r->arg_bytes >= 0)
                     CHECK_LE(len - 1, r->arg_bytes, "%s: %s is more than op %s", t->dict, ename, r->name);
             }
