@@ -69,12 +69,14 @@ int main(void) {
         free(b);
         free(c);
     }
-    void *d = aligned_alloc(64, 100), *e = memalign(24, 50), *f = valloc(10), *g = pvalloc(5000);
+    volatile size_t odd = 24; /* not a power of two: memalign rounds it up (volatile: no compiler warning) */
+    void *d = aligned_alloc(64, 100), *e = memalign(odd, 50), *f = valloc(10), *g = pvalloc(5000);
     aligned += 4;
     use(d), use(e), use(f), use(g);
     errno = 0;
     volatile size_t huge = SIZE_MAX; /* volatile: the compiler must not see it coming */
     void *fail = malloc(huge);       /* NULL + ENOMEM */
+    use(fail);                       /* else clang drops the call and takes the result for non-NULL */
     if (fail || errno != ENOMEM)
         return 3;
     for (int i = 0; i < HANDOFF; i++)
