@@ -1,5 +1,5 @@
 /* GOALLOC_TRACE: the malloc drop-in's call recorder (dropin/trace.c; the file format is
- * described there and in docs/trace-format.md).
+ * described there and in fuzz/README.md "trace_fuzz").
  *
  * Hooks in dropin/malloc.c: each exported function starts with
  *     if (GA_TRACING()) return ga_trace_<fn>(args...);
