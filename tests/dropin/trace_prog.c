@@ -61,6 +61,16 @@ int main(void) {
         if (posix_memalign(&c, al, size_of(i + 2)) != 0)
             return 2;
         aligned++;
+        /* Requests whose rounded size falls in a class that is not a multiple of the
+         * alignment (2688 for 2560 at 256, 4864 for 4608 at 512, ...): the drop-in must
+         * move up to the next class that is (dropin/request.h). */
+        static const size_t odd_class[][2] = {{256, 2500}, {512, 4500}, {1024, 5000}, {2048, 26000}, {64, 3100}};
+        void *o = NULL;
+        if (posix_memalign(&o, odd_class[i % 5][0], odd_class[i % 5][1]) != 0 || (uintptr_t)o % odd_class[i % 5][0] ||
+            (uintptr_t)c % al)
+            return 2;
+        aligned++;
+        use(o);
         usable += malloc_usable_size(a) > 0;
         use(b);
         use(c);
@@ -68,6 +78,7 @@ int main(void) {
         free(a);
         free(b);
         free(c);
+        free(o);
     }
     volatile size_t odd = 24; /* not a power of two: memalign rounds it up (volatile: no compiler warning) */
     void *d = aligned_alloc(64, 100), *e = memalign(odd, 50), *f = valloc(10), *g = pvalloc(5000);
