@@ -51,8 +51,7 @@
  * whose caches serve everything still ends epochs, so its idle pages go back to the OS
  * within 64 ticks, a few million calls; the tick itself takes the heap lock. */
 #define TICK_MASK 0xffffu
-#define TICK_SWEEP 64                     /* spans with pending frees reclaimed per tick, at most */
-#define REALLOC_RELEASE ((size_t)1 << 20) /* realloc moving a block this large releases its size */
+#define TICK_SWEEP 64 /* spans with pending frees reclaimed per tick, at most */
 #define GA_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define GA_LIKELY(x) __builtin_expect(!!(x), 1)
 
@@ -500,7 +499,7 @@ EXPORT void *realloc(void *p, size_t n) {
         return p;
     /* A large block resized in place: shrunk to a size that stays large (its tail pages
      * go back), or grown over the free pages after it. */
-    if (u > MAX_SMALL && n > MAX_SMALL && resize(p, n))
+    if (ga_req_realloc_resizes(u, n) && resize(p, n))
         return p;
     void *q = malloc(n);
     if (!q)
@@ -510,7 +509,7 @@ EXPORT void *realloc(void *p, size_t n) {
     /* A large block that moved is usually a buffer growing: give back as much free
      * memory now, before the new block's tail is touched, or a doubling buffer peaks at
      * old + new + the previous old (GA_SCAVENGE_IDLE would wait an epoch). */
-    if (u >= REALLOC_RELEASE && scavenge_idle) {
+    if (u >= GA_REQ_REALLOC_RELEASE && scavenge_idle) {
         world_enter();
         ga_scavenge(heap, u);
         world_exit();

@@ -9,7 +9,9 @@
  *                    (slots sit at span base + k * size, spans are page-aligned) or a
  *                    large object (page-aligned); above, n + align over-allocated and
  *                    the aligned address inside returned
- *   realloc(p, n)    ga_req_realloc_keeps(u, n): p stays where it is
+ *   realloc(p, n)    ga_req_realloc_keeps(u, n): p stays where it is;
+ *                    ga_req_realloc_resizes(u, n): a large p resized in place, if it can;
+ *                    moved: a block of GA_REQ_REALLOC_RELEASE or more released at once
  *
  * Needs alloc/sizeclasses.h (the class table). */
 #ifndef GA_DROPIN_REQUEST_H
@@ -60,5 +62,14 @@ static inline size_t ga_req_aligned(size_t align, size_t n, bool *over) {
 /* realloc(p, n) of a block with u usable bytes keeps p: it fits, and is not so much
  * smaller that a copy would pay. */
 static inline bool ga_req_realloc_keeps(size_t u, size_t n) { return n <= u && n >= u / 2; }
+
+/* Otherwise a large block whose new size stays large is resized in place
+ * (ga_resize_in_place of ga_req_size(n)), if it can be. */
+static inline bool ga_req_realloc_resizes(size_t u, size_t n) { return u > GA_MAX_SMALL_SIZE && n > GA_MAX_SMALL_SIZE; }
+
+/* A block that realloc moved, this large or larger, gives its size back to the OS at
+ * once (ga_scavenge), under GA_SCAVENGE_IDLE: a buffer growing by copies would
+ * otherwise peak at old + new + the one before. */
+#define GA_REQ_REALLOC_RELEASE ((size_t)1 << 20)
 
 #endif

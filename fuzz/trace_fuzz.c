@@ -376,6 +376,28 @@ static void do_realloc(tf *f, slot *x, size_t n) {
         tr(f, "realloc(%#lx, %zu) in place", (unsigned long)x->at, n);
         return;
     }
+    if (ga_req_realloc_resizes(u, n)) { /* the drop-in's resize(p, n) */
+        size_t s = ga_req_size(n), old = sh_get(&f->sh, x->id)->usable;
+        size_t pages = (s + 8191) / 8192 * 8192;
+        if (pages > old && f->large_total + (pages - old) > MAX_LARGE_TOTAL)
+            return; /* the per-input budget (as do_alloc's): the call is skipped */
+        size_t r = ga_resize_in_place(cache(f), (void *)x->at, s);
+        tr(f, "realloc(%#lx, %zu): ga_resize_in_place = %zu", (unsigned long)x->at, n, r);
+        if (r && (x->at != x->base || r != pages))
+            tfail(f, "ga_resize_in_place(%#lx (slot %#lx), %zu) = %zu, expected %s", (unsigned long)x->at,
+                  (unsigned long)x->base, s, r, x->at != x->base ? "0 (not an object start)" : "its whole pages");
+        if (r) {
+            if (r > old && sh_check(&f->sh, x->id, &f->touched) != 0) /* the old layout: contents kept */
+                tfail(f, "after ga_resize_in_place: %s", f->sh.why);
+            if (sh_on_resize(&f->sh, x->id, r) != 0)
+                tfail(f, "%s", f->sh.why);
+            if (r > old)
+                f->large_total += r - old;
+            sh_fill(&f->sh, x->id, &f->touched);
+            x->req = n;
+            return;
+        }
+    }
     slot got;
     int r = c_malloc(f, n, GA_NOZERO, &got);
     if (r != A_OK) { /* p untouched */
@@ -393,6 +415,8 @@ static void do_realloc(tf *f, slot *x, size_t n) {
     copy_patterned(&old, off, (unsigned char *)got.at, (const unsigned char *)x->at, m);
     free_slot(f, x);
     check_copy(f, &old, off, (const unsigned char *)got.at, m);
+    if (u >= GA_REQ_REALLOC_RELEASE) /* the drop-in gives a moved large block's size back */
+        ga_scavenge(f->h, u);
     sh_fill(&f->sh, got.id, &f->touched); /* the shadow's pattern again, for the checks to come */
     uintptr_t freed = x->freed;
     *x = got;
@@ -594,7 +618,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     f->trace = t && *t && *t != '0';
     bool op_trace = fuzz_trace_on();
     f->opname = "ga_heap_new";
-    if (!(f->h = ga_heap_new(NULL)))
+    /* The drop-in's heap: GA_SCAVENGE_IDLE (its ticks come every 65,536 calls of a
+     * thread, beyond any input; span traffic still ends epochs). */
+    ga_config cfg = {.scavenge_policy = GA_SCAVENGE_IDLE};
+    if (!(f->h = ga_heap_new(&cfg)))
         tfail(f, "ga_heap_new failed (errno %d)", errno);
     fuzz_input in;
     fi_init(&in, data, size);
