@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/real/gcc.sh NAME PART DROPIN SOURCE_DIR SCRATCH — gcc (the driver, cc1, as,
+# tests/real/gcc.sh NAME PART DROPIN SCRATCH SOURCE_DIR — gcc (the driver, cc1, as,
 # collect2, ld: all under the mode's malloc) compiles this project's alloc/*.c four
 # ways: the build's own flags (-O3 -g, objects, then linked into a shared library),
 # -O2 -S (assembly), -O0 -g (objects) and -O2 -fanalyzer (objects and the analyzer's
@@ -15,9 +15,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # every 1,000 calls (55,000 checks) took the analyzer from 19 to 66 s; every 5,000 calls.
 REAL_CHECK_EVERY=${REAL_CHECK_EVERY:-5000}
 REAL_VERSIONS="$(gcc --version | head -n 1); $(as --version | head -n 1); $(ld --version | head -n 1)"
-src="$(realpath "$4")"
-set -- "$1" "$2" "$3" "$5"
-real_init "$@"
+src="$(realpath "$5")"
+real_init "$1" "$2" "$3" "$4"
 cd "$src"
 mapfile -t sources < <(ls alloc/*.c)
 ((${#sources[@]} >= 10)) || real_die "only ${#sources[@]} files in $src/alloc"

@@ -1,13 +1,18 @@
-"""Run CPython's regression tests (test.libregrtest) after checking which malloc this
-process got: `pyregr.py goalloc|glibc DROPIN_PATH REGRTEST_ARGS...`.
+"""Helpers of tests/real/python.sh (CPython's regression tests under glibc and goalloc).
 
-Why a wrapper: the test suite's own subprocesses must see an empty stderr, so neither
-GOALLOC_VERBOSE nor GOALLOC_STATS can be inherited by them; instead this process
-checks that the drop-in is (goalloc) or is not (glibc) mapped, then drops GOALLOC_STATS
-from the environment its children inherit (the drop-in read it already: this process
-still prints MemStats at exit, whose Mallocs count the caller checks)."""
+  pyregr.py run MODE DROPIN REGRTEST_ARGS...   test.libregrtest, after checking that
+      the drop-in is (MODE goalloc or check) or is not (MODE glibc) mapped
+  pyregr.py outcomes JUNIT_XML                 one line per test case, sorted:
+      its name and passed, skipped (with the reason), failure or error
+
+Why `run`: the suite's own subprocesses expect an empty stderr, so GOALLOC_VERBOSE and
+GOALLOC_STATS must not reach them; this process checks the mapping itself, then drops
+both from the environment its children inherit (the drop-in read them already: this
+process still prints its banner at start and MemStats at exit, which python.sh checks).
+"""
 import os
 import sys
+import xml.etree.ElementTree as ET
 
 
 def dropin_mapped(dropin):
@@ -15,11 +20,11 @@ def dropin_mapped(dropin):
         return any(os.path.realpath(line.split()[-1]) == dropin for line in maps if "/" in line)
 
 
-def main():
-    mode, dropin, args = sys.argv[1], os.path.realpath(sys.argv[2]), sys.argv[3:]
+def run(mode, dropin, args):
+    dropin = os.path.realpath(dropin)
     mapped = dropin_mapped(dropin)
     print(f"pyregr: {mode} run: {dropin} {'is' if mapped else 'is not'} mapped", flush=True)
-    if mapped != (mode == "goalloc"):
+    if mapped != (mode != "glibc"):
         sys.exit(f"pyregr: FAILED: {mode} run, but the drop-in {'is' if mapped else 'is not'} mapped")
     os.environ.pop("GOALLOC_STATS", None)
     os.environ.pop("GOALLOC_VERBOSE", None)
@@ -29,5 +34,25 @@ def main():
     regrtest_main()
 
 
+def outcomes(path):
+    lines = []
+    for case in ET.parse(path).getroot().iter("testcase"):
+        outcome = "passed"
+        for child in case:
+            if child.tag == "skipped":
+                outcome = "skipped: " + " ".join((child.text or "").split())
+            elif child.tag in ("failure", "error"):
+                outcome = child.tag
+                break
+        lines.append(f"{case.get('name')} {outcome}")
+    for line in sorted(lines):
+        print(line)
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) >= 4 and sys.argv[1] == "run":
+        run(sys.argv[2], sys.argv[3], sys.argv[4:])
+    elif len(sys.argv) == 3 and sys.argv[1] == "outcomes":
+        outcomes(sys.argv[2])
+    else:
+        sys.exit(__doc__)
