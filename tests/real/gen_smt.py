@@ -85,7 +85,7 @@ def is_prime(n):
 
 # Factoring: p * q = n over 32 bits with 1 < p <= q < 2^16; unique for a product of two
 # primes (sat), none for a prime (unsat).
-primes = [p for p in range(3000, 60000) if is_prime(p)]
+primes = [p for p in range(3000, 30000) if is_prime(p)]
 for _ in range(4):
     p, q = sorted(rng.sample(primes, 2))
     n = p * q
@@ -103,7 +103,7 @@ for _ in range(4):
 """,
     )
 for _ in range(2):
-    n = rng.choice([x for x in primes if x > 40000])  # a prime: no factors
+    n = rng.choice([x for x in primes if x > 20000])  # a prime: no factors (p * q < 2^32)
     add(
         "factor-prime",
         f"""(set-logic QF_BV)
