@@ -38,7 +38,7 @@ run() {
     roundtrip "$mode" "xz -T2 -d" "$data.64" "$out/data.xz.out" xz -T2 -d -c "$out/data.xz"
     real_exec "$mode" "zstd -T2 -3" zstd -q -T2 -3 -c "$data" >"$out/data.zst"
     roundtrip "$mode" "zstd -T2 -d" "$data" "$out/data.zst.out" zstd -q -T2 -d -c "$out/data.zst"
-    (cd "$out" && sha256sum data.xz data.zst >sums && ls -l data.xz data.zst | awk '{ print $5, $9 }' >sizes)
+    (cd "$out" && sha256sum data.xz data.zst >sums && stat -c '%s %n' data.xz data.zst >sizes)
     rm -f "$out/data.xz" "$out/data.zst"
 }
 

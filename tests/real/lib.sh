@@ -25,6 +25,7 @@
 set -euo pipefail
 
 REAL_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck disable=SC2034 # used by the scripts that source this file
 REAL_PY=/usr/bin/python3.11 # Debian's: `python3` on PATH may be another one
 
 real_fails=()
@@ -83,6 +84,7 @@ real_exec() {
         real_fail "$tag under $mode exited with status $rc$( ((rc > 128)) && echo " (signal $((rc - 128)))"); last lines of its stderr:
 $(grep -v '^goalloc MemStats' "$err" | tail -n 15)"
     fi
+    # shellcheck disable=SC2034 # for the caller
     REAL_RC=$rc
 }
 
