@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/real/python.sh NAME PART DROPIN SCRATCH — CPython's own regression tests
 # (Debian's libpython3.11-testsuite, interpreter /usr/bin/python3.11) with
-# PYTHONMALLOC=malloc, so that every object goes through malloc: 25 modules, threaded
+# PYTHONMALLOC=malloc, so that every object goes through malloc: 26 modules, threaded
 # ones among them, in two worker processes (-j2).  The outcome of every test case
 # (passed, skipped and why, failure, error) must be the same under glibc and goalloc,
 # and under glibc every module must pass.  The modules pass here as root, without

@@ -25,7 +25,7 @@ function(ga_real_test name script timeout)
   endforeach()
 endfunction()
 
-ga_real_test(python python.sh 900)   # CPython's regression tests (24 modules, -j2)
+ga_real_test(python python.sh 900)   # CPython's regression tests (26 modules, -j2)
 ga_real_test(compress compress.sh 600) # xz -T2 and zstd -T2, 256 MiB
 ga_real_test(gcc gcc.sh 600 ${PROJECT_SOURCE_DIR}) # gcc on alloc/*.c, four ways
 ga_real_test(z3 z3.sh 600)           # z3 on 61 SMT-LIB2 problems
