@@ -16,6 +16,7 @@ REAL_VERSIONS="$(xz --version | head -n 1); $(zstd --version)"
 real_init "$@"
 
 data="$REAL_SCRATCH/data"
+trap 'rm -f "$data" "$data.64"' EXIT # 320 MiB: not left behind, whatever the verdict
 "$REAL_PY" "$REAL_DIR/gen_data.py" "$data" 256
 head -c $((64 << 20)) "$data" >"$data.64"
 
@@ -47,4 +48,3 @@ compare() {
 }
 
 real_main run compare
-rm -f "$data" "$data.64"
