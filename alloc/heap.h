@@ -212,12 +212,15 @@ typedef struct ga_span_gate {
 } __attribute__((aligned(GA_CACHE_LINE))) ga_span_gate;
 _Static_assert(sizeof(ga_span_gate) == GA_CACHE_LINE, "one gate per cache line");
 
-/* GA_SCAVENGE_IDLE: an epoch ends after this many span allocations and frees, or once
- * this many pages were freed in it (a large free ends it at once, so a freed buffer is
- * released one epoch later, not after 64 more span operations).  Nothing is released
+/* GA_SCAVENGE_IDLE: an epoch ends once the spans allocated in it add up to as many
+ * pages as the heap holds (in use + free unreleased; at least GA_SCAV_EPOCH_PAGES), so
+ * that it spans a whole cycle of a program that frees its heap and builds it again
+ * (z3 between problems: with epochs of 64 span operations it released and faulted
+ * back 20 MB per cycle, 217,000 faults, 3x the run time); or after GA_SCAV_EPOCH_TICKS
+ * ga_heap_tick calls, for a program whose caches serve everything.  Nothing is released
  * unless the excess is at least GA_SCAV_MIN_BATCH pages: a few madvise calls per epoch
  * at most, never one per free. */
-#define GA_SCAV_EPOCH_OPS 64u
+#define GA_SCAV_EPOCH_TICKS 64u
 #define GA_SCAV_EPOCH_PAGES 128u
 #define GA_SCAV_MIN_BATCH 64u
 
@@ -243,12 +246,12 @@ struct ga_heap {
      * Prepared pages marked unscavenged in pageAlloc (later used without sys_used). */
     ga_mspan *parked;
     size_t parked_pages;
-    /* GA_SCAVENGE_IDLE's epoch (under lock; scav_note in mheap.c): span operations and
-     * pages freed since the epoch began, and the fewest free unreleased pages seen at
-     * its start or after any of its operations -- pages that many stayed idle
-     * throughout, so releasing them cannot undo the epoch's own frees. */
-    uint32_t scav_ops;
-    size_t scav_freed;
+    /* GA_SCAVENGE_IDLE's epoch (under lock; scav_note in mheap.c): ticks and pages
+     * allocated since the epoch began, and the fewest free unreleased pages seen at its
+     * start or after any of its operations -- pages that many stayed idle throughout,
+     * so releasing them cannot undo the epoch's own frees. */
+    uint32_t scav_ticks;
+    size_t scav_alloc;
     size_t scav_idle_min;
     ga_cache *caches; /* every live cache, under lock */
     ga_mcentral central[GA_NUM_SPAN_CLASSES];

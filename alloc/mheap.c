@@ -427,26 +427,29 @@ static void span_init(ga_heap *h, ga_mspan *s, uintptr_t base, uintptr_t npages,
     __atomic_store_n(&s->state, (uint8_t)GA_SPAN_IN_USE, __ATOMIC_RELEASE);
 }
 
-/* GA_SCAVENGE_IDLE, after every span allocation and free (heap lock held): a page
- * counted in the epoch's minimum was free and unreleased from the epoch's start to its
- * end, so a program that frees and reallocates the same memory within an epoch never
- * sees it released (no fault storm), while memory nobody took back goes to the OS one
- * epoch after it was freed.  retain_percent % of the heap in use stays unreleased. */
-static void scav_note(ga_heap *h, uintptr_t freed) {
+/* GA_SCAVENGE_IDLE, after every span allocation and free and at every tick (heap lock
+ * held; `allocated`: pages just allocated): a page counted in the epoch's minimum was
+ * free and unreleased from the epoch's start to its end, so a program that frees and
+ * reallocates the same memory within an epoch never sees it released (no fault
+ * storm), while memory nobody took back goes to the OS one epoch after it was freed.
+ * An epoch lasts until the heap's size in pages was allocated (GA_SCAV_EPOCH_* in
+ * heap.h).  retain_percent % of the heap in use stays unreleased. */
+static void scav_note(ga_heap *h, uintptr_t allocated, bool tick) {
     if (h->cfg.scavenge_policy != GA_SCAVENGE_IDLE)
         return;
     size_t idle = h->pages.free_pages - h->pages.scav_pages;
     if (idle < h->scav_idle_min)
         h->scav_idle_min = idle;
-    h->scav_freed += freed;
-    if (++h->scav_ops < GA_SCAV_EPOCH_OPS && h->scav_freed < GA_SCAV_EPOCH_PAGES)
-        return;
+    h->scav_alloc += allocated;
+    h->scav_ticks += tick;
     size_t inuse = atomic_load_explicit(&h->stats.pages_in_use, memory_order_relaxed);
+    if (h->scav_ticks < GA_SCAV_EPOCH_TICKS && (h->scav_alloc < GA_SCAV_EPOCH_PAGES || h->scav_alloc < inuse + idle))
+        return;
     size_t retain = (size_t)((unsigned __int128)inuse * h->cfg.retain_percent / 100);
     if (h->scav_idle_min >= retain + GA_SCAV_MIN_BATCH)
         ga_pagealloc_scavenge(&h->pages, (h->scav_idle_min - retain) << GA_PAGE_SHIFT);
-    h->scav_ops = 0;
-    h->scav_freed = 0;
+    h->scav_ticks = 0;
+    h->scav_alloc = 0;
     h->scav_idle_min = h->pages.free_pages - h->pages.scav_pages;
 }
 
@@ -454,7 +457,7 @@ void ga_heap_tick(ga_heap *h) {
     if (h->cfg.scavenge_policy != GA_SCAVENGE_IDLE)
         return;
     pthread_mutex_lock(&h->lock);
-    scav_note(h, 0);
+    scav_note(h, 0, true);
     pthread_mutex_unlock(&h->lock);
     if (h->cfg.debug_checks)
         ga_debug_check(h, "ga_heap_tick");
@@ -487,7 +490,7 @@ ga_mspan *ga_mheap_alloc_span(ga_heap *h, uintptr_t npages, ga_spanclass spc) {
     span_init(h, s, base, npages, spc, alloc_needs_zero(h, base, npages));
     index_set(h, base, npages, s);
     atomic_fetch_add_explicit(&h->stats.pages_in_use, npages, memory_order_relaxed);
-    scav_note(h, 0);
+    scav_note(h, npages, false);
     pthread_mutex_unlock(&h->lock);
     return s;
 fail:
@@ -537,7 +540,7 @@ int ga_mheap_grow_large(ga_heap *h, ga_mspan *s, uintptr_t npages) {
     s->elemsize = npages << GA_PAGE_SHIFT;
     atomic_fetch_add_explicit(&h->stats.pages_in_use, extra, memory_order_relaxed);
     atomic_fetch_add_explicit(&h->stats.bytes_malloc, (uint64_t)extra << GA_PAGE_SHIFT, memory_order_relaxed);
-    scav_note(h, 0);
+    scav_note(h, extra, false);
     pthread_mutex_unlock(&h->lock);
     return 0;
 }
@@ -554,7 +557,7 @@ int ga_mheap_shrink_large(ga_heap *h, ga_mspan *s, uintptr_t npages) {
     atomic_fetch_sub_explicit(&h->stats.pages_in_use, extra, memory_order_relaxed);
     atomic_fetch_add_explicit(&h->stats.bytes_free, (uint64_t)extra << GA_PAGE_SHIFT, memory_order_relaxed);
     ga_pagealloc_free(&h->pages, tail, extra);
-    scav_note(h, extra);
+    scav_note(h, 0, false);
     pthread_mutex_unlock(&h->lock);
     return 0;
 }
@@ -571,7 +574,7 @@ void ga_mheap_free_span_locked(ga_heap *h, ga_mspan *s) {
     ga_pagealloc_free(&h->pages, base, npages);
     s->list = GA_LIST_NONE;
     ga_fixalloc_free(&h->span_alloc, s);
-    scav_note(h, npages);
+    scav_note(h, 0, false);
 }
 
 void ga_mheap_free_span(ga_heap *h, ga_mspan *s) {

@@ -1500,7 +1500,7 @@ static void op_sweep(hf *f, fuzz_input *in) {
 FUZZ_NOCOV static void check_ticks(hf *f) {
     ga_stats b, a;
     ga_heap_stats(f->h, &b);
-    for (unsigned t = 0; t < 2 * GA_SCAV_EPOCH_OPS; t++)
+    for (unsigned t = 0; t < 2 * GA_SCAV_EPOCH_TICKS; t++)
         ga_heap_tick(f->h);
     ga_heap_stats(f->h, &a);
     if (a.heap_released < b.heap_released || a.heap_idle != b.heap_idle)

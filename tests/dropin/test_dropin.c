@@ -255,8 +255,9 @@ static size_t rss(void) {
 }
 
 /* Freed memory goes back to the OS (GOALLOC_SCAVENGE=idle, the default): a 64 MiB
- * block freed, then 1 MiB blocks allocated and freed, each free ending an epoch of the
- * scavenger's clock; the 64 MiB stayed idle through them and is released.  (A buffer
+ * block freed, then 1 MiB blocks allocated and freed until their pages add up to twice
+ * the heap (two epochs of the scavenger's clock); the 64 MiB stayed idle through the
+ * second and is released.  (A buffer
  * grown by realloc gives its old blocks back as it moves: test_realloc_growth.) */
 static void test_release(void) {
     const size_t big = (size_t)64 << 20;
@@ -265,7 +266,7 @@ static void test_release(void) {
     memset(p, 1, big);
     size_t touched = rss();
     free_v(p);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 200; i++) { /* 200 MiB allocated: twice the heap, two epochs */
         char *q = malloc_v((size_t)1 << 20);
         CHECK(q != NULL);
         q[0] = 1;
@@ -301,7 +302,7 @@ static void test_release_handed(void) {
     size_t full = rss();
     for (int i = 0; i < HANDED; i++)
         free_v(handed[i]);
-    for (int i = 0; i < 5000000; i++) /* 76 ticks of this thread's clock: sweeps, then two epochs */
+    for (int i = 0; i < 16000000; i++) /* 488 ticks: sweeps, then epochs of 64 ticks */
         free_v(malloc_v(16));
     size_t after = rss();
     CHECK(after + ((size_t)40 << 20) <= full, "51 MB freed by another thread: rss %zu MiB, then %zu MiB", full >> 20,
