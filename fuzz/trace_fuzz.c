@@ -357,6 +357,36 @@ static void op_calloc(tf *f, fuzz_input *in) {
     do_calloc(f, x, k, n);
 }
 
+/* The drop-in's resize(p, n) inside realloc: ga_resize_in_place of ga_req_size(n).
+ * 1: resized (checked), 0: not (realloc goes on and moves it), -1: over the per-input
+ * budget (the call is skipped, as do_alloc skips an allocation). */
+static int resize_slot(tf *f, slot *x, size_t n) {
+    size_t s = ga_req_size(n), old = sh_get(&f->sh, x->id)->usable;
+    if (!s) { /* no such size: resize gives up, and the malloc that follows fails */
+        tr(f, "realloc(%#lx, %zu): no size for ga_resize_in_place", (unsigned long)x->at, n);
+        return 0;
+    }
+    size_t pages = (s + 8191) / 8192 * 8192;
+    if (pages > old && f->large_total + (pages - old) > MAX_LARGE_TOTAL)
+        return -1;
+    size_t r = ga_resize_in_place(cache(f), (void *)x->at, s);
+    tr(f, "realloc(%#lx, %zu): ga_resize_in_place = %zu", (unsigned long)x->at, n, r);
+    if (r && (x->at != x->base || r != pages))
+        tfail(f, "ga_resize_in_place(%#lx (slot %#lx), %zu) = %zu, expected %s", (unsigned long)x->at,
+              (unsigned long)x->base, s, r, x->at != x->base ? "0 (not an object start)" : "its whole pages");
+    if (!r)
+        return 0;
+    if (r > old && sh_check(&f->sh, x->id, &f->touched) != 0) /* the old layout: contents kept */
+        tfail(f, "after ga_resize_in_place: %s", f->sh.why);
+    if (sh_on_resize(&f->sh, x->id, r) != 0)
+        tfail(f, "%s", f->sh.why);
+    if (r > old)
+        f->large_total += r - old;
+    sh_fill(&f->sh, x->id, &f->touched);
+    x->req = n;
+    return 1;
+}
+
 /* The drop-in's realloc(slot x, n). */
 static void do_realloc(tf *f, slot *x, size_t n) {
     if (!x->at) { /* realloc(NULL, n) = malloc(n) */
@@ -376,25 +406,12 @@ static void do_realloc(tf *f, slot *x, size_t n) {
         tr(f, "realloc(%#lx, %zu) in place", (unsigned long)x->at, n);
         return;
     }
-    if (ga_req_realloc_resizes(u, n)) { /* the drop-in's resize(p, n) */
-        size_t s = ga_req_size(n), old = sh_get(&f->sh, x->id)->usable;
-        size_t pages = (s + 8191) / 8192 * 8192;
-        if (pages > old && f->large_total + (pages - old) > MAX_LARGE_TOTAL)
-            return; /* the per-input budget (as do_alloc's): the call is skipped */
-        size_t r = ga_resize_in_place(cache(f), (void *)x->at, s);
-        tr(f, "realloc(%#lx, %zu): ga_resize_in_place = %zu", (unsigned long)x->at, n, r);
-        if (r && (x->at != x->base || r != pages))
-            tfail(f, "ga_resize_in_place(%#lx (slot %#lx), %zu) = %zu, expected %s", (unsigned long)x->at,
-                  (unsigned long)x->base, s, r, x->at != x->base ? "0 (not an object start)" : "its whole pages");
-        if (r) {
-            if (r > old && sh_check(&f->sh, x->id, &f->touched) != 0) /* the old layout: contents kept */
-                tfail(f, "after ga_resize_in_place: %s", f->sh.why);
-            if (sh_on_resize(&f->sh, x->id, r) != 0)
-                tfail(f, "%s", f->sh.why);
-            if (r > old)
-                f->large_total += r - old;
-            sh_fill(&f->sh, x->id, &f->touched);
-            x->req = n;
+    if (ga_req_realloc_resizes(u, n)) {
+        int k = resize_slot(f, x, n);
+        if (k > 0)
+            return;
+        if (k < 0) {
+            tr(f, "realloc(%#lx, %zu): the per-input budget, skipped", (unsigned long)x->at, n);
             return;
         }
     }
