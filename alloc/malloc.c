@@ -283,7 +283,6 @@ static int free_in_span(ga_heap *h, ga_mspan *s, uintptr_t p, bool own, bool *fr
     if (!ga_span_slot_allocated(s, idx) || slot_freed_locally(s, idx))
         return -EALREADY;
     uint64_t bit = (uint64_t)1 << (idx % 64);
-    (void)own;
     GA_YIELD(GA_YP_FREE_SET);
     if (__atomic_fetch_or(&s->freed_bits[idx / 64], bit, __ATOMIC_ACQ_REL) & bit)
         return -EALREADY;
