@@ -85,13 +85,16 @@ typedef struct tally {
     uint32_t sg;          /* h */
     size_t spans_created; /* bound for list walks */
     size_t inuse_spans, inuse_pages;
-    size_t listed;        /* in-use spans whose span->list is set */
-    size_t cached_sg;     /* in-use spans at h+3 (cached) */
-    size_t index_entries; /* non-NULL arena index entries */
-    size_t list_entries;  /* spans found in mcentral lists */
+    size_t listed;                    /* in-use spans whose span->list is set */
+    size_t cached_sg;                 /* in-use spans at h+3 (cached) */
+    size_t index_entries;             /* non-NULL arena index entries */
+    size_t in_use_bits;               /* page_in_use bits set (A2) */
+    size_t list_entries;              /* spans found in mcentral lists */
+    size_t cached_pages, cached_scav; /* free pages held by page caches, scavenged ones */
+    size_t stashed;                   /* span structs in caches' stashes */
 } tally;
 
-/* ---- arenas (A1 partly, A3, A4, H3) --------------------------------------------------- */
+/* ---- arenas (A1 partly, A2 partly, A3, A4, A5 partly, H3) ------------------------------ */
 static int check_arenas(ga_heap *h, tally *t, char *why, size_t len) {
     if (!h->arenas)
         FAIL("arena index not allocated");
@@ -119,6 +122,16 @@ static int check_arenas(ga_heap *h, tally *t, char *why, size_t len) {
         mapped += a->mapped;
         for (uintptr_t k = 0; k < GA_PAGES_PER_ARENA; k++)
             t->index_entries += a->spans[k] != NULL;
+        /* A5's first half; A2's bits are counted here and matched with the spans at
+         * the end (each span's own bit is checked in check_span). */
+        for (size_t w = 0; w < GA_ARENA_BITMAP_WORDS; w++) {
+            uint64_t used = __atomic_load_n(&a->page_in_use[w], __ATOMIC_RELAXED);
+            uint64_t marks = __atomic_load_n(&a->page_marks[w], __ATOMIC_RELAXED);
+            if (marks & ~used)
+                FAIL("A5: arena %#lx: page_marks bit of page %u without its page_in_use bit", (unsigned long)base,
+                     (unsigned)(w * 64 + (unsigned)ga_ctz64(marks & ~used)));
+            t->in_use_bits += (size_t)ga_popcount64(used);
+        }
     }
     if (mapped != (uintptr_t)h->pages.total_pages << GA_PAGE_SHIFT)
         FAIL("arenas map %#lx bytes, pageAlloc was grown by %#lx", (unsigned long)mapped,
@@ -166,7 +179,9 @@ static int check_span(ga_heap *h, const ga_mspan *s, tally *t, char *why, size_t
         SFAIL("S3: alloc_count %u > nelems %u", s->alloc_count, n);
 
     uint32_t count = 0, freed = 0, local = 0;
+    uint64_t marked = 0;
     for (uint32_t w = 0; w < GA_SPAN_BITS_WORDS; w++) {
+        marked |= s->gcmark_bits[w];
         uint32_t lo = 64 * w;
         /* slots of this word below nelems, and below freeindex */
         uint64_t valid = n >= lo + 64 ? ~(uint64_t)0 : n > lo ? ((uint64_t)1 << (n - lo)) - 1 : 0;
@@ -238,6 +253,18 @@ static int check_span(ga_heap *h, const ga_mspan *s, tally *t, char *why, size_t
         t->listed++;
     }
 
+    /* A2 and A5 (this span's side): its first page's page_in_use bit is set, and so is
+     * its page_marks bit if it has a marked slot (marking set them together). */
+    const ga_heap_arena *a = ga_arena_of(h, base);
+    if (a) {
+        size_t w = ga_page_word(base);
+        uint64_t m = ga_page_mask(base);
+        if (!(__atomic_load_n(&a->page_in_use[w], __ATOMIC_RELAXED) & m))
+            SFAIL("A2: page_in_use bit of its first page clear (%s)", "span in use");
+        if (marked && !(__atomic_load_n(&a->page_marks[w], __ATOMIC_RELAXED) & m))
+            SFAIL("A5: marked slot but page_marks bit clear (sweepgen h%+d)", (int)d);
+    }
+
     /* A1 (this span's side) and S13: every page maps to s, is allocated, not scavenged. */
     for (uintptr_t k = 0; k < np; k++) {
         uintptr_t p = base + (k << GA_PAGE_SHIFT);
@@ -302,6 +329,26 @@ static int check_caches(ga_heap *h, tally *t, char *why, size_t len) {
                 FAIL("C2: tiny block %#lx (offset %lu) is not a 16-byte slot of class 5", (unsigned long)c->tiny,
                      (unsigned long)c->tiny_offset);
         }
+        /* C5: a page cache's free pages are allocated, unscavenged and unowned in the
+         * heap (the cache has their scavenged state). */
+        const ga_pagecache *pc = &c->pcache;
+        if (ga_pagecache_check(pc, &h->pages, why, len))
+            return -1; /* P9: the cache against pageAlloc's bitmaps */
+        for (uint64_t m = pc->cache; m; m &= m - 1) {
+            uintptr_t p = pc->base + ((uintptr_t)ga_ctz64(m) << GA_PAGE_SHIFT);
+            if (!page_allocated(&h->pages, p, 1) || ga_mheap_index_get(h, p))
+                FAIL("C5: page %#lx of a page cache is free, scavenged or owned by a span in the heap",
+                     (unsigned long)p);
+        }
+        t->cached_pages += ga_popcount64(pc->cache);
+        t->cached_scav += ga_popcount64(pc->scav);
+        /* C6: stashed span structs are Dead (their count is checked with the totals). */
+        if (c->nspan_stash > GA_SPAN_STASH)
+            FAIL("C6: cache %p stashes %u span structs", (const void *)c, c->nspan_stash);
+        for (uint32_t k = 0; k < c->nspan_stash; k++)
+            if (!c->span_stash[k] || __atomic_load_n(&c->span_stash[k]->state, __ATOMIC_ACQUIRE) != GA_SPAN_DEAD)
+                FAIL("C6: stashed span struct %p is not a Dead struct", (void *)c->span_stash[k]);
+        t->stashed += c->nspan_stash;
         uint32_t fg = __atomic_load_n(&c->flush_gen, __ATOMIC_ACQUIRE);
         /* h-2 (not yet flushed this cycle) exists only inside ga_gc_end, like h+1 spans. */
         if (fg != t->sg)
@@ -343,25 +390,36 @@ static int check_totals(ga_heap *h, tally *t, char *why, size_t len) {
     if (t->index_entries != t->inuse_pages)
         FAIL("A1: %zu index entries, in-use spans have %zu pages (stale or stray entries)", t->index_entries,
              t->inuse_pages);
-    /* P8: allocated pages are exactly span pages (checked one by one) plus parked runs. */
+    /* A2 (other side): a bit per in-use span (each span's own bit was found set), so no
+     * bit at a page where no in-use span starts. */
+    if (t->in_use_bits != t->inuse_spans)
+        FAIL("A2: %zu page_in_use bits, %zu in-use spans (a bit where no span starts)", t->in_use_bits, t->inuse_spans);
+    /* P8: allocated pages are exactly span pages (checked one by one), parked runs and
+     * page caches' free pages. */
     size_t allocated = h->pages.total_pages - h->pages.free_pages;
-    if (allocated != t->inuse_pages + parked)
-        FAIL("P8: pageAlloc has %zu allocated pages, spans hold %zu and parked runs %zu", allocated, t->inuse_pages,
-             parked);
+    if (allocated != t->inuse_pages + parked + t->cached_pages)
+        FAIL("P8: pageAlloc has %zu allocated pages, spans hold %zu, parked runs %zu and page caches %zu", allocated,
+             t->inuse_pages, parked, t->cached_pages);
+    if (atomic_load(&h->stats.pcache_pages) != t->cached_pages || atomic_load(&h->stats.pcache_scav) != t->cached_scav)
+        FAIL("H4: pcache_pages %llu / pcache_scav %llu, page caches hold %zu / %zu",
+             (unsigned long long)atomic_load(&h->stats.pcache_pages),
+             (unsigned long long)atomic_load(&h->stats.pcache_scav), t->cached_pages, t->cached_scav);
     uint64_t piu = atomic_load(&h->stats.pages_in_use);
     if (piu != t->inuse_pages)
         FAIL("H2: pages_in_use %llu, in-use spans hold %zu", (unsigned long long)piu, t->inuse_pages);
     /* OS accounting (the heap's ga_os serves only this heap): every mapped byte is
-     * Ready except pageAlloc's scavenged pages and the scavenged part of parked runs. */
+     * Ready except pageAlloc's scavenged pages, the scavenged part of parked runs and
+     * page caches' scavenged pages. */
     size_t parked_scav = 0;
     for (const ga_mspan *s = h->parked; s; s = s->next)
         parked_scav += s->elemsize;
     size_t mapped = atomic_load(&h->os.mapped), ready = atomic_load(&h->os.ready);
-    size_t released = (h->pages.scav_pages << GA_PAGE_SHIFT) + parked_scav;
+    size_t released = ((h->pages.scav_pages + t->cached_scav) << GA_PAGE_SHIFT) + parked_scav;
     if (ready + released != mapped)
         FAIL("OS accounting: ready %zu + scavenged %zu != mapped %zu", ready, released, mapped);
-    if (h->span_alloc.inuse != t->inuse_spans + k)
-        FAIL("span structs: %zu handed out, %zu in use + %zu parked", h->span_alloc.inuse, t->inuse_spans, k);
+    if (h->span_alloc.inuse != t->inuse_spans + k + t->stashed)
+        FAIL("span structs: %zu handed out, %zu in use + %zu parked + %zu stashed", h->span_alloc.inuse, t->inuse_spans,
+             k, t->stashed);
     return 0;
 }
 

@@ -10,6 +10,8 @@
  * held with it.
  * Never call into the heap (ga_mheap_alloc/free_span) while holding an mcentral lock
  * unless noted; sweeping a span happens with no lock held (ownership via sweepgen).
+ * The heap lock itself is taken under an mcentral lock (the ranked order) only by
+ * ga_mcentral_take_unswept_span, the page reclaimer's acquisition.
  *
  * Sweep generations (docs/go-facts.md §11.1), h = heap->sweepgen (even, += 2 per GC):
  *   h-2 needs sweeping · h-1 being swept · h swept · h+1 cached since before this
@@ -51,6 +53,7 @@
 #include "mspan.h"
 #include "os.h"
 #include "pagealloc.h"
+#include "pagecache.h"
 #include "sizeclasses.h"
 
 #define GA_CACHE_LINE 64
@@ -105,8 +108,29 @@ typedef struct ga_fixalloc_iter {
  * carved upward from cur_arena_base); zeroed_base <= 64 MiB, monotonic, and no byte at
  * offset >= zeroed_base was ever handed out (A3).  All under the heap lock except
  * spans[] reads. */
+#define GA_ARENA_BITMAP_WORDS (GA_PAGES_PER_ARENA / 64)
+/* Page reclaimer bitmaps (Go's pageInUse / pageMarks, docs/go-facts.md §4.1, §11.7): bit
+ * i = page i of the arena, only the bit of a span's first page is used, every access
+ * atomic (64-bit words: C has the 64-bit atomic bit ops Go lacked).
+ *   A2  page_in_use bit i is set iff an in-use span starts at page i.  Set by
+ *       ga_mheap_alloc_span once the span is published, cleared by
+ *       ga_mheap_free_span_locked, both under the heap lock (so under it the bit and
+ *       spans[i] agree); a large span grown or shrunk in place keeps its first page and
+ *       its bit.
+ *   A5  page_marks ⊆ page_in_use, and every in-use span with a mark bit set has its
+ *       page_marks bit set.  Set (fetch-or, any thread) by the marking hook
+ *       (malloc.c: ga_mark, black allocation, greyed tiny blocks) with each mark bit;
+ *       cleared for every arena by ga_gc_begin before marking starts (Go's
+ *       gcResetMarkState) and for one span at its free (goalloc frees spans at any
+ *       time: explicit frees).  Not "iff": a free sweep during marking clears the marks
+ *       of the slots it releases, and a GC sweep consumes them, but the bit stays until
+ *       the next ga_gc_begin.  Marking happens only in the mark phase, so between
+ *       ga_gc_end and the span's sweep page_in_use &^ page_marks = the unswept spans
+ *       with no object marked: dead whole (reclaim.c). */
 typedef struct ga_heap_arena {
     ga_mspan *spans[GA_PAGES_PER_ARENA];
+    uint64_t page_in_use[GA_ARENA_BITMAP_WORDS]; /* A2 */
+    uint64_t page_marks[GA_ARENA_BITMAP_WORDS];  /* A5 */
     uintptr_t zeroed_base;      /* bytes from the arena start known never used: zero (docs/go-facts.md §4.2) */
     uintptr_t base;             /* first byte of the arena */
     uintptr_t mapped;           /* bytes from base mapped and grown into pageAlloc */
@@ -164,7 +188,16 @@ static inline uint32_t ga_swept_gen(uint32_t sg) { return (sg / 2) % 2; }
  * Statistics: small allocations are counted as alloc_count - alloc_count_before_cache
  * of each cached span (Go's trick, nothing on the fast path) and tiny ones in
  * tiny_allocs; both are folded into the heap's counters at refill / release_all.
- * Large allocations are counted at once (they are slow anyway). */
+ * Large allocations are counted at once (they are slow anyway).
+ * Page cache (Go's p.pcache, mpagecache.go) and span-struct stash (Go's p.mspancache):
+ * C5: every free page of pcache is allocated in pageAlloc, not scavenged there, and
+ * owned by no span (no index entry); pcache.scav ⊆ pcache.cache (a scavenged cached
+ * page is free); pcache.base is 64-page aligned inside a grown range when the cache is
+ * not empty.  C6: span_stash[0 .. nspan_stash) are distinct Dead span structs handed
+ * out by span_alloc and referenced nowhere else.  Both let ga_mheap_alloc_span carve a
+ * span of fewer than GA_PAGECACHE_PAGES / 4 pages without the heap lock; both are
+ * refilled under the heap lock and given back by ga_mcache_release_all. */
+#define GA_SPAN_STASH 16u
 struct ga_cache {
     ga_heap *heap;
     /* Copies of heap state the fast path needs, so that it reads only this struct:
@@ -178,6 +211,9 @@ struct ga_cache {
     uint64_t tiny_allocs;
     uint32_t flush_gen;           /* atomic */
     struct ga_cache *next, *prev; /* heap->caches, under the heap lock */
+    ga_pagecache pcache;          /* C5 */
+    uint32_t nspan_stash;         /* C6 */
+    ga_mspan *span_stash[GA_SPAN_STASH];
 };
 
 /* The dummy span every empty cache slot points at: nelems 0, freeindex 0. */
@@ -191,6 +227,10 @@ typedef struct ga_heap_counters {
     _Atomic uint64_t tiny_allocs;
     _Atomic uint64_t num_gc;
     _Atomic uint64_t pages_in_use; /* Σ npages of in-use spans (H2) */
+    /* H4: Σ over caches of the free pages in their page caches and of the scavenged
+     * ones: they are free and released for statistics (as in Go, where allocToCache
+     * leaves heapFree and heapReleased alone), allocated for pageAlloc. */
+    _Atomic uint64_t pcache_pages, pcache_scav;
 } ga_heap_counters;
 
 /* ---- span gates (sweep.c) --------------------------------------------------------
@@ -254,6 +294,16 @@ struct ga_heap {
     size_t scav_alloc;
     size_t scav_idle_min;
     ga_cache *caches; /* every live cache, under lock */
+    /* Page reclaimer (reclaim.c; Go's reclaimIndex, reclaimCredit, sweepArenas):
+     * reclaim_index = next page to scan, counted over all_arenas[0 .. reclaim_arenas)
+     * (page i % 8192 of arena i / 8192), GA_RECLAIM_DONE or more once every arena was
+     * scanned this cycle; reclaim_credit = pages freed by sweeps beyond what the
+     * reclaimers asked for (theirs and ga_sweep's), taken before scanning further;
+     * reclaim_arenas = arenas that existed at the last ga_gc_end (under lock: later
+     * arenas hold no span of that cycle).  All reset by ga_gc_mark_termination. */
+    _Atomic uint64_t reclaim_index;
+    _Atomic uintptr_t reclaim_credit;
+    size_t reclaim_arenas;
     ga_mcentral central[GA_NUM_SPAN_CLASSES];
     /* sweeping (docs/go-facts.md §11.2): active sweepers + drained bit; next class for ga_sweep */
     _Atomic uint32_t sweep_active;
@@ -273,10 +323,14 @@ GA_HIDDEN int ga_mheap_init(ga_heap *h);
  * metadata).  Caches must have been destroyed first. */
 GA_HIDDEN void ga_mheap_destroy(ga_heap *h);
 /* mheap.alloc: a new in-use span of npages for spanclass (initialised, index set,
- * sweepgen h), or NULL with errno ENOMEM.  Takes the heap lock. */
-GA_HIDDEN ga_mspan *ga_mheap_alloc(ga_heap *h, uintptr_t npages, ga_spanclass spc);
-/* allocSpan: the body of alloc (heap lock taken inside). */
-GA_HIDDEN ga_mspan *ga_mheap_alloc_span(ga_heap *h, uintptr_t npages, ga_spanclass spc);
+ * sweepgen h), or NULL with errno ENOMEM.  c: the calling thread's cache, whose page
+ * cache and span stash serve small spans without the heap lock, or NULL (then the
+ * heap lock is always taken). */
+GA_HIDDEN ga_mspan *ga_mheap_alloc(ga_heap *h, uintptr_t npages, ga_spanclass spc, ga_cache *c);
+/* allocSpan: the body of alloc (heap lock taken inside unless c's page cache serves). */
+GA_HIDDEN ga_mspan *ga_mheap_alloc_span(ga_heap *h, uintptr_t npages, ga_spanclass spc, ga_cache *c);
+/* Give c's page cache and span stash back to the heap (takes the heap lock). */
+GA_HIDDEN void ga_mheap_release_cache(ga_heap *h, ga_cache *c);
 /* grow: give pageAlloc at least npages more pages (heap lock held). 0 or ENOMEM. */
 GA_HIDDEN int ga_mheap_grow(ga_heap *h, uintptr_t npages);
 /* sysAlloc: reserve + register a new arena range of >= n bytes (heap lock held);
@@ -293,6 +347,16 @@ GA_HIDDEN int ga_mheap_grow_large(ga_heap *h, ga_mspan *s, uintptr_t npages);
 /* Shrink it to npages (>= 1, fewer than now): its tail pages go back to pageAlloc, the
  * index forgets them; stats follow.  Always 0.  Takes the heap lock. */
 GA_HIDDEN int ga_mheap_shrink_large(ga_heap *h, ga_mspan *s, uintptr_t npages);
+/* mheap.reclaim (reclaim.c, docs/go-facts.md §11.7): sweep unswept spans with no marked
+ * object (page_in_use &^ page_marks) until npages pages went back to the heap (reclaim
+ * credit counts) or every arena of the cycle was scanned.  No lock may be held (it
+ * takes mcentral locks, the heap lock, and sweeps).  Returns the pages its own sweeps
+ * freed (credit taken is not counted), for tests. */
+#define GA_RECLAIM_CHUNK 512u /* pages scanned per claim of reclaim_index (Go's pagesPerReclaimerChunk) */
+#define GA_RECLAIM_DONE ((uint64_t)1 << 63)
+_Static_assert(GA_PAGES_PER_ARENA % GA_RECLAIM_CHUNK == 0 && GA_RECLAIM_CHUNK % 64 == 0,
+               "a reclaim chunk is whole bitmap words inside one arena");
+GA_HIDDEN uintptr_t ga_mheap_reclaim(ga_heap *h, uintptr_t npages);
 /* Span owning address p (any byte of its pages), or NULL; lock-free. */
 GA_HIDDEN ga_mspan *ga_mheap_span_of(ga_heap *h, uintptr_t p);
 /* The same, inline: ga_mark and ga_free look a span up once per call, and the call
@@ -313,6 +377,27 @@ static inline ga_mspan *ga_mheap_span_of_inline(ga_heap *h, uintptr_t p) {
     if (p < base || p - base >= (npages << GA_PAGE_SHIFT))
         return NULL;
     return s;
+}
+
+/* Arena record of address p (published arenas only), or NULL; lock-free. */
+static inline ga_heap_arena *ga_arena_of(ga_heap *h, uintptr_t p) {
+    uintptr_t ai = ga_off(p) >> GA_ARENA_SHIFT;
+    return ai < GA_ARENA_L2_ENTRIES ? __atomic_load_n(&h->arenas[ai], __ATOMIC_ACQUIRE) : NULL;
+}
+/* Word index and bit of page-aligned address base in its arena's page bitmaps. */
+static inline size_t ga_page_word(uintptr_t base) { return ((base & (GA_ARENA_BYTES - 1)) >> GA_PAGE_SHIFT) / 64; }
+static inline uint64_t ga_page_mask(uintptr_t base) {
+    return (uint64_t)1 << (((base & (GA_ARENA_BYTES - 1)) >> GA_PAGE_SHIFT) % 64);
+}
+/* The marking hook (A5): the page_marks bit of the span starting at base, set after a
+ * mark bit of the span.  A load first, as Go: the bit is usually set already, and a
+ * locked instruction per mark on one shared word would make markers contend. */
+static inline void ga_page_marks_set(ga_heap *h, uintptr_t base) {
+    ga_heap_arena *a = ga_arena_of(h, base);
+    size_t w = ga_page_word(base);
+    uint64_t m = ga_page_mask(base);
+    if (!(__atomic_load_n(&a->page_marks[w], __ATOMIC_RELAXED) & m))
+        __atomic_fetch_or(&a->page_marks[w], m, __ATOMIC_RELAXED);
 }
 
 /* Span of page-aligned address p from the index, without validation (heap lock held;
@@ -347,9 +432,9 @@ GA_HIDDEN void ga_mcentral_destroy(ga_mcentral *c);
 GA_HIDDEN void ga_span_list_push(ga_span_list *l, ga_mspan *s, int8_t id);
 GA_HIDDEN void ga_span_list_remove(ga_span_list *l, ga_mspan *s);
 GA_HIDDEN ga_span_list *ga_mcentral_list(ga_mcentral *c, int8_t id);
-GA_HIDDEN ga_mspan *ga_mcentral_cache_span(ga_heap *h, ga_mcentral *c);
+GA_HIDDEN ga_mspan *ga_mcentral_cache_span(ga_heap *h, ga_mcentral *c, ga_cache *cache);
 GA_HIDDEN void ga_mcentral_uncache_span(ga_heap *h, ga_mcentral *c, ga_mspan *s);
-GA_HIDDEN ga_mspan *ga_mcentral_grow(ga_heap *h, ga_mcentral *c);
+GA_HIDDEN ga_mspan *ga_mcentral_grow(ga_heap *h, ga_mcentral *c, ga_cache *cache);
 /* Push an owned span with sweepgen h onto the right swept list (under c->lock). */
 GA_HIDDEN void ga_mcentral_push_swept(ga_heap *h, ga_mcentral *c, ga_mspan *s);
 /* allocLarge: list new large span s (owned) as full swept, its object allocated. */
@@ -359,6 +444,11 @@ GA_HIDDEN bool ga_mcentral_free_large_take(ga_mcentral *c, ga_mspan *s);
 /* ga_free, small span's pending frees 0 → 1 (counted before the call): full swept →
  * partial swept. */
 GA_HIDDEN void ga_mcentral_note_pending_free(ga_heap *h, ga_mcentral *c, ga_mspan *s);
+/* The page reclaimer's acquisition of span s, found through the arena index: under
+ * c->lock and then the heap lock (so s can be neither freed nor reused meanwhile), if
+ * s is still an in-use span of this class in an unswept list, take it off (true: the
+ * caller owns it, at h-2, and acquires it for sweeping). */
+GA_HIDDEN bool ga_mcentral_take_unswept_span(ga_heap *h, ga_mcentral *c, ga_mspan *s);
 /* ga_sweep: next span of an unswept list (full first) for heap sweepgen sg, or NULL. */
 GA_HIDDEN ga_mspan *ga_mcentral_take_unswept(ga_mcentral *c, uint32_t sg);
 /* ga_sweep's free sweep: take up to max (0 = all) partial swept spans with pending

@@ -104,9 +104,10 @@ static ga_mspan *find_object(ga_heap *h, uintptr_t p, bool interior, bool not_fr
 
 /* ---- allocation -------------------------------------------------------------------- */
 
-static inline void mark_black(ga_mspan *s, uintptr_t v) {
+static inline void mark_black(ga_heap *h, ga_mspan *s, uintptr_t v) {
     uint32_t idx = s->div_mul ? ga_div_by_elemsize(v - s->base, s->div_mul) : 0;
     __atomic_fetch_or(&s->gcmark_bits[idx / 64], (uint64_t)1 << (idx % 64), __ATOMIC_RELAXED);
+    ga_page_marks_set(h, s->base); /* A5: Go's gcmarknewobject */
 }
 
 /* Set the marking flag of every cache (world stopped: no cache is in use). */
@@ -140,7 +141,7 @@ static inline void *tiny_new_block(ga_cache *c, ga_mspan *s, uintptr_t v, size_t
     if (s->needzero) /* the rest of the block is handed out later: always zero it */
         memset((void *)v, 0, GA_TINY_SIZE);
     if (GA_UNLIKELY(c->marking))
-        mark_black(s, v);
+        mark_black(c->heap, s, v);
     /* Keep whichever block has more room left. */
     if (size < c->tiny_offset || c->tiny == 0) {
         c->tiny = v;
@@ -171,7 +172,7 @@ static void *large_alloc(ga_cache *c, size_t size, unsigned flags) {
     if (!(flags & GA_NOZERO) && s->needzero)
         memset((void *)s->base, 0, s->elemsize);
     if (c->marking)
-        mark_black(s, s->base);
+        mark_black(c->heap, s, s->base);
     return (void *)s->base;
 }
 
@@ -197,7 +198,7 @@ static inline void *small_alloc(ga_cache *c, ga_spanclass spc, unsigned flags) {
     if (!(flags & GA_NOZERO) && s->needzero)
         memset((void *)v, 0, s->elemsize);
     if (GA_UNLIKELY(c->marking)) /* black allocation */
-        mark_black(s, v);
+        mark_black(c->heap, s, v);
     return (void *)v;
 }
 
@@ -410,7 +411,11 @@ static int mark_object(ga_heap *h, const void *p) {
     if (!s)
         return -EINVAL;
     uint64_t bit = (uint64_t)1 << (idx % 64);
-    return (__atomic_fetch_or(&s->gcmark_bits[idx / 64], bit, __ATOMIC_RELAXED) & bit) ? 0 : 1;
+    if (__atomic_fetch_or(&s->gcmark_bits[idx / 64], bit, __ATOMIC_RELAXED) & bit)
+        return 0; /* the call that marked it sets the page bit, before ga_gc_end */
+    /* A5: the span now has a marked object (Go's greyobject). */
+    ga_page_marks_set(h, s->base);
+    return 1;
 }
 
 int ga_mark(ga_heap *h, const void *p) {
@@ -420,8 +425,21 @@ int ga_mark(ga_heap *h, const void *p) {
     return r;
 }
 
+/* gcResetMarkState's page marks (A5): every arena's page_marks cleared before marking
+ * starts (world stopped; every span swept, so no mark bit is set anywhere). */
+static void clear_page_marks(ga_heap *h) {
+    pthread_mutex_lock(&h->lock);
+    for (size_t i = 0; i < h->n_arenas; i++) {
+        ga_heap_arena *a = ga_arena_of(h, h->all_arenas[i]);
+        for (size_t w = 0; w < GA_ARENA_BITMAP_WORDS; w++)
+            __atomic_store_n(&a->page_marks[w], 0, __ATOMIC_RELAXED);
+    }
+    pthread_mutex_unlock(&h->lock);
+}
+
 void ga_gc_begin(ga_heap *h) {
     ga_sweep_finish(h);
+    clear_page_marks(h);
     __atomic_store_n(&h->gc_phase, GA_GC_MARK, __ATOMIC_RELEASE);
     set_marking(h, true);
     /* gcMarkTinyAllocs: later sub-allocations in a cache's current tiny block are not
@@ -442,6 +460,10 @@ void ga_gc_mark_termination(ga_heap *h) {
     __atomic_store_n(&h->gc_phase, GA_GC_MARKTERM, __ATOMIC_RELEASE);
     pthread_mutex_lock(&h->lock);
     __atomic_store_n(&h->sweepgen, h->sweepgen + 2, __ATOMIC_RELEASE);
+    /* The page reclaimer starts over on the arenas of this cycle (Go's gcSweep). */
+    h->reclaim_arenas = h->n_arenas;
+    atomic_store_explicit(&h->reclaim_index, 0, memory_order_relaxed);
+    atomic_store_explicit(&h->reclaim_credit, 0, memory_order_relaxed);
     pthread_mutex_unlock(&h->lock);
     atomic_store_explicit(&h->sweep_class, 0, memory_order_release);
     atomic_store_explicit(&h->sweep_active, 0, memory_order_release);
@@ -506,8 +528,9 @@ void ga_heap_stats(ga_heap *h, ga_stats *out) {
     pthread_mutex_lock(&h->lock);
     out->heap_inuse = atomic_load(&k->pages_in_use) * GA_PAGE_SIZE;
     out->heap_sys = (uint64_t)h->pages.total_pages * GA_PAGE_SIZE;
-    out->heap_idle = (uint64_t)h->pages.free_pages * GA_PAGE_SIZE;
-    out->heap_released = (uint64_t)h->pages.scav_pages * GA_PAGE_SIZE;
+    /* Pages in caches' page caches count as free (and released if scavenged), as Go's. */
+    out->heap_idle = ((uint64_t)h->pages.free_pages + atomic_load(&k->pcache_pages)) * GA_PAGE_SIZE;
+    out->heap_released = ((uint64_t)h->pages.scav_pages + atomic_load(&k->pcache_scav)) * GA_PAGE_SIZE;
     pthread_mutex_unlock(&h->lock);
     out->sys_mapped = atomic_load(&h->os.mapped);
 }
@@ -574,6 +597,7 @@ ga_heap *ga_heap_new(const ga_config *cfg) {
     /* No sweeping in the first cycle (Go: activeSweep starts drained). */
     atomic_init(&h->sweep_active, GA_SWEEP_DRAINED);
     atomic_init(&h->sweep_class, GA_NUM_SPAN_CLASSES);
+    atomic_init(&h->reclaim_index, GA_RECLAIM_DONE); /* nothing to reclaim before a cycle */
     h->gc_phase = GA_GC_OFF;
     if (ga_mheap_init(h) != 0) {
         for (uint32_t spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++)

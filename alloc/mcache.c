@@ -30,6 +30,8 @@ void ga_mcache_init(ga_cache *c, ga_heap *h) {
     c->tiny_offset = 0;
     c->tiny_allocs = 0;
     c->next = c->prev = NULL;
+    c->pcache = (ga_pagecache){0, 0, 0};
+    c->nspan_stash = 0;
     __atomic_store_n(&c->flush_gen, ga_heap_sweepgen(h), __ATOMIC_RELEASE);
 }
 
@@ -74,7 +76,7 @@ int ga_mcache_refill(ga_cache *c, ga_spanclass spc) {
         c->alloc[spc] = &ga_empty_mspan;
         ga_mcentral_uncache_span(h, &h->central[spc], s);
     }
-    s = ga_mcentral_cache_span(h, &h->central[spc]);
+    s = ga_mcentral_cache_span(h, &h->central[spc], c);
     if (!s) {
         errno = ENOMEM;
         return ENOMEM;
@@ -149,7 +151,7 @@ ga_mspan *ga_mcache_alloc_large(ga_cache *c, size_t size, int noscan) {
     ga_heap *h = c->heap;
     uintptr_t npages = (size + GA_PAGE_SIZE - 1) >> GA_PAGE_SHIFT;
     ga_spanclass spc = ga_make_spanclass(0, noscan);
-    ga_mspan *s = ga_mheap_alloc(h, npages, spc);
+    ga_mspan *s = ga_mheap_alloc(h, npages, spc, c);
     if (!s) {
         errno = ENOMEM;
         return NULL;
@@ -164,7 +166,9 @@ ga_mspan *ga_mcache_alloc_large(ga_cache *c, size_t size, int noscan) {
 }
 
 /* releaseAll (docs/go-facts.md §7.6): every cached span back to its mcentral (stale ones get their
- * GC sweep there), tiny block dropped, statistics folded. */
+ * GC sweep there), tiny block dropped, statistics folded; the page cache and span stash go
+ * back to the heap (Go keeps a P's page cache across GC cycles; goalloc gives it back at
+ * every release, so that a cache idle since the last cycle holds no pages). */
 void ga_mcache_release_all(ga_cache *c) {
     ga_heap *h = c->heap;
     for (size_t spc = 0; spc < GA_NUM_SPAN_CLASSES; spc++) {
@@ -178,6 +182,7 @@ void ga_mcache_release_all(ga_cache *c) {
     c->tiny = 0;
     c->tiny_offset = 0;
     flush_tiny_stats(c);
+    ga_mheap_release_cache(h, c);
 }
 
 /* prepareForSweep (docs/go-facts.md §7.7): flush once per sweep generation. */

@@ -15,8 +15,9 @@
  * lists.  The other boxes go through named operations: cache_span / uncache_span /
  * push_swept / grow (mcache, sweep), push_full_large (mcache's allocLarge),
  * free_large_take and note_pending_free (ga_free), take_unswept and take_pending
- * (ga_sweep), check (the heap checker).  The list primitives ga_span_list_push/remove
- * and ga_mcentral_list are declared in heap.h only for the white-box unit tests. */
+ * (ga_sweep), take_unswept_span (the page reclaimer), check (the heap checker).  The
+ * list primitives ga_span_list_push/remove and ga_mcentral_list are declared in heap.h
+ * only for the white-box unit tests. */
 #include <errno.h>
 
 #include "heap.h"
@@ -173,6 +174,30 @@ ga_mspan *ga_mcentral_take_unswept(ga_mcentral *c, uint32_t sg) {
     return s;
 }
 
+/* The page reclaimer (reclaim.c) finds s through the arena index, not through a list,
+ * and owns nothing yet: s may meanwhile have been swept, cached, freed, or reused for
+ * another class (whose lock, not c's, then guards s->list).  The heap lock, taken
+ * after c->lock as the lock order allows, keeps s from being freed or reused while its
+ * class and list are read; a span of this class in an unswept list is at h-2 and owned
+ * by nobody (exact lists), so taking it off makes the caller its only owner, as
+ * ga_mcentral_take_unswept does for ga_sweep.  In mcentral.c because the lists are
+ * mcentral's. */
+bool ga_mcentral_take_unswept_span(ga_heap *h, ga_mcentral *c, ga_mspan *s) {
+    int8_t full = GA_LIST_FULL(1 - ga_swept_gen(ga_heap_sweepgen(h)));
+    int8_t partial = GA_LIST_PARTIAL(1 - ga_swept_gen(ga_heap_sweepgen(h)));
+    bool taken = false;
+    pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(&h->lock);
+    if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == GA_SPAN_IN_USE && s->spanclass == c->spanclass &&
+        (s->list == full || s->list == partial)) {
+        ga_span_list_remove(ga_mcentral_list(c, s->list), s);
+        taken = true;
+    }
+    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&c->lock);
+    return taken;
+}
+
 /* ga_sweep's free sweep of uncached spans, heap sweepgen sg: take the spans of the
  * partial swept list that have pending explicit frees (ga_free's note_pending_free
  * moves full ones there), at most max of them (0 = all), chained through s->next into
@@ -201,9 +226,9 @@ size_t ga_mcentral_take_pending(ga_mcentral *c, uint32_t sg, size_t max, ga_mspa
 
 /* Take a fresh span from the heap (docs/go-facts.md §9.1 grow): mheap hands it out initialised
  * (nelems, limit, empty bitmaps, alloc_cache all free, sweepgen h). */
-ga_mspan *ga_mcentral_grow(ga_heap *h, ga_mcentral *c) {
+ga_mspan *ga_mcentral_grow(ga_heap *h, ga_mcentral *c, ga_cache *cache) {
     uint32_t sc = ga_spanclass_sizeclass(c->spanclass);
-    return ga_mheap_alloc(h, ga_class_npages[sc], c->spanclass);
+    return ga_mheap_alloc(h, ga_class_npages[sc], c->spanclass, cache);
 }
 
 /* cacheSpan (docs/go-facts.md §9.1): a span of this class with at least one free slot, owned by
@@ -212,8 +237,8 @@ ga_mspan *ga_mcentral_grow(ga_heap *h, ga_mcentral *c) {
  *  2. else sweep unswept spans lazily, at most GA_CENTRAL_SWEEP_BUDGET of them:
  *     partial ones first (a sweep only frees slots, so each yields a usable span),
  *     then full ones (kept if the sweep freed something, else pushed to full swept);
- *  3. else grow from the heap. */
-ga_mspan *ga_mcentral_cache_span(ga_heap *h, ga_mcentral *c) {
+ *  3. else grow from the heap (through cache's page cache when cache is not NULL). */
+ga_mspan *ga_mcentral_cache_span(ga_heap *h, ga_mcentral *c, ga_cache *cache) {
     uint32_t sg = ga_heap_sweepgen(h);
     uint32_t swept = ga_swept_gen(sg), unswept = 1 - swept;
     ga_mspan *s;
@@ -262,7 +287,7 @@ ga_mspan *ga_mcentral_cache_span(ga_heap *h, ga_mcentral *c) {
         ga_sweep_end(h);
     }
 
-    s = ga_mcentral_grow(h, c);
+    s = ga_mcentral_grow(h, c, cache);
     if (!s)
         errno = ENOMEM;
     return s;

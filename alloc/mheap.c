@@ -1,5 +1,5 @@
 /* mheap: arenas, the arena index, span allocation (Go's mheap.go, malloc.go sysAlloc,
- * mfixalloc.go), docs/go-facts.md §4, §10.
+ * mfixalloc.go, mpagecache.go's use), docs/go-facts.md §4, §10.
  *
  * Address space comes in 64 MiB arenas, reserved (PROT_NONE) at Go's hint addresses
  * 0x00c0_0000_0000 + i*2^40 so that a heap normally grows upward contiguously from
@@ -15,8 +15,11 @@
  *
  * Locking: one heap lock guards pageAlloc, the arena records and index writes, the cur
  * arena, the fixallocs and the parked runs.  Index reads, span state and sweepgen are
- * atomic.  Unlike Go (which initialises spans outside the lock via per-P caches), spans
- * are initialised under the lock, so ga_heap_check never sees a half-made span.
+ * atomic.  As in Go, a span of fewer than 16 pages that a cache's page cache can hold
+ * is made without the lock: pages from the cache's 64-page block, the struct from its
+ * stash (both refilled under the lock), zeroed_base raised by CAS, the index and the
+ * span published with atomic stores.  ga_heap_check runs with no concurrent mutator, so
+ * it never sees a half-made span.
  *
  * OS refusal (reserve, map, used, metadata allocation, mapped_limit) makes every entry
  * point fail with ENOMEM leaving the heap as it was, or changed only invisibly (more
@@ -258,7 +261,11 @@ uintptr_t ga_mheap_sys_alloc(ga_heap *h, size_t n, size_t *size) {
             errno = ENOMEM;
             return 0;
         }
-        /* spans[] is all NULL: fresh zero memory, or a record returned unpublished. */
+        /* spans[] is all NULL: fresh zero memory, or a record returned unpublished.
+         * So are the page bitmaps; cleared anyway, as the fields below (A2, A5: no span
+         * starts in a new arena). */
+        memset(a->page_in_use, 0, sizeof a->page_in_use);
+        memset(a->page_marks, 0, sizeof a->page_marks);
         a->zeroed_base = 0;
         a->base = base;
         a->mapped = 0;
@@ -334,10 +341,16 @@ static int alloc_needs_zero(ga_heap *h, uintptr_t base, uintptr_t npages) {
         ga_heap_arena *a = arena_get(h, p);
         uintptr_t o = p - a->base;
         uintptr_t n = GA_ARENA_BYTES - o < rem ? GA_ARENA_BYTES - o : rem;
-        if (o < a->zeroed_base)
-            need = 1;
-        if (o + n > a->zeroed_base)
-            a->zeroed_base = o + n;
+        /* A CAS loop, as Go's allocNeedsZero: spans carved from a page cache are made
+         * without the heap lock, so two threads may raise the same arena's mark. */
+        uintptr_t zb = __atomic_load_n(&a->zeroed_base, __ATOMIC_RELAXED);
+        for (;;) {
+            if (o < zb)
+                need = 1;
+            if (o + n <= zb ||
+                __atomic_compare_exchange_n(&a->zeroed_base, &zb, o + n, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+                break;
+        }
         p += n;
         rem -= n;
     }
@@ -463,33 +476,94 @@ void ga_heap_tick(ga_heap *h) {
         ga_debug_check(h, "ga_heap_tick");
 }
 
-ga_mspan *ga_mheap_alloc_span(ga_heap *h, uintptr_t npages, ga_spanclass spc) {
+/* Heap lock held: refill c's page cache if it is empty (pages count as allocated for
+ * the IDLE scavenger's epoch, as they are in pageAlloc) and top its span stash up to
+ * half (Go's mspancache refill), so that the next small spans need no lock. */
+static void cache_refill_locked(ga_heap *h, ga_cache *c) {
+    if (ga_pagecache_empty(&c->pcache)) {
+        c->pcache = ga_pagealloc_alloc_to_cache(&h->pages);
+        if (!ga_pagecache_empty(&c->pcache)) {
+            atomic_fetch_add_explicit(&h->stats.pcache_pages, ga_popcount64(c->pcache.cache), memory_order_relaxed);
+            atomic_fetch_add_explicit(&h->stats.pcache_scav, ga_popcount64(c->pcache.scav), memory_order_relaxed);
+            scav_note(h, (uintptr_t)ga_popcount64(c->pcache.cache), false);
+        }
+    }
+    while (c->nspan_stash < GA_SPAN_STASH / 2) {
+        ga_mspan *s = ga_fixalloc_alloc(&h->span_alloc, &h->os);
+        if (!s)
+            break; /* refused: fewer stashed structs (the locked path may still find one) */
+        c->span_stash[c->nspan_stash++] = s;
+    }
+}
+
+/* The last step of allocSpan (Go's HaveSpan), for pages [base, base + npages), Ready
+ * and allocated in pageAlloc, and span struct s, both owned by the caller: initialise
+ * and publish the span, index it.  Needs no lock (the page-cache path has none). */
+static ga_mspan *have_span(ga_heap *h, ga_mspan *s, uintptr_t base, uintptr_t npages, ga_spanclass spc) {
+    span_init(h, s, base, npages, spc, alloc_needs_zero(h, base, npages));
+    index_set(h, base, npages, s);
+    /* A2, after the index (the reclaimer reads spans[] at a set bit); Go's publication
+     * to the page reclaimer.  Atomic: spans from page caches are made without the lock. */
+    __atomic_fetch_or(&arena_get(h, base)->page_in_use[ga_page_word(base)], ga_page_mask(base), __ATOMIC_RELEASE);
+    atomic_fetch_add_explicit(&h->stats.pages_in_use, npages, memory_order_relaxed);
+    return s;
+}
+
+/* Go's page-cache path: a run of fewer than 16 pages from c's 64-page block, without
+ * the heap lock, or NULL (then the caller takes the locked path).  A run that fits no
+ * longer (fragmented block) is left to the locked path; the block is used up by later,
+ * smaller runs or given back at release.  If the OS refuses to make released pages
+ * Ready, they stay in the cache as they were and the locked path may find Ready pages
+ * freed since (pageAlloc's lowest fit). */
+static ga_mspan *alloc_from_cache(ga_heap *h, ga_cache *c, uintptr_t npages, ga_spanclass spc) {
+    if (ga_pagecache_empty(&c->pcache) || c->nspan_stash == 0) {
+        pthread_mutex_lock(&h->lock);
+        cache_refill_locked(h, c);
+        pthread_mutex_unlock(&h->lock);
+    }
+    if (c->nspan_stash == 0)
+        return NULL; /* no struct at hand: the locked path */
+    ga_pagecache before = c->pcache;
+    size_t scav = 0; /* bytes */
+    uintptr_t base = ga_pagecache_alloc(&c->pcache, npages, &scav);
+    if (!base)
+        return NULL;
+    if (scav && ga_sys_used(&h->os, (void *)base, npages << GA_PAGE_SHIFT, scav)) {
+        c->pcache = before;
+        return NULL;
+    }
+    atomic_fetch_sub_explicit(&h->stats.pcache_pages, npages, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&h->stats.pcache_scav, scav >> GA_PAGE_SHIFT, memory_order_relaxed);
+    return have_span(h, c->span_stash[--c->nspan_stash], base, npages, spc);
+}
+
+ga_mspan *ga_mheap_alloc_span(ga_heap *h, uintptr_t npages, ga_spanclass spc, ga_cache *c) {
     if (npages == 0 || npages > MAX_NPAGES || spc >= GA_NUM_SPAN_CLASSES) {
         errno = ENOMEM;
         return NULL;
     }
+    ga_mspan *s;
+    if (c && npages < GA_PAGECACHE_PAGES / 4 && !h->cfg.no_page_cache && (s = alloc_from_cache(h, c, npages, spc)))
+        return s;
     pthread_mutex_lock(&h->lock);
     if (GA_UNLIKELY(h->parked != NULL))
         unpark(h);
-    /* The struct first: its failure needs no undo. */
-    ga_mspan *s = ga_fixalloc_alloc(&h->span_alloc, &h->os);
+    /* The struct first: its failure needs no undo.  A stashed one serves when span_alloc
+     * would need the OS (which may be refusing). */
+    s = c && c->nspan_stash ? c->span_stash[--c->nspan_stash] : ga_fixalloc_alloc(&h->span_alloc, &h->os);
     if (!s)
         goto fail;
-    size_t scav = 0;
+    size_t scav = 0; /* bytes */
     uintptr_t base = ga_pagealloc_alloc(&h->pages, npages, &scav);
-    if (!base) {
-        if (ga_mheap_grow(h, npages) || !(base = ga_pagealloc_alloc(&h->pages, npages, &scav))) {
-            ga_fixalloc_free(&h->span_alloc, s); /* keeps its sweepgen (docs/go-facts.md §15.4) */
-            goto fail;
-        }
+    if (!base && (ga_mheap_grow(h, npages) || !(base = ga_pagealloc_alloc(&h->pages, npages, &scav)))) {
+        ga_fixalloc_free(&h->span_alloc, s); /* keeps its sweepgen (docs/go-facts.md §15.4) */
+        goto fail;
     }
     if (scav && ga_sys_used(&h->os, (void *)base, npages << GA_PAGE_SHIFT, scav)) {
         park(h, s, base, npages, scav);
         goto fail;
     }
-    span_init(h, s, base, npages, spc, alloc_needs_zero(h, base, npages));
-    index_set(h, base, npages, s);
-    atomic_fetch_add_explicit(&h->stats.pages_in_use, npages, memory_order_relaxed);
+    have_span(h, s, base, npages, spc);
     scav_note(h, npages, false);
     pthread_mutex_unlock(&h->lock);
     return s;
@@ -499,11 +573,30 @@ fail:
     return NULL;
 }
 
-/* Go's alloc first lets the page reclaimer sweep npages worth of spans when sweeping is
- * behind.  goalloc has no page reclaimer yet: only ga_mcentral_cache_span sweeps (up to
- * its budget of unswept spans of its class) before it grows; a large allocation does not
- * sweep first. */
-ga_mspan *ga_mheap_alloc(ga_heap *h, uintptr_t npages, ga_spanclass spc) { return ga_mheap_alloc_span(h, npages, spc); }
+void ga_mheap_release_cache(ga_heap *h, ga_cache *c) {
+    if (ga_pagecache_empty(&c->pcache) && c->nspan_stash == 0)
+        return;
+    pthread_mutex_lock(&h->lock);
+    atomic_fetch_sub_explicit(&h->stats.pcache_pages, ga_popcount64(c->pcache.cache), memory_order_relaxed);
+    atomic_fetch_sub_explicit(&h->stats.pcache_scav, ga_popcount64(c->pcache.scav), memory_order_relaxed);
+    ga_pagecache_flush(&c->pcache, &h->pages);
+    while (c->nspan_stash)
+        ga_fixalloc_free(&h->span_alloc, c->span_stash[--c->nspan_stash]);
+    scav_note(h, 0, false);
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* Go's alloc: when sweeping is behind (a cycle ended and ga_sweep has not drained it),
+ * the page reclaimer first sweeps dead spans until npages pages went back to the heap,
+ * so that the heap does not grow over garbage no lazy sweep reached (reclaim.c).
+ * Before the heap lock, which the reclaimer takes itself, and never under an mcentral
+ * lock (its callers hold none).  A heap that never ran a cycle (the malloc drop-in)
+ * starts drained: one load. */
+ga_mspan *ga_mheap_alloc(ga_heap *h, uintptr_t npages, ga_spanclass spc, ga_cache *c) {
+    if (atomic_load_explicit(&h->sweep_active, memory_order_acquire) != GA_SWEEP_DRAINED)
+        ga_mheap_reclaim(h, npages);
+    return ga_mheap_alloc_span(h, npages, spc, c);
+}
 
 /* Grow large span s to npages pages in place: the pages right after it must be free in
  * pageAlloc (or, if s ends where the current arena's unused part begins, be added to
@@ -569,6 +662,11 @@ void ga_mheap_free_span_locked(ga_heap *h, ga_mspan *s) {
              (void *)s);
     uintptr_t base = s->base, npages = s->npages;
     __atomic_store_n(&s->state, (uint8_t)GA_SPAN_DEAD, __ATOMIC_RELEASE);
+    /* A2; A5: the mark bit goes too, so that page_marks stays within page_in_use and a
+     * span later starting here begins unmarked. */
+    ga_heap_arena *a = arena_get(h, base);
+    __atomic_fetch_and(&a->page_in_use[ga_page_word(base)], ~ga_page_mask(base), __ATOMIC_RELEASE);
+    __atomic_fetch_and(&a->page_marks[ga_page_word(base)], ~ga_page_mask(base), __ATOMIC_RELAXED);
     index_set(h, base, npages, NULL);
     atomic_fetch_sub_explicit(&h->stats.pages_in_use, npages, memory_order_relaxed);
     ga_pagealloc_free(&h->pages, base, npages);
@@ -591,6 +689,7 @@ int ga_mheap_init(ga_heap *h) {
         return errno = ENOMEM;
     if (ga_pagealloc_init(&h->pages, &h->os))
         goto fail_lock;
+    h->pages.huge_page_bytes = h->cfg.huge_pages_set ? h->cfg.huge_page_bytes : ga_huge_page_size();
     h->arenas = ga_sys_alloc(&h->os, INDEX_BYTES);
     if (!h->arenas)
         goto fail_pages;

@@ -26,6 +26,7 @@
 #include "os.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -249,4 +250,22 @@ size_t ga_phys_page_size(void) {
         atomic_store_explicit(&cached, s, memory_order_relaxed);
     }
     return s;
+}
+
+size_t ga_huge_page_size(void) {
+    /* open/read, not stdio: no allocation (this runs while a heap is being created,
+     * possibly as the process's malloc) */
+    int fd = open("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    char buf[32];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    size_t v = 0;
+    for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++) {
+        if (v > (SIZE_MAX - 9) / 10)
+            return 0;
+        v = v * 10 + (size_t)(buf[i] - '0');
+    }
+    return v & (v - 1) ? 0 : v; /* Go ignores a size that is not a power of two */
 }

@@ -80,5 +80,9 @@ GA_HIDDEN void *ga_sys_alloc(ga_os *os, size_t n);
 GA_HIDDEN extern const ga_os_hooks ga_os_real_hooks;
 /* Physical page size (4096 on amd64). */
 GA_HIDDEN size_t ga_phys_page_size(void);
+/* The transparent huge page size (Go's physHugePageSize, read as Go does from
+ * /sys/kernel/mm/transparent_hugepage/hpage_pmd_size); 0 if unreadable or not a power
+ * of two. */
+GA_HIDDEN size_t ga_huge_page_size(void);
 
 #endif

@@ -19,11 +19,10 @@
  * stopping at the first level where nothing changed.
  *
  * Scavenging: pages start scavenged (fresh OS memory), allocation clears the bits it
- * reuses and reports them, free leaves them clear (the pages are now dirty).  A
- * two-level bitmap over chunk indexes (a bit per L2 block, a bit per chunk in the block)
- * marks chunks that may hold free unscavenged pages; free sets the marks, the scavenger
- * clears the ones it finds empty.  A scavenge call therefore scans at most 128 + 128
- * words plus the chunks it actually releases from, whatever the heap size. */
+ * reuses and reports them, free leaves them clear (the pages are now dirty).  The
+ * scavenge index (scavindex.h, Go's scavengeIndex) marks chunks that may hold free
+ * unscavenged pages; free of dirty pages marks them, the scavenger finds from the top
+ * down and clears the ones it finds empty (Go's scavenge / scavengeOne). */
 #include "pagealloc.h"
 
 #include "bitops.h"
@@ -38,7 +37,6 @@
 #define L1_ENTRIES GA_PA_L1_ENTRIES
 #define L2_ENTRIES GA_PA_L2_ENTRIES
 #define L2_DATA_BYTES GA_PA_L2_DATA_BYTES
-#define L2_MARK_WORDS GA_PA_L2_MARK_WORDS
 #define L1_MARK_WORDS GA_PA_L1_MARK_WORDS
 _Static_assert(L1_ENTRIES % 256 == 0, "destroy skips empty chunk-map slots 256 at a time");
 
@@ -99,38 +97,24 @@ static inline uintptr_t chunk_base(uintptr_t ci) { return ci << GA_LOG_CHUNK_BYT
 static void bad_summary(const char *what, uintptr_t idx) {
     ga_throw("pageAlloc: bad summary data (%s, index %#lx)", what, (unsigned long)idx);
 }
-
-/* ---- in_use: sorted, coalesced offset ranges ---------------------------------- */
-
-/* First index whose limit is > off (the range containing off, or the next one). */
-static size_t in_use_lookup(const ga_pagealloc *p, uintptr_t off) {
-    size_t lo = 0, hi = p->n_in_use;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p->in_use[mid].limit > off)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
+void ga_pagealloc_bad_summary(const char *what, uintptr_t idx) {
+    ga_throw("pageAlloc: bad summary data (%s, index %#lx)", what, (unsigned long)idx);
 }
 
-static int in_use_contains(const ga_pagealloc *p, uintptr_t off) {
-    size_t k = in_use_lookup(p, off);
-    return k < p->n_in_use && p->in_use[k].base <= off;
-}
+/* ---- in_use: sorted, coalesced offset ranges (ranges.h) ------------------------- */
 
-static int in_use_meets(const ga_pagealloc *p, uintptr_t base, uintptr_t limit) {
-    size_t k = in_use_lookup(p, base);
-    return k < p->n_in_use && p->in_use[k].base < limit;
-}
+static int in_use_contains(const ga_pagealloc *p, uintptr_t off) { return ga_addr_ranges_contains(&p->in_use, off); }
 
 /* Lowest in-use offset >= off, or GA_PA_MAX_OFF (Go's findMappedAddr). */
 static uintptr_t in_use_at_or_above(const ga_pagealloc *p, uintptr_t off) {
-    size_t k = in_use_lookup(p, off);
-    if (k == p->n_in_use)
-        return GA_PA_MAX_OFF;
-    return p->in_use[k].base > off ? p->in_use[k].base : off;
+    uintptr_t found;
+    return ga_addr_ranges_find_addr_greater_equal(&p->in_use, off, &found) ? found : GA_PA_MAX_OFF;
+}
+
+/* Some in-use offset lies in [base, limit). */
+static int in_use_meets(const ga_pagealloc *p, uintptr_t base, uintptr_t limit) {
+    uintptr_t found;
+    return ga_addr_ranges_find_addr_greater_equal(&p->in_use, base, &found) && found < limit;
 }
 
 /* ---- summary update -------------------------------------------------------------- */
@@ -233,10 +217,12 @@ static void sys_grow_commit(ga_pagealloc *p, uintptr_t ob, uintptr_t ol) {
         bit_clr(q->l2_new, l1);
 }
 
+/* Offset chunk 0 (real [0xffff800000000000, +4 MiB), never user memory) is refused as
+ * in Go, where it cannot be a heap: the scavenge index's find uses chunk 0 for "none". */
 static int range_ok(uintptr_t base, uintptr_t limit) {
     uintptr_t ob = ga_off(base), ol = ob + (limit - base);
     return base != 0 && limit > base && base % GA_CHUNK_BYTES == 0 && limit % GA_CHUNK_BYTES == 0 && ob < ol &&
-           ol <= ((uintptr_t)1 << GA_HEAP_ADDR_BITS);
+           ob >= GA_CHUNK_BYTES && ol <= ((uintptr_t)1 << GA_HEAP_ADDR_BITS);
 }
 
 int ga_pagealloc_sys_grow(ga_pagealloc *p, uintptr_t base, uintptr_t limit) {
@@ -274,6 +260,8 @@ int ga_pagealloc_sys_grow(ga_pagealloc *p, uintptr_t base, uintptr_t limit) {
         bit_set(q->l2_new, l1);
         q->l2_blocks++;
     }
+    if (ga_scav_index_grow(&p->scav, base, limit)) /* last: it undoes itself on refusal */
+        goto fail;
     sys_grow_commit(p, ob, ol);
     return 0;
 fail:
@@ -287,6 +275,7 @@ int ga_pagealloc_init(ga_pagealloc *p, ga_os *os) {
     memset(p, 0, sizeof *p);
     p->os = os;
     p->search_addr = GA_PA_MAX_OFF;
+    ga_addr_ranges_init(&p->in_use, os); /* allocates nothing: cannot fail */
     size_t phys = ga_phys_page_size();
     size_t words[LEVELS], total_words = 0, bytes[LEVELS];
     for (int l = 0; l < LEVELS; l++) {
@@ -300,7 +289,7 @@ int ga_pagealloc_init(ga_pagealloc *p, ga_os *os) {
         return errno = ENOMEM;
     p->priv = q;
     q->priv_bytes = priv_bytes;
-    q->l2_bytes = ga_align_up(L2_DATA_BYTES + L2_MARK_WORDS * sizeof(uint64_t), phys);
+    q->l2_bytes = ga_align_up(L2_DATA_BYTES, phys);
     uint64_t *w = (uint64_t *)(q + 1);
     for (int l = 0; l < LEVELS; l++) {
         q->level_bytes[l] = bytes[l];
@@ -315,6 +304,11 @@ int ga_pagealloc_init(ga_pagealloc *p, ga_os *os) {
             ga_pagealloc_destroy(p);
             return errno = ENOMEM;
         }
+    }
+    if (ga_scav_index_init(&p->scav, os)) {
+        int e = errno;
+        ga_pagealloc_destroy(p);
+        return errno = e;
     }
     return 0;
 }
@@ -334,13 +328,14 @@ void ga_pagealloc_destroy(ga_pagealloc *p) {
         if (p->chunks[l1])
             ga_sys_free(p->os, p->chunks[l1], q->l2_bytes, q->l2_bytes, q->l2_bytes);
     }
-    if (p->in_use)
-        ga_sys_free(p->os, p->in_use, q->in_use_bytes, q->in_use_bytes, q->in_use_bytes);
+    ga_addr_ranges_destroy(&p->in_use);
+    ga_scav_index_destroy(&p->scav);
     ga_os *os = p->os;
     ga_sys_free(os, q, q->priv_bytes, q->priv_bytes, q->priv_bytes);
     memset(p, 0, sizeof *p);
     p->os = os;
     p->search_addr = GA_PA_MAX_OFF;
+    ga_addr_ranges_init(&p->in_use, os);
 }
 
 /* ---- grow ------------------------------------------------------------------------- */
@@ -349,52 +344,22 @@ int ga_pagealloc_grow(ga_pagealloc *p, uintptr_t base, size_t size) {
     uintptr_t limit = base + size;
     if (!p->priv || size == 0 || limit < base || !range_ok(base, limit))
         return errno = EINVAL;
-    ga_pa_priv *q = ga_pagealloc_priv(p);
     uintptr_t ob = ga_off(base), ol = ob + size;
     if (in_use_meets(p, ob, ol))
         return errno = EINVAL; /* never grow the same memory twice */
 
-    /* Room for one more range first, so that nothing can fail after sys_grow. */
-    ga_addr_range *nr = NULL;
-    size_t nr_bytes = 0;
-    if (p->n_in_use == p->cap_in_use) {
-        nr_bytes = q->in_use_bytes ? 2 * q->in_use_bytes : ga_phys_page_size();
-        nr = ga_sys_alloc(p->os, nr_bytes);
-        if (!nr)
-            return errno = ENOMEM;
-    }
+    /* Room for one more range first, so that nothing can fail after sys_grow; a
+     * refused sys_grow puts the old array back (nothing changed, OS included). */
+    ga_addr_ranges_undo u;
+    if (ga_addr_ranges_reserve(&p->in_use, 1, &u))
+        return errno = ENOMEM;
     if (ga_pagealloc_sys_grow(p, base, limit)) {
-        if (nr)
-            ga_sys_free(p->os, nr, nr_bytes, nr_bytes, nr_bytes);
+        ga_addr_ranges_reserve_end(&p->in_use, &u, false);
         return errno = ENOMEM;
     }
-    if (nr) {
-        if (p->in_use) {
-            memcpy(nr, p->in_use, p->n_in_use * sizeof *nr);
-            ga_sys_free(p->os, p->in_use, q->in_use_bytes, q->in_use_bytes, q->in_use_bytes);
-        }
-        p->in_use = nr;
-        q->in_use_bytes = nr_bytes;
-        p->cap_in_use = nr_bytes / sizeof *nr;
-    }
-
-    /* inUse.add, coalescing with neighbours that touch. */
-    size_t k = in_use_lookup(p, ob);
-    int join_prev = k > 0 && p->in_use[k - 1].limit == ob;
-    int join_next = k < p->n_in_use && p->in_use[k].base == ol;
-    if (join_prev && join_next) {
-        p->in_use[k - 1].limit = p->in_use[k].limit;
-        memmove(&p->in_use[k], &p->in_use[k + 1], (p->n_in_use - k - 1) * sizeof *nr);
-        p->n_in_use--;
-    } else if (join_prev) {
-        p->in_use[k - 1].limit = ol;
-    } else if (join_next) {
-        p->in_use[k].base = ob;
-    } else {
-        memmove(&p->in_use[k + 1], &p->in_use[k], (p->n_in_use - k) * sizeof *nr);
-        p->in_use[k] = (ga_addr_range){ob, ol};
-        p->n_in_use++;
-    }
+    ga_addr_ranges_reserve_end(&p->in_use, &u, true);
+    if (ga_addr_ranges_add(&p->in_use, (ga_addr_range){ob, ol})) /* inUse.add: coalesces */
+        ga_throw("pageAlloc: in_use refused [%#lx, %#lx) after the checks", (unsigned long)ob, (unsigned long)ol);
 
     uintptr_t sc = chunk_index(ob), ec = chunk_index(ol);
     if (p->start == p->end || sc < p->start)
@@ -509,6 +474,14 @@ static int find(const ga_pagealloc *p, uintptr_t npages, uintptr_t *addr, uintpt
     return 1;
 }
 
+bool ga_pagealloc_find(const ga_pagealloc *p, uintptr_t npages, uintptr_t *addr, uintptr_t *cand) {
+    return find(p, npages, addr, cand) != 0;
+}
+
+void ga_pagealloc_update(ga_pagealloc *p, uintptr_t ob, uintptr_t npages, bool contig, bool alloc) {
+    update(p, ob, npages, contig, alloc);
+}
+
 /* Marks [ob, ob + npages) allocated; returns how many of those pages were scavenged. */
 static uintptr_t alloc_range(ga_pagealloc *p, uintptr_t ob, uintptr_t npages) {
     uintptr_t sc = chunk_index(ob), ec = chunk_index(ob + (npages - 1) * GA_PAGE_SIZE);
@@ -594,20 +567,12 @@ uintptr_t ga_pagealloc_alloc(ga_pagealloc *p, size_t npages, size_t *scav_bytes)
     return ga_unoff(addr);
 }
 
-static void mark_chunks(ga_pagealloc *p, uintptr_t sc, uintptr_t ec) {
-    ga_pa_priv *q = ga_pagealloc_priv(p);
-    for (uintptr_t ci = sc; ci <= ec; ci++) {
-        size_t l1 = ci >> GA_CHUNKS_L2_BITS;
-        bit_set(ga_pagealloc_l2_marks(p, l1), ci & (L2_ENTRIES - 1));
-        bit_set(q->l1_mark, l1);
-    }
-}
-
 #ifndef NDEBUG
 /* Debug builds: the range lies in one grown range and every page is allocated. */
 static void free_check(const ga_pagealloc *p, uintptr_t ob, size_t npages) {
-    size_t k = in_use_lookup(p, ob);
-    int ok = k < p->n_in_use && p->in_use[k].base <= ob && npages <= (p->in_use[k].limit - ob) >> GA_PAGE_SHIFT;
+    size_t k = ga_addr_ranges_find_succ(&p->in_use, ob); /* the range holding ob is k - 1 */
+    const ga_addr_range *r = k > 0 ? &p->in_use.ranges[k - 1] : NULL;
+    int ok = r && r->limit > ob && npages <= (r->limit - ob) >> GA_PAGE_SHIFT;
     for (uintptr_t o = ob, left = npages; ok && left;) {
         uint32_t i = chunk_page(o), n = left < GA_CHUNK_PAGES - i ? (uint32_t)left : GA_CHUNK_PAGES - i;
         ok = ga_pallocbits_popcnt_range(ga_pagealloc_chunk(p, chunk_index(o))->alloc, i, n) == n;
@@ -620,6 +585,10 @@ static void free_check(const ga_pagealloc *p, uintptr_t ob, size_t npages) {
 #endif
 
 void ga_pagealloc_free(ga_pagealloc *p, uintptr_t base, size_t npages) {
+    ga_pagealloc_free_scav(p, base, npages, false);
+}
+
+void ga_pagealloc_free_scav(ga_pagealloc *p, uintptr_t base, size_t npages, bool scavenged) {
     if (npages == 0)
         return;
     uintptr_t ob = ga_off(base), last = ob + (npages - 1) * GA_PAGE_SIZE;
@@ -629,6 +598,8 @@ void ga_pagealloc_free(ga_pagealloc *p, uintptr_t base, size_t npages) {
 #endif
     if (ob < p->search_addr)
         p->search_addr = ob;
+    if (!scavenged) /* dirty pages: the scavenger must find their chunks (SI1) */
+        ga_scav_index_mark(&p->scav, base, base + npages * GA_PAGE_SIZE);
     if (npages == 1) {
         ga_pallocbits_free1(ga_pagealloc_chunk(p, sc)->alloc, chunk_page(ob));
     } else if (sc == ec) {
@@ -639,101 +610,53 @@ void ga_pagealloc_free(ga_pagealloc *p, uintptr_t base, size_t npages) {
             ga_pallocbits_free_all(ga_pagealloc_chunk(p, ci)->alloc);
         ga_pallocbits_free_range(ga_pagealloc_chunk(p, ec)->alloc, 0, chunk_page(last) + 1);
     }
-    mark_chunks(p, sc, ec);
     p->free_pages += npages;
     update(p, ob, npages, 1, 0);
 }
 
 /* ---- scavenger -------------------------------------------------------------------- */
 
-/* Each aligned group of m bits (m a power of two <= 64) becomes all ones if it holds
- * any one (Go's fillAligned), so that releases stay whole physical pages. */
-static uint64_t fill_aligned(uint64_t x, unsigned m) {
-    if (m <= 1)
-        return x;
-    uint64_t group = m == 64 ? ~(uint64_t)0 : (((uint64_t)1 << m) - 1), r = 0;
-    for (unsigned s = 0; s < 64; s += m)
-        if (x >> s & group)
-            r |= group << s;
-    return r;
-}
-
-/* Releases the highest run of free, unscavenged pages of chunk ci (at most max_pages,
- * in groups of min_pages); returns pages released, 0 if the chunk has none. */
-static uintptr_t scavenge_chunk(ga_pagealloc *p, uintptr_t ci, uintptr_t max_pages, unsigned min_pages) {
-    if (p->summary[LEAF][ci] == 0)
-        return 0; /* no free page at all */
-    ga_pallocdata *d = ga_pagealloc_chunk(p, ci);
-    int w = GA_PALLOC_WORDS - 1;
-    uint64_t busy = 0;
-    for (; w >= 0; w--) {
-        busy = fill_aligned(d->alloc[w] | d->scav[w], min_pages);
-        if (busy != ~(uint64_t)0)
-            break;
-    }
-    if (w < 0)
-        return 0;
-    unsigned hb = 63 - clz64(~busy);              /* highest candidate page of word w */
-    uintptr_t end = (uintptr_t)w * 64 + hb + 1;   /* run is [end - run, end) */
-    uintptr_t run = clz64(~(~busy << (63 - hb))); /* candidates from hb down in word w */
-    if (run > hb + 1)
-        run = hb + 1;
-    if (run == hb + 1) {
-        for (int v = w - 1; v >= 0; v--) {
-            uint64_t b = fill_aligned(d->alloc[v] | d->scav[v], min_pages);
-            unsigned top = clz64(b); /* free, unscavenged pages at the top of word v */
-            run += top;
-            if (top < 64)
-                break;
+/* Go's scavengeOne: release the highest candidate of chunk ci (findScavengeCandidate
+ * from page search_idx, in groups of min_pages, at most max_pages unless a huge page
+ * widens it); returns pages released, 0 after clearing ci from the index when it has
+ * none.  Go marks the run allocated, drops the lock for sysUnused, then frees it with
+ * scavenged = true and sets the bits; under one lock here that is: sysUnused, then the
+ * scavenged bits (the alloc bits and summaries never change). */
+static uintptr_t scavenge_one(ga_pagealloc *p, uintptr_t ci, uint32_t search_idx, uintptr_t max_pages,
+                              unsigned min_pages) {
+    if (ga_psum_max(p->summary[LEAF][ci]) >= min_pages) { /* a run of min_pages free pages at all */
+        ga_pallocdata *d = ga_pagealloc_chunk(p, ci);
+        uint32_t start = 0;
+        uint32_t n =
+            ga_pallocdata_find_scavenge_candidate(d, search_idx, min_pages, max_pages, p->huge_page_bytes, &start);
+        if (n != 0) {
+            if (ga_pallocbits_popcnt_range(d->alloc, start, n) || ga_pallocbits_popcnt_range(d->scav, start, n))
+                ga_throw("pageAlloc: double scavenge (chunk %#lx pages %u+%u)", (unsigned long)ci, start, n);
+            ga_sys_unused(p->os, (void *)ga_unoff(chunk_base(ci) + ((uintptr_t)start << GA_PAGE_SHIFT)),
+                          (size_t)n << GA_PAGE_SHIFT);
+            ga_pallocbits_alloc_range(d->scav, start, n);
+            p->scav_pages += n;
+            return n;
         }
     }
-    if (max_pages > GA_CHUNK_PAGES)
-        max_pages = GA_CHUNK_PAGES;
-    uintptr_t lim = ga_align_up(max_pages, min_pages);
-    uintptr_t n = run < lim ? run : lim;
-    uintptr_t start = end - n;
-    ga_sys_unused(p->os, (void *)ga_unoff(chunk_base(ci) + (start << GA_PAGE_SHIFT)), n << GA_PAGE_SHIFT);
-    ga_pallocbits_alloc_range(d->scav, (uint32_t)start, (uint32_t)n);
-    p->scav_pages += n;
-    return n;
+    ga_scav_index_clear(&p->scav, ci);
+    return 0;
 }
 
 size_t ga_pagealloc_scavenge(ga_pagealloc *p, size_t bytes) {
-    ga_pa_priv *q = ga_pagealloc_priv(p);
-    if (!q || p->start == p->end || bytes == 0)
+    if (!p->priv || p->start == p->end)
         return 0;
     size_t phys = ga_phys_page_size();
     unsigned min_pages = phys > GA_PAGE_SIZE ? (unsigned)(phys / GA_PAGE_SIZE) : 1;
     size_t released = 0;
-    size_t top = (p->end - 1) >> GA_CHUNKS_L2_BITS, bottom = p->start >> GA_CHUNKS_L2_BITS;
-    for (size_t l1 = top + 1; l1-- > bottom;) {
-        if (!q->l1_mark[l1 / 64]) {
-            l1 -= l1 % 64; /* a word of clear marks: on below it */
-            continue;
-        }
-        if (!bit_get(q->l1_mark, l1))
-            continue;
-        uint64_t *marks = ga_pagealloc_l2_marks(p, l1);
-        int any = 0;
-        for (size_t wi = L2_MARK_WORDS; wi-- > 0;) {
-            while (marks[wi]) {
-                unsigned b = 63 - clz64(marks[wi]);
-                uintptr_t ci = ((uintptr_t)l1 << GA_CHUNKS_L2_BITS) + wi * 64 + b;
-                size_t want = bytes - released;
-                uintptr_t maxp = want / GA_PAGE_SIZE + (want % GA_PAGE_SIZE != 0);
-                uintptr_t n = scavenge_chunk(p, ci, maxp, min_pages);
-                if (n == 0) {
-                    marks[wi] &= ~((uint64_t)1 << b);
-                    continue;
-                }
-                released += n << GA_PAGE_SHIFT;
-                if (released >= bytes)
-                    return released;
-            }
-            any |= marks[wi] != 0;
-        }
-        if (!any)
-            bit_clr(q->l1_mark, l1);
+    while (released < bytes) {
+        uint32_t page_idx = 0;
+        uintptr_t ci = ga_scav_index_find(&p->scav, &page_idx);
+        if (ci == 0)
+            break;
+        size_t want = bytes - released; /* in pages, rounded up (no overflow: bytes may be SIZE_MAX) */
+        uintptr_t max_pages = want / GA_PAGE_SIZE + (want % GA_PAGE_SIZE != 0);
+        released += scavenge_one(p, ci, page_idx, max_pages, min_pages) << GA_PAGE_SHIFT;
     }
     return released;
 }
@@ -830,26 +753,30 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
         return ga_check_fail(why, len, "pageAlloc not initialised");
 
     /* P7: in_use sorted, disjoint, non-adjacent, chunk aligned; start/end. */
+    const ga_addr_ranges *iu = &p->in_use;
+    if (iu->n > iu->cap)
+        return ga_check_fail(why, len, "P7: n_in_use > cap_in_use");
     uintptr_t total = 0;
-    for (size_t k = 0; k < p->n_in_use; k++) {
-        ga_addr_range r = p->in_use[k];
+    for (size_t k = 0; k < iu->n; k++) {
+        ga_addr_range r = iu->ranges[k];
         if (r.base >= r.limit || r.base % GA_CHUNK_BYTES || r.limit % GA_CHUNK_BYTES ||
             r.limit > ((uintptr_t)1 << GA_HEAP_ADDR_BITS))
             return ga_check_fail(why, len, "P7: in_use[%zu] = [%#lx, %#lx) malformed", k, (unsigned long)r.base,
                                  (unsigned long)r.limit);
-        if (k > 0 && p->in_use[k - 1].limit >= r.base)
+        if (k > 0 && iu->ranges[k - 1].limit >= r.base)
             return ga_check_fail(why, len, "P7: in_use[%zu] overlaps, touches or precedes in_use[%zu]", k, k - 1);
         total += r.limit - r.base;
     }
-    if (p->n_in_use > p->cap_in_use)
-        return ga_check_fail(why, len, "P7: n_in_use > cap_in_use");
+    if (total != iu->total_bytes)
+        return ga_check_fail(why, len, "P7: in_use.total_bytes = %zu, its ranges cover %lu", iu->total_bytes,
+                             (unsigned long)total);
     if (total != p->total_pages * GA_PAGE_SIZE)
         return ga_check_fail(why, len, "P7: in_use covers %lu bytes, total_pages says %zu", (unsigned long)total,
                              p->total_pages);
-    if (p->n_in_use == 0) {
+    if (iu->n == 0) {
         if (p->start || p->end || p->free_pages || p->scav_pages || p->search_addr != GA_PA_MAX_OFF)
             return ga_check_fail(why, len, "empty pageAlloc with non-zero state");
-    } else if (p->start != chunk_index(p->in_use[0].base) || p->end != chunk_index(p->in_use[p->n_in_use - 1].limit)) {
+    } else if (p->start != chunk_index(iu->ranges[0].base) || p->end != chunk_index(iu->ranges[iu->n - 1].limit)) {
         return ga_check_fail(why, len, "P7: start/end = %lu/%lu do not match in_use", (unsigned long)p->start,
                              (unsigned long)p->end);
     }
@@ -873,8 +800,8 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
         return ga_check_fail(why, len, "l2_new left set");
 
     /* Every needed summary page is mapped, and every chunk has its L2 block. */
-    for (size_t k = 0; k < p->n_in_use; k++) {
-        ga_addr_range r = p->in_use[k];
+    for (size_t k = 0; k < iu->n; k++) {
+        ga_addr_range r = iu->ranges[k];
         for (int l = 0; l < LEVELS; l++) {
             size_t lo, hi;
             need_pages(r.base, r.limit, l, &lo, &hi);
@@ -903,11 +830,11 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
             uintptr_t e1 = (pg + 1) * per_page;
             for (uintptr_t i = pg * per_page; i < e1; i++) {
                 uintptr_t rb = i << level_shift[l], rl = (i + 1) << level_shift[l];
-                while (k < p->n_in_use && p->in_use[k].limit <= rb)
+                while (k < iu->n && iu->ranges[k].limit <= rb)
                     k++;
-                int meets = k < p->n_in_use && p->in_use[k].base < rl;
+                int meets = k < iu->n && iu->ranges[k].base < rl;
                 if (!meets) { /* P4 up to the next entry meeting in_use */
-                    uintptr_t stop = k < p->n_in_use ? p->in_use[k].base >> level_shift[l] : e1;
+                    uintptr_t stop = k < iu->n ? iu->ranges[k].base >> level_shift[l] : e1;
                     if (stop > e1)
                         stop = e1;
                     if (all_zero(&p->summary[l][i], (stop - i) * sizeof(ga_psum)))
@@ -939,13 +866,20 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
         }
     }
 
+    if (ga_scav_index_check(&p->scav, why, len))
+        return -1;
+    if (p->in_use.n && (p->scav.min > p->start || p->scav.max < p->end))
+        return ga_check_fail(why, len, "SI1: index bounds [%#lx, %#lx) miss the heap's chunks [%#lx, %#lx)",
+                             (unsigned long)p->scav.min, (unsigned long)p->scav.max, (unsigned long)p->start,
+                             (unsigned long)p->end);
+
     /* P5, P6, counters and scavenge marks, chunk by chunk. */
     uintptr_t sa = p->search_addr;
     if (sa != GA_PA_MAX_OFF && !in_use_contains(p, sa))
         return ga_check_fail(why, len, "P6: search_addr %#lx outside in_use", (unsigned long)ga_unoff(sa));
     size_t nfree = 0, nscav = 0;
-    for (size_t k = 0; k < p->n_in_use; k++) {
-        for (uintptr_t ci = chunk_index(p->in_use[k].base); ci < chunk_index(p->in_use[k].limit); ci++) {
+    for (size_t k = 0; k < iu->n; k++) {
+        for (uintptr_t ci = chunk_index(iu->ranges[k].base); ci < chunk_index(iu->ranges[k].limit); ci++) {
             const ga_pallocdata *d = ga_pagealloc_chunk(p, ci);
             int dirty = 0;
             for (unsigned w = 0; w < GA_PALLOC_WORDS; w++) {
@@ -956,10 +890,19 @@ int ga_pagealloc_check(const ga_pagealloc *p, char *why, size_t len) {
                 nscav += (size_t)ga_popcount64(d->scav[w]);
                 dirty |= ~(d->alloc[w] | d->scav[w]) != 0;
             }
-            size_t l1 = ci >> GA_CHUNKS_L2_BITS;
-            if (dirty && (!bit_get(ga_pagealloc_l2_marks(p, l1), ci & (L2_ENTRIES - 1)) || !bit_get(q->l1_mark, l1)))
-                return ga_check_fail(why, len, "chunk %#lx has free unscavenged pages but no scavenge mark",
+            if (dirty && !ga_scav_index_marked(&p->scav, ci))
+                return ga_check_fail(why, len, "SI1: chunk %#lx has free unscavenged pages but no scavenge mark",
                                      (unsigned long)ci);
+            if (dirty) { /* SI1: the highest dirty page is at or below the index's search address */
+                int w = GA_PALLOC_WORDS - 1;
+                while (!~(d->alloc[w] | d->scav[w]))
+                    w--;
+                uintptr_t top =
+                    chunk_base(ci) + (((uintptr_t)w * 64 + 63 - clz64(~(d->alloc[w] | d->scav[w]))) << GA_PAGE_SHIFT);
+                if (top > p->scav.search)
+                    return ga_check_fail(why, len, "SI1: free unscavenged page %#lx above the scavenge search %#lx",
+                                         (unsigned long)ga_unoff(top), (unsigned long)ga_unoff(p->scav.search));
+            }
             if (chunk_base(ci) < sa) {
                 uintptr_t below = sa - chunk_base(ci);
                 uint32_t n =

@@ -5,9 +5,9 @@
  * read it, or corrupt it on purpose and put it back.
  *
  * Chunk map (pagealloc.h): chunk index ci = off(p) >> GA_LOG_CHUNK_BYTES; chunks[ci >>
- * GA_CHUNKS_L2_BITS] is an L2 block of GA_PA_L2_ENTRIES ga_pallocdata (GA_PA_L2_DATA_BYTES),
- * followed by GA_PA_L2_MARK_WORDS words of scavenge marks, one bit per chunk of the block
- * (bit ci % GA_PA_L2_ENTRIES).  An L2 block exists for every chunk of a grown range. */
+ * GA_CHUNKS_L2_BITS] is an L2 block of GA_PA_L2_ENTRIES ga_pallocdata (GA_PA_L2_DATA_BYTES).
+ * An L2 block exists for every chunk of a grown range.  (The scavenger's chunk marks are
+ * the scavenge index, p->scav: scavindex.h.) */
 #ifndef GA_PAGEALLOC_IMPL_H
 #define GA_PAGEALLOC_IMPL_H
 
@@ -20,9 +20,8 @@
 #define GA_PA_L1_ENTRIES (1u << GA_CHUNKS_L1_BITS)
 #define GA_PA_L2_ENTRIES (1u << GA_CHUNKS_L2_BITS)
 #define GA_PA_L2_DATA_BYTES ((size_t)GA_PA_L2_ENTRIES * sizeof(ga_pallocdata)) /* 1 MiB */
-#define GA_PA_L2_MARK_WORDS (GA_PA_L2_ENTRIES / 64)                            /* chunk marks of a block */
-#define GA_PA_L1_MARK_WORDS (GA_PA_L1_ENTRIES / 64)                            /* a mark bit per block */
-_Static_assert(GA_PA_L1_ENTRIES % 64 == 0 && GA_PA_L2_ENTRIES % 64 == 0, "mark bitmaps are whole words");
+#define GA_PA_L1_MARK_WORDS (GA_PA_L1_ENTRIES / 64)                            /* a bit per L2 block */
+_Static_assert(GA_PA_L1_ENTRIES % 64 == 0, "l2_new is whole words");
 
 /* Summary level l (0 = root .. GA_SUMMARY_LEVELS - 1 = leaf): entry i covers offsets
  * [i << shift, (i + 1) << shift), i.e. 2^(shift - GA_PAGE_SHIFT) pages, and a parent has
@@ -37,18 +36,15 @@ _Static_assert(GA_PA_LEVEL_LOG_PAGES(GA_SUMMARY_LEVELS - 1) == GA_LOG_CHUNK_PAGE
 /* pagealloc.c's private bookkeeping, one ga_sys_alloc block (p->priv).
  * Invariants: mapped[l] has a bit per physical page of summary[l], set iff that page
  * is mapped and Ready; level_mapped[l] = (set bits) * phys; pending[l] and l2_new are
- * all zero between calls (they log what an unfinished sys_grow mapped, for rollback);
- * chunk_mark: for every in-use chunk with a free, unscavenged page, its bit is set in
- * the mark words of its L2 block and bit l1 of l1_mark is set (bits may be stale). */
+ * all zero between calls (they log what an unfinished sys_grow mapped, for rollback). */
 typedef struct ga_pa_priv {
-    uint64_t l1_mark[GA_PA_L1_MARK_WORDS];
     uint64_t l2_new[GA_PA_L1_MARK_WORDS];
     size_t level_bytes[GA_SUMMARY_LEVELS];  /* reserved */
     size_t level_mapped[GA_SUMMARY_LEVELS]; /* mapped (and Ready) */
     uint64_t *mapped[GA_SUMMARY_LEVELS];
     uint64_t *pending[GA_SUMMARY_LEVELS];
     size_t level_pages[GA_SUMMARY_LEVELS];
-    size_t priv_bytes, l2_bytes, in_use_bytes;
+    size_t priv_bytes, l2_bytes;
     size_t l2_blocks; /* L2 blocks allocated */
 } ga_pa_priv;
 
@@ -68,6 +64,18 @@ static inline bool ga_psum_ok(ga_psum s, unsigned lp) {
     return st <= m && e <= m && m < n && st + e < n;
 }
 
+/* pagealloc.c's own steps, for pagecache.c (which moves 64-page blocks between
+ * pageAlloc and a page cache). */
+/* Restore P2/P3 after the alloc bitmaps of pages [ob, ob + npages) (offsets) changed;
+ * contig: all of them changed the same way (alloc: to allocated), so the chunks inside
+ * the range are wholly allocated or wholly free. */
+GA_HIDDEN void ga_pagealloc_update(ga_pagealloc *p, uintptr_t ob, uintptr_t npages, bool contig, bool alloc);
+/* The lowest run of npages free pages by the tree (not the fast path): true with
+ * *addr (offset) and *cand (a valid new search_addr); false when none. */
+GA_HIDDEN bool ga_pagealloc_find(const ga_pagealloc *p, uintptr_t npages, uintptr_t *addr, uintptr_t *cand);
+/* ga_throw for summaries that promise a free run their level below does not have. */
+GA_HIDDEN void ga_pagealloc_bad_summary(const char *what, uintptr_t idx) GA_NORETURN_COLD;
+
 static inline ga_pa_priv *ga_pagealloc_priv(const ga_pagealloc *p) { return (ga_pa_priv *)p->priv; }
 
 /* The bitmaps of chunk ci, whose L2 block must exist (ci is in a grown range). */
@@ -80,17 +88,6 @@ static inline ga_pallocdata *ga_pagealloc_chunk(const ga_pagealloc *p, uintptr_t
 static inline ga_pallocdata *ga_pagealloc_chunk_or_null(const ga_pagealloc *p, uintptr_t ci) {
     ga_pallocdata *l2 = p->chunks[ci >> GA_CHUNKS_L2_BITS];
     return l2 ? &l2[ci & (GA_PA_L2_ENTRIES - 1)] : NULL;
-}
-
-/* The scavenge mark words of L2 block l1 (which must exist). */
-static inline uint64_t *ga_pagealloc_l2_marks(const ga_pagealloc *p, size_t l1) {
-    return (uint64_t *)((char *)p->chunks[l1] + GA_PA_L2_DATA_BYTES);
-}
-
-/* The scavenge mark words of the L2 block holding chunk ci; ci's own mark is bit
- * ci % GA_PA_L2_ENTRIES of them. */
-static inline uint64_t *ga_pagealloc_chunk_marks(const ga_pagealloc *p, uintptr_t ci) {
-    return ga_pagealloc_l2_marks(p, ci >> GA_CHUNKS_L2_BITS);
 }
 
 #endif

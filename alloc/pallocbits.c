@@ -12,8 +12,10 @@
 #include "pallocbits.h"
 
 #include "bitops.h"
+#include "os.h" /* ga_phys_page_size: huge pages count only above a physical page */
 #include "../spec/chunk.h"
 #include "../spec/psum.h"
+#include "../spec/fill.h"
 
 /* ------------------------------------------------------------------------------------
  * Word primitives. */
@@ -583,4 +585,175 @@ ga_psum ga_psum_merge(const ga_psum *c, uint32_t log_n) {
         end = e2;
     }
     return ga_psum_pack(start, max, end);
+}
+
+/* ------------------------------------------------------------------------------------
+ * Scavenging (Go's mgcscavenge.go). */
+
+/* Go's fillAligned, with shifts only: Go's carry trick ((x & c) + c) needs carries
+ * through + and -, which WP's bit theory does not model, so this form is the one proved.
+ * Three steps of at most log2(m) word operations each: fold down (bit j becomes the OR
+ * of bits j .. j+m-1), keep each group's bottom bit (now the OR of its group), spread it
+ * up through the group.  Unrolled with constant shifts: a left shift is masked first so
+ * that it never wraps (the RTE guard), which also keeps bits inside their group. */
+/*@ requires m == 1 || fill_m(m);
+    assigns \nothing;
+    ensures \result <= 0xffffffffffffffff;
+    ensures \forall integer k; 0 <= k < 64 ==> (bit(\result, k) <==> group_any(x, k, m)); */
+uint64_t ga_fill_aligned(uint64_t x, unsigned m) {
+    uint64_t base; /* bit j set iff j % m == 0: each group's bottom bit */
+    switch (m) {
+    case 1:
+        /*@ assert \forall integer k; 0 <= k < 64 ==> (group_any(x, k, 1) <==> bit(x, k)); */
+        return x;
+    case 2:
+        base = 0x5555555555555555ull;
+        break;
+    case 4:
+        base = 0x1111111111111111ull;
+        break;
+    case 8:
+        base = 0x0101010101010101ull;
+        break;
+    case 16:
+        base = 0x0001000100010001ull;
+        break;
+    case 32:
+        base = 0x0000000100000001ull;
+        break;
+    case 64:
+        base = 1;
+        break;
+    default:
+        ga_throw("fillAligned: bad m value %u", m);
+        return 0; /* not reached (ga_throw does not return); for the proof, which has no contract for it */
+    }
+    /*@ assert base_m: \forall integer j; 0 <= j < 64 ==> (bit(base, j) <==> j % m == 0); */
+    uint64_t y = x;
+    /*@ assert f1: \forall integer j; 0 <= j < 64 ==> (bit(y, j) <==> any_from(x, j, 1)); */
+    y |= y >> 1;
+    /*@ assert f2: \forall integer j; 0 <= j < 64 ==> (bit(y, j) <==> any_from(x, j, 2)); */
+    if (m > 2)
+        y |= y >> 2;
+    /*@ assert f4: \forall integer j; 0 <= j < 64 ==> (bit(y, j) <==> any_from(x, j, m < 4 ? m : 4)); */
+    if (m > 4)
+        y |= y >> 4;
+    /*@ assert f8: \forall integer j; 0 <= j < 64 ==> (bit(y, j) <==> any_from(x, j, m < 8 ? m : 8)); */
+    if (m > 8)
+        y |= y >> 8;
+    /*@ assert f16: \forall integer j; 0 <= j < 64 ==> (bit(y, j) <==> any_from(x, j, m < 16 ? m : 16)); */
+    if (m > 16)
+        y |= y >> 16;
+    /*@ assert f32: \forall integer j; 0 <= j < 64 ==> (bit(y, j) <==> any_from(x, j, m < 32 ? m : 32)); */
+    if (m > 32)
+        y |= y >> 32;
+    /*@ assert fm: \forall integer j; 0 <= j < 64 ==> (bit(y, j) <==> any_from(x, j, m)); */
+    y &= base;
+    /*@ assert b0: \forall integer j; 0 <= j < 64 ==> (bit(y, j) <==> (j % m == 0 && any_from(x, j, m))); */
+    /*@ ghost uint64_t y0 = y; */
+    /*@ assert s1: \forall integer k; 0 <= k < 64 ==> (bit(y, k) <==> any_upto(y0, k, 1)); */
+    y |= (y & 0x7fffffffffffffffull) << 1;
+    /*@ assert s2: \forall integer k; 0 <= k < 64 ==> (bit(y, k) <==> any_upto(y0, k, 2)); */
+    if (m > 2)
+        y |= (y & 0x3fffffffffffffffull) << 2;
+    /*@ assert s4: \forall integer k; 0 <= k < 64 ==> (bit(y, k) <==> any_upto(y0, k, m < 4 ? m : 4)); */
+    if (m > 4)
+        y |= (y & 0x0fffffffffffffffull) << 4;
+    /*@ assert s8: \forall integer k; 0 <= k < 64 ==> (bit(y, k) <==> any_upto(y0, k, m < 8 ? m : 8)); */
+    if (m > 8)
+        y |= (y & 0x00ffffffffffffffull) << 8;
+    /*@ assert s16: \forall integer k; 0 <= k < 64 ==> (bit(y, k) <==> any_upto(y0, k, m < 16 ? m : 16)); */
+    if (m > 16)
+        y |= (y & 0x0000ffffffffffffull) << 16;
+    /*@ assert s32: \forall integer k; 0 <= k < 64 ==> (bit(y, k) <==> any_upto(y0, k, m < 32 ? m : 32)); */
+    if (m > 32)
+        y |= (y & 0x00000000ffffffffull) << 32;
+    /*@ assert sm: \forall integer k; 0 <= k < 64 ==> (bit(y, k) <==> any_upto(y0, k, m)); */
+    return y;
+}
+
+/* The scavenge candidate of Go's findScavengeCandidate once min and max are valid:
+ * words from search_idx's down, each filled in groups of min (a group with any page
+ * allocated or scavenged is busy), the highest run of free, unscavenged groups,
+ * truncated to its top max pages, then widened down to a huge page boundary when it
+ * would split a huge page that the whole run covers. */
+/*@ requires \valid_read(d) && \valid(start);
+    requires search_idx < 512 && (min == 1 || fill_m(min)) && 1 <= max && hp <= 512;
+    assigns *start;
+    ensures \result <= 512 && *start + \result <= 512; */
+static uint32_t ga_scav_candidate(const ga_pallocdata *d, uint32_t search_idx, uint32_t min, uint32_t max, uint32_t hp,
+                                  uint32_t *start) {
+    int32_t i = (int32_t)(search_idx / 64);
+    uint64_t x = 0;
+    /*@ loop invariant -1 <= i <= 7;
+        loop assigns i, x;
+        loop variant i + 1; */
+    for (; i >= 0; i--) {
+        x = ga_fill_aligned(d->scav[i] | d->alloc[i], min);
+        if (x != ~(uint64_t)0)
+            break;
+    }
+    *start = 0;
+    if (i < 0)
+        return 0;
+    uint32_t z1 = ga_clz64(~x);                  /* busy pages above the run in word i */
+    uint32_t end = (uint32_t)i * 64 + (64 - z1); /* the run is [end - run, end) */
+    /* word i without the busy pages above the run (Go shifts them out, x << z1; a mask
+     * keeps the proof's no-wrap guard) */
+    uint64_t below = z1 >= 64 ? 0 : x & (~(uint64_t)0 >> z1);
+    uint32_t run;
+    if (below != 0) {
+        uint32_t c = ga_clz64(below); /* z1 + the run, which ends inside word i */
+        run = c >= z1 ? c - z1 : 0;
+    } else {
+        run = 64 - z1; /* reaches the bottom of word i: on into the words below */
+        /*@ loop invariant -1 <= j < i && run <= 64 * (i - j);
+            loop assigns j, run;
+            loop variant j + 1; */
+        for (int32_t j = i - 1; j >= 0; j--) {
+            uint64_t y = ga_fill_aligned(d->scav[j] | d->alloc[j], min);
+            run += ga_clz64(y);
+            if (y != 0)
+                break;
+        }
+    }
+    if (run > end)
+        run = end;
+    uint32_t size = run < max ? run : max, st = end - size;
+    if (hp > 1) {
+        /* Do not break a free, unscavenged huge page: when the run holds the huge page
+         * boundary at or below st and the candidate reaches the boundary above st, take
+         * the candidate down to the boundary below. */
+        uint32_t lower = st - st % hp, above = lower == st ? st : lower + hp; /* alignDown, alignUp */
+        if (above <= end && lower >= end - run) {
+            size += st - lower;
+            st = lower;
+        }
+    }
+    *start = st;
+    return size;
+}
+
+/*@ requires \valid_read(d) && \valid(start);
+    assigns *start;
+    ensures \result <= 512 && *start + \result <= 512; */
+uint32_t ga_pallocdata_find_scavenge_candidate(const ga_pallocdata *d, uint32_t search_idx, size_t min, size_t max,
+                                               size_t huge_page_bytes, uint32_t *start) {
+    *start = 0;
+    if (min != 1 && min != 2 && min != 4 && min != 8 && min != 16 && min != 32 && min != 64) {
+        ga_throw("findScavengeCandidate: min = %zu must be a power of two <= 64", min);
+        return 0; /* not reached (ga_throw does not return); for the proof, which has no contract for it */
+    }
+    if (search_idx >= GA_CHUNK_PAGES)
+        search_idx = GA_CHUNK_PAGES - 1;
+    /* max 0 means min; else aligned up to min (never below it).  A chunk has 512 pages,
+     * so anything above 512 truncates nothing. */
+    size_t mx = max == 0 ? min : max > GA_CHUNK_PAGES ? GA_CHUNK_PAGES : (max + min - 1) / min * min;
+    /* huge pages only when bigger than both a runtime page and a physical page; Go
+     * assumes one fits in a chunk, so a bigger one is taken as none */
+    uint32_t hp = 1;
+    if (huge_page_bytes > GA_PAGE_SIZE && huge_page_bytes > ga_phys_page_size() &&
+        huge_page_bytes / GA_PAGE_SIZE <= GA_CHUNK_PAGES)
+        hp = (uint32_t)(huge_page_bytes / GA_PAGE_SIZE);
+    return ga_scav_candidate(d, search_idx, (uint32_t)min, (uint32_t)mx, hp, start);
 }

@@ -60,4 +60,18 @@ GA_HIDDEN uint32_t ga_psum_end(ga_psum s);
  * given their summaries c[0..7] in address order. */
 GA_HIDDEN ga_psum ga_psum_merge(const ga_psum *c, uint32_t log_n);
 
+/* Scavenging (Go's mgcscavenge.go). */
+/* Go's fillAligned: each aligned group of m bits (m a power of two <= 64) becomes all
+ * ones if any bit of it is set in x, else all zeros. */
+GA_HIDDEN uint64_t ga_fill_aligned(uint64_t x, unsigned m);
+/* Go's pallocData.findScavengeCandidate: the highest run of free, unscavenged pages at
+ * or below search_idx's word (searched backwards), in aligned groups of min pages (min a
+ * power of two <= 64, else ga_throw); its size in pages (0 = none) with *start = its
+ * first page.  max 0 means min, else max is aligned up to min; a longer run is cut to
+ * its top max pages.  With huge pages (huge_page_bytes > GA_PAGE_SIZE and > the physical
+ * page size; huge_page_bytes / GA_PAGE_SIZE pages each) the result is widened down to a
+ * huge page boundary rather than split a free, unscavenged huge page: it may exceed max. */
+GA_HIDDEN uint32_t ga_pallocdata_find_scavenge_candidate(const ga_pallocdata *d, uint32_t search_idx, size_t min,
+                                                         size_t max, size_t huge_page_bytes, uint32_t *start);
+
 #endif

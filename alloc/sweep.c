@@ -331,7 +331,11 @@ size_t ga_sweep(ga_heap *h, size_t budget) {
         while (budget == 0 || n < budget) {
             if (!next_span_for_sweep(h, &sl))
                 break;
-            ga_sweeplocked_sweep(h, &sl, false);
+            /* Pages of a span this sweep frees are the page reclaimer's credit, as in
+             * Go's sweepone (npages read while owned). */
+            uintptr_t np = sl.span->npages;
+            if (ga_sweeplocked_sweep(h, &sl, false))
+                atomic_fetch_add_explicit(&h->reclaim_credit, np, memory_order_acq_rel);
             n++;
         }
         if (atomic_load_explicit(&h->sweep_class, memory_order_acquire) >= GA_NUM_SPAN_CLASSES)

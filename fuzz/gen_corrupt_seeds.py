@@ -178,6 +178,14 @@ for k in (0, 1, 33, 66, 67, 100, 130, 133):
 setup = b''.join(burst(c, 1, v=nos) for c in range(1, 68, 2) for nos in (0, 1))  # 68 ops
 write(hdir, 'corrupt-heap-ranges-cache', ONE + setup + b''.join(ops))
 
+# The page reclaimer's bitmaps (A2, A5) where marks exist: during the mark phase (marked
+# objects, one allocated black), then after ga_gc_end without a sweep (unswept spans
+# keep their marks); every corruption twice, on different targets.
+RC = ['h_page_in_use_clear', 'h_page_in_use_stray', 'h_page_marks_stray', 'h_page_marks_missing']
+write(hdir, 'corrupt-heap-reclaim', HDR + SETUP + GC_BEGIN + mark_range(0, 60) + large(4)
+      + b''.join(hcorrupt(n, i * 3, i % 4) for i, n in enumerate(RC)) + gc_end(0)
+      + b''.join(hcorrupt(n, i * 5 + 1, (i + 1) % 4) for i, n in enumerate(RC)))
+
 # H1 through ga_heap_check (unlocked), with and without a description buffer
 write(hdir, 'corrupt-heap-sweepgen-unlocked', HDR + burst(3, 10)
       + hcorrupt('h_sweepgen_odd', 0, 0) + hcorrupt('h_sweepgen_odd', 0, 2))

@@ -231,6 +231,9 @@ def heap_seeds():
     s['debug'] = header(F_DEBUG | F_4CACHES) + work.b
     s['ignore-hints'] = header(F_4CACHES, retain=0x80) + work.b
     s['one-cache'] = header(0) + work.b
+    # hookmap bit 0 without F_HOOKMAP: no page caches (every span under the heap lock).
+    s['no-page-cache'] = header(F_4CACHES, hookmap=1) + work.b
+    s['no-page-cache-debug'] = header(F_DEBUG | F_4CACHES, hookmap=1) + work.b
     s['odd-sizes'] = header() + Ops().odd(0).odd(1).odd(2).odd(3).odd(4).odd(5).odd(6).check().b
 
     # Sizes 2^47 and 2^48 fit no reservation (every arena hint is refused before the
@@ -276,6 +279,38 @@ def heap_seeds():
             o.large(40 + k)  # reuses released pages: heap_released must fall
         o.burst(30, 64).check().gc_begin().mark_range(0, 40).gc_end(True).check()
         s[name] = header(F_SCAV_ON_GC, retain) + o.b
+    # The same goal since the page reclaimer (issue 11): the large allocations after
+    # gc_end(False) first reclaim the dead large spans, whose 64..87-page holes the
+    # 40..45-page objects above now fill, so that seed's second cycle finds too little
+    # to release to need more than a chunk.  Objects of 100.. pages fit no hole: they
+    # still take released pages (heap_released falls), and with 24 objects dropped the
+    # second ga_gc_end releases more than a chunk's worth.
+    o = Ops()
+    for k in range(24):
+        o.large(64 + k, 0, NOSCAN if k % 2 else 0)
+    o.burst(30, 64).burst(44, 40)
+    o.gc_begin()
+    for k in range(0, 24, 2):
+        o.mark(k, 9)
+    o.mark_range(24, 30)
+    o.gc_end(False).check()
+    for k in range(6):
+        o.large(100 + k)
+    o.burst(30, 64).check().gc_begin().mark_range(0, 40).gc_end(True).check()
+    s['scavenge-goal-reclaim'] = header(F_SCAV_ON_GC, 10) + o.b
+    # The page reclaimer (issue 11, alloc/reclaim.c): a cycle leaves dead large and
+    # small spans unswept (some marked: skipped); ga_sweep(1) frees one, which becomes
+    # reclaim credit; a small large allocation takes that credit, a big one scans the
+    # chunk and sweeps the dead spans before the heap grows; refills then find the
+    # reclaimer done for the cycle.
+    o = Ops()
+    for k in range(12):
+        o.large(20 + k)
+    for _ in range(6):
+        o.burst(40, 64)
+    o.gc_begin().mark(0, 5).mark(3, 0).mark_range(20, 10).gc_end(False)
+    o.sweep(1).large(8).large(200).burst(40, 64).burst(40, 64).check()
+    s['reclaim'] = header(0) + o.b
     # An empty span must go back to the heap: objects freed, then their span uncached
     # (cache destroyed: free sweep in uncache) or swept by ga_sweep(h, 0) (frees after
     # the span left the cache); exact heap_inuse after the full sweep.
@@ -347,6 +382,7 @@ def heap_dict():
     e('hdr_scav_on_gc', header(F_4CACHES | F_SCAV_ON_GC, retain=10))
     e('hdr_scav_idle', header(F_4CACHES | F_SCAV_ON_GC, retain=0x40 | 10))
     e('hdr_keep_unused', header(F_4CACHES | F_KEEP_UNUSED))
+    e('hdr_no_page_cache', header(F_4CACHES, hookmap=1))
     e('hdr_nth', header(F_4CACHES | F_NTH, nth=7))
     e('hdr_after', header(F_4CACHES | F_AFTER, after=12))
     e('hdr_limit', header(F_4CACHES | F_LIMIT, limit=64))

@@ -115,6 +115,10 @@ def scav_zero(): return PA.op(PA.SCAVENGE, u8(3) + u16(0))
 def alloc_many(count, n, sel=None, x=0): return PA.op(PA.ALLOC_MANY, u8(count - 1) + u8(n - 1 if sel is None else sel) + u16(x))
 def free_many(stride): return PA.op(PA.FREE_MANY, u8(stride - 2))
 
+def pfill(k): return PA.op(PA.PCACHE_FILL, u8(k))
+def palloc(k, n): return PA.op(PA.PCACHE_ALLOC, u8(k) + u8(n - 1 if n <= 16 else 224 + n - 49))  # 1..16, 49..80
+def pflush(k): return PA.op(PA.PCACHE_FLUSH, u8(k))
+
 def pagealloc_seeds():
     s = {}
     N = b'\x00'
@@ -167,6 +171,22 @@ def pagealloc_seeds():
     s['spread_level0_free'] = (N + b''.join(spread(0x400000 + 256 * j, 256, 1) for j in range(16))
                                + alloc(240, 4095) + alloc_small(4) + spread(0x401000, 2, 1)
                                + alloc(250, 2000) + free(0) + scav_odd(999) + CHECK_ALL)
+    # Page caches (issue 11).  basic: a fresh block (all scavenged), 1, 16 and then 64
+    # pages (too many now), pageAlloc allocating past the cached block, flush and reuse.
+    s['pcache_basic'] = (N + grow(0, 100000, 2) + pfill(0) + palloc(0, 1) + palloc(0, 16) + palloc(0, 64)
+                         + alloc_small(3) + pflush(0) + alloc_small(1) + palloc(0, 1) + free(0) + CHECK_ALL)
+    # mixed: dirty and scavenged free pages in the blocks taken; the scavenger runs while
+    # they are cached (it must not see them) and after the flushes (it must find them).
+    s['pcache_mixed'] = (N + grow(0, 101000) + alloc_mid(200) + free(0, True, 3, 40) + scav_pages(10)
+                         + pfill(1) + pfill(2) + palloc(1, 5) + palloc(1, 2) + scav_all() + pflush(1) + pflush(2)
+                         + scav_all() + alloc_many(4, 16) + CHECK_ALL)
+    # tree: the fill takes a chunk's last block, so the hint's chunk has no free page
+    # and the next fill searches the tree; full: no free page at all (empty cache, hint
+    # exhausted), refill after a free, a refill of a non-empty slot, runs beyond 64.
+    s['pcache_tree'] = (N + grow(0, 102000, 2) + alloc_mid(448) + pfill(0) + pfill(1) + palloc(1, 64)
+                        + pflush(0) + pfill(0) + CHECK_ALL)
+    s['pcache_full'] = (N + grow(0, 103000) + alloc_mid(512) + pfill(0) + pflush(3) + free(0) + pfill(0) + pfill(0)
+                        + palloc(0, 80) + palloc(0, 64) + pfill(2) + pflush(0) + CHECK_ALL)
     return s
 
 

@@ -24,6 +24,7 @@
 #include "pagealloc.h"
 #include "pagealloc_impl.h"
 #include "pagealloc_ops.h"
+#include "pagecache.h"
 #include "support/corrupt.h"
 #include "support/fuzz_input.h"
 #include "support/model_pages.h"
@@ -33,6 +34,7 @@
 #define MAX_GROW 8    /* chunks per grow */
 #define MAX_RUNS 512
 #define MAX_BATCH 32
+#define NCACHES 4                                                         /* page cache slots */
 #define NCHUNKS ((uint64_t)1 << (GA_HEAP_ADDR_BITS - GA_LOG_CHUNK_BYTES)) /* 2^26 */
 #define ZERO_CHUNK (NCHUNKS / 2)                                          /* the chunk at real address 0 */
 /* What runs when (check_state): after every op, the model comparison of what the op
@@ -86,7 +88,9 @@ typedef struct drv {
     void *snap;       /* pageAlloc's bookkeeping before an injected grow (check_unchanged) */
     size_t snap_cap;
     const char *opname;
-    const char *restored; /* a corruption undone since ga_pagealloc_check last passed */
+    const char *restored;     /* a corruption undone since ga_pagealloc_check last passed */
+    ga_pagecache pc[NCACHES]; /* page caches, taken from pa (their pages are allocated there) */
+    mpcache mpc[NCACHES];     /* the model's view of each */
     char why[512];
 } drv;
 
@@ -504,16 +508,16 @@ FUZZ_NOCOV static void check_in_use(const drv *d) {
         uint64_t lo = d->m.c[k]->ci, hi = lo + 1;
         for (k++; k < d->m.n && d->m.c[k]->ci == hi; k++)
             hi++;
-        if (r >= p->n_in_use || p->in_use[r].base != lo << GA_LOG_CHUNK_BYTES ||
-            p->in_use[r].limit != hi << GA_LOG_CHUNK_BYTES)
+        if (r >= p->in_use.n || p->in_use.ranges[r].base != lo << GA_LOG_CHUNK_BYTES ||
+            p->in_use.ranges[r].limit != hi << GA_LOG_CHUNK_BYTES)
             fail(d, "in_use[%zu] = [%#lx, %#lx) (of %zu), model chunks [%#llx, %#llx)", r,
-                 r < p->n_in_use ? (unsigned long)p->in_use[r].base : 0ul,
-                 r < p->n_in_use ? (unsigned long)p->in_use[r].limit : 0ul, p->n_in_use, (unsigned long long)lo,
+                 r < p->in_use.n ? (unsigned long)p->in_use.ranges[r].base : 0ul,
+                 r < p->in_use.n ? (unsigned long)p->in_use.ranges[r].limit : 0ul, p->in_use.n, (unsigned long long)lo,
                  (unsigned long long)hi);
         r++;
     }
-    if (r != p->n_in_use || r != d->m.nranges)
-        fail(d, "%zu in_use ranges, model %zu (running count %zu)", p->n_in_use, r, d->m.nranges);
+    if (r != p->in_use.n || r != d->m.nranges)
+        fail(d, "%zu in_use ranges, model %zu (running count %zu)", p->in_use.n, r, d->m.nranges);
 }
 
 FUZZ_NOCOV static void check_search_full(const drv *d) {
@@ -557,8 +561,8 @@ FUZZ_NOCOV static void check_state(drv *d, bool full, bool deep, bool sub) {
              (unsigned long long)(m->n * M_CHUNK_PAGES));
     if (full || d->grew)
         check_in_use(d);
-    else if (p->n_in_use != m->nranges)
-        fail(d, "%zu in_use ranges, model %zu", p->n_in_use, m->nranges);
+    else if (p->in_use.n != m->nranges)
+        fail(d, "%zu in_use ranges, model %zu", p->in_use.n, m->nranges);
     if (m->n && (p->start != m->c[0]->ci || p->end != m->c[m->n - 1]->ci + 1))
         fail(d, "start/end = %#lx/%#lx, model %#llx/%#llx", (unsigned long)p->start, (unsigned long)p->end,
              (unsigned long long)m->c[0]->ci, (unsigned long long)m->c[m->n - 1]->ci + 1);
@@ -632,11 +636,14 @@ static void do_free(drv *d, uint64_t g, uint64_t n) {
     ms_free(&d->m, g, n);
 }
 
-/* Exactly the highest min(ceil(bytes / 8 KiB), available) free unscavenged pages. */
+/* Go's scavenge (ms_scavenge_plan, the model's own page-by-page reading of it): without
+ * huge pages exactly the highest min(ceil(bytes / 8 KiB), available) free unscavenged
+ * pages; with them, a cut run may be widened down to a huge page boundary.  Every page
+ * released was free and unscavenged (hook_unused), as many as planned, the lowest one
+ * where planned, none left above it: so exactly the planned pages. */
 static void do_scavenge(drv *d, size_t bytes) {
-    uint64_t avail = ms_dirty_free_pages(&d->m);
-    uint64_t asked = bytes / GA_PAGE_SIZE + (bytes % GA_PAGE_SIZE != 0);
-    uint64_t want = asked < avail ? asked : avail;
+    uint64_t hp = d->pa.huge_page_bytes > GA_PAGE_SIZE ? d->pa.huge_page_bytes / GA_PAGE_SIZE : 1, low;
+    uint64_t want = ms_scavenge_plan(&d->m, bytes, hp, &low), avail = ms_dirty_free_pages(&d->m);
     d->scav_bytes = 0;
     d->scav_low = UINT64_MAX;
     size_t got = ga_pagealloc_scavenge(&d->pa, bytes);
@@ -644,8 +651,13 @@ static void do_scavenge(drv *d, size_t bytes) {
     if (got != d->scav_bytes)
         fail(d, "scavenge(%zu) = %zu, but released %llu bytes", bytes, got, (unsigned long long)d->scav_bytes);
     if (got != want * GA_PAGE_SIZE)
-        fail(d, "scavenge(%zu) released %zu bytes; %llu pages were free and unscavenged, want %llu bytes", bytes, got,
-             (unsigned long long)avail, (unsigned long long)(want * GA_PAGE_SIZE));
+        fail(d,
+             "scavenge(%zu) released %zu bytes; %llu pages were free and unscavenged, want %llu bytes (%llu-page huge "
+             "pages)",
+             bytes, got, (unsigned long long)avail, (unsigned long long)(want * GA_PAGE_SIZE), (unsigned long long)hp);
+    if (got && d->scav_low != low)
+        fail(d, "scavenge(%zu) released down to page %#llx, planned %#llx", bytes,
+             (unsigned long long)page_addr(d->scav_low), (unsigned long long)page_addr(low));
     if (got && ms_any_dirty_free_above(&d->m, d->scav_low + 1))
         fail(d, "scavenge(%zu) released %#llx but left a free unscavenged page above it", bytes,
              (unsigned long long)page_addr(d->scav_low));
@@ -709,7 +721,7 @@ static void do_grow_spread(drv *d, uint32_t off, uint8_t nb) {
     }
     for (unsigned i = 0; i <= nb && d->m.n < MAX_SPREAD; i++) {
         uint64_t ci = ci0 + step * i;
-        bool bad = ms_is_grown(&d->m, ci, 1);
+        bool bad = ms_is_grown(&d->m, ci, 1) || ci == 0; /* offset chunk 0: refused (pagealloc.h) */
         int rc = ga_pagealloc_grow(&d->pa, (uintptr_t)page_addr(ci * M_CHUNK_PAGES), (size_t)1 << GA_LOG_CHUNK_BYTES);
         TRACE("#%zu spread grow(chunk %#llx) = %d\n", d->op, (unsigned long long)ci, rc);
         if (rc != (bad ? EINVAL : 0))
@@ -724,7 +736,7 @@ static void do_grow_spread(drv *d, uint32_t off, uint8_t nb) {
  * included), its private block (mapped/pending bitmaps, marks, byte counts) and the
  * in_use array.  A refused grow must leave all of it exactly as it was (rollback). */
 FUZZ_NOCOV static size_t snap_size(const drv *d) {
-    return sizeof d->pa + ga_pagealloc_priv(&d->pa)->priv_bytes + d->pa.n_in_use * sizeof *d->pa.in_use;
+    return sizeof d->pa + ga_pagealloc_priv(&d->pa)->priv_bytes + d->pa.in_use.n * sizeof *d->pa.in_use.ranges;
 }
 
 FUZZ_NOCOV static void snapshot(drv *d) {
@@ -739,9 +751,9 @@ FUZZ_NOCOV static void snapshot(drv *d) {
     char *s = d->snap;
     memcpy(s, &d->pa, sizeof d->pa);
     memcpy(s + sizeof d->pa, d->pa.priv, ga_pagealloc_priv(&d->pa)->priv_bytes);
-    if (d->pa.n_in_use)
-        memcpy(s + sizeof d->pa + ga_pagealloc_priv(&d->pa)->priv_bytes, d->pa.in_use,
-               d->pa.n_in_use * sizeof *d->pa.in_use);
+    if (d->pa.in_use.n)
+        memcpy(s + sizeof d->pa + ga_pagealloc_priv(&d->pa)->priv_bytes, d->pa.in_use.ranges,
+               d->pa.in_use.n * sizeof *d->pa.in_use.ranges);
 }
 
 FUZZ_NOCOV static void check_unchanged(const drv *d) {
@@ -751,8 +763,8 @@ FUZZ_NOCOV static void check_unchanged(const drv *d) {
         what = "the ga_pagealloc struct";
     else if (memcmp(s + sizeof d->pa, d->pa.priv, ga_pagealloc_priv(&d->pa)->priv_bytes) != 0)
         what = "its private bookkeeping (mapped/pending bitmaps, marks, byte counts)";
-    else if (d->pa.n_in_use && memcmp(s + sizeof d->pa + ga_pagealloc_priv(old)->priv_bytes, d->pa.in_use,
-                                      d->pa.n_in_use * sizeof *d->pa.in_use) != 0)
+    else if (d->pa.in_use.n && memcmp(s + sizeof d->pa + ga_pagealloc_priv(old)->priv_bytes, d->pa.in_use.ranges,
+                                      d->pa.in_use.n * sizeof *d->pa.in_use.ranges) != 0)
         what = "the in_use array";
     if (what)
         fail(d, "refused grow changed %s", what);
@@ -802,7 +814,7 @@ static void do_grow(drv *d, fuzz_input *in) {
     size_t size = (size_t)n << GA_LOG_CHUNK_BYTES;
     /* Ranges that start at, contain or end at real address 0 cannot be written as
      * [base, base + size) and are refused, as is memory grown before. */
-    bool bad = ms_is_grown(m, ci, n) || (ci <= ZERO_CHUNK && ci + n >= ZERO_CHUNK);
+    bool bad = ms_is_grown(m, ci, n) || (ci <= ZERO_CHUNK && ci + n >= ZERO_CHUNK) || ci == 0; /* offset chunk 0 too */
     bool inject = (where & 0x80) != 0;
     size_t limit = 0;
     if (inject) {
@@ -921,6 +933,90 @@ static void op_free_many(drv *d, fuzz_input *in) {
         }
 }
 
+/* ---- page caches (alloc/pagecache.h) against the model's (model_pages.h) ----------- */
+
+/* Slot k holds what the model's cache holds, bit for bit, and P9 holds against pa. */
+FUZZ_NOCOV static void check_cache(drv *d, unsigned k) {
+    const ga_pagecache *c = &d->pc[k];
+    const mpcache *mc = &d->mpc[k];
+    uint64_t free = 0, scav = 0;
+    for (unsigned i = 0; i < M_CACHE_PAGES; i++) {
+        free |= (uint64_t)mc->free[i] << i;
+        scav |= (uint64_t)mc->scav[i] << i;
+    }
+    if (c->cache != free || c->scav != scav || (free && c->base != page_addr(mc->g0)))
+        fail(d, "cache %u = {%#lx, %#llx, %#llx}, model {%#llx, %#llx, %#llx}", k, (unsigned long)c->base,
+             (unsigned long long)c->cache, (unsigned long long)c->scav, (unsigned long long)page_addr(mc->g0),
+             (unsigned long long)free, (unsigned long long)scav);
+    if (ga_pagecache_empty(c) != mpc_empty(mc))
+        fail(d, "cache %u: empty %d, model %d", k, ga_pagecache_empty(c), mpc_empty(mc));
+    if (ga_pagecache_check(c, &d->pa, d->why, sizeof d->why) != 0)
+        fail(d, "cache %u: %s", k, d->why);
+}
+
+FUZZ_NOCOV static void check_caches(drv *d) {
+    for (unsigned k = 0; k < NCACHES; k++)
+        check_cache(d, k);
+}
+
+static void do_flush_cache(drv *d, unsigned k) {
+    TRACE("#%zu pcache_flush(%u: %#lx %#llx)\n", d->op, k, (unsigned long)d->pc[k].base,
+          (unsigned long long)d->pc[k].cache);
+    ga_pagecache_flush(&d->pc[k], &d->pa);
+    ms_flush_cache(&d->m, &d->mpc[k]);
+    if (!ga_pagecache_empty(&d->pc[k]) || d->pc[k].base || d->pc[k].scav)
+        fail(d, "flush left cache %u = {%#lx, %#llx, %#llx}", k, (unsigned long)d->pc[k].base,
+             (unsigned long long)d->pc[k].cache, (unsigned long long)d->pc[k].scav);
+}
+
+/* allocToCache into slot % NCACHES (what the slot held is flushed first).  The search
+ * hint must land on the block's last page (checked with the model's first free page
+ * by check_state after the op). */
+static void op_pcache_fill(drv *d, fuzz_input *in) {
+    unsigned k = fi_u8(in) % NCACHES;
+    if (!ga_pagecache_empty(&d->pc[k]))
+        do_flush_cache(d, k);
+    size_t total = d->pa.total_pages;
+    d->pc[k] = ga_pagealloc_alloc_to_cache(&d->pa);
+    bool any = ms_to_cache(&d->m, &d->mpc[k]);
+    TRACE("#%zu pcache_fill(%u) = %#lx %#llx scav %#llx\n", d->op, k, (unsigned long)d->pc[k].base,
+          (unsigned long long)d->pc[k].cache, (unsigned long long)d->pc[k].scav);
+    if (d->pa.total_pages != total)
+        fail(d, "allocToCache grew pageAlloc");
+    if (any && d->pa.search_addr != (d->mpc[k].g0 + M_CACHE_PAGES - 1) << GA_PAGE_SHIFT)
+        fail(d, "allocToCache left search_addr %#lx, not the block's last page", (unsigned long)d->pa.search_addr);
+    if (!any && (d->pc[k].base || d->pc[k].scav || d->pa.search_addr != GA_PA_MAX_OFF))
+        fail(d, "allocToCache on a heap with no free page: {%#lx, %#llx, %#llx}, search_addr %#lx",
+             (unsigned long)d->pc[k].base, (unsigned long long)d->pc[k].cache, (unsigned long long)d->pc[k].scav,
+             (unsigned long)d->pa.search_addr);
+    check_caches(d);
+}
+
+/* n < 224: 1 + n % 16 pages; else 49 + n - 224 (up to 80: runs the size of the whole
+ * cache and beyond, which never fit). */
+static void op_pcache_alloc(drv *d, fuzz_input *in) {
+    unsigned k = fi_u8(in) % NCACHES;
+    uint8_t n8 = fi_u8(in);
+    uint64_t n = n8 < 224 ? 1u + n8 % 16 : 49u + (n8 - 224u), ms;
+    size_t scav = 12345;
+    uintptr_t got = ga_pagecache_alloc(&d->pc[k], n, &scav);
+    uint64_t want = mpc_alloc(&d->mpc[k], n, &ms);
+    TRACE("#%zu pcache_alloc(%u, %llu) = %#lx scav %zu\n", d->op, k, (unsigned long long)n, (unsigned long)got, scav);
+    if (want == M_NONE ? (got != 0 || scav != 0) : (got != page_addr(want) || scav != ms * GA_PAGE_SIZE))
+        fail(d, "cache %u alloc(%llu) = %#lx scav %zu, model %#llx scav %llu", k, (unsigned long long)n,
+             (unsigned long)got, scav, want == M_NONE ? 0ull : (unsigned long long)page_addr(want),
+             (unsigned long long)(ms * GA_PAGE_SIZE));
+    if (want != M_NONE)
+        add_run(d, want, n); /* handed out: freed later through ga_pagealloc_free, as mcache would */
+    check_cache(d, k);
+}
+
+static void op_pcache_flush(drv *d, fuzz_input *in) {
+    unsigned k = fi_u8(in) % NCACHES;
+    do_flush_cache(d, k);
+    check_caches(d);
+}
+
 static void op_check_all(drv *d, fuzz_input *in) {
     (void)in;
     d->all = true;
@@ -1027,6 +1123,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
     }
     d->os.fail_nth = 0;
+    /* header bits 3-4: the scavenger's huge pages (as the heap sets them): none, 2 MiB,
+     * 64 KiB (8 pages), 512 KiB (64 pages) */
+    static const size_t huge[4] = {0, (size_t)2 << 20, (size_t)64 << 10, (size_t)512 << 10};
+    d->pa.huge_page_bytes = huge[(c0 >> 3) & 3];
     check_state(d, true, true, false);
 
     bool op_trace = fuzz_trace_on();

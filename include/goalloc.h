@@ -70,6 +70,17 @@ typedef struct ga_config {
      * of the heap in use (GA_SCAV_EPOCH_* in alloc/heap.h).  retain_percent 0 = 10. */
     int scavenge_policy;
     unsigned retain_percent;
+    /* Non-zero: caches take no page cache (Go's per-P pageCache): every span comes
+     * from pageAlloc under the heap lock.  For comparisons (bench/) and tests. */
+    int no_page_cache;
+    /* Huge pages for the scavenger (Go's physHugePageSize): with huge_pages_set = 0
+     * (the default) the kernel's transparent huge page size
+     * (/sys/kernel/mm/transparent_hugepage/hpage_pmd_size; none if unreadable); with
+     * huge_pages_set != 0, huge_page_bytes (0 = none).  A release that would split a
+     * free, unscavenged huge page is widened to all of it, so scavenging may release
+     * more than asked.  Sizes not above 8 KiB and the physical page count as none. */
+    int huge_pages_set;
+    size_t huge_page_bytes;
 } ga_config;
 
 enum { GA_SCAVENGE_NONE = 0, GA_SCAVENGE_ON_GC = 1, GA_SCAVENGE_IDLE = 2 };
@@ -131,7 +142,10 @@ GA_API void *ga_object_base(ga_heap *h, const void *p);
  *          frees of other objects; returns 1 if newly marked, 0 if already marked,
  *          -EINVAL if p is in no object.  Marking uses p: it must happen before any
  *          free of p's object, as any other use (a mark racing the free of its own
- *          object could land on the slot's next tenant).
+ *          object could land on the slot's next tenant).  Only in the mark phase,
+ *          between ga_gc_begin and ga_gc_end: the page reclaimer reads a span's
+ *          marks as those of the last cycle (a mark at another time would survive
+ *          into the next cycle unseen by it, and ga_heap_check reports it, A5).
  * ga_gc_end: mark termination, world stopped by the caller (no other call on this
  *          heap in flight): flush every cache, sweepgen += 2.  Unmarked objects are
  *          then reclaimed lazily (when a refill meets their span), or eagerly by

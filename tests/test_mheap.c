@@ -75,9 +75,9 @@ static void t_destroy(ga_heap *h) {
 
 /* Allocate a span and list it (swept list, like a large object or a span back from a
  * cache); NULL with errno on failure. */
-static ga_mspan *t_alloc(ga_heap *h, uintptr_t npages, ga_spanclass spc) {
+static ga_mspan *t_alloc_c(ga_heap *h, uintptr_t npages, ga_spanclass spc, ga_cache *c) {
     errno = 0;
-    ga_mspan *s = ga_mheap_alloc(h, npages, spc);
+    ga_mspan *s = ga_mheap_alloc(h, npages, spc, c);
     if (!s) {
         REQUIRE(errno == ENOMEM, "alloc failure errno %d", errno);
         return NULL;
@@ -85,6 +85,7 @@ static ga_mspan *t_alloc(ga_heap *h, uintptr_t npages, ga_spanclass spc) {
     ga_mcentral_push_swept(h, &h->central[spc], s);
     return s;
 }
+static ga_mspan *t_alloc(ga_heap *h, uintptr_t npages, ga_spanclass spc) { return t_alloc_c(h, npages, spc, NULL); }
 
 static void t_free(ga_heap *h, ga_mspan *s) {
     ga_mcentral *c = &h->central[s->spanclass];
@@ -564,7 +565,7 @@ static void test_refusal_details(void) {
     REQUIRE(t_alloc(h, ((uintptr_t)1 << 35) + 1, 0) == NULL, "more pages than the address space");
     REQUIRE(t_alloc(h, 0, 0) == NULL, "0 pages");
     errno = 0;
-    REQUIRE(ga_mheap_alloc(h, 1, GA_NUM_SPAN_CLASSES) == NULL && errno == ENOMEM, "bad span class");
+    REQUIRE(ga_mheap_alloc(h, 1, GA_NUM_SPAN_CLASSES, NULL) == NULL && errno == ENOMEM, "bad span class");
     REQUIRE(h->arena_hint == hint && h->arena_hint_addr == hint_addr && atomic_load(&h->os.reserved) == reserved,
             "hints kept (%u/%u, %#lx/%#lx, %zu/%zu)", h->arena_hint, hint, (unsigned long)h->arena_hint_addr,
             (unsigned long)hint_addr, atomic_load(&h->os.reserved), reserved);
@@ -749,6 +750,7 @@ static void test_checker(void) {
 typedef struct {
     ga_heap *h;
     unsigned seed;
+    ga_cache *c; /* NULL: spans straight from pageAlloc */
 } thr_arg;
 
 static void *thr_main(void *p) {
@@ -763,7 +765,7 @@ static void *thr_main(void *p) {
             t_free(a->h, mine[k]);
             mine[k] = NULL;
         } else {
-            mine[k] = t_alloc(a->h, 1 + (x >> 8) % 20, 1);
+            mine[k] = t_alloc_c(a->h, 1 + (x >> 8) % 20, 1, a->c);
             REQUIRE(mine[k], "alloc under contention");
         }
     }
@@ -773,19 +775,123 @@ static void *thr_main(void *p) {
     return NULL;
 }
 
+/* With caches, runs of 1-15 pages come from each thread's page cache without the heap
+ * lock while other threads take the lock (TSan checks the lock-free path). */
 static void test_threads(void) {
+    for (int with_caches = 0; with_caches < 2; with_caches++) {
+        ga_heap *h = t_new(NULL);
+        REQUIRE(h, "init");
+        pthread_t t[4];
+        thr_arg args[4];
+        for (int i = 0; i < 4; i++) {
+            args[i] = (thr_arg){h, 17u * (unsigned)i + 1, with_caches ? ga_cache_new(h) : NULL};
+            REQUIRE(!with_caches || args[i].c, "cache");
+            pthread_create(&t[i], NULL, thr_main, &args[i]);
+        }
+        for (int i = 0; i < 4; i++)
+            pthread_join(t[i], NULL);
+        REQUIRE(inuse_pages(h) == 0, "all freed");
+        t_check(h, "threads");
+        for (int i = 0; i < 4; i++)
+            ga_cache_destroy(args[i].c);
+        REQUIRE(h->pages.free_pages == h->pages.total_pages, "page caches given back: %zu of %zu pages free",
+                h->pages.free_pages, h->pages.total_pages);
+        t_check(h, "caches destroyed");
+        t_destroy(h);
+    }
+}
+
+/* ---- page caches (Go's pageCache, mheap.allocSpan's cache path) --------------------------------- */
+
+static size_t allocated_pages(const ga_heap *h) { return h->pages.total_pages - h->pages.free_pages; }
+
+static void test_page_cache(void) {
+    /* Runs under 16 pages come from the cache's 64-page block, address-ordered, with the
+     * rest of the block allocated in pageAlloc; 16 pages and more bypass it. */
     ga_heap *h = t_new(NULL);
     REQUIRE(h, "init");
-    pthread_t t[4];
-    thr_arg args[4];
+    ga_cache *c = ga_cache_new(h);
+    REQUIRE(c, "cache");
+    /* As Go's allocToCache, filling a cache never grows the heap: the first span of a
+     * fresh heap comes from pageAlloc, which grows. */
+    ga_mspan *g = t_alloc_c(h, 1, 0, c);
+    REQUIRE(g && ga_pagecache_empty(&c->pcache) && allocated_pages(h) == 1, "first span from pageAlloc");
+    uintptr_t base0 = g->base;
+    ga_mspan *a = t_alloc_c(h, 1, 0, c);
+    REQUIRE(a && a->base == base0 + PAGE && c->pcache.base == base0 && c->pcache.cache == ~(uint64_t)3,
+            "the block of the first free page: base +%#lx cache %#llx", (unsigned long)(c->pcache.base - base0),
+            (unsigned long long)c->pcache.cache);
+    REQUIRE(allocated_pages(h) == 64, "a whole block allocated in pageAlloc: %zu", allocated_pages(h));
+    REQUIRE(c->nspan_stash == GA_SPAN_STASH / 2 - 1, "stash %u", c->nspan_stash);
+    t_check(h, "one span from the page cache");
+    ga_mspan *b = t_alloc_c(h, 14, 0, c);
+    REQUIRE(b && b->base == base0 + 2 * PAGE && c->pcache.cache == ~(uint64_t)0 << 16, "next run from the block");
+    ga_mspan *big = t_alloc_c(h, 16, 0, c);
+    REQUIRE(big && big->base == base0 + 64 * PAGE, "16 pages from pageAlloc, above the cached block");
+    ga_mspan *d[4];
     for (int i = 0; i < 4; i++) {
-        args[i] = (thr_arg){h, 17u * (unsigned)i + 1};
-        pthread_create(&t[i], NULL, thr_main, &args[i]);
+        d[i] = t_alloc_c(h, 12, 0, c);
+        REQUIRE(d[i], "alloc");
     }
+    /* 48 pages were left: four runs of 12 use the block up exactly. */
+    REQUIRE(d[3]->base == base0 + 52 * PAGE && ga_pagecache_empty(&c->pcache), "block used up");
+    t_check(h, "block used up");
+    ga_mspan *e = t_alloc_c(h, 2, 0, c);
+    REQUIRE(e && e->base == base0 + 80 * PAGE && c->pcache.base == base0 + 64 * PAGE,
+            "the next block holds the first free page above the search address");
+    /* A run that the block cannot hold goes to pageAlloc (the block stays). */
+    ga_mspan *f[6]; /* 46 pages left: five runs of 9, then one page */
+    for (int i = 0; i < 6; i++)
+        REQUIRE((f[i] = t_alloc_c(h, 9, 0, c)) != NULL, "alloc");
+    REQUIRE(f[4]->base == base0 + 118 * PAGE && f[5]->base == base0 + 128 * PAGE &&
+                c->pcache.cache == (uint64_t)1 << 63,
+            "a run the block cannot hold bypasses it: +%#lx, cache %#llx", (unsigned long)(f[5]->base - base0),
+            (unsigned long long)c->pcache.cache);
+    t_check(h, "fragmented block");
+    ga_cache_destroy(c); /* flushes */
+    t_free(h, g);
+    t_free(h, a);
+    t_free(h, b);
+    t_free(h, big);
+    t_free(h, e);
     for (int i = 0; i < 4; i++)
-        pthread_join(t[i], NULL);
-    REQUIRE(inuse_pages(h) == 0, "all freed");
-    t_check(h, "threads");
+        t_free(h, d[i]);
+    for (int i = 0; i < 6; i++)
+        t_free(h, f[i]);
+    REQUIRE(h->pages.free_pages == h->pages.total_pages, "everything free after the flush");
+    t_destroy(h);
+
+    /* Scavenged pages: the cache keeps their state; only a span's own pages are made
+     * Ready (the checker's OS accounting counts the rest as released). */
+    h = t_new(NULL);
+    REQUIRE(h, "init");
+    ga_mspan *x = t_alloc(h, 1, 0);
+    t_free(h, x);
+    pthread_mutex_lock(&h->lock);
+    ga_pagealloc_scavenge(&h->pages, SIZE_MAX);
+    pthread_mutex_unlock(&h->lock);
+    c = ga_cache_new(h);
+    size_t ready = atomic_load(&h->os.ready); /* after the cache struct's own memory */
+    x = t_alloc_c(h, 3, 0, c);
+    REQUIRE(x && atomic_load(&h->os.ready) == ready + 3 * PAGE, "3 pages made Ready, %zu",
+            atomic_load(&h->os.ready) - ready);
+    REQUIRE(c->pcache.scav == c->pcache.cache, "the cached pages are scavenged");
+    t_check(h, "scavenged block");
+    ga_cache_destroy(c);
+    t_free(h, x);
+    REQUIRE(h->pages.scav_pages == h->pages.free_pages - 3, "the flushed pages are scavenged again: %zu of %zu",
+            h->pages.scav_pages, h->pages.free_pages);
+    t_destroy(h);
+
+    /* no_page_cache: every span from pageAlloc. */
+    ga_config cfg = {.no_page_cache = 1};
+    h = t_new(&cfg);
+    REQUIRE(h, "init");
+    c = ga_cache_new(h);
+    x = t_alloc_c(h, 1, 0, c);
+    REQUIRE(x && ga_pagecache_empty(&c->pcache) && c->nspan_stash == 0 && allocated_pages(h) == 1, "no page cache");
+    ga_cache_destroy(c);
+    t_free(h, x);
     t_destroy(h);
 }
 
@@ -807,7 +913,7 @@ static void timing(void) {
         double t0 = now_ns();
         for (int r = 0; r < ROUNDS; r++) {
             for (int i = 0; i < N; i++)
-                s[i] = ga_mheap_alloc(h, np[k], 1);
+                s[i] = ga_mheap_alloc(h, np[k], 1, NULL);
             for (int i = 0; i < N; i++)
                 ga_mheap_free_span(h, s[(i * 7) % N]);
         }
@@ -816,7 +922,7 @@ static void timing(void) {
     }
     double t0 = now_ns();
     uintptr_t sum = 0;
-    ga_mspan *x = ga_mheap_alloc(h, 64, 1);
+    ga_mspan *x = ga_mheap_alloc(h, 64, 1, NULL);
     for (int r = 0; r < 1000000; r++)
         sum += (uintptr_t)ga_mheap_span_of(h, x->base + (uintptr_t)(r % 64) * PAGE + 5);
     printf("  span_of: %.1f ns (%lu)\n", (now_ns() - t0) / 1e6, (unsigned long)(sum & 1));
@@ -839,6 +945,7 @@ int main(void) {
     test_mapped_limit();
     test_checker();
     test_threads();
+    test_page_cache();
     uint64_t total = wl_reference();
     printf("  workload: %lu refusable OS calls\n", (unsigned long)total);
     test_fail_nth(total);

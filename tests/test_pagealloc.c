@@ -254,8 +254,8 @@ static void run_case(const tcase *t) {
             snprintf(what, sizeof what, "search");
             break;
         case RANGES:
-            CHECK(e->pa.n_in_use == o->expect, "%s step %d: %zu in-use ranges, expected %lu", t->name, e->step,
-                  e->pa.n_in_use, (unsigned long)o->expect);
+            CHECK(e->pa.in_use.n == o->expect, "%s step %d: %zu in-use ranges, expected %lu", t->name, e->step,
+                  e->pa.in_use.n, (unsigned long)o->expect);
             snprintf(what, sizeof what, "ranges");
             break;
         }
@@ -346,12 +346,16 @@ static void test_checker(void) {
     PLANT("free_pages counter", p->free_pages++, p->free_pages--);
     PLANT("scav_pages counter", p->scav_pages--, p->scav_pages++);
     PLANT("total_pages counter", p->total_pages++, p->total_pages--);
-    PLANT("in_use range unaligned", p->in_use[0].limit -= PS, p->in_use[0].limit += PS);
+    PLANT("in_use range unaligned", p->in_use.ranges[0].limit -= PS, p->in_use.ranges[0].limit += PS);
     PLANT("end index", p->end++, p->end--);
     PLANT("summary_mapped", p->summary_mapped += 4096, p->summary_mapped -= 4096);
-    uint64_t *marks = ga_pagealloc_chunk_marks(p, ci);
-    uint64_t saved = marks[(ci & 8191) / 64];
-    PLANT("dirty chunk without scavenge mark", marks[(ci & 8191) / 64] = 0, marks[(ci & 8191) / 64] = saved);
+    uint64_t *marks = &p->scav.bits[ci / 64];
+    uint64_t saved = *marks;
+    uintptr_t ssave = p->scav.search;
+    PLANT("dirty chunk without scavenge mark", *marks = 0, *marks = saved);
+    PLANT("scavenge search cleared with a chunk marked", p->scav.search = 0, p->scav.search = ssave);
+    PLANT("scavenge search below a dirty page", p->scav.search = ga_off(PG(9)), p->scav.search = ssave);
+    PLANT("scavenge index mapped_bytes", p->scav.mapped_bytes += 4096, p->scav.mapped_bytes -= 4096);
 #undef PLANT
     env_fini(e);
 }
@@ -367,7 +371,7 @@ static pa_state state_of(env *e) {
     return (pa_state){atomic_load(&e->os.reserved),
                       atomic_load(&e->os.mapped),
                       atomic_load(&e->os.ready),
-                      e->pa.n_in_use,
+                      e->pa.in_use.n,
                       e->pa.total_pages,
                       e->pa.free_pages,
                       e->pa.scav_pages,
@@ -412,36 +416,39 @@ static int refuse_grow_each_call(env *e, uintptr_t base, size_t chunks, uintptr_
 static void test_refusals(void) {
     env *e = &E;
 
-    /* init: 1 metadata block + 5 reservations; each refusal leaves nothing behind. */
-    for (uint64_t n = 1; n <= 7; n++) {
+    /* init: 1 metadata block + 5 reservations + the scavenge index's; each refusal
+     * leaves nothing behind. */
+    for (uint64_t n = 1; n <= 8; n++) {
         ga_config cfg = {0};
         cfg.os_fail_nth = n;
         int rc = env_init(e, "init refusal", &cfg);
-        if (n <= 6) {
+        if (n <= 7) {
             CHECK(rc == ENOMEM, "init with call %lu refused = %d", (unsigned long)n, rc);
             CHECK(atomic_load(&e->os.reserved) == 0 && atomic_load(&e->os.mapped) == 0 &&
                       atomic_load(&e->os.ready) == 0,
                   "init refusal %lu left bytes behind", (unsigned long)n);
         } else {
-            CHECK(rc == 0, "init with call 7 refused must succeed (6 calls)");
+            CHECK(rc == 0, "init with call 8 refused must succeed (7 calls)");
             env_fini(e);
         }
     }
 
-    /* grow: first growth makes 12 refusable calls (in_use array, level 0, levels 1-4
-     * map+used, L2 block); a far one 9 (levels 1-4, L2); an adjacent one none. */
+    /* grow: first growth makes 14 refusable calls (in_use array, level 0, levels 1-4
+     * map+used, L2 block, a page of scavenge index map+used); a far one 11 (levels 1-4,
+     * L2, index page); an adjacent one none. */
     CHECK(env_init(e, "grow refusals", NULL) == 0, "grow refusals: init");
     int n = refuse_grow_each_call(e, B, 2, 0);
-    CHECK(n == 12, "first grow: %d refusable calls, expected 12", n);
+    CHECK(n == 14, "first grow: %d refusable calls, expected 14", n);
     size_t scav;
     CHECK(do_alloc(e, 3, &scav) == B, "first allocation");
     n = refuse_grow_each_call(e, X, 1, PG(3));
-    CHECK(n == 9, "far grow: %d refusable calls, expected 9", n);
+    CHECK(n == 11, "far grow: %d refusable calls, expected 11", n);
     n = refuse_grow_each_call(e, B + 2 * CHUNK, 1, PG(3));
     CHECK(n == 0, "adjacent grow: %d refusable calls, expected 0", n);
-    /* Y's level-1 entry shares B's page (both in the first 2^31 entries' page 128) */
+    /* Y's level-1 entry shares B's page (both in the first 2^31 entries' page 128);
+     * Y's index bits are in an index page of their own */
     n = refuse_grow_each_call(e, Y, 2, PG(3));
-    CHECK(n == 7, "grow below: %d refusable calls, expected 7", n);
+    CHECK(n == 9, "grow below: %d refusable calls, expected 9", n);
 
     /* fail_after: every call refused. */
     pa_state before = state_of(e);
@@ -474,17 +481,17 @@ static void test_refusals(void) {
     size_t cap = ga_phys_page_size() / sizeof(ga_addr_range);
     for (size_t i = 0; i < cap; i++)
         ga_pagealloc_grow(&e->pa, B + i * 2 * CHUNK, CHUNK);
-    CHECK(e->pa.n_in_use == cap && e->pa.cap_in_use == cap, "in_use: %zu ranges, capacity %zu", e->pa.n_in_use,
-          e->pa.cap_in_use);
+    CHECK(e->pa.in_use.n == cap && e->pa.in_use.cap == cap, "in_use: %zu ranges, capacity %zu", e->pa.in_use.n,
+          e->pa.in_use.cap);
     before = state_of(e);
     e->os.fail_nth = atomic_load(&e->os.calls) + 1;
     CHECK(ga_pagealloc_grow(&e->pa, B + cap * 2 * CHUNK, CHUNK) == ENOMEM,
           "in_use: refused array growth must fail grow");
     CHECK(same(before, state_of(e)), "in_use: state changed");
     e->os.fail_nth = 0;
-    CHECK(ga_pagealloc_grow(&e->pa, B + cap * 2 * CHUNK, CHUNK) == 0 && e->pa.n_in_use == cap + 1,
+    CHECK(ga_pagealloc_grow(&e->pa, B + cap * 2 * CHUNK, CHUNK) == 0 && e->pa.in_use.n == cap + 1,
           "in_use: grow after");
-    CHECK(ga_pagealloc_grow(&e->pa, B + CHUNK, CHUNK) == 0 && e->pa.n_in_use == cap,
+    CHECK(ga_pagealloc_grow(&e->pa, B + CHUNK, CHUNK) == 0 && e->pa.in_use.n == cap,
           "in_use: filling a gap joins three");
     check_sound(e, "in_use");
     env_fini(e);
@@ -647,7 +654,48 @@ static void test_differential(void) {
     env_fini(e);
 }
 
+/* Go's scavenge with huge pages (mgcscavenge.go): pages 0..257 of a chunk free and
+ * unscavenged, the rest allocated; scavenge(24 KiB) wants 3 pages, [255, 258), which
+ * would split the free huge page [0, 256): with 2 MiB huge pages all 258 pages go
+ * (2,113,536 bytes), without them exactly 3. */
+static void test_scavenge_huge(void) {
+    for (int huge = 0; huge <= 1; huge++) {
+        env *e = &E;
+        CHECK(env_init(e, "scavenge huge", NULL) == 0, "scavenge huge: init");
+        e->pa.huge_page_bytes = huge ? 2 * MiB : 0;
+        CHECK(ga_pagealloc_grow(&e->pa, B, CHUNK) == 0, "scavenge huge: grow");
+        size_t scav;
+        CHECK(do_alloc(e, 512, &scav) == B, "scavenge huge: alloc the chunk");
+        ga_pagealloc_free(&e->pa, B, 258);
+        check_sound(e, "free 0..257");
+        size_t got = ga_pagealloc_scavenge(&e->pa, 24576);
+        CHECK(got == (huge ? 2113536u : 24576u), "scavenge(24576) with%s huge pages released %zu", huge ? "" : "out",
+              got);
+        CHECK(e->pa.scav_pages == (huge ? 258u : 3u), "scav_pages %zu", e->pa.scav_pages);
+        check_sound(e, "scavenge");
+        /* freeing scavenged pages (Go's free(..., scavenged = true)) marks nothing: with
+         * the chunk's marks cleared by a full scavenge, it stays clear */
+        CHECK(ga_pagealloc_scavenge(&e->pa, SIZE_MAX) == (huge ? 0u : 255u * PS), "scavenge the rest");
+        CHECK(ga_pagealloc_scavenge(&e->pa, SIZE_MAX) == 0, "nothing left (the index is cleared)");
+        CHECK(e->pa.scav.search == 0 && !ga_scav_index_marked(&e->pa.scav, ga_off(B) >> 22), "index cleared");
+        size_t a = ga_pagealloc_alloc_at(&e->pa, PG(0), 4);
+        CHECK(a == 4, "alloc_at 4 scavenged pages: %zu", a);
+        ga_pallocbits_alloc_range(ga_pagealloc_chunk(&e->pa, ga_off(B) >> 22)->scav, 0, 4); /* as scavengeOne */
+        e->pa.scav_pages += 4;
+        ga_pagealloc_free_scav(&e->pa, PG(0), 4, true);
+        CHECK(!ga_scav_index_marked(&e->pa.scav, ga_off(B) >> 22), "free(scavenged = true) marked the chunk");
+        check_sound(e, "free scavenged");
+        CHECK(ga_pagealloc_alloc_at(&e->pa, PG(0), 4) == 4, "alloc_at the 4 pages again");
+        CHECK(ga_sys_used(&e->os, (void *)PG(0), 4 * PS, 4 * PS) == 0, "used"); /* as mheap, before use */
+        ga_pagealloc_free(&e->pa, PG(0), 4);
+        CHECK(ga_scav_index_marked(&e->pa.scav, ga_off(B) >> 22), "free(scavenged = false) did not mark");
+        check_sound(e, "free dirty");
+        env_fini(e);
+    }
+}
+
 int main(void) {
+    test_scavenge_huge();
     test_cases();
     test_metadata();
     test_checker();

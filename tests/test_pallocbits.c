@@ -325,6 +325,105 @@ static void test_merge(void) {
     CHECK_EQ(ga_psum_merge(all9, 9), P(4096, 4096, 4096), "merge 8 free chunks");
 }
 
+/* ---- scavenging --------------------------------------------------------------------- */
+
+/* Go's fillAligned against its definition, group by group: hand cases, then every value
+ * of a group at every group position for m <= 16 (the trick's carry never leaves a
+ * group, so a group's result depends on its own bits only; the other groups hold a
+ * fixed pattern) and single bits and a xorshift sequence for m = 32, 64. */
+static int fill_ok(uint64_t x, unsigned m, uint64_t r) {
+    for (unsigned g = 0; g < 64; g += m) {
+        uint64_t mask = m == 64 ? ~(uint64_t)0 : (((uint64_t)1 << m) - 1) << g;
+        if ((r & mask) != ((x & mask) ? mask : 0))
+            return 0;
+    }
+    return 1;
+}
+
+static void test_fill_aligned(void) {
+    CHECK(ga_fill_aligned(0x0100, 8) == 0xff00, "fill(0x100, 8)");
+    CHECK(ga_fill_aligned(0x10, 4) == 0xf0, "fill(0x10, 4)");
+    CHECK(ga_fill_aligned(0x8000000000000001ull, 32) == ~(uint64_t)0, "fill(top|bottom, 32)");
+    CHECK(ga_fill_aligned(0x8000000000000000ull, 64) == ~(uint64_t)0, "fill(top, 64)");
+    CHECK(ga_fill_aligned(0x6, 2) == 0xf, "fill(0b0110, 2)");
+    CHECK(ga_fill_aligned(0x1234, 1) == 0x1234, "fill(x, 1) = x");
+    for (unsigned m = 1; m <= 64; m *= 2)
+        CHECK(ga_fill_aligned(0, m) == 0, "fill(0, %u)", m);
+    size_t bad = 0;
+    for (unsigned m = 2; m <= 16; m *= 2)
+        for (unsigned g = 0; g < 64; g += m)
+            for (uint64_t v = 0; v < ((uint64_t)1 << m); v++) {
+                uint64_t other = 0x0f00f0f0a5a50001ull & ~((((uint64_t)1 << m) - 1) << g);
+                uint64_t x = other | v << g;
+                bad += !fill_ok(x, m, ga_fill_aligned(x, m));
+            }
+    uint64_t r = 0x9e3779b97f4a7c15ull;
+    for (unsigned k = 0; k < 200000; k++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        uint64_t x = k < 64 ? (uint64_t)1 << k : k % 3 ? r & (r >> 11) & (r >> 29) : r;
+        for (unsigned m = 1; m <= 64; m *= 2)
+            bad += !fill_ok(x, m, ga_fill_aligned(x, m));
+    }
+    CHECK(bad == 0, "fill_aligned: %zu results differ from the group definition", bad);
+}
+
+/* findScavengeCandidate, expectations by hand.  d: pages [flo, fhi) free and
+ * unscavenged, the rest allocated, then pages [slo, shi) scavenged. */
+static void scav_chunk(ga_pallocdata *d, unsigned flo, unsigned fhi, unsigned slo, unsigned shi) {
+    memset(d->alloc, 0xff, sizeof d->alloc);
+    memset(d->scav, 0, sizeof d->scav);
+    for (unsigned i = flo; i < fhi; i++)
+        d->alloc[i / 64] &= ~((uint64_t)1 << (i % 64));
+    for (unsigned i = slo; i < shi; i++)
+        d->scav[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
+static void test_find_scavenge_candidate(void) {
+    static const struct {
+        const char *name;
+        unsigned flo, fhi, slo, shi, search;
+        size_t min, max, huge;
+        uint32_t size, start;
+    } cases[] = {
+        {"all free, max 0 = min", 0, 512, 0, 0, 511, 1, 0, 0, 1, 511},
+        {"all free, max 512", 0, 512, 0, 0, 511, 1, 512, 0, 512, 0},
+        {"all free, max above a chunk", 0, 512, 0, 0, 511, 1, 100000, 0, 512, 0},
+        {"search in word 1", 0, 512, 0, 0, 100, 1, 0, 0, 1, 127},
+        {"nothing free", 0, 0, 0, 0, 511, 1, 0, 0, 0, 0},
+        {"all free but scavenged", 0, 512, 0, 512, 511, 1, 512, 0, 0, 0},
+        {"free 0..257, max 3", 0, 258, 0, 0, 511, 1, 3, 0, 3, 255},
+        /* 255 rounds up to 256 <= 258 (the run's end), 255 rounds down to 0 >= 0 (its
+         * start): the huge page [0, 256) would be split, so it all goes */
+        {"free 0..257, max 3, 2 MiB huge pages", 0, 258, 0, 0, 511, 1, 3, 2 << 20, 258, 0},
+        {"page 0 scavenged: the huge page is not whole", 0, 258, 0, 1, 511, 1, 3, 2 << 20, 3, 255},
+        {"huge page above a chunk: none", 0, 258, 0, 0, 511, 1, 3, (size_t)1 << 30, 3, 255},
+        {"huge page of 4 KiB: none", 0, 258, 0, 0, 511, 1, 3, 4096, 3, 255},
+        /* min 4: group 256..259 holds allocated 258, so the run is [0, 256); max 3
+         * aligns up to 4 */
+        {"min 4, max 3", 0, 258, 0, 0, 511, 4, 3, 0, 4, 252},
+        {"min 4, max 3, huge pages", 0, 258, 0, 0, 511, 4, 3, 2 << 20, 256, 0},
+        {"run crossing words, max 100", 10, 200, 0, 0, 511, 1, 100, 0, 100, 100},
+        {"run crossing words, whole", 10, 200, 0, 0, 511, 1, 512, 0, 190, 10},
+        {"run below the search word only", 10, 200, 0, 0, 63, 1, 512, 0, 54, 10},
+        {"min 64: only whole free words", 10, 200, 0, 0, 511, 64, 1, 0, 64, 128},
+        /* huge pages of 64 pages (512 KiB), run [10, 200): max 8 gives [192, 200), already
+         * on a boundary; max 12 gives [188, 200), which reaches 192, and 128 is in the
+         * run: widened to [128, 200); max 150 gives [50, 200), but 0 is not in the run */
+        {"512 KiB huge pages, aligned", 10, 200, 0, 0, 511, 1, 8, 512 << 10, 8, 192},
+        {"512 KiB huge pages, widened", 10, 200, 0, 0, 511, 1, 12, 512 << 10, 72, 128},
+        {"512 KiB huge pages, boundary below the run", 10, 200, 0, 0, 511, 1, 150, 512 << 10, 150, 50},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        ga_pallocdata d;
+        scav_chunk(&d, cases[k].flo, cases[k].fhi, cases[k].slo, cases[k].shi);
+        uint32_t st = 12345;
+        uint32_t n =
+            ga_pallocdata_find_scavenge_candidate(&d, cases[k].search, cases[k].min, cases[k].max, cases[k].huge, &st);
+        CHECK(n == cases[k].size && (n == 0 || st == cases[k].start), "%s: (%u, %u), expected (%u, %u)", cases[k].name,
+              st, n, cases[k].start, cases[k].size);
+    }
+}
+
 int main(void) {
     test_find();
     test_find_bit_range64();
@@ -333,5 +432,7 @@ int main(void) {
     test_pallocdata();
     test_pack();
     test_merge();
+    test_fill_aligned();
+    test_find_scavenge_candidate();
     return check_report();
 }

@@ -84,23 +84,23 @@ static void bitput(cctx *c, uint64_t *b, size_t i, bool v) {
  * come from pagealloc_impl.h, shared with pagealloc.c. */
 #define LEAF (GA_SUMMARY_LEVELS - 1)
 static bool in_use_meets(const ga_pagealloc *p, uintptr_t b, uintptr_t l) {
-    for (size_t k = 0; k < p->n_in_use; k++)
-        if (p->in_use[k].base < l && p->in_use[k].limit > b)
+    for (size_t k = 0; k < p->in_use.n; k++)
+        if (p->in_use.ranges[k].base < l && p->in_use.ranges[k].limit > b)
             return true;
     return false;
 }
 static size_t in_use_chunks(const ga_pagealloc *p) {
     size_t n = 0;
-    for (size_t k = 0; k < p->n_in_use; k++)
-        n += (p->in_use[k].limit - p->in_use[k].base) >> GA_LOG_CHUNK_BYTES;
+    for (size_t k = 0; k < p->in_use.n; k++)
+        n += (p->in_use.ranges[k].limit - p->in_use.ranges[k].base) >> GA_LOG_CHUNK_BYTES;
     return n;
 }
 /* Chunk index of the i-th in-use chunk (i < in_use_chunks). */
 static uintptr_t nth_chunk(const ga_pagealloc *p, size_t i) {
     for (size_t k = 0;; k++) {
-        size_t n = (p->in_use[k].limit - p->in_use[k].base) >> GA_LOG_CHUNK_BYTES;
+        size_t n = (p->in_use.ranges[k].limit - p->in_use.ranges[k].base) >> GA_LOG_CHUNK_BYTES;
         if (i < n)
-            return (p->in_use[k].base >> GA_LOG_CHUNK_BYTES) + i;
+            return (p->in_use.ranges[k].base >> GA_LOG_CHUNK_BYTES) + i;
         i -= n;
     }
 }
@@ -114,9 +114,9 @@ static uint64_t kind_word(const ga_pallocdata *d, unsigned w, int kind) {
 }
 FUZZ_NOCOV static uintptr_t pick_page(const ga_pagealloc *p, uint32_t t, int kind) {
     size_t n = 0;
-    for (size_t k = 0; k < p->n_in_use; k++)
-        for (uintptr_t ci = p->in_use[k].base >> GA_LOG_CHUNK_BYTES; ci < p->in_use[k].limit >> GA_LOG_CHUNK_BYTES;
-             ci++) {
+    for (size_t k = 0; k < p->in_use.n; k++)
+        for (uintptr_t ci = p->in_use.ranges[k].base >> GA_LOG_CHUNK_BYTES;
+             ci < p->in_use.ranges[k].limit >> GA_LOG_CHUNK_BYTES; ci++) {
             const ga_pallocdata *d = ga_pagealloc_chunk(p, ci);
             for (unsigned w = 0; w < GA_PALLOC_WORDS; w++)
                 n += (size_t)__builtin_popcountll(kind_word(d, w, kind));
@@ -124,9 +124,9 @@ FUZZ_NOCOV static uintptr_t pick_page(const ga_pagealloc *p, uint32_t t, int kin
     if (!n)
         return GA_PA_MAX_OFF;
     size_t want = t % n;
-    for (size_t k = 0; k < p->n_in_use; k++)
-        for (uintptr_t ci = p->in_use[k].base >> GA_LOG_CHUNK_BYTES; ci < p->in_use[k].limit >> GA_LOG_CHUNK_BYTES;
-             ci++) {
+    for (size_t k = 0; k < p->in_use.n; k++)
+        for (uintptr_t ci = p->in_use.ranges[k].base >> GA_LOG_CHUNK_BYTES;
+             ci < p->in_use.ranges[k].limit >> GA_LOG_CHUNK_BYTES; ci++) {
             const ga_pallocdata *d = ga_pagealloc_chunk(p, ci);
             for (unsigned w = 0; w < GA_PALLOC_WORDS; w++) {
                 uint64_t x = kind_word(d, w, kind);
@@ -194,8 +194,8 @@ PA(pa_priv_null) {
 /* in_use[k] malformed, four ways (each a separate condition of P7's first test). */
 static bool in_use_bad(cctx *c, int how) {
     ga_pagealloc *p = c->p;
-    NEED(p->n_in_use);
-    ga_addr_range *r = &p->in_use[c->t % p->n_in_use];
+    NEED(p->in_use.n);
+    ga_addr_range *r = &p->in_use.ranges[c->t % p->in_use.n];
     switch (how) {
     case 0:
         POKE(c, r->base, r->limit);
@@ -219,15 +219,15 @@ PA(pa_in_use_limit_misaligned) { return in_use_bad(c, 2); }
 PA(pa_in_use_limit_high) { return in_use_bad(c, 3); }
 PA(pa_in_use_touch) {
     ga_pagealloc *p = c->p;
-    NEED(p->n_in_use >= 2);
-    size_t k = 1 + c->t % (p->n_in_use - 1);
-    POKE(c, p->in_use[k].base, p->in_use[k - 1].limit);
+    NEED(p->in_use.n >= 2);
+    size_t k = 1 + c->t % (p->in_use.n - 1);
+    POKE(c, p->in_use.ranges[k].base, p->in_use.ranges[k - 1].limit);
     c->want = "overlaps, touches or precedes";
     return true;
 }
 PA(pa_in_use_cap) {
-    NEED(c->p->n_in_use);
-    POKE(c, c->p->cap_in_use, c->p->n_in_use - 1);
+    NEED(c->p->in_use.n);
+    POKE(c, c->p->in_use.cap, c->p->in_use.n - 1);
     c->want = "n_in_use > cap_in_use";
     return true;
 }
@@ -239,7 +239,7 @@ PA(pa_total_pages) {
 /* An empty pageAlloc (never grown) with one non-zero field. */
 static bool empty_bad(cctx *c, int how) {
     ga_pagealloc *p = c->p;
-    NEED(p->n_in_use == 0);
+    NEED(p->in_use.n == 0);
     switch (how) {
     case 0:
         POKE(c, p->start, p->start + 1);
@@ -266,13 +266,13 @@ PA(pa_empty_free) { return empty_bad(c, 2); }
 PA(pa_empty_scav) { return empty_bad(c, 3); }
 PA(pa_empty_search) { return empty_bad(c, 4); }
 PA(pa_start) {
-    NEED(c->p->n_in_use);
+    NEED(c->p->in_use.n);
     POKE(c, c->p->start, c->p->start + 1);
     c->want = "P7: start/end";
     return true;
 }
 PA(pa_end) {
-    NEED(c->p->n_in_use);
+    NEED(c->p->in_use.n);
     POKE(c, c->p->end, c->p->end + 1);
     c->want = "P7: start/end";
     return true;
@@ -306,11 +306,11 @@ PA(pa_l2_new) {
  * the bookkeeping totals still agree). */
 PA(pa_needed_unmapped) {
     ga_pagealloc *p = c->p;
-    NEED(p->n_in_use);
+    NEED(p->in_use.n);
     ga_pa_priv *q = ga_pagealloc_priv(p);
     size_t phys = ga_phys_page_size();
     int l = (int)(c->t % GA_SUMMARY_LEVELS);
-    const ga_addr_range *r = &p->in_use[(c->t >> 3) % p->n_in_use];
+    const ga_addr_range *r = &p->in_use.ranges[(c->t >> 3) % p->in_use.n];
     size_t pg = ((r->base >> GA_PA_LEVEL_SHIFT(l)) & ~(uintptr_t)7) * sizeof(ga_psum) / phys;
     NEED(bitget(q->mapped[l], pg));
     bitput(c, q->mapped[l], pg, false);
@@ -321,8 +321,8 @@ PA(pa_needed_unmapped) {
 }
 PA(pa_chunks_null) {
     ga_pagealloc *p = c->p;
-    NEED(p->n_in_use);
-    uintptr_t ci = p->in_use[c->t % p->n_in_use].base >> GA_LOG_CHUNK_BYTES;
+    NEED(p->in_use.n);
+    uintptr_t ci = p->in_use.ranges[c->t % p->in_use.n].base >> GA_LOG_CHUNK_BYTES;
     POKE(c, p->chunks[ci >> GA_CHUNKS_L2_BITS], NULL);
     c->want = "has no L2 block";
     return true;
@@ -330,7 +330,7 @@ PA(pa_chunks_null) {
 /* P4: a mapped level-0 entry outside every grown range. */
 PA(pa_summary_outside) {
     ga_pagealloc *p = c->p;
-    NEED(p->n_in_use);
+    NEED(p->in_use.n);
     const ga_pa_priv *q = ga_pagealloc_priv(p);
     uintptr_t n0 = (uintptr_t)1 << (GA_HEAP_ADDR_BITS - GA_PA_LEVEL_SHIFT(0));
     for (uintptr_t k = 0; k < n0; k++) {
@@ -347,7 +347,7 @@ PA(pa_summary_outside) {
 /* P2: a leaf that disagrees with its bitmap, the tree above consistent with it. */
 PA(pa_leaf_wrong) {
     ga_pagealloc *p = c->p;
-    NEED(p->n_in_use);
+    NEED(p->in_use.n);
     uintptr_t ci = nth_chunk(p, c->t % in_use_chunks(p));
     ga_psum s = p->summary[LEAF][ci];
     uint32_t st = ga_psum_start(s), m = ga_psum_max(s), e = ga_psum_end(s);
@@ -363,7 +363,7 @@ PA(pa_leaf_wrong) {
  * is checked).  Tries a few shapes; none may fit the neighbourhood. */
 PA(pa_leaf_malformed) {
     ga_pagealloc *p = c->p;
-    NEED(p->n_in_use);
+    NEED(p->in_use.n);
     static const uint32_t shapes[][3] = {{0, 0, 600}, {600, 0, 0}, {0, 600, 0}, {300, 300, 300}, {5, 3, 0}, {0, 3, 5}};
     uintptr_t ci = nth_chunk(p, c->t % in_use_chunks(p));
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
@@ -378,7 +378,7 @@ PA(pa_leaf_malformed) {
 /* P3: an inner entry that is not the merge of its children. */
 PA(pa_parent_wrong) {
     ga_pagealloc *p = c->p;
-    NEED(p->n_in_use);
+    NEED(p->in_use.n);
     uintptr_t ci = nth_chunk(p, c->t % in_use_chunks(p));
     int l = (int)((c->t >> 8) % LEAF);
     uintptr_t i = ci >> (3 * (LEAF - l));
@@ -388,8 +388,8 @@ PA(pa_parent_wrong) {
 }
 PA(pa_search_outside) {
     ga_pagealloc *p = c->p;
-    NEED(p->n_in_use);
-    uintptr_t lim = p->in_use[c->t % p->n_in_use].limit;
+    NEED(p->in_use.n);
+    uintptr_t lim = p->in_use.ranges[c->t % p->in_use.n].limit;
     NEED(lim < GA_PA_MAX_OFF);
     POKE(c, p->search_addr, lim);
     c->want = "P6: search_addr";
@@ -403,22 +403,73 @@ PA(pa_scav_allocated) {
     c->want = "P5: chunk";
     return true;
 }
-/* A chunk with a free unscavenged page whose scavenge mark (chunk bit, or L1 bit) is
- * clear: the scavenger would never find those pages. */
-static bool mark_bad(cctx *c, bool l1) {
+/* ---- the scavenge index (SI1 of alloc/scavindex.h) ---- */
+/* A chunk with a free unscavenged page whose mark is clear: the scavenger would never
+ * find those pages. */
+PA(pa_scav_mark) {
     ga_pagealloc *p = c->p;
     uintptr_t o = pick_page(p, c->t, 2);
     NEED(o != GA_PA_MAX_OFF);
-    uintptr_t ci = o >> GA_LOG_CHUNK_BYTES;
-    if (l1)
-        bitput(c, ga_pagealloc_priv(p)->l1_mark, ci >> GA_CHUNKS_L2_BITS, false);
-    else
-        bitput(c, ga_pagealloc_chunk_marks(p, ci), ci & (GA_PA_L2_ENTRIES - 1), false);
+    bitput(c, p->scav.bits, o >> GA_LOG_CHUNK_BYTES, false);
     c->want = "free unscavenged pages but no scavenge mark";
     return true;
 }
-PA(pa_chunk_mark) { return mark_bad(c, false); }
-PA(pa_l1_mark) { return mark_bad(c, true); }
+/* The highest marked chunk, or 0 (nothing marked). */
+FUZZ_NOCOV static uintptr_t top_marked(const ga_pagealloc *p) {
+    for (uintptr_t ci = p->scav.max; ci-- > p->scav.min;)
+        if (ga_scav_index_marked(&p->scav, ci))
+            return ci;
+    return 0;
+}
+/* The highest free unscavenged page (offset), or GA_PA_MAX_OFF. */
+FUZZ_NOCOV static uintptr_t top_dirty(const ga_pagealloc *p) {
+    for (size_t k = p->in_use.n; k-- > 0;)
+        for (uintptr_t ci = p->in_use.ranges[k].limit >> GA_LOG_CHUNK_BYTES; ci-- > p->in_use.ranges[k].base >> GA_LOG_CHUNK_BYTES;) {
+            const ga_pallocdata *d = ga_pagealloc_chunk(p, ci);
+            for (unsigned w = GA_PALLOC_WORDS; w-- > 0;) {
+                uint64_t x = kind_word(d, w, 2);
+                if (x)
+                    return (ci << GA_LOG_CHUNK_BYTES) +
+                           ((uintptr_t)(w * 64 + 63 - (unsigned)__builtin_clzll(x)) << GA_PAGE_SHIFT);
+            }
+        }
+    return GA_PA_MAX_OFF;
+}
+/* Search cleared while a chunk is marked. */
+PA(pa_scav_search_cleared) {
+    ga_pagealloc *p = c->p;
+    NEED(p->in_use.n && top_marked(p));
+    POKE(c, p->scav.search, 0);
+    c->want = "marked above the search address";
+    return true;
+}
+/* Search one page below the highest free unscavenged page (in that page's chunk). */
+PA(pa_scav_search_low) {
+    ga_pagealloc *p = c->p;
+    uintptr_t hi = top_dirty(p);
+    NEED(hi != GA_PA_MAX_OFF);
+    NEED(hi % GA_CHUNK_BYTES != 0); /* the new search stays in hi's chunk */
+    POKE(c, p->scav.search, hi - GA_PAGE_SIZE);
+    c->want =
+        top_marked(p) > (hi >> GA_LOG_CHUNK_BYTES) ? "marked above the search address" : "above the scavenge search";
+    return true;
+}
+/* A marked chunk in an index page whose live bit is clear: find would skip it. */
+PA(pa_scav_live) {
+    ga_pagealloc *p = c->p;
+    uintptr_t ci = top_marked(p);
+    NEED(p->in_use.n && ci);
+    bitput(c, p->scav.live, ci / 8 / p->scav.phys, false);
+    c->want = "marked in an index page not live";
+    return true;
+}
+PA(pa_scav_mapped_bytes) {
+    NEED(c->p->in_use.n);
+    POKE(c, c->p->scav.mapped_bytes, c->p->scav.mapped_bytes + c->p->scav.phys);
+    c->want = "index pages mapped, mapped_bytes";
+    return true;
+}
+/* ---- end of the scavenge index ---- */
 PA(pa_search_above_free) {
     uintptr_t o = pick_page(c->p, c->t, 1);
     NEED(o != GA_PA_MAX_OFF);
@@ -429,15 +480,23 @@ PA(pa_search_above_free) {
     return true;
 }
 PA(pa_free_pages) {
-    NEED(c->p->n_in_use);
+    NEED(c->p->in_use.n);
     POKE(c, c->p->free_pages, c->p->free_pages + 1);
     c->want = "free_pages =";
     return true;
 }
 PA(pa_scav_pages) {
-    NEED(c->p->n_in_use);
+    NEED(c->p->in_use.n);
     POKE(c, c->p->scav_pages, c->p->scav_pages + 1);
     c->want = "scav_pages =";
+    return true;
+}
+/* ---- issue 11: in_use as a ga_addr_ranges (alloc/ranges.h) ---- */
+/* R3 of in_use: its running total no longer the sum of its ranges (total_pages kept). */
+PA(pa_in_use_total_bytes) {
+    NEED(c->p->in_use.n);
+    POKE(c, c->p->in_use.total_bytes, c->p->in_use.total_bytes + GA_CHUNK_BYTES);
+    c->want = "P7: in_use.total_bytes";
     return true;
 }
 
@@ -476,11 +535,15 @@ static const corruption pa_table[] = {
     C(pa_parent_wrong),
     C(pa_search_outside),
     C(pa_scav_allocated),
-    C(pa_chunk_mark),
-    C(pa_l1_mark),
+    C(pa_scav_mark),
     C(pa_search_above_free),
     C(pa_free_pages),
     C(pa_scav_pages),
+    C(pa_in_use_total_bytes), /* issue 11 */
+    C(pa_scav_search_cleared), /* issue 11: the scavenge index */
+    C(pa_scav_search_low),
+    C(pa_scav_live),
+    C(pa_scav_mapped_bytes),
 };
 #define N_PA (sizeof pa_table / sizeof pa_table[0])
 
@@ -1189,6 +1252,93 @@ static bool flush_gen(cctx *c, uint32_t d) {
 PA(h_flush_gen_wild) { return flush_gen(c, 4); }
 PA(h_flush_gen_stale) { return flush_gen(c, (uint32_t)-2); }
 
+/* -- page caches and span stashes (C5, C6) -- */
+static bool cp_pcache(const ga_cache *x) { return x->pcache.cache != 0; }
+static bool cp_pcache_hole(const ga_cache *x) { return x->pcache.cache != 0 && x->pcache.cache != ~(uint64_t)0; }
+static bool cp_pcache_scav(const ga_cache *x) { return x->pcache.scav != 0; }
+static bool cp_stash(const ga_cache *x) { return x->nspan_stash != 0; }
+/* A scavenged bit on a page the cache does not hold. */
+PA(h_pcache_scav_stray) {
+    ga_cache *x = pick_cache(c, cp_pcache_hole);
+    NEED(x);
+    POKE(c, x->pcache.scav, x->pcache.scav | (~x->pcache.cache & -~x->pcache.cache));
+    c->want = "P9: cache scav";
+    return true;
+}
+PA(h_pcache_misaligned) {
+    ga_cache *x = pick_cache(c, cp_pcache);
+    NEED(x);
+    POKE(c, x->pcache.base, x->pcache.base + GA_PAGE_SIZE);
+    c->want = "P9: cache base";
+    return true;
+}
+/* The cache claims a page of its block that a span owns. */
+PA(h_pcache_page_owned) {
+    ga_cache *x = pick_cache(c, cp_pcache_hole);
+    NEED(x);
+    unsigned i = 0;
+    while (i < GA_PAGECACHE_PAGES &&
+           (x->pcache.cache >> i & 1 || !ga_mheap_index_get(c->h, x->pcache.base + ((uintptr_t)i << GA_PAGE_SHIFT))))
+        i++;
+    NEED(i < GA_PAGECACHE_PAGES);
+    POKE(c, x->pcache.cache, x->pcache.cache | (uint64_t)1 << i);
+    c->want = "C5: page";
+    return true;
+}
+/* A cached page forgotten: allocated in pageAlloc, held by nobody. */
+PA(h_pcache_page_lost) {
+    ga_cache *x = pick_cache(c, cp_pcache);
+    NEED(x);
+    uint64_t m = x->pcache.cache & -x->pcache.cache;
+    POKE(c, x->pcache.cache, x->pcache.cache & ~m);
+    POKE(c, x->pcache.scav, x->pcache.scav & ~m);
+    c->want = "P8: pageAlloc has"; /* and page caches */
+    return true;
+}
+/* A cached page's scavenged state forgotten (statistics included): it is released but
+ * counted Ready. */
+PA(h_pcache_scav_lost) {
+    ga_cache *x = pick_cache(c, cp_pcache_scav);
+    NEED(x);
+    POKE(c, x->pcache.scav, x->pcache.scav & (x->pcache.scav - 1));
+    POKE(c, c->h->stats.pcache_scav, atomic_load(&c->h->stats.pcache_scav) - 1);
+    c->want = "OS accounting: ready";
+    return true;
+}
+static bool pcache_stat(cctx *c, bool scav) {
+    ga_heap_counters *k = &c->h->stats;
+    if (scav)
+        POKE(c, k->pcache_scav, atomic_load(&k->pcache_scav) + 1);
+    else
+        POKE(c, k->pcache_pages, atomic_load(&k->pcache_pages) + 1 + (c->t & 7));
+    c->want = "H4: pcache_pages";
+    return true;
+}
+PA(h_pcache_stat_pages) { return pcache_stat(c, false); }
+PA(h_pcache_stat_scav) { return pcache_stat(c, true); }
+PA(h_stash_in_use) {
+    ga_cache *x = pick_cache(c, cp_stash);
+    NEED(x);
+    SPAN(sp_cached);
+    POKE(c, x->span_stash[0], s);
+    c->want = "C6: stashed span struct";
+    return true;
+}
+PA(h_stash_count) {
+    ga_cache *x = pick_cache(c, NULL);
+    NEED(x);
+    POKE(c, x->nspan_stash, GA_SPAN_STASH + 1);
+    c->want = "C6: cache";
+    return true;
+}
+PA(h_stash_lost) {
+    ga_cache *x = pick_cache(c, cp_stash);
+    NEED(x);
+    POKE(c, x->nspan_stash, x->nspan_stash - 1);
+    c->want = "span structs: ";
+    return true;
+}
+
 /* -- parked runs, ownership, statistics -- */
 PA(h_parked_pages) {
     POKE(c, c->h->parked_pages, c->h->parked_pages + 1);
@@ -1259,6 +1409,61 @@ PA(h_os_ready) {
 PA(h_sweepgen_odd) {
     POKE(c, c->h->sweepgen, c->h->sweepgen + 1);
     c->want = "H1: sweepgen";
+    return true;
+}
+
+/* -- the page reclaimer's arena bitmaps (A2, A5; heap.h: ga_heap_arena) -- */
+static uint64_t *page_word(ga_heap *h, uint64_t *(*map)(ga_heap_arena *), uintptr_t p) {
+    ga_heap_arena *a = arena_at(h, p);
+    return a ? &map(a)[ga_page_word(p)] : NULL;
+}
+static uint64_t *in_use_of(ga_heap_arena *a) { return a->page_in_use; }
+static uint64_t *marks_of(ga_heap_arena *a) { return a->page_marks; }
+static bool sp_marked(const cctx *c, const ga_mspan *s) {
+    (void)c;
+    uint64_t m = 0;
+    for (uint32_t w = 0; w < GA_SPAN_BITS_WORDS; w++)
+        m |= s->gcmark_bits[w];
+    return in_use(s) && m != 0;
+}
+/* An in-use span's first-page bit cleared (with its mark bit: page_marks must stay a
+ * subset, which the arena walk would report first). */
+PA(h_page_in_use_clear) {
+    SPAN(sp_in_use);
+    uint64_t *u = page_word(c->h, in_use_of, s->base), *m = page_word(c->h, marks_of, s->base);
+    NEED(u && m);
+    POKE(c, *u, *u & ~ga_page_mask(s->base));
+    POKE(c, *m, *m & ~ga_page_mask(s->base));
+    c->want = "A2: page_in_use bit of its first page clear";
+    return true;
+}
+/* A bit at a free page: no span starts there. */
+PA(h_page_in_use_stray) {
+    uintptr_t o = pick_page(&c->h->pages, c->t, 1);
+    NEED(o != GA_PA_MAX_OFF);
+    uint64_t *u = page_word(c->h, in_use_of, ga_unoff(o));
+    NEED(u);
+    POKE(c, *u, *u | ga_page_mask(ga_unoff(o)));
+    c->want = "A2: ";
+    return true;
+}
+PA(h_page_marks_stray) {
+    uintptr_t o = pick_page(&c->h->pages, c->t, 1);
+    NEED(o != GA_PA_MAX_OFF);
+    uint64_t *m = page_word(c->h, marks_of, ga_unoff(o));
+    NEED(m);
+    POKE(c, *m, *m | ga_page_mask(ga_unoff(o)));
+    c->want = "A5: arena";
+    return true;
+}
+/* A span with a marked slot (mark phase, or unswept after it) whose page bit is lost:
+ * the reclaimer would free it with a live object. */
+PA(h_page_marks_missing) {
+    SPAN(sp_marked);
+    uint64_t *m = page_word(c->h, marks_of, s->base);
+    NEED(m);
+    POKE(c, *m, *m & ~ga_page_mask(s->base));
+    c->want = "A5: marked slot but page_marks bit clear";
     return true;
 }
 
@@ -1358,6 +1563,21 @@ static const corruption heap_table[] = {
     C(h_span_local_free_slot),
     C(h_span_local_count),
     C(h_span_local_uncached),
+    C(h_page_in_use_clear),
+    C(h_page_in_use_stray),
+    C(h_page_marks_stray),
+    C(h_page_marks_missing),
+    /* page caches and span stashes (C5, C6, H4; issue 11) */
+    C(h_pcache_scav_stray),
+    C(h_pcache_misaligned),
+    C(h_pcache_page_owned),
+    C(h_pcache_page_lost),
+    C(h_pcache_scav_lost),
+    C(h_pcache_stat_pages),
+    C(h_pcache_stat_scav),
+    C(h_stash_in_use),
+    C(h_stash_count),
+    C(h_stash_lost),
 };
 #define N_HEAP (sizeof heap_table / sizeof heap_table[0])
 

@@ -454,6 +454,35 @@ FUZZ_NOCOV uint64_t ms_dirty_free_pages(mspace *m) {
     return t;
 }
 
+FUZZ_NOCOV uint64_t ms_scavenge_plan(mspace *m, uint64_t bytes, uint64_t hp, uint64_t *low) {
+    uint64_t want = bytes / 8192 + (bytes % 8192 != 0), got = 0;
+    *low = M_NONE;
+    for (size_t i = m->n; i-- > 0 && got < want;) {
+        mchunk *c = m->c[i];
+        uint64_t top = M_CHUNK_PAGES; /* pages [top, 512) of this chunk are done */
+        while (got < want) {
+            uint64_t end = top;
+            while (end > 0 && (c->alloc[end - 1] || c->scav[end - 1]))
+                end--;
+            if (end == 0)
+                break;
+            uint64_t first = end; /* the run is [first, end) */
+            while (first > 0 && !c->alloc[first - 1] && !c->scav[first - 1])
+                first--;
+            uint64_t size = end - first < want - got ? end - first : want - got, st = end - size;
+            if (hp > 1) {
+                uint64_t above = (st + hp - 1) / hp * hp, below = st / hp * hp;
+                if (above <= end && below >= first)
+                    st = below;
+            }
+            got += end - st;
+            *low = c->ci * M_CHUNK_PAGES + st;
+            top = st;
+        }
+    }
+    return got;
+}
+
 FUZZ_NOCOV bool ms_any_dirty_free_above(mspace *m, uint64_t above) {
     for (size_t i = m->n; i-- > 0;) {
         mchunk *c = m->c[i];
@@ -614,3 +643,50 @@ FUZZ_NOCOV void ms_sum_update_visit(mspace *m, ms_visit visit, void *ctx) {
 }
 
 FUZZ_NOCOV void ms_sum_update(mspace *m) { ms_sum_update_visit(m, NULL, NULL); }
+
+/* ---- page caches: page by page, nothing taken from alloc/pagecache.c ---------------- */
+
+FUZZ_NOCOV bool mpc_empty(const mpcache *c) { return memchr(c->free, true, M_CACHE_PAGES) == NULL; }
+
+FUZZ_NOCOV bool ms_to_cache(mspace *m, mpcache *c) {
+    memset(c, 0, sizeof *c);
+    uint64_t f = ms_first_free(m);
+    if (f == M_NONE)
+        return false;
+    c->g0 = f - f % M_CACHE_PAGES;
+    for (unsigned i = 0; i < M_CACHE_PAGES; i++) {
+        uint64_t g = c->g0 + i;
+        c->free[i] = !ms_page_alloc(m, g);
+        c->scav[i] = c->free[i] && ms_page_scav(m, g);
+    }
+    ms_alloc(m, c->g0, M_CACHE_PAGES); /* allocated pages stay so; free ones become allocated, unscavenged */
+    return true;
+}
+
+FUZZ_NOCOV uint64_t mpc_alloc(mpcache *c, uint64_t n, uint64_t *scav) {
+    *scav = 0;
+    for (uint64_t i = 0; n >= 1 && i + n <= M_CACHE_PAGES; i++) {
+        uint64_t j = 0;
+        while (j < n && c->free[i + j])
+            j++;
+        if (j < n)
+            continue;
+        for (j = 0; j < n; j++) {
+            *scav += c->scav[i + j];
+            c->free[i + j] = c->scav[i + j] = false;
+        }
+        return c->g0 + i;
+    }
+    return M_NONE;
+}
+
+FUZZ_NOCOV void ms_flush_cache(mspace *m, mpcache *c) {
+    for (unsigned i = 0; i < M_CACHE_PAGES; i++) {
+        if (!c->free[i])
+            continue;
+        ms_free(m, c->g0 + i, 1);
+        if (c->scav[i])
+            ms_set_scav(m, c->g0 + i, 1);
+    }
+    memset(c, 0, sizeof *c);
+}

@@ -93,6 +93,15 @@ bool ms_page_scav(const mspace *m, uint64_t g);
 uint64_t ms_alloc(mspace *m, uint64_t g, uint64_t n);
 void ms_free(mspace *m, uint64_t g, uint64_t n);
 void ms_set_scav(mspace *m, uint64_t g, uint64_t n);
+/* Go's scavenge(bytes) (mgcscavenge.go) planned page by page, without changing m:
+ * chunks from the highest down; in each, runs of free unscavenged pages from the
+ * highest down; a run is cut to its top `want` pages (want = pages still asked,
+ * ceil(bytes / 8 KiB) at first), then, with huge pages of hp pages (hp > 1), taken down
+ * to the huge page boundary below its start when the run holds that boundary and the
+ * cut part reaches the boundary above its start; until want is met or nothing is left.
+ * Returns the pages to release; *low = the lowest page index (M_NONE if none).  Every
+ * free unscavenged page at or above *low is released, none below. */
+uint64_t ms_scavenge_plan(mspace *m, uint64_t bytes, uint64_t hp, uint64_t *low);
 void ms_refresh(mchunk *c);        /* recompute sum/nfree/nscav/aw/sw if dirty */
 uint64_t ms_free_pages(mspace *m); /* naive recounts over every chunk */
 uint64_t ms_scav_pages(mspace *m);
@@ -109,6 +118,27 @@ void ms_sum_update(mspace *m);
  * on those paths, each once, every level from the leaves (M_LEVELS - 1) to the root (0). */
 typedef void (*ms_visit)(void *ctx, int l, uint64_t blk, const msum sums[8]);
 void ms_sum_update_visit(mspace *m, ms_visit visit, void *ctx);
+/* A page cache (alloc/pagecache.h) as the model sees it: the 64 pages from page g0
+ * (a multiple of 64), each free in the cache or not, scavenged or not.  Its free pages
+ * are allocated (and unscavenged) in the space, as pageAlloc counts them.  Empty:
+ * no page free (g0 then means nothing). */
+#define M_CACHE_PAGES 64
+typedef struct mpcache {
+    uint64_t g0;
+    bool free[M_CACHE_PAGES];
+    bool scav[M_CACHE_PAGES];
+} mpcache;
+bool mpc_empty(const mpcache *c);
+/* allocToCache, naively: the lowest free page of the whole space decides the block;
+ * the block's free pages move into c with their scavenged flags and become allocated
+ * and unscavenged in m.  false (c emptied, m unchanged) when no page is free. */
+bool ms_to_cache(mspace *m, mpcache *c);
+/* The lowest run of n (>= 1) pages free in c, handed out: its first page, or M_NONE
+ * (n > 64 included); *scav = how many of them were scavenged. */
+uint64_t mpc_alloc(mpcache *c, uint64_t n, uint64_t *scav);
+/* The cache's free pages back to m, free, with their scavenged flags; c emptied. */
+void ms_flush_cache(mspace *m, mpcache *c);
+
 /* The model's summary of entry i of level l (0 .. M_LEVELS - 1): the chunk's own at the
  * leaf level, else the cached node; (0, 0, 0) over no grown chunk.  Valid for the
  * nodes on the paths ms_sum_update has brought up to date. */
