@@ -21,7 +21,8 @@
     ensures \forall integer x; (\forall integer j; 0 <= j ==> (bit(y, j) <==> any_from(x, j, s))) ==>
         (\forall integer j; 0 <= j ==> (bit(\result, j) <==> any_from(x, j, 2 * s))); */
 static inline uint64_t ga_fold_down(uint64_t y, unsigned s) {
-    return y | y >> s;
+    uint64_t folded = y | y >> s; /* bit j: bits j and j + s of y */
+    return folded;
 }
 
 /* One spread-up step: when bit k of y says whether y0 has a set bit in (k - s, k], bit

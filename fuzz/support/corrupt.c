@@ -424,7 +424,8 @@ FUZZ_NOCOV static uintptr_t top_marked(const ga_pagealloc *p) {
 /* The highest free unscavenged page (offset), or GA_PA_MAX_OFF. */
 FUZZ_NOCOV static uintptr_t top_dirty(const ga_pagealloc *p) {
     for (size_t k = p->in_use.n; k-- > 0;)
-        for (uintptr_t ci = p->in_use.ranges[k].limit >> GA_LOG_CHUNK_BYTES; ci-- > p->in_use.ranges[k].base >> GA_LOG_CHUNK_BYTES;) {
+        for (uintptr_t ci = p->in_use.ranges[k].limit >> GA_LOG_CHUNK_BYTES;
+             ci-- > p->in_use.ranges[k].base >> GA_LOG_CHUNK_BYTES;) {
             const ga_pallocdata *d = ga_pagealloc_chunk(p, ci);
             for (unsigned w = GA_PALLOC_WORDS; w-- > 0;) {
                 uint64_t x = kind_word(d, w, 2);
@@ -539,7 +540,7 @@ static const corruption pa_table[] = {
     C(pa_search_above_free),
     C(pa_free_pages),
     C(pa_scav_pages),
-    C(pa_in_use_total_bytes), /* issue 11 */
+    C(pa_in_use_total_bytes),  /* issue 11 */
     C(pa_scav_search_cleared), /* issue 11: the scavenge index */
     C(pa_scav_search_low),
     C(pa_scav_live),
