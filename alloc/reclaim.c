@@ -54,10 +54,13 @@ static bool scan_chunk(ga_heap *h, uint64_t idx, candidates *out) {
     ga_heap_arena *a = ga_arena_of(h, base);
     size_t first = (size_t)(idx % GA_PAGES_PER_ARENA) / 64;
     for (size_t w = first; w < first + GA_RECLAIM_CHUNK / 64; w++) {
-        uint64_t dead = __atomic_load_n(&a->page_in_use[w], __ATOMIC_RELAXED) &
+        /* Acquire, and an atomic load of spans[]: a page cache publishes a span without
+         * the heap lock (index, then page_in_use, both release), so the lock alone does
+         * not order that index entry before this read (TSan saw the race). */
+        uint64_t dead = __atomic_load_n(&a->page_in_use[w], __ATOMIC_ACQUIRE) &
                         ~__atomic_load_n(&a->page_marks[w], __ATOMIC_RELAXED);
         for (; dead; dead &= dead - 1) {
-            ga_mspan *s = a->spans[w * 64 + (size_t)__builtin_ctzll(dead)];
+            ga_mspan *s = __atomic_load_n(&a->spans[w * 64 + (size_t)__builtin_ctzll(dead)], __ATOMIC_ACQUIRE);
             /* Swept or cached spans are not ours; the list check redoes this under the
              * lists' lock, this only saves taking it for them. */
             if (__atomic_load_n(&s->sweepgen, __ATOMIC_ACQUIRE) == want) {
