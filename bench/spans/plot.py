@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 rows = {}
 header = []
 for line in sys.stdin:
-    m = re.match(r"\s*(\d+) threads?, page cache (on|off)\s+([0-9.]+) ns\s+\(min ([0-9.]+), max ([0-9.]+)\)", line)
+    m = re.match(r"\s*(\d+) threads?\s*, page cache (on|off)\s+([0-9.]+) ns\s+\(min ([0-9.]+), max ([0-9.]+)\)", line)
     if m:
         rows[(int(m[1]), m[2])] = tuple(float(v) for v in m.group(3, 4, 5))
     elif line.strip():
