@@ -301,7 +301,7 @@ int ga_pagealloc_init(ga_pagealloc *p, ga_os *os) {
     for (int l = 0; l < LEVELS; l++) {
         p->summary[l] = ga_sys_reserve(os, NULL, bytes[l]);
         if (!p->summary[l]) {
-            ga_pagealloc_destroy(p);
+            ga_pagealloc_destroy(p); /* a summary level refused */
             return errno = ENOMEM;
         }
     }
