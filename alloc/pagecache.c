@@ -1,10 +1,11 @@
 /* Page caches (Go's pageCache, mpagecache.go); see pagecache.h.
  *
- * alloc and alloc_n touch only the cache and are word-level, loop-free functions
- * (ctz, popcount, ga_find_bit_range64), so that they can carry ACSL contracts as
- * pallocbits.c does.  alloc_to_cache and flush move one 64-page block (one bitmap word
- * of one chunk) between pageAlloc and a cache and keep pageAlloc's counters, summaries,
- * search hint and scavenge marks as ga_pagealloc_alloc / ga_pagealloc_free do. */
+ * empty, alloc and alloc_n touch only the cache and are word-level, loop-free
+ * functions (ctz, popcount, ga_find_bit_range64): they are in pagecache_alloc.c, whose
+ * ACSL contracts ci/prove proves.  alloc_to_cache and flush, here, move one 64-page
+ * block (one bitmap word of one chunk) between pageAlloc and a cache and keep
+ * pageAlloc's counters, summaries, search hint and scavenge marks as
+ * ga_pagealloc_alloc / ga_pagealloc_free do. */
 #include "pagecache.h"
 
 #include "bitops.h"
@@ -15,40 +16,6 @@ _Static_assert(GA_PAGECACHE_PAGES == 64, "a cache is one bitmap word of a chunk"
 _Static_assert(GA_CHUNK_PAGES % GA_PAGECACHE_PAGES == 0, "a cache block never straddles two chunks");
 _Static_assert(((uintptr_t)GA_ARENA_BASE_OFFSET & (BLOCK_BYTES - 1)) == 0,
                "offset and real addresses agree on block alignment");
-
-bool ga_pagecache_empty(const ga_pagecache *c) { return c->cache == 0; }
-
-uintptr_t ga_pagecache_alloc(ga_pagecache *c, size_t npages, size_t *scav_bytes) {
-    if (npages != 1)
-        return ga_pagecache_alloc_n(c, npages, scav_bytes);
-    if (scav_bytes)
-        *scav_bytes = 0;
-    if (c->cache == 0)
-        return 0;
-    uint32_t i = ga_ctz64(c->cache); /* the lowest free page */
-    uint64_t bit = (uint64_t)1 << i;
-    if (scav_bytes)
-        *scav_bytes = (size_t)((c->scav >> i) & 1) << GA_PAGE_SHIFT;
-    c->cache &= ~bit;
-    c->scav &= ~bit; /* handed out: the caller makes it Ready */
-    return c->base + ((uintptr_t)i << GA_PAGE_SHIFT);
-}
-
-uintptr_t ga_pagecache_alloc_n(ga_pagecache *c, size_t npages, size_t *scav_bytes) {
-    if (scav_bytes)
-        *scav_bytes = 0;
-    if (npages == 0 || npages > GA_PAGECACHE_PAGES)
-        return 0; /* no run of that length in 64 bits (Go leaves these undefined) */
-    uint32_t i = ga_find_bit_range64(c->cache, (uint32_t)npages);
-    if (i >= 64)
-        return 0;
-    uint64_t mask = (~(uint64_t)0 >> (64 - npages)) << i; /* npages = 64 only with i = 0 */
-    if (scav_bytes)
-        *scav_bytes = (size_t)ga_popcount64(c->scav & mask) << GA_PAGE_SHIFT;
-    c->cache &= ~mask;
-    c->scav &= ~mask;
-    return c->base + ((uintptr_t)i << GA_PAGE_SHIFT);
-}
 
 /* The chunk bitmaps and word of the block at offset ob (in a grown range). */
 static inline ga_pallocdata *block_data(const ga_pagealloc *p, uintptr_t ob, unsigned *w) {

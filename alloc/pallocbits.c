@@ -30,12 +30,8 @@ static inline uint64_t ga_word_mask(uint32_t lo, uint32_t hi) {
  * findBitRange64: shrink every run of ones by n-1 from the top (shift-and with doubling
  * shift widths: after each step every surviving run of zeros is at least k long), then
  * the lowest surviving one is the start of the lowest run of n ones. */
-/*@ requires 1 <= n <= 64;
-    requires c <= 0xffffffffffffffff;
-    assigns \nothing;
-    ensures \result <= 64;
-    ensures \result < 64 ==> \result + n <= 64 && ones(c, \result, n);
-    ensures \forall integer j; 0 <= j < \result && j + n <= 64 ==> !ones(c, j, n); */
+/* (Its contract is on its declaration in pallocbits.h, where alloc/pagecache_alloc.c's
+ * proof sees it too.) */
 uint32_t ga_find_bit_range64(uint64_t c, uint32_t n) {
     uint32_t p = n - 1; /* ones still to remove from the top of each run */
     uint32_t k = 1;     /* a shift by up to k is safe (it never crosses a run) */

@@ -4,8 +4,9 @@
  *
  * Invariant of a chunk (P5): scav[w] & alloc[w] == 0 for every word w.
  *
- * Every function here has an ACSL contract in pallocbits.c (logic in spec/) proved
- * by Frama-C WP with -wp-rte (ci/prove).  Page indexes i, counts n: i + n <= 512.
+ * Every function here has an ACSL contract in pallocbits.c (ga_find_bit_range64's is
+ * below; logic in spec/) proved by Frama-C WP with -wp-rte (ci/prove).  Page indexes
+ * i, counts n: i + n <= 512.
  *
  * Packed summaries (ga_psum, Go's pallocSum): three counts of pages — start (free run
  * at the low end), max (longest free run), end (free run at the high end) — 21 bits
@@ -17,6 +18,8 @@
 #include <stdint.h>
 
 #include "internal.h"
+/* ACSL logic (bit, ones) of the contract below: comments only, like every spec/ header. */
+#include "../spec/bits.h"
 
 #define GA_PALLOC_WORDS 8u
 #define GA_PSUM_LOG_MAX 21
@@ -35,7 +38,15 @@ typedef struct ga_pallocdata {
  * GA_FIND_NONE.  1 <= n <= 512.  On success *new_search (if non-NULL) = the first free
  * page at or after 64*(search/64). */
 GA_HIDDEN uint32_t ga_pallocbits_find(const uint64_t *b, uint32_t n, uint32_t search, uint32_t *new_search);
-/* Lowest j in [0, 64 - n] with bits [j, j+n) of c all one, or 64.  1 <= n <= 64. */
+/* Lowest j in [0, 64 - n] with bits [j, j+n) of c all one, or 64.  1 <= n <= 64.
+ * The contract is here rather than on the definition so that the proofs of its callers
+ * in other files (alloc/pagecache_alloc.c) see it; proved with pallocbits.c. */
+/*@ requires 1 <= n <= 64;
+    requires c <= 0xffffffffffffffff;
+    assigns \nothing;
+    ensures \result <= 64;
+    ensures \result < 64 ==> \result + n <= 64 && ones(c, \result, n);
+    ensures \forall integer j; 0 <= j < \result && j + n <= 64 ==> !ones(c, j, n); */
 GA_HIDDEN uint32_t ga_find_bit_range64(uint64_t c, uint32_t n);
 
 GA_HIDDEN void ga_pallocbits_alloc_range(uint64_t *b, uint32_t i, uint32_t n); /* set [i, i+n) */
