@@ -23,7 +23,7 @@ int ga_scav_index_init(ga_scav_index *s, ga_os *os) {
         return errno = EINVAL; /* mapped[] is sized for pages of at least 4 KiB */
     s->bits = ga_sys_reserve(os, NULL, GA_SCAV_BYTES);
     if (!s->bits)
-        return errno = ENOMEM;
+        return errno = ENOMEM; /* the index's reservation refused: pageAlloc's init gives up */
     return 0;
 }
 

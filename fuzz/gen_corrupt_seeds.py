@@ -128,16 +128,19 @@ write(pdir, 'corrupt-pagealloc-search-gap', u8(0) + grow(0, 1000, 1) + grow(0, 3
       + pcorrupt('pa_search_outside', 0, 0) + pcorrupt('pa_search_outside', 2, 3))
 
 # A parked run (facts: mheap.c park): the reserve hook ignores hints, so the first large
-# allocation makes the same OS calls under every build (the kernel picks the arena; 154
-# calls); freed and scavenged, its pages come back scavenged and the 155th call, the
-# ga_sys_used of the second allocation, is refused.  Then the parked-run corruptions,
-# a check, and an allocation that unparks the run.
-PARK_HDR = u8(0x90) + u8(0x80) + u16(0) + u16(155) + u16(0) + u8(0)  # 4 caches, nth 155
+# allocation makes the same OS calls under every build (the kernel picks the arena);
+# freed and scavenged, its pages come back scavenged and the N-th call, the ga_sys_used
+# of the second allocation, is refused.  Then the parked-run corruptions, a check, and
+# an allocation that unparks the run.  N was 155 when the seed was first written; the
+# scavenge index and address ranges added three OS calls before it, so 158 now
+# (fuzz/reach.txt checks which one parks); both files stay in the corpus.
 PARK = (large(100 - 5) + op(H.FREE, u16(0)) + op(H.SCAVENGE, u8(255)) + large(100 - 5)
         + b''.join(hcorrupt(n, 0, i % 4) for i, n in enumerate(
             ['h_parked_cycle', 'h_parked_elemsize', 'h_parked_indexed', 'h_parked_pages']))
         + op(H.CHECK) + large(100 - 5) + op(H.CHECK))
-write(hdir, 'corrupt-heap-parked', PARK_HDR + PARK)
+for name, nth in (('corrupt-heap-parked', 155), ('corrupt-heap-parked-158', 158)):
+    park_hdr = u8(0x90) + u8(0x80) + u16(0) + u16(nth) + u16(0) + u8(0)  # 4 caches, nth
+    write(hdir, name, park_hdr + PARK)
 # Every byte range a check claims to cover (issue 9, 4(d)): the position selector
 # pos = (v >> 2) << 8 | t >> 8 picks the byte, bit or slot.  One cache and one cached
 # span per seed, so that t % candidates always picks it.

@@ -125,7 +125,10 @@ def pagealloc_seeds():
     for k in range(8):
         s['init_fail_%d' % k] = u8(0x80 | k) + grow(0, 1000)
     s['grow_alloc_free'] = N + grow(0, 12345) + alloc_small(1) + alloc_small(16) + free(0) + alloc_small(2)
+    # Offset chunk 0 is refused since the scavenge index took it for "none" (EINVAL):
+    # chunk_zero now checks that refusal; chunk_one is the lowest chunk a heap can have.
     s['chunk_zero'] = N + grow(0, 0) + alloc_mid(512) + alloc_small(1) + free(0)
+    s['chunk_one'] = N + grow(0, 1) + alloc_mid(512) + alloc_small(1) + free(0)
     s['chunk_top'] = N + grow(0, NCHUNKS - 1) + alloc_small(3) + alloc_big(600)
     s['zero_address'] = N + grow(0, ZERO_CHUNK) + grow(0, ZERO_CHUNK - 1) + grow(0, ZERO_CHUNK - 2, 4) + grow(0, ZERO_CHUNK + 1)
     s['overlap'] = N + grow(0, 5000, 4) + grow(0, 5002) + grow(0, 4998, 3)

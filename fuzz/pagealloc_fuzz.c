@@ -839,7 +839,7 @@ static void do_grow(drv *d, fuzz_input *in) {
     d->os.fail_nth = d->os.fail_after = 0;
     d->os.mapped_limit = 0;
     if (bad) {
-        if (rc != EINVAL)
+        if (rc != EINVAL) /* refused: grown before, or real address 0, or offset chunk 0 */
             fail(d, "grow(%#lx, %#zx) over grown memory or address 0 returned %d, want EINVAL", (unsigned long)base,
                  size, rc);
     } else if (rc == ENOMEM && inject) {
