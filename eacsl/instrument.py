@@ -31,11 +31,14 @@ import tempfile
 
 EACSL_SHARE = "/usr/share/frama-c/e-acsl"
 
-# (file, definition as written (regex), the same definition in a form E-ACSL 25 handles)
+# (file, definition as written (regex), the same definition in a form E-ACSL 25 handles).
+# The \sum bodies are cast to int (their values are 0 or 1): with a body E-ACSL types as
+# a GMP integer (`(x >> k) & 1` over an integer x), its \sum adds the GMP handle's
+# address, not the value.
 SUM_FORMS = [
     ("spec/bits.h",
      r"logic integer nbits\(integer x, integer n\) = n <= 0 \? 0 : nbits\(x, n - 1\) \+ \(\(x >> \(n - 1\)\) & 1\);",
-     r"logic integer nbits(integer x, integer n) = \\sum(0, n - 1, \\lambda integer k; (x >> k) & 1);"),
+     r"logic integer nbits(integer x, integer n) = \\sum(0, n - 1, \\lambda integer k; (int)((x >> k) & 1));"),
     # Not recursive, but E-ACSL 25 types the bound variable of `j <= k < j + n` as a C
     # long and then uses it as a GMP integer (a crash in the generated zeros()): the same
     # predicates with the variable counted from 0
@@ -54,11 +57,11 @@ SUM_FORMS = [
      r"logic integer count{L}(uint64_t *b, integer lo, integer hi) = \\sum(lo, hi - 1, \\lambda integer p; pgv(b, p));"),
     ("spec/mspan.h",
      r"logic integer nset\(uint64_t b\[16\], integer n\) = n <= 0 \? 0 : nset\(b, n - 1\) \+ sbitv\(b, n - 1\);",
-     r"logic integer nset(uint64_t b[16], integer n) = \\sum(0, n - 1, \\lambda integer i; sbitv(b, i));"),
+     r"logic integer nset(uint64_t b[16], integer n) = \\sum(0, n - 1, \\lambda integer i; (int)sbitv(b, i));"),
     ("spec/mspan.h",
      r"logic integer nalloc\(uint64_t b\[16\], integer f, integer n\) =\s*"
      r"n <= 0 \? 0 : nalloc\(b, f, n - 1\) \+ \(n - 1 < f \? 1 : sbitv\(b, n - 1\)\);",
-     r"logic integer nalloc(uint64_t b[16], integer f, integer n) = \\sum(0, n - 1, \\lambda integer i; i < f ? 1 : sbitv(b, i));"),
+     r"logic integer nalloc(uint64_t b[16], integer f, integer n) = \\sum(0, n - 1, \\lambda integer i; i < f ? 1 : (int)sbitv(b, i));"),
 ]
 
 
@@ -132,7 +135,9 @@ def rewrite_specs(tree):
 
 def swap_wrappers(code):
     """f <-> __gen_e_acsl_f for each function f E-ACSL wrapped."""
-    defined = set(re.findall(r"^[A-Za-z_][\w\s\*]*?\b([A-Za-z_]\w*)\(.*\)\s*$", code, re.M))
+    # top-level function declarations and definitions (a signature may span lines)
+    nocomments = re.sub(r"/\*.*?\*/", "", code, flags=re.S)
+    defined = set(re.findall(r"^[A-Za-z_][\w \*]*?\b([A-Za-z_]\w*)\(", nocomments, re.M))
     wrapped = sorted(f for f in defined if not f.startswith("__") and "__gen_e_acsl_" + f in defined)
     if not wrapped:
         die("E-ACSL wrapped no function: nothing would be checked at the callers")

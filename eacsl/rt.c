@@ -35,9 +35,7 @@ __attribute__((constructor(101))) static void init(void) { __e_acsl_memory_init(
 /* ---- goalloc's reservations ------------------------------------------------------- */
 
 #define MAX_REGIONS 4096
-static struct {
-    uintptr_t lo, hi;
-} regions[MAX_REGIONS];
+static struct { uintptr_t lo, hi; } regions[MAX_REGIONS];
 static size_t nregions;
 static pthread_mutex_t regions_lock = PTHREAD_MUTEX_INITIALIZER;
 
