@@ -1,5 +1,5 @@
 /* Glue between E-ACSL's runtime (segment model, /usr/share/frama-c/e-acsl) and a
- * program whose main and most code are not instrumented (eacsl/README.md).
+ * program whose main and most code are not instrumented (proofs/README.md, "E-ACSL").
  *
  *  - Start-up: an instrumented main would call __e_acsl_memory_init first; here a
  *    constructor does.
