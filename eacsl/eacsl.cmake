@@ -107,7 +107,10 @@ foreach(name ${GA_EACSL_BUILT})
 endforeach()
 foreach(name ${GA_EACSL_DRIVERS})
   add_test(NAME eacsl_corpus_${name} COMMAND ${name}_eacsl ${PROJECT_SOURCE_DIR}/corpus/${name})
-  set_tests_properties(eacsl_corpus_${name} PROPERTIES LABELS eacsl TIMEOUT 900)
+  # COST: the longest replay (heap_fuzz) starts first under ctest -j2
+  file(GLOB ga_inputs ${PROJECT_SOURCE_DIR}/corpus/${name}/*)
+  list(LENGTH ga_inputs ga_n)
+  set_tests_properties(eacsl_corpus_${name} PROPERTIES LABELS eacsl TIMEOUT 900 COST ${ga_n})
 endforeach()
 
 # The broken precondition, and its control.
