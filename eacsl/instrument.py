@@ -1,17 +1,18 @@
 #!/usr/bin/python3.11
-"""eacsl/instrument.py SRCDIR OUT.c -- the proved .c files of proofs/targets, with every
-ACSL contract (requires, ensures, assigns-free clauses, assertions, loop invariants)
-turned into run-time checks by Frama-C's E-ACSL plug-in, as one C file.
+"""eacsl/instrument.py SRCDIR OUT.c -- the proved .c files of proofs/targets, with their
+ACSL contracts (requires, ensures, assertions) turned into run-time checks by Frama-C's
+E-ACSL plug-in, as one C file.
 
-What e-acsl-gcc.sh (not shipped by Debian) would do, plus three things this project
-needs (proofs/README.md, "E-ACSL", says why):
+What e-acsl-gcc.sh (not shipped by Debian) would do, plus what E-ACSL 25 and this
+project need (proofs/README.md, "E-ACSL"):
 
- 1. frama-c parses a copy of alloc/, include/ and spec/ in which the recursive logic
-    functions of spec/ (nbits, count, nset, nalloc) are restated with \\sum: the same
-    functions by unfolding, but E-ACSL 25's interval inference does not terminate on a
-    recursive logic function (a one-line `ensures \\result == nbits(x, 64)` keeps it
-    busy for hours).  Each rewrite must match exactly once, and any logic function left
-    recursive is an error (a new one needs its \\sum form here).
+ 1. frama-c parses a copy of alloc/, include/ and spec/ in which the definitions E-ACSL
+    25 cannot handle are restated, each by an equivalent one (SUM_FORMS and
+    rewrite_specs: recursive logic functions as \\sum -- on a recursive one E-ACSL's
+    interval inference never ends --, quantifier bounds, logic constants, (uint64_t)~x),
+    and the loop annotations and \\at assertions are left out (strip_loop_annotations).
+    Each rewrite must match exactly once, and a logic function left recursive is an
+    error (a new one needs its \\sum form here).
  2. The .c targets are parsed together (frama-c merges them into one file), with the
     options of proofs/targets' `-c11` line: C11 is what the library compiles.  Header
     targets (alloc/bitops.h) are not listed: their static inline functions are
@@ -21,6 +22,7 @@ needs (proofs/README.md, "E-ACSL", says why):
     rest of the library and the drivers, so the two names are swapped: f is the wrapper
     (checks the precondition, calls the body, checks the postcondition), and every call,
     from anywhere, is checked.
+ 4. A cast to an array type that E-ACSL prints (and C forbids) becomes a pointer cast.
 """
 import os
 import re
