@@ -15,7 +15,8 @@
 #                           -fsanitize=fuzzer; ctest eacsl_libfuzzer replays the corpus
 #   eacsl_precondition      a caller outside the proved files breaking
 #                           ga_pallocbits_find's precondition; ctests eacsl_precondition_broken
-#                           (the run-time check must abort it) and eacsl_precondition_ok
+#                           (npages 0) and _freed (a freed bitmap): the run-time check must
+#                           abort them; eacsl_precondition_ok: a valid call runs
 #   target eacsl_all        all of the above
 # No sanitizer: E-ACSL's runtime replaces malloc for the whole program, as ASan would.
 find_program(GA_FRAMAC frama-c REQUIRED)
@@ -122,7 +123,12 @@ add_test(NAME eacsl_precondition_broken
          COMMAND bash ${PROJECT_SOURCE_DIR}/eacsl/expect_violation.sh
                  "In function 'ga_pallocbits_find'[^']*: Error: Precondition failed:.*1 ≤ n ≤ 512.*- n: 0"
                  $<TARGET_FILE:eacsl_precondition> broken)
-set_tests_properties(eacsl_precondition_ok eacsl_precondition_broken PROPERTIES LABELS eacsl TIMEOUT 60)
+add_test(NAME eacsl_precondition_freed
+         COMMAND bash ${PROJECT_SOURCE_DIR}/eacsl/expect_violation.sh
+                 "In function 'ga_pallocbits_find'[^']*: Error: Precondition failed:.*valid_read\\(b \\+ \\(0 \\.\\. 7\\)\\)"
+                 $<TARGET_FILE:eacsl_precondition> freed)
+set_tests_properties(eacsl_precondition_ok eacsl_precondition_broken eacsl_precondition_freed
+                     PROPERTIES LABELS eacsl TIMEOUT 60)
 
 # One libFuzzer target (clang): the same code with sanitizer coverage.
 if(CMAKE_C_COMPILER_ID MATCHES "Clang")
