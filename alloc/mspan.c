@@ -159,6 +159,12 @@ static void store_freeindex(ga_mspan *s, uint32_t f);
     assigns s->alloc_bits[w];
     ensures s->alloc_bits[w] == v; */
 static void store_alloc_word(ga_mspan *s, uint32_t w, uint64_t v);
+#ifdef GA_EACSL
+/* The E-ACSL build (eacsl/instrument.py; its replays are single-threaded) needs bodies
+ * Frama-C can parse: plain stores, checked there against the contracts above. */
+static void store_freeindex(ga_mspan *s, uint32_t f) { s->freeindex = f; }
+static void store_alloc_word(ga_mspan *s, uint32_t w, uint64_t v) { s->alloc_bits[w] = v; }
+#endif
 #else
 static inline void store_freeindex(ga_mspan *s, uint32_t f) { __atomic_store_n(&s->freeindex, f, __ATOMIC_RELEASE); }
 static inline void store_alloc_word(ga_mspan *s, uint32_t w, uint64_t v) {

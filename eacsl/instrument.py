@@ -171,6 +171,18 @@ def swap_wrappers(code):
     return "".join(parts), wrapped
 
 
+def array_at_copies(code):
+    """`T at[N]; ... at = e;` (the first assignment after the declaration) becomes a
+    memcpy of sizeof at bytes."""
+    for m in reversed(list(re.finditer(r"^\s*[\w ]+?\b(__gen_e_acsl_at_\d+)\[\w+\];", code, re.M))):
+        name = m.group(1)
+        a = re.compile(r"\b" + name + r" = ([^;]+);").search(code, m.end())
+        if not a:
+            die(f"{name}: an array copy E-ACSL saves but never assigns")
+        code = code[:a.start()] + f"__builtin_memcpy({name}, {a.group(1)}, sizeof {name});" + code[a.end():]
+    return code
+
+
 def main():
     if len(sys.argv) != 3:
         die("usage: instrument.py SRCDIR OUT.c")
@@ -184,7 +196,7 @@ def main():
         nloops = strip_loop_annotations(tree, files + ["alloc/bitops.h"])
         raw = out + ".raw.c"
         cmd = ["frama-c", "-c11", "-machdep", "gcc_x86_64", "-remove-unused-specified-functions",
-               f"-cpp-extra-args=-I{tree}/alloc -I{tree}/include -D_GNU_SOURCE",
+               f"-cpp-extra-args=-I{tree}/alloc -I{tree}/include -D_GNU_SOURCE -DGA_EACSL",
                *[os.path.join(tree, f) for f in files],
                "-e-acsl", f"-e-acsl-share={EACSL_SHARE}", "-then-last", "-print", "-ocode", raw]
         log = out + ".log"
@@ -198,6 +210,9 @@ def main():
     # `uint64_t b[16]`) through a cast to the array type, which C forbids; the parameter
     # is a pointer in C, so cast to that
     code = re.sub(r"\((\w+) \[\d+\]\)(?=\s*[\w(])", r"(\1 *)", code)
+    # \old of an array field (ga_mspan_sweep_bits' \old(s->alloc_bits)): E-ACSL declares
+    # the saved copy as an array and assigns the field to it, which C forbids; copy it
+    code = array_at_copies(code)
     # the temporary tree's paths in the assertion messages and #line-less code: name
     # the files as the repository does
     code = code.replace(tree + "/", "")
