@@ -16,7 +16,8 @@
 #   eacsl_precondition      a caller outside the proved files breaking
 #                           ga_pallocbits_find's precondition; ctests eacsl_precondition_broken
 #                           (npages 0) and _freed (a freed bitmap): the run-time check must
-#                           abort them; eacsl_precondition_ok: a valid call runs
+#                           abort them; eacsl_precondition_ok: valid calls run (with a
+#                           span sweep whose postcondition needs instrument.py's mpz_returns)
 #   target eacsl_all        all of the above
 # No sanitizer: E-ACSL's runtime replaces malloc for the whole program, as ASan would.
 find_program(GA_FRAMAC frama-c REQUIRED)

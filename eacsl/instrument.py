@@ -22,7 +22,15 @@ project need (proofs/README.md, "E-ACSL"):
     rest of the library and the drivers, so the two names are swapped: f is the wrapper
     (checks the precondition, calls the body, checks the postcondition), and every call,
     from anywhere, is checked.
- 4. A cast to an array type that E-ACSL prints (and C forbids) becomes a pointer cast.
+ 4. A cast to an array type that E-ACSL prints (and C forbids) becomes a pointer cast,
+    and the assignment of an \\old array to its saved copy a memcpy (array_at_copies).
+ 5. A logic function E-ACSL 25 computes with GMP integers but gives a C integer return
+    type returns its GMP result variable itself, after clearing it: C converts the
+    array to a pointer and the pointer to the integer, so the "value" is a stack
+    address (spec/mspan.h's nalloc under s7, always false: the `ok` postcondition of
+    ga_mspan_sweep_bits failed, and the `\\old(s7) ==> s7` of ga_mspan_next_free were
+    vacuous; spec/pagecache.h's pc_index).  mpz_returns converts the value before the
+    clear, checked to fit the return type (eacsl/rt.c's ga_eacsl_mpz_si/_ui).
 """
 import os
 import re
@@ -183,6 +191,44 @@ def array_at_copies(code):
     return code
 
 
+MPZ_RETURN_TYPES = {"int": "si", "long": "si", "unsigned int": "ui", "unsigned long": "ui"}
+
+
+def mpz_returns(code):
+    """In each generated function of C integer type, `__gmpz_clear(X); ... return X;` of a
+    GMP variable X becomes the return of X's value, read before the clear (docstring, 5).
+    Returns the code and the names of the functions rewritten."""
+    fixed = []
+    func = re.compile(r"^([A-Za-z_][\w ]*?) (__gen_e_acsl_\w+)\(([^)]*)\)\n\{\n(.*?)^\}\n", re.M | re.S)
+
+    def fix(m):
+        ret, name, body = m.group(1), m.group(2), m.group(4)
+        mpz = set(re.findall(r"\b__e_acsl_mpz_t (\w+);", body))
+        rets = [r for r in re.findall(r"\breturn (\w+);", body) if r in mpz]
+        if not rets:
+            return m.group(0)
+        if ret not in MPZ_RETURN_TYPES or len(rets) != 1:
+            die(f"{name}: returns the GMP integer {rets} as `{ret}`: no conversion for that here")
+        x = rets[0]
+        clear = f"__gmpz_clear({x});"
+        r = body.rindex(f"return {x};")
+        c = body.rfind(clear, 0, r)
+        if c < 0 or body.count(clear) != 1:
+            die(f"{name}: returns the GMP integer {x}, cleared {body.count(clear)} times, not once before the return")
+        conv = MPZ_RETURN_TYPES[ret]
+        value = "__gen_e_acsl_mpz_ret"
+        body = (body[:c] + f"{ret} {value} = ({ret})ga_eacsl_mpz_{conv}({x}, sizeof({ret}), \"{name}\");\n  "
+                + body[c:r] + f"return {value};" + body[r + len(f"return {x};"):])
+        fixed.append(name)
+        return f"{ret} {name}({m.group(3)})\n{{\n{body}}}\n"
+
+    code = func.sub(fix, code)
+    if fixed:
+        code = ("long ga_eacsl_mpz_si(void const *z, unsigned long size, char const *fn);\n"
+                "unsigned long ga_eacsl_mpz_ui(void const *z, unsigned long size, char const *fn);\n" + code)
+    return code, fixed
+
+
 def main():
     if len(sys.argv) != 3:
         die("usage: instrument.py SRCDIR OUT.c")
@@ -213,13 +259,16 @@ def main():
     # \old of an array field (ga_mspan_sweep_bits' \old(s->alloc_bits)): E-ACSL declares
     # the saved copy as an array and assigns the field to it, which C forbids; copy it
     code = array_at_copies(code)
+    # logic functions returning their GMP result as a C integer (docstring, 5)
+    code, mpz_fixed = mpz_returns(code)
     # the temporary tree's paths in the assertion messages and #line-less code: name
     # the files as the repository does
     code = code.replace(tree + "/", "")
     with open(out, "w") as f:
         f.write(code)
     print(f"eacsl/instrument.py: {len(files)} files, {len(wrapped)} checked functions, "
-          f"{nloops} loop annotations and \\at assertions left out -> {out}")
+          f"{nloops} loop annotations and \\at assertions left out, GMP results converted in "
+          f"{', '.join(mpz_fixed) or 'no function'} -> {out}")
 
 
 if __name__ == "__main__":

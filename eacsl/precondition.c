@@ -5,12 +5,18 @@
  * freed, against `requires \valid_read(b + (0 .. 7))` (eacsl/rt.c's wider notion of
  * validity must still refuse it).  WP proves the function under that precondition but
  * cannot see this caller; the E-ACSL build must stop the broken call before the body
- * runs (ctest eacsl_precondition_broken: eacsl/expect_violation.sh). */
+ * runs (ctest eacsl_precondition_broken: eacsl/expect_violation.sh).
+ *
+ * `ok` also sweeps a span of 19 slots, 3 of them live (the state on which the
+ * heap_fuzz replay first stopped): ga_mspan_sweep_bits' postcondition `ok` evaluates
+ * s7, whose nalloc E-ACSL 25 computes with GMP and returned as a stack address until
+ * eacsl/instrument.py converted it (mpz_returns); it must hold. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "mspan.h"
 #include "pallocbits.h"
 
 int main(int argc, char **argv) {
@@ -32,5 +38,17 @@ int main(int argc, char **argv) {
     uint32_t npages = strcmp(mode, "broken") == 0 ? 0 : 3;
     uint32_t got = ga_pallocbits_find(bits, npages, 0, &ns);
     printf("ga_pallocbits_find(npages %u) = %u, new search %u\n", npages, got, ns);
-    return npages == 3 && got == 8 && ns == 8 ? 0 : 1;
+    if (npages != 3 || got != 8 || ns != 8)
+        return 1;
+    ga_mspan s;
+    memset(&s, 0, sizeof s);
+    s.nelems = 19;
+    s.alloc_bits[0] = 0xc1; /* slots 0, 6, 7 */
+    s.alloc_count = 3;
+    s.alloc_cache = ~(uint64_t)0xc1;
+    uint64_t marks[16], freed[16] = {0};
+    memset(marks, 0xff, sizeof marks); /* a free sweep */
+    uint32_t live = ga_mspan_sweep_bits(&s, marks, freed);
+    printf("ga_mspan_sweep_bits(19 slots, 3 allocated) = %u\n", live);
+    return live == 3 && s.alloc_count == 3 ? 0 : 1;
 }

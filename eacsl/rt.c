@@ -13,10 +13,16 @@
  *    thread's stack, or inside a loaded object's data segment (writable segments for
  *    \valid, any segment for \valid_read).  Coarser than the runtime's block bounds,
  *    but a pointer outside every one of them (NULL, freed malloc memory, a reservation
- *    already released, a wild address) still fails. */
+ *    already released, a wild address) still fails.
+ *  - GMP results: E-ACSL 25 returns a GMP integer from some logic functions whose C
+ *    return type is an integer (eacsl/instrument.py, mpz_returns); the generated code
+ *    converts it with ga_eacsl_mpz_si / ga_eacsl_mpz_ui, which stop the program if the
+ *    value does not fit that type. */
+#include <gmp.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "regions.h"
@@ -24,6 +30,8 @@
 void __e_acsl_memory_init(int *argc_ref, char ***argv_ref, size_t ptr_size);
 int ga_eacsl_rtl_valid(void *ptr, size_t size, void *base, void *addrof_base);
 int ga_eacsl_rtl_valid_read(void *ptr, size_t size, void *base, void *addrof_base);
+long ga_eacsl_mpz_si(const void *z, size_t size, const char *fn);
+unsigned long ga_eacsl_mpz_ui(const void *z, size_t size, const char *fn);
 
 /* ---- start-up ------------------------------------------------------------------- */
 
@@ -138,4 +146,31 @@ int __e_acsl_valid(void *ptr, size_t size, void *base, void *addrof_base) {
 
 int __e_acsl_valid_read(void *ptr, size_t size, void *base, void *addrof_base) {
     return ga_eacsl_rtl_valid_read(ptr, size, base, addrof_base) || untracked_ok(ptr, size, 0);
+}
+
+/* ---- GMP results of logic functions (eacsl/instrument.py, mpz_returns) ------------- */
+
+static _Noreturn void mpz_misfit(const mpz_t v, size_t size, const char *sign, const char *fn) {
+    char *s = mpz_get_str(NULL, 10, v);
+    fprintf(stderr,
+            "eacsl/rt.c: logic function %s: value %s does not fit its C return type (%s, %zu bytes): "
+            "E-ACSL's interval inference is wrong there\n",
+            fn, s ? s : "?", sign, size);
+    abort();
+}
+
+/* z's value as the signed C type of size bytes (int, long) the function returns. */
+long ga_eacsl_mpz_si(const void *z, size_t size, const char *fn) {
+    const __mpz_struct *v = z;
+    if (!(size == sizeof(long) ? mpz_fits_slong_p(v) : size == sizeof(int) && mpz_fits_sint_p(v)))
+        mpz_misfit(v, size, "signed", fn);
+    return mpz_get_si(v);
+}
+
+/* z's value as the unsigned C type of size bytes (unsigned int, unsigned long). */
+unsigned long ga_eacsl_mpz_ui(const void *z, size_t size, const char *fn) {
+    const __mpz_struct *v = z;
+    if (!(size == sizeof(unsigned long) ? mpz_fits_ulong_p(v) : size == sizeof(unsigned) && mpz_fits_uint_p(v)))
+        mpz_misfit(v, size, "unsigned", fn);
+    return mpz_get_ui(v);
 }
