@@ -168,7 +168,8 @@ static uint32_t ga_scav_candidate(const ga_pallocdata *d, uint32_t search_idx, u
     uint32_t run;
     if (below != 0) {
         uint32_t c = ga_clz64(below); /* z1 + the run, which ends inside word i */
-        run = c >= z1 ? c - z1 : 0;
+        /*@ assert c >= z1; */        /* below's top z1 bits are clear */
+        run = c - z1;
     } else {
         run = 64 - z1; /* reaches the bottom of word i: on into the words below */
         /*@ loop invariant -1 <= j < i && run <= 64 * (i - j);
