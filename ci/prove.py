@@ -221,26 +221,51 @@ def stages(t, proved, split, partial, jobs, timeout, cache):
                                     "-wp-cache", cache, "-wp-cache-dir", os.path.join(ROOT, "proofs", ".wp-cache"),
                                     "-wp-session", sess]
     # Each stage's options, appended with -then between them.  Options stay set from one
-    # stage to the next, so the tactic stages (-wp-prover tip -wp-auto) come last, in a
-    # session of their own (WP keeps the scripts the tactics find there).
+    # stage to the next, and a list option given again ADDS to its value (-wp-prover z3
+    # after -wp-prover z3,cvc4 runs z3, cvc4 and z3 again on every goal: each smoke goal
+    # then ran the provers 4 to 6 times, and the tactic stages ran z3 and cvc4 to their
+    # timeout on lemmas only a tactic proves).  So every stage sets its lists exactly:
+    # first removing every value an earlier stage may have added, then adding its own.
+    smoke_provers = os.environ.get("GA_WP_SMOKE_PROVERS", "z3,cvc4")
+    smoke_timeout = os.environ.get("GA_WP_SMOKE_TIMEOUT", "2")
+
+    def exactly(opt, values, known):
+        return f"{opt}=" + ",".join(["-" + v for v in known] + list(values))
+
+    def provers(p):
+        return exactly("-wp-prover", p.split(","), ["z3", "cvc4", "tip"])
+
+    def fcts(fs):
+        return exactly("-wp-fct", fs, proved)
+
     stage = []
-    fn = ["-wp-prover", "z3,cvc4", "-wp-prop=", "-wp-smoke-tests"]
+    fn = [provers("z3,cvc4"), "-wp-prop=", "-wp-no-smoke-tests"]
     if not partial:
         rng = entries(os.path.join(ROOT, "proofs", f"{name}.range"))
         bit = entries(os.path.join(ROOT, "proofs", f"{name}.bitrange"))
-        stage.append(["-wp-prover", "z3,cvc4", "-wp-prop=" + ",".join(["@lemma"] + ["-" + x for x in rng + bit])])
+        stage.append([provers("z3,cvc4"), "-wp-prop=" + ",".join(["@lemma"] + ["-" + x for x in rng + bit])])
     plain = [f for f in proved if f not in split]
     splitf = [f for f in proved if f in split]
     if plain:
-        stage.append(fn + ["-wp-no-split", "-wp-fct", ",".join(plain)])
+        stage.append(fn + ["-wp-no-split", fcts(plain)])
     if splitf:
-        stage.append(fn + ["-wp-split", "-wp-fct", ",".join(splitf)])
+        stage.append(fn + ["-wp-split", fcts(splitf)])
+    if proved:
+        # The smoke tests in a stage of their own, after the proofs: WP selects only the
+        # properties not yet valid (-wp-status-maybe, its default), so this stage
+        # generates the smoke goals alone (and would retry what failed above).  A smoke
+        # goal passes when no prover refutes it, so each of its provers runs to the smoke
+        # timeout: this stage is most of a cold run's prover time.
+        stage.append(["-wp-smoke-tests", "-wp-no-split", provers(smoke_provers), "-wp-smoke-timeout",
+                      str(smoke_timeout), fcts(proved)])
     if not partial:
-        tip = ["-wp-no-smoke-tests", "-wp-no-split", "-wp-fct=", "-wp-prover", "tip", "-wp-session", sess + ".tactics"]
+        tip = ["-wp-no-smoke-tests", "-wp-no-split", fcts([]), provers("tip"), "-wp-session", sess + ".tactics"]
+        tactics = ["wp:range", "wp:bitshift", "wp:bitrange"]
         if rng:
-            stage.append(tip + ["-wp-auto", "wp:range", "-wp-prop=" + ",".join(rng)])
+            stage.append(tip + [exactly("-wp-auto", ["wp:range"], tactics), "-wp-prop=" + ",".join(rng)])
         if bit:
-            stage.append(tip + ["-wp-auto", "wp:bitshift,wp:bitrange", "-wp-prop=" + ",".join(bit)])
+            stage.append(tip + [exactly("-wp-auto", ["wp:bitshift", "wp:bitrange"], tactics),
+                                "-wp-prop=" + ",".join(bit)])
     script, answer = batch(FETCH_PROPS, OUT, f"{name}.status")
     if os.path.exists(answer):
         os.remove(answer)
