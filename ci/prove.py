@@ -16,8 +16,9 @@ expressions:
 2. Proof.  One frama-c process per target runs the stages one after the other (-then),
    in one Frama-C project, so that Frama-C consolidates the statuses of everything it
    proved: the ACSL lemmas, the lemmas of proofs/<name>.range and .bitrange with WP's
-   tactics, the functions, then those of proofs/<name>.split with -wp-split; the
-   function stages run with -wp-smoke-tests.  Prover processes: -wp-par GA_JOBS.
+   tactics, the functions, then those of proofs/<name>.split with -wp-split, then the
+   smoke tests of all of them (-wp-smoke-tests) in a stage of their own.  Prover
+   processes: -wp-par GA_JOBS.
 3. Gate.  The last stage (-then -no-wp -report -server-batch) dumps the consolidated
    status of every property.  Every property of a proved function (its contract,
    assertions, loop invariants and variants, RTE guards, the preconditions it must
