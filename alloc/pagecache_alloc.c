@@ -131,31 +131,42 @@
     ensures \result != 0 <==> c->cache == 0; */
 bool ga_pagecache_empty(const ga_pagecache *c) { return c->cache == 0; }
 
-/*@ requires \valid(c);
-    requires scav_bytes == \null || (\valid(scav_bytes) && \separated(c, scav_bytes));
-    requires pc_base_ok(c->base, c->cache);
-    assigns c->cache, c->scav, *scav_bytes;
-    ensures pc_base_ok(c->base, c->cache);
-    ensures pc_scav_in_cache(\old(c->cache), \old(c->scav)) ==> pc_scav_in_cache(c->cache, c->scav);
-    behavior bad_npages:
-      assumes npages == 0 || npages > 64;
-      ensures \result == 0 && c->cache == \old(c->cache) && c->scav == \old(c->scav);
-      ensures scav_bytes != \null ==> *scav_bytes == 0;
-    behavior no_run:
-      assumes 1 <= npages <= 64 && !has_run(c->cache, npages);
-      ensures \result == 0 && c->cache == \old(c->cache) && c->scav == \old(c->scav);
-      ensures scav_bytes != \null ==> *scav_bytes == 0;
-    behavior run:
-      assumes 1 <= npages <= 64 && has_run(c->cache, npages);
-      ensures \result != 0;
-      ensures \result == c->base + PC_PAGE * pc_index(c->base, \result);
-      ensures lowest_run(\old(c->cache), npages, pc_index(c->base, \result));
-      ensures cleared(c->cache, \old(c->cache), pc_index(c->base, \result), npages);
-      ensures cleared(c->scav, \old(c->scav), pc_index(c->base, \result), npages);
-      ensures scav_bytes != \null ==>
-          *scav_bytes == PC_PAGE * nbits(\old(c->scav) >> pc_index(c->base, \result), npages);
-    complete behaviors;
-    disjoint behaviors; */
+/* The contract of both entry points: ga_pagecache_alloc is ga_pagecache_alloc_n with a
+ * fast path for one page, and promises the same.  Written once, as a macro that
+ * Frama-C's annotation preprocessing (-pp-annot, on with GNU cpp) expands in each
+ * contract; only Frama-C sees it. */
+// clang-format off
+#ifdef __FRAMAC__
+#define GA_PAGECACHE_ALLOC_SPEC \
+    requires \valid(c);                                                                              \
+    requires scav_bytes == \null || (\valid(scav_bytes) && \separated(c, scav_bytes));               \
+    requires pc_base_ok(c->base, c->cache);                                                          \
+    assigns c->cache, c->scav, *scav_bytes;                                                          \
+    ensures pc_base_ok(c->base, c->cache);                                                           \
+    ensures pc_scav_in_cache(\old(c->cache), \old(c->scav)) ==> pc_scav_in_cache(c->cache, c->scav); \
+    behavior bad_npages:                                                                             \
+      assumes npages == 0 || npages > 64;                                                            \
+      ensures \result == 0 && c->cache == \old(c->cache) && c->scav == \old(c->scav);                \
+      ensures scav_bytes != \null ==> *scav_bytes == 0;                                              \
+    behavior no_run:                                                                                 \
+      assumes 1 <= npages <= 64 && !has_run(c->cache, npages);                                       \
+      ensures \result == 0 && c->cache == \old(c->cache) && c->scav == \old(c->scav);                \
+      ensures scav_bytes != \null ==> *scav_bytes == 0;                                              \
+    behavior run:                                                                                    \
+      assumes 1 <= npages <= 64 && has_run(c->cache, npages);                                        \
+      ensures \result != 0;                                                                          \
+      ensures \result == c->base + PC_PAGE * pc_index(c->base, \result);                             \
+      ensures lowest_run(\old(c->cache), npages, pc_index(c->base, \result));                        \
+      ensures cleared(c->cache, \old(c->cache), pc_index(c->base, \result), npages);                 \
+      ensures cleared(c->scav, \old(c->scav), pc_index(c->base, \result), npages);                   \
+      ensures scav_bytes != \null ==>                                                                \
+          *scav_bytes == PC_PAGE * nbits(\old(c->scav) >> pc_index(c->base, \result), npages);       \
+    complete behaviors;                                                                              \
+    disjoint behaviors;
+#endif
+// clang-format on
+
+/*@ GA_PAGECACHE_ALLOC_SPEC */
 uintptr_t ga_pagecache_alloc(ga_pagecache *c, size_t npages, size_t *scav_bytes) {
     if (npages != 1)
         return ga_pagecache_alloc_n(c, npages, scav_bytes);
@@ -181,31 +192,7 @@ uintptr_t ga_pagecache_alloc(ga_pagecache *c, size_t npages, size_t *scav_bytes)
     return c->base + ((uintptr_t)i << GA_PAGE_SHIFT);
 }
 
-/*@ requires \valid(c);
-    requires scav_bytes == \null || (\valid(scav_bytes) && \separated(c, scav_bytes));
-    requires pc_base_ok(c->base, c->cache);
-    assigns c->cache, c->scav, *scav_bytes;
-    ensures pc_base_ok(c->base, c->cache);
-    ensures pc_scav_in_cache(\old(c->cache), \old(c->scav)) ==> pc_scav_in_cache(c->cache, c->scav);
-    behavior bad_npages:
-      assumes npages == 0 || npages > 64;
-      ensures \result == 0 && c->cache == \old(c->cache) && c->scav == \old(c->scav);
-      ensures scav_bytes != \null ==> *scav_bytes == 0;
-    behavior no_run:
-      assumes 1 <= npages <= 64 && !has_run(c->cache, npages);
-      ensures \result == 0 && c->cache == \old(c->cache) && c->scav == \old(c->scav);
-      ensures scav_bytes != \null ==> *scav_bytes == 0;
-    behavior run:
-      assumes 1 <= npages <= 64 && has_run(c->cache, npages);
-      ensures \result != 0;
-      ensures \result == c->base + PC_PAGE * pc_index(c->base, \result);
-      ensures lowest_run(\old(c->cache), npages, pc_index(c->base, \result));
-      ensures cleared(c->cache, \old(c->cache), pc_index(c->base, \result), npages);
-      ensures cleared(c->scav, \old(c->scav), pc_index(c->base, \result), npages);
-      ensures scav_bytes != \null ==>
-          *scav_bytes == PC_PAGE * nbits(\old(c->scav) >> pc_index(c->base, \result), npages);
-    complete behaviors;
-    disjoint behaviors; */
+/*@ GA_PAGECACHE_ALLOC_SPEC */
 uintptr_t ga_pagecache_alloc_n(ga_pagecache *c, size_t npages, size_t *scav_bytes) {
     if (scav_bytes)
         *scav_bytes = 0;
