@@ -119,9 +119,7 @@ static int in_use_meets(const ga_pagealloc *p, uintptr_t base, uintptr_t limit) 
 
 /* ---- summary update -------------------------------------------------------------- */
 
-static inline ga_psum leaf_of(const ga_pagealloc *p, uintptr_t ci) {
-    return ga_pallocbits_summarize(ga_pagealloc_chunk(p, ci)->alloc);
-}
+static inline ga_psum leaf_of(const ga_pagealloc *p, uintptr_t ci) { return ga_pallocdata_summarize(p->chunks, ci); }
 
 /* Restore P2/P3 after the bitmaps of pages [ob, ob + npages) changed.  contig: the
  * whole range changed the same way (alloc or free), so interior chunks are all-full

@@ -10,6 +10,7 @@
  * trusted to meet those contracts: proofs/TRUSTED.md).  That is the only place where
  * the proved and the compiled code differ. */
 #include "pallocbits.h"
+#include "pallocsum.h"
 
 #include "bitops.h"
 #include "../spec/chunk.h"
@@ -347,6 +348,7 @@ void ga_pallocbits_free1(uint64_t *b, uint32_t i) {
 /*@ requires \valid(d);
     requires i + n <= 512;
     assigns d->alloc[0 .. 7], d->scav[0 .. 7];
+    ensures keeps_p5: p5{Pre}(&d->alloc[0], &d->scav[0]) ==> p5(&d->alloc[0], &d->scav[0]);
     ensures \result == count{Pre}(&d->scav[0], i, i + n);
     ensures \forall integer p; 0 <= p < 512 ==>
         (pg(&d->alloc[0], p) <==> (i <= p < i + n || pg{Pre}(&d->alloc[0], p)));
@@ -362,7 +364,8 @@ uint32_t ga_pallocdata_alloc_range(ga_pallocdata *d, uint32_t i, uint32_t n) {
 /*@ requires \valid(d);
     assigns d->alloc[0 .. 7], d->scav[0 .. 7];
     ensures \result == count{Pre}(&d->scav[0], 0, 512);
-    ensures \forall integer p; 0 <= p < 512 ==> pg(&d->alloc[0], p) && !pg(&d->scav[0], p); */
+    ensures \forall integer p; 0 <= p < 512 ==> pg(&d->alloc[0], p) && !pg(&d->scav[0], p);
+    ensures p5(&d->alloc[0], &d->scav[0]); */
 uint32_t ga_pallocdata_alloc_all(ga_pallocdata *d) {
     uint32_t scav = ga_pallocbits_popcnt_range(d->scav, 0, 512);
     ga_pallocbits_alloc_all(d->alloc);
@@ -386,24 +389,18 @@ ga_psum ga_psum_pack(uint32_t start, uint32_t max, uint32_t end) {
     return (uint64_t)start + (uint64_t)max * GA_PSUM_MAX + (uint64_t)end * ((uint64_t)GA_PSUM_MAX * GA_PSUM_MAX);
 }
 
-/*@ assigns \nothing;
-    ensures \result == psum_start(s); */
 uint32_t ga_psum_start(ga_psum s) {
     if (s >= GA_PSUM_BIG)
         return GA_PSUM_MAX;
     return (uint32_t)(s % GA_PSUM_MAX);
 }
 
-/*@ assigns \nothing;
-    ensures \result == psum_max(s); */
 uint32_t ga_psum_max(ga_psum s) {
     if (s >= GA_PSUM_BIG)
         return GA_PSUM_MAX;
     return (uint32_t)(s / GA_PSUM_MAX % GA_PSUM_MAX);
 }
 
-/*@ assigns \nothing;
-    ensures \result == psum_end(s); */
 uint32_t ga_psum_end(ga_psum s) {
     if (s >= GA_PSUM_BIG)
         return GA_PSUM_MAX;
@@ -548,35 +545,133 @@ ga_psum ga_pallocbits_summarize(const uint64_t *b) {
     return ga_psum_pack(start, max, cur);
 }
 
-/*@ requires \valid_read(c + (0 .. 7));
-    requires 9 <= log_n <= 18;
-    requires \forall integer k; 0 <= k < 8 ==>
-        r_sum(k * (1 << log_n), 1 << log_n, psum_start(c[k]), psum_max(c[k]), psum_end(c[k]));
-    assigns \nothing;
-    ensures r_sum(0, 8 * (1 << log_n), psum_start(\result), psum_max(\result), psum_end(\result));
-    ensures \result == psum_pack(psum_start(\result), psum_max(\result), psum_end(\result)); */
-ga_psum ga_psum_merge(const ga_psum *c, uint32_t log_n) {
+/*@ ghost
+  /@ requires 0 <= k;
+     requires summary(chunk_alloc(cs, k), psum_start(x), psum_max(x), psum_end(x));
+     assigns \nothing;
+     ensures r_sum(cs, 512 * k, 512, psum_start(x), psum_max(x), psum_end(x)); @/
+  static void ga_lemma_chunk_sum(ga_pallocdata *const *cs, int64_t k, uint64_t x)
+  {
+    /@ assert page: \forall integer q; 0 <= q < 512 ==> (rfree(cs, 512 * k + q) <==> !pg(chunk_alloc(cs, k), q)); @/
+    /@ assert runs: \forall integer j, l; 0 <= j && j + l <= 512 ==>
+           (r_run(cs, 512 * k + j, l) <==> free_run(chunk_alloc(cs, k), j, l)); @/
+    /@ assert runs_abs: \forall integer j, l; 512 * k <= j && j + l <= 512 * k + 512 ==>
+           (r_run(cs, j, l) <==> free_run(chunk_alloc(cs, k), j - 512 * k, l)); @/
+    /@ assert r_start(cs, 512 * k, 512, psum_start(x)); @/
+    /@ assert r_end(cs, 512 * k, 512, psum_end(x)); @/
+    /@ assert r_has_run(cs, 512 * k, 512, psum_max(x)); @/
+    /@ assert r_runs_le(cs, 512 * k, 512, psum_max(x)); @/
+  }
+*/
+
+/* pageAlloc's leaf (contract in pallocsum.h). */
+ga_psum ga_pallocdata_summarize(ga_pallocdata *const *m, size_t ci) {
+    ga_psum x = ga_pallocbits_summarize(m[ci / GA_PALLOC_L2_CHUNKS][ci % GA_PALLOC_L2_CHUNKS].alloc);
+    /*@ ghost ga_lemma_chunk_sum(m, (int64_t)ci, x); */
+    return x;
+}
+
+/* The merge lemma (spec/psum.h): a ghost function whose contract is the lemma, called
+ * where it is needed (SMT provers cannot find its instances alone); its body is the proof.
+ * Stated as implications so that ga_psum_merge can use it whether or not its children
+ * describe the region (its region postcondition is an implication too). */
+/*@ ghost
+  /@ requires c == a + N1 && d == N1 + N2 && 0 <= N1 && 0 <= N2;
+     requires M == m1 || M == m2 || M == e1 + s2;
+     assigns \nothing;
+     ensures r_max(cs, a, N1, m1) && r_end(cs, a, N1, e1) && r_max(cs, c, N2, m2) && r_start(cs, c, N2, s2) ==>
+         r_has_run(cs, a, d, M); @/
+  static void ga_lemma_merge_has_run(ga_pallocdata *const *cs, int64_t a, int64_t c, int64_t d, int64_t N1,
+                                     int64_t N2, int64_t m1, int64_t e1, int64_t s2, int64_t m2, int64_t M)
+  {
+    if (M == m1) {
+      /@ assert r_max(cs, a, N1, m1) ==> r_has_run(cs, a, N1, m1); @/
+    } else if (M == m2) {
+      /@ assert r_max(cs, c, N2, m2) ==> r_has_run(cs, c, N2, m2); @/
+    } else {
+      /@ assert r_end(cs, a, N1, e1) && r_start(cs, c, N2, s2) ==> r_run(cs, c - e1, e1 + s2); @/
+      /@ assert r_end(cs, a, N1, e1) && r_start(cs, c, N2, s2) ==> a <= c - e1 && c - e1 + M <= a + d; @/
+    }
+  }
+
+  /@ requires c == a + N1 && d == N1 + N2 && 0 <= N1 && 0 <= N2;
+     requires S == (s1 == N1 ? N1 + s2 : s1) && E == (e2 == N2 ? e1 + N2 : e2);
+     requires M == m1 || M == m2 || M == e1 + s2;
+     requires m1 <= M && m2 <= M && e1 + s2 <= M;
+     assigns \nothing;
+     ensures r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_sum(cs, a, d, S, M, E); @/
+  static void ga_lemma_merge(ga_pallocdata *const *cs, int64_t a, int64_t c, int64_t d, int64_t N1, int64_t N2,
+                             int64_t s1, int64_t m1, int64_t e1, int64_t s2, int64_t m2, int64_t e2,
+                             int64_t S, int64_t M, int64_t E)
+  {
+    ga_lemma_merge_has_run(cs, a, c, d, N1, N2, m1, e1, s2, m2, M);
+    /@ assert r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_start(cs, a, d, S); @/
+    /@ assert r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_end(cs, a, d, E); @/
+    /@ assert r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_runs_le(cs, a, d, M); @/
+    /@ assert r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> 0 <= M <= d; @/
+  }
+*/
+
+/* (Its contract is on its declaration in pallocsum.h, where alloc/psumtree.c's proof
+ * sees it too.) */
+ga_psum ga_psum_merge(const ga_psum *c, uint32_t log_n)
+/*@ ghost (ga_pallocdata *const *cs, int64_t a) */ {
     uint32_t n = (uint32_t)1 << log_n;
     /*@ assert 512 <= n <= 262144; */
     uint32_t start = ga_psum_start(c[0]), max = ga_psum_max(c[0]), end = ga_psum_end(c[0]);
     /*@ loop invariant 1 <= k <= 8;
-        loop invariant r_sum(0, k * n, start, max, end);
+        loop invariant merged:
+            (k == 1 && start == mg_s1(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+             max == mg_m1(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+             end == mg_e1(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n)) ||
+            (k == 2 && start == mg_s2(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+             max == mg_m2(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+             end == mg_e2(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n)) ||
+            (k == 3 && start == mg_s3(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+             max == mg_m3(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+             end == mg_e3(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n)) ||
+            (k == 4 && start == mg_s4(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+             max == mg_m4(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+             end == mg_e4(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n)) ||
+            (k == 5 && start == mg_s5(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+             max == mg_m5(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+             end == mg_e5(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n)) ||
+            (k == 6 && start == mg_s6(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+             max == mg_m6(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+             end == mg_e6(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n)) ||
+            (k == 7 && start == mg_s7(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+             max == mg_m7(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+             end == mg_e7(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n)) ||
+            (k == 8 && start == mg_s8(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+             max == mg_m8(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+             end == mg_e8(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n));
+        loop invariant fields_wf(start, max, end, k * n);
+        loop invariant (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a, k * n, start, max, end);
         loop assigns k, start, max, end;
         loop variant 8 - k; */
     for (uint32_t k = 1; k < 8; k++) {
         uint32_t sk = ga_psum_start(c[k]), mk = ga_psum_max(c[k]), ek = ga_psum_end(c[k]);
-        /*@ assert r_sum(k * n, n, sk, mk, ek); */
-        /*@ assert bounds: sk <= n && mk <= n && ek <= n && start <= k * n && max <= k * n && end <= k * n &&
-                k * n + n <= 2097152; */
+        /*@ assert fields_wf(sk, mk, ek, n); */
+        /*@ assert bounds: k * n + n <= 2097152; */
         uint32_t s2 = start == k * n ? start + sk : start;
         uint32_t m2 = end + sk > max ? end + sk : max;
         if (mk > m2)
             m2 = mk;
         uint32_t e2 = ek == n ? end + n : ek;
-        /*@ ghost ga_lemma_merge(0, k * n, (k + 1) * n, k * n, n, start, max, end, sk, mk, ek, s2, m2, e2); */
+        /*@ assert child_k: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+                r_sum(cs, a + k * n, n, sk, mk, ek); */
+        /*@ ghost ga_lemma_merge(cs, a, a + k * n, (k + 1) * n, k * n, n, start, max, end, sk, mk, ek, s2, m2, e2); */
+        /*@ assert next: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+                r_sum(cs, a, (k + 1) * n, s2, m2, e2); */
+        /*@ assert wf2: fields_wf(s2, m2, e2, (k + 1) * n); */
         start = s2;
         max = m2;
         end = e2;
     }
+    /*@ assert psum_fields(start, max, end); */
     return ga_psum_pack(start, max, end);
 }
