@@ -486,7 +486,8 @@ typedef struct ga_sweeplocked {
 } ga_sweeplocked;
 /* CAS sweepgen h-2 → h-1; true when the caller now owns the sweep. */
 GA_HIDDEN bool ga_sweep_try_acquire(ga_heap *h, ga_mspan *s, ga_sweeplocked *out);
-/* Sweep an owned span: live = marked ∧ ¬freed becomes alloc_bits; counts, needzero,
+/* Sweep an owned span: live = allocated ∧ marked ∧ ¬freed becomes alloc_bits
+ * (ga_mspan_sweep_bits, proved); counts, needzero,
  * stats; sweepgen = h.  preserve: leave it on no list and never free it (the caller
  * takes it).  Otherwise: empty → ga_mheap_free_span, else pushed to a swept list.
  * Returns true if the span was freed to the heap.  No lock may be held. */
@@ -516,9 +517,8 @@ GA_HIDDEN void ga_gates_unlock_all(ga_heap *h);
 
 /* ---- malloc.c -------------------------------------------------------------------- */
 /* Is slot idx of in-use span s allocated (S6: idx < freeindex or alloc bit)?  Read by
- * threads that do not own s (validation of ga_free / ga_mark / ga_object_base): the
- * owner's freeindex stores in mspan.c are plain, so this read is a deliberate benign
- * race, kept out of TSan's instrumentation (see malloc.c). */
+ * threads that do not own s (validation of ga_free / ga_mark / ga_object_base): atomic
+ * loads (freeindex acquire) of the owner's atomic stores (mspan.c), see malloc.c. */
 GA_HIDDEN bool ga_span_slot_allocated(const ga_mspan *s, uint32_t idx);
 /* mallocgc: every allocation that ga_alloc's inline fast path leaves (refill, large,
  * size 0, mark phase, debug checks); never inlined. */

@@ -54,21 +54,15 @@ void ga_debug_check(ga_heap *h, const char *op) {
 
 /* ---- slot validation -------------------------------------------------------------- */
 
-/* S6 seen from a thread that does not own s.  freeindex is stored plainly by the owner
- * (mspan.c's proved functions); a stale value only matters for pointers the caller
- * never legitimately received (a pointer handed over by another thread comes with the
- * synchronisation that published the allocation).  The read is volatile and kept out of
- * TSan's instrumentation: it is the one deliberate race of the allocator. */
-#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)
-__attribute__((no_sanitize("thread")))
-#endif
-static uint32_t
-racy_freeindex(const ga_mspan *s) {
-    return *(const volatile uint32_t *)&s->freeindex;
-}
-
+/* S6 seen from a thread that does not own s: freeindex and alloc_bits are atomic loads
+ * of the owner's atomic stores (mspan.c).  freeindex is acquired: its stores are
+ * releases, so if the value read is one a sweep stored (0), or one stored by an owner
+ * after a sweep, the alloc_bits the sweep wrote are the ones read next (a live slot
+ * that was below the old freeindex has its bit set there).  A stale value only matters
+ * for pointers the caller never legitimately received (a pointer handed over by
+ * another thread comes with the synchronisation that published the allocation). */
 bool ga_span_slot_allocated(const ga_mspan *s, uint32_t idx) {
-    if (idx < racy_freeindex(s))
+    if (idx < __atomic_load_n(&s->freeindex, __ATOMIC_ACQUIRE))
         return true;
     uint64_t w = __atomic_load_n(&s->alloc_bits[idx / 64], __ATOMIC_RELAXED);
     return (w >> (idx % 64)) & 1;
@@ -155,7 +149,7 @@ static void *tiny_alloc(ga_cache *c, size_t size) {
     if (p)
         return p;
     ga_mspan *s = c->alloc[GA_TINY_SPAN_CLASS];
-    uintptr_t v = ga_mspan_next_free_fast(s);
+    uintptr_t v = ga_mspan_next_free_fast(s); /* one call on the common path */
     if (!v && !(v = ga_mcache_next_free(c, GA_TINY_SPAN_CLASS, true, &s)))
         return NULL;
     return tiny_new_block(c, s, v, size);
@@ -184,7 +178,9 @@ static inline ga_spanclass small_spanclass(uint32_t cls, unsigned noscan) {
 }
 
 /* A small object of span class spc: a slot from the cached span's allocCache, else
- * nextFree (refilling the cache from mcentral when the span is full). */
+ * nextFree (ga_mcache_next_free: the proved composition, whose fast path declines again
+ * at no cost, then the slow scan, then a refill of the cache from mcentral).  The fast
+ * path is called here first so that the common case costs one call, not two. */
 static inline void *small_alloc(ga_cache *c, ga_spanclass spc, unsigned flags) {
     ga_mspan *s = c->alloc[spc];
     uintptr_t v = ga_mspan_next_free_fast(s);

@@ -1,7 +1,7 @@
 /* mcache: per-thread span cache (Go's mcache.go, docs/go-facts.md §7).
  *
  * One cached span per span class; allocation takes slots from it with no lock and no
- * atomic (ga_mspan_next_free_fast / ga_mspan_next_free_index), and only when it is full
+ * read-modify-write (ga_mspan_next_free_fast / ga_mspan_next_free), and only when it is full
  * does the cache talk to its mcentral (refill).  A cache is used by one thread at a
  * time; other threads touch it only with the world stopped (ga_gc_end).
  *
@@ -124,21 +124,19 @@ void ga_mcache_zero_free_slots(ga_mspan *s) {
  * zeroed at once (ga_mcache_zero_free_slots) instead of one memset per allocation. */
 uintptr_t ga_mcache_next_free(ga_cache *c, ga_spanclass spc, bool zero, ga_mspan **span_out) {
     ga_mspan *s = c->alloc[spc];
-    uint32_t i = ga_mspan_next_free_index(s);
-    if (i == s->nelems) {
+    uintptr_t v = ga_mspan_next_free(s); /* proved: fast path, else next_free_index */
+    if (!v) {
         if (ga_mcache_refill(c, spc) != 0)
             return 0;
         s = c->alloc[spc];
         if (zero && s->needzero)
             ga_mcache_zero_free_slots(s);
-        i = ga_mspan_next_free_index(s);
+        v = ga_mspan_next_free(s);
         /* refill hands out spans with a free slot at or after freeindex */
-        GA_CHECK(i < s->nelems, "mcache: refill of class %u gave span %#lx with no free slot", spc,
-                 (unsigned long)s->base);
+        GA_CHECK(v != 0, "mcache: refill of class %u gave span %#lx with no free slot", spc, (unsigned long)s->base);
     }
-    s->alloc_count++;
     *span_out = s;
-    return s->base + (uintptr_t)i * s->elemsize;
+    return v;
 }
 
 /* allocLarge (docs/go-facts.md §7.5): a span of ceil(size / 8 KiB) pages holding one object, put

@@ -7,11 +7,16 @@
  * slot of that word (S8: alloc_cache = ~A.word(F/64) >> (F%64)).  Searching therefore
  * costs one ctz per allocation and one word load per 64 slots.
  *
- * These four functions are proved with Frama-C WP (-wp-rte; ci/prove, proofs/README.md):
- * each is small, has at most one loop, no atomics and no calls but ga_ctz64 /
+ * Also the word computation of a span sweep (ga_mspan_sweep_bits: sweep.c takes the mark
+ * and freed bits with atomics and hands them over) and nextFree on a span
+ * (ga_mspan_next_free: the fast path, else nextFreeIndex), which mcache.c calls.
+ *
+ * These functions are proved with Frama-C WP (-wp-rte; ci/prove, proofs/README.md):
+ * each is small, has at most one loop and calls only each other, ga_ctz64 /
  * ga_popcount64 of bitops.h, whose contracts the proofs here use (the header is proved
  * as a target of its own; the compiler builtins of its library bodies are trusted to
- * meet those contracts: proofs/TRUSTED.md).  The contracts are stated over the logic of
+ * meet those contracts: proofs/TRUSTED.md), and the two atomic stores below, whose
+ * contracts are trusted.  The contracts are stated over the logic of
  * spec/mspan.h (bit i of a bitmap, the S5/S7/S8 invariants, the slot count); the named
  * assertions spell out each step for the provers, and the calls to the ghost lemma
  * functions below supply the facts that need induction.  Ghost code and annotations
@@ -109,7 +114,63 @@
     for (uint32_t k = n; k < m; k++)
       ;
   }
+
+  // with freeindex 0 the allocated slots are the set bits (S7 after a sweep)
+  /@ requires n <= 1024;
+     assigns \nothing;
+     ensures nalloc(s->alloc_bits, 0, n) == nset(s->alloc_bits, n) <= n; @/
+  void ga_lemma_nalloc_nset(const ga_mspan *s, uint32_t n)
+  {
+    /@ loop invariant 0 <= k <= n;
+       loop invariant nalloc(s->alloc_bits, 0, k) == nset(s->alloc_bits, k) <= k;
+       loop assigns k;
+       loop variant n - k; @/
+    for (uint32_t k = 0; k < n; k++)
+      ;
+  }
 */
+
+/* ------------------------------------------------------------------------------------
+ * Stores that other threads may read.  freeindex and alloc_bits are written only by the
+ * span's owner, but ga_span_slot_allocated (malloc.c: the pointer validation of ga_free,
+ * ga_mark, ga_object_base...) reads them from any thread, so the owner stores them with
+ * C11 atomics (GCC's __atomic builtins on the plain fields) and that reader loads them
+ * atomically: no data race.  The owner's own reads stay plain: nobody else writes these
+ * fields while it owns the span (ownership passes through locks and sweepgen CASes).
+ *
+ * freeindex is stored with release, and read with acquire, because the value a reader
+ * gets may come after a sweep rewrote alloc_bits (the sweep's reset to 0, or a later
+ * advance by the next owner, which acquired the span after that sweep): a reader that
+ * sees such a freeindex must also see the sweep's alloc_bits, else a live slot at or
+ * above it whose bit the sweep set (it was below the old freeindex, bit clear) looks
+ * free.  Relaxed suffices for the alloc_bits words: the sweep stores them before its
+ * release store of freeindex, which publishes them.  On x86 both are plain moves.
+ *
+ * Frama-C does not know the __atomic builtins: it sees these declarations, whose
+ * contracts (a store of the value, nothing else assigned) are trusted
+ * (proofs/mspan.trusted, proofs/TRUSTED.md): in the thread that stores, an atomic store
+ * is a store. */
+#ifdef __FRAMAC__
+/*@ requires \valid(s);
+    assigns s->freeindex;
+    ensures s->freeindex == f; */
+static void store_freeindex(ga_mspan *s, uint32_t f);
+/*@ requires \valid(s) && w < 16;
+    assigns s->alloc_bits[w];
+    ensures s->alloc_bits[w] == v; */
+static void store_alloc_word(ga_mspan *s, uint32_t w, uint64_t v);
+#ifdef GA_EACSL
+/* The E-ACSL build (eacsl/instrument.py; its replays are single-threaded) needs bodies
+ * Frama-C can parse: plain stores, checked there against the contracts above. */
+static void store_freeindex(ga_mspan *s, uint32_t f) { s->freeindex = f; }
+static void store_alloc_word(ga_mspan *s, uint32_t w, uint64_t v) { s->alloc_bits[w] = v; }
+#endif
+#else
+static inline void store_freeindex(ga_mspan *s, uint32_t f) { __atomic_store_n(&s->freeindex, f, __ATOMIC_RELEASE); }
+static inline void store_alloc_word(ga_mspan *s, uint32_t w, uint64_t v) {
+    __atomic_store_n(&s->alloc_bits[w], v, __ATOMIC_RELAXED);
+}
+#endif
 
 /* ------------------------------------------------------------------------------------
  * The bitmap functions. */
@@ -201,7 +262,7 @@ uint32_t ga_mspan_next_free_index(ga_mspan *s) {
     }
     //@ assert next: f < n ==> window(cache, s->alloc_bits, f);
     s->alloc_cache = cache;
-    s->freeindex = f;
+    store_freeindex(s, f);
     //@ assert skipped1: all_set(s->alloc_bits, \at(s->freeindex, Pre), result);
     return result;
 
@@ -209,7 +270,7 @@ full:
     //@ assert all: all_set(s->alloc_bits, f0, n);
     //@ ghost ga_lemma_nalloc_next(s, f0, n, n);
     s->alloc_cache = cache;
-    s->freeindex = n;
+    store_freeindex(s, n);
     //@ assert skipped2: all_set(s->alloc_bits, \at(s->freeindex, Pre), n);
     return n;
 }
@@ -253,7 +314,7 @@ uintptr_t ga_mspan_next_free_fast(ga_mspan *s) {
         //@ ghost ga_lemma_mul_le(result, s->nelems, s->elemsize);
         //@ ghost ga_lemma_nalloc_next(s, s->freeindex, result, s->nelems);
         s->alloc_cache = (s->alloc_cache >> tz) >> 1;
-        s->freeindex = next;
+        store_freeindex(s, next);
         s->alloc_count++;
         uintptr_t p = s->base + (uintptr_t)result * s->elemsize;
         //@ assert post_addr: p == slot_addr(s->base, s->elemsize, s->freeindex - 1);
@@ -287,4 +348,113 @@ uint32_t ga_mspan_count_alloc(const uint64_t *bits, uint32_t nelems) {
     }
     //@ ghost ga_lemma_nset_zero(bits, nelems, 64 * words);
     return count;
+}
+
+/* ------------------------------------------------------------------------------------
+ * Sweeping (Go's mspan.sweep, mgcsweep.go): the bitmap rewrite, without the atomics
+ * that take the mark and freed bits (sweep.c). */
+
+/* The slots [0, f) of word w, as bits: with f = freeindex the slots allocated through
+ * freeindex (S6), with f = nelems the slots that exist. */
+/*@ requires w < 16 && f <= 1024;
+    assigns \nothing;
+    ensures \forall integer k; 0 <= k < 64 ==> (bit(\result, k) <==> 64 * w + k < f); */
+static uint64_t low_slots(uint32_t w, uint32_t f) {
+    uint32_t lo = w * 64u;
+    if (f <= lo)
+        return 0;
+    if (f >= lo + 64u)
+        return ~(uint64_t)0;
+    return ~(uint64_t)0 >> (64u - (f - lo));
+}
+
+/* The sweep of a span its caller owns: alloc_bits = allocated ∧ marked ∧ ¬freed within
+ * nelems (allocated: S6, alloc bit or below freeindex; marks: all ones for a free
+ * sweep), freeindex = 0, alloc_count = the number of live slots, alloc_cache refilled
+ * from word 0 (S8).  So S5, S7, S8 hold after it whatever held before but S2.  The
+ * words are stored before freeindex (release), which publishes them to the readers of
+ * ga_span_slot_allocated.  Returns the new alloc_count. */
+/*@ requires \valid(s) && s->nelems <= 1024 && s->freeindex <= s->nelems;
+    requires \valid_read(marks + (0 .. 15)) && \valid_read(freed + (0 .. 15));
+    requires \separated(s, marks + (0 .. 15)) && \separated(s, freed + (0 .. 15));
+    assigns s->alloc_bits[0 .. (s->nelems + 63) / 64 - 1], s->freeindex, s->alloc_count, s->alloc_cache;
+    ensures live: \forall integer i; 0 <= i < s->nelems ==>
+        (sbit(s->alloc_bits, i) <==>
+         live_after(\old(s->alloc_bits), \old(s->freeindex), GA_BM(marks), GA_BM(freed), i));
+    ensures reset: s->freeindex == 0;
+    ensures count: \result == s->alloc_count && s->alloc_count == nset(s->alloc_bits, s->nelems);
+    ensures cache: s->alloc_cache == (uint64_t)~s->alloc_bits[0];
+    ensures ok: GA_SPAN_OK(s) && GA_S7(s) && s->alloc_count <= s->nelems; */
+uint32_t ga_mspan_sweep_bits(ga_mspan *s, const uint64_t *marks, const uint64_t *freed) {
+    uint32_t n = s->nelems, f = s->freeindex;
+    uint32_t words = (n + 63u) / 64u;
+    /*@ loop invariant 0 <= w <= words && words <= 16;
+        loop invariant done: \forall integer v, k; 0 <= v < w && 0 <= k < 64 ==>
+            (bit(s->alloc_bits[v], k) <==>
+             (64 * v + k < n && live_after(\at(s->alloc_bits, Pre), f, GA_BM(marks), GA_BM(freed), 64 * v + k)));
+        loop invariant rest: \forall integer v; w <= v < 16 ==> s->alloc_bits[v] == \at(s->alloc_bits[v], Pre);
+        loop assigns w, s->alloc_bits[0 .. words - 1];
+        loop variant words - w; */
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t a = s->alloc_bits[w] | low_slots(w, f);
+        uint64_t live = a & low_slots(w, n) & marks[w] & ~freed[w];
+        /*@ assert word: \forall integer k; 0 <= k < 64 ==>
+                (bit(live, k) <==>
+                 (64 * w + k < n && live_after(\at(s->alloc_bits, Pre), f, GA_BM(marks), GA_BM(freed), 64 * w + k))); */
+        store_alloc_word(s, w, live);
+    }
+    /*@ assert bits: \forall integer i; 0 <= i < 64 * words ==>
+            (sbit(s->alloc_bits, i) <==>
+             (i < n && live_after(\at(s->alloc_bits, Pre), f, GA_BM(marks), GA_BM(freed), i))); */
+    //@ assert pad: padding_zero(s->alloc_bits, n);
+    uint32_t count = ga_mspan_count_alloc(s->alloc_bits, n);
+    s->alloc_count = count;
+    store_freeindex(s, 0);
+    ga_mspan_refill_alloc_cache(s, 0);
+    //@ ghost ga_lemma_nalloc_nset(s, n);
+    return count;
+}
+
+/* nextFree on a span (Go's mcache.nextFree before its refill): the fast path, else the
+ * slow scan; the slot's address with alloc_count incremented, or 0 when the span has no
+ * free slot at or after freeindex (the cache must refill; freeindex is then nelems).
+ * The fast path declines without side effects, so its retry here after ga_alloc's own
+ * attempt is harmless. */
+/*@ requires \valid(s);
+    requires GA_SPAN_OK(s) && s->alloc_count <= s->nelems;
+    requires bytes: s->base + s->nelems * s->elemsize <= UINTPTR_MAX;
+    requires based: s->nelems == 0 || s->base != 0;
+    assigns s->alloc_cache, s->freeindex, s->alloc_count;
+    ensures ok: GA_SPAN_OK(s);
+    behavior found:
+      assumes !all_set(s->alloc_bits, s->freeindex, s->nelems);
+      ensures lowest: lowest_free(s->alloc_bits, \old(s->freeindex), s->nelems, s->freeindex - 1);
+      ensures addr: \result == slot_addr(s->base, s->elemsize, s->freeindex - 1);
+      ensures nonzero: \result != 0;
+      ensures counted: s->alloc_count == \old(s->alloc_count) + 1;
+      ensures s7: \old(GA_S7(s)) ==> GA_S7(s) && s->alloc_count <= s->nelems;
+    behavior full:
+      assumes all_set(s->alloc_bits, s->freeindex, s->nelems);
+      ensures none: \result == 0 && s->freeindex == s->nelems;
+      ensures uncounted: s->alloc_count == \old(s->alloc_count);
+      ensures s7: \old(GA_S7(s)) ==> GA_S7(s);
+    complete behaviors;
+    disjoint behaviors; */
+uintptr_t ga_mspan_next_free(ga_mspan *s) {
+    //@ ghost uint32_t f0 = s->freeindex;
+    uintptr_t v = ga_mspan_next_free_fast(s);
+    if (v) {
+        //@ assert taken: s->freeindex > f0 && s->nelems > 0 && s->base != 0;
+        return v;
+    }
+    //@ assert declined: s->freeindex == f0 && GA_SPAN_OK(s) && s->alloc_count == \at(s->alloc_count, Pre);
+    uint32_t i = ga_mspan_next_free_index(s);
+    if (i == s->nelems)
+        return 0;
+    //@ ghost ga_lemma_nalloc_next(s, f0, i, s->nelems);
+    //@ ghost ga_lemma_mul_le(i, s->nelems, s->elemsize);
+    s->alloc_count++;
+    uintptr_t p = s->base + (uintptr_t)i * s->elemsize;
+    //@ assert slot: p == slot_addr(s->base, s->elemsize, s->freeindex - 1) && p >= s->base > 0;
+    return p;
 }

@@ -2,7 +2,8 @@
  *
  * This header is read by Frama-C (the bitmap functions of mspan.c are proved), so it
  * uses plain integer fields: fields shared between threads are accessed only with
- * __atomic builtins, and only outside the proved functions (see "Concurrency").
+ * __atomic builtins (in the proved functions through mspan.c's store_freeindex and
+ * store_alloc_word, whose bodies Frama-C does not see; see "Concurrency").
  *
  * Bitmaps: bit i of a bitmap = (w[i / 64] >> (i % 64)) & 1, 16 words = 1024 slots,
  * enough for every class (class 1 has 1024 slots; large spans have 1).
@@ -26,9 +27,11 @@
  * Concurrency: base/npages/elemsize/nelems/div_mul/spanclass/limit are immutable while
  * the span is in use.  freeindex, alloc_cache, alloc_count, alloc_bits are owned by
  * whoever owns the span (the mcache that cached it, the sweeper that acquired it, or
- * the mcentral lock holder); ga_free from other threads reads freeindex and alloc_bits
- * with relaxed atomic loads only to validate a pointer, and writers outside the proved
- * functions use atomic stores for them.  gcmark_bits and freed_bits are set with
+ * the mcentral lock holder); other threads (ga_free, ga_mark, ga_object_base) read
+ * freeindex (acquire) and alloc_bits (relaxed) with atomic loads only to validate a
+ * pointer, so every store of them is atomic: freeindex with release (a reader that sees
+ * a freeindex stored at or after a sweep sees that sweep's alloc_bits), alloc_bits
+ * relaxed (published by the sweep's release store of freeindex that follows).  gcmark_bits and freed_bits are set with
  * atomic fetch-or by any thread; sweep takes them with atomic exchange.  sweepgen,
  * state and pending_frees are atomic.  local_freed and local_frees are the owning
  * cache's frees into its own cached span: written only by that thread, with relaxed
@@ -79,6 +82,14 @@ GA_HIDDEN uint32_t ga_mspan_next_free_index(ga_mspan *s);
 /* nextFreeFast (docs/go-facts.md §5.5): a slot from alloc_cache without refilling, with
  * alloc_count incremented; returns its address, or 0 when the slow path is needed. */
 GA_HIDDEN uintptr_t ga_mspan_next_free_fast(ga_mspan *s);
+/* nextFree on a span: ga_mspan_next_free_fast, else ga_mspan_next_free_index with
+ * alloc_count incremented; the slot's address, or 0 when the span is full (refill). */
+GA_HIDDEN uintptr_t ga_mspan_next_free(ga_mspan *s);
+/* The bitmap rewrite of a sweep (s owned): alloc_bits = (alloc_bits ∪ [0, freeindex))
+ * ∧ marks ∧ ¬freed within nelems (marks all ones: a free sweep), freeindex = 0,
+ * alloc_count = the live slots (returned), alloc_cache from word 0.  marks and freed:
+ * 16 words each, taken from the span by the caller. */
+GA_HIDDEN uint32_t ga_mspan_sweep_bits(ga_mspan *s, const uint64_t *marks, const uint64_t *freed);
 /* Number of set bits among bits [0, nelems) of a span bitmap (popcount, needs S5). */
 GA_HIDDEN uint32_t ga_mspan_count_alloc(const uint64_t *bits, uint32_t nelems);
 

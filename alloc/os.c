@@ -30,6 +30,17 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* The E-ACSL build (eacsl/) is told of every reservation, so that contracts' \valid
+ * holds over goalloc's own memory, which E-ACSL's runtime does not observe. */
+#ifdef GA_EACSL
+#include "../eacsl/regions.h"
+#define EACSL_ADD(p, n) ga_eacsl_region_add(p, n)
+#define EACSL_REMOVE(p, n) ga_eacsl_region_remove(p, n)
+#else
+#define EACSL_ADD(p, n) ((void)0)
+#define EACSL_REMOVE(p, n) ((void)0)
+#endif
+
 /* ---- the real OS ----------------------------------------------------------- */
 
 static void *real_reserve(void *ctx, void *hint, size_t n) {
@@ -148,6 +159,7 @@ void *ga_sys_reserve(ga_os *os, void *hint, size_t n) {
         return NULL;
     }
     atomic_fetch_add(&os->reserved, n);
+    EACSL_ADD(p, n);
     return p;
 }
 
@@ -196,6 +208,7 @@ void ga_sys_unused(ga_os *os, void *v, size_t n) {
 }
 
 void ga_sys_free(ga_os *os, void *v, size_t n, size_t mapped_bytes, size_t ready_bytes) {
+    EACSL_REMOVE(v, n);
     os_error(os, os->hooks.release(os->hooks.ctx, v, n));
     atomic_fetch_sub(&os->reserved, n);
     atomic_fetch_sub(&os->mapped, mapped_bytes);
@@ -238,6 +251,7 @@ void *ga_sys_alloc(ga_os *os, size_t n) {
     }
     atomic_fetch_add(&os->reserved, n);
     atomic_fetch_add(&os->ready, n);
+    EACSL_ADD(p, n);
     return p;
 }
 

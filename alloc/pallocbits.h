@@ -79,8 +79,9 @@ GA_HIDDEN uint32_t ga_psum_end(ga_psum s);
 GA_HIDDEN ga_psum ga_psum_merge(const ga_psum *c, uint32_t log_n) /*@ ghost (ga_pallocdata *const *cs, int64_t a) */;
 
 /* Scavenging (Go's mgcscavenge.go). */
-/* Go's fillAligned: each aligned group of m bits (m a power of two <= 64) becomes all
- * ones if any bit of it is set in x, else all zeros. */
+/* Go's fillAligned: each aligned group of m bits (m a power of two <= 64, else
+ * ga_throw, as Go throws) becomes all ones if any bit of it is set in x, else all
+ * zeros. */
 GA_HIDDEN uint64_t ga_fill_aligned(uint64_t x, unsigned m);
 /* Go's pallocData.findScavengeCandidate: the highest run of free, unscavenged pages at
  * or below search_idx's word (searched backwards), in aligned groups of min pages (min a

@@ -67,11 +67,8 @@ static uint64_t ga_group_bottoms(unsigned m) {
         return 0x0001000100010001ull;
     case 32:
         return 0x0000000100000001ull;
-    case 64:
+    default: /* 64 (ga_fill_aligned has thrown for any other m) */
         return 1;
-    default:
-        ga_throw("fillAligned: bad m value %u", m);
-        return 0; /* not reached (ga_throw does not return); for the proof, which has no contract for it */
     }
 }
 
@@ -81,14 +78,32 @@ static uint64_t ga_group_bottoms(unsigned m) {
  * each group's bottom bit (now the OR of its group), spread it up log2(m) times through
  * the group.  m >= 2 only runs with physical pages above 8 KiB (never on amd64), so
  * the loops cost nothing where it matters. */
-/*@ requires m == 1 || fill_m(m);
-    assigns \nothing;
-    ensures \forall integer k; 0 <= k < 64 ==> (bit(\result, k) <==> group_any(x, k, m)); */
+/*@ assigns \nothing;
+    behavior valid_m:
+      assumes m == 1 || fill_m(m);
+      ensures \forall integer k; 0 <= k < 64 ==> (bit(\result, k) <==> group_any(x, k, m));
+    behavior bad_m: // Go's throw("bad m value"): ga_throw does not return
+      assumes !(m == 1 || fill_m(m));
+    complete behaviors;
+    disjoint behaviors; */
 uint64_t ga_fill_aligned(uint64_t x, unsigned m) {
     if (m == 1) {
         /*@ assert \forall integer k; 0 <= k < 64 ==> (group_any(x, k, 1) <==> bit(x, k)); */
         return x;
     }
+    switch (m) { /* a switch: one path on for WP (a chain of ifs would give it six copies) */
+    case 2:
+    case 4:
+    case 8:
+    case 16:
+    case 32:
+    case 64:
+        break;
+    default:
+        ga_throw("fillAligned: bad m value %u", m);
+        return 0; /* not reached (ga_throw does not return); for the proof, which has no contract for it */
+    }
+    /*@ assert fill_m(m); */
     uint64_t base = ga_group_bottoms(m);
     uint64_t y = x;
     unsigned s = 1;
@@ -153,7 +168,8 @@ static uint32_t ga_scav_candidate(const ga_pallocdata *d, uint32_t search_idx, u
     uint32_t run;
     if (below != 0) {
         uint32_t c = ga_clz64(below); /* z1 + the run, which ends inside word i */
-        run = c >= z1 ? c - z1 : 0;
+        /*@ assert c >= z1; */        /* below's top z1 bits are clear */
+        run = c - z1;
     } else {
         run = 64 - z1; /* reaches the bottom of word i: on into the words below */
         /*@ loop invariant -1 <= j < i && run <= 64 * (i - j);

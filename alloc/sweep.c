@@ -135,56 +135,40 @@ bool ga_sweep_try_acquire(ga_heap *h, ga_mspan *s, ga_sweeplocked *out) {
 
 /* ---- the bitmap rewrite ---------------------------------------------------------- */
 
-/* Bits of word w below slot f: the slots [0, f) that count as allocated through
- * freeindex (S6). */
-static inline uint64_t below_freeindex(uint32_t w, uint32_t f) {
-    uint32_t lo = w * 64u;
-    if (f <= lo)
-        return 0;
-    if (f >= lo + 64u)
-        return ~(uint64_t)0;
-    return ((uint64_t)1 << (f - lo)) - 1;
-}
-
-static inline uint64_t nelems_mask(uint32_t w, uint32_t n) { return below_freeindex(w, n); }
-
-/* Rewrite alloc_bits as (allocated ∧ keep) where allocated = alloc_bits ∪ [0, F), and
- * keep = ¬freed (and, for a GC sweep, marked); take the freed (and mark) bits; reset
+/* Take the freed (and, for a GC sweep, mark) bits of s; then ga_mspan_sweep_bits (the
+ * proved word computation, mspan.c) rewrites alloc_bits as allocated ∧ marked ∧ ¬freed
+ * (allocated = alloc_bits ∪ [0, F); a free sweep counts every slot as marked) and resets
  * freeindex, alloc_count, alloc_cache; needzero if a slot was released.  Caller owns s
  * and holds its gate as writer.  Returns the number of slots released; *nfreed_bits =
  * freed bits consumed. */
 static uint32_t rewrite_bits(ga_mspan *s, bool gc, uint32_t *nfreed_bits) {
-    uint32_t n = s->nelems, f = s->freeindex;
-    uint32_t words = (n + 63u) / 64u, freed = 0;
+    uint32_t words = (s->nelems + 63u) / 64u, freed = 0;
+    uint64_t fr[GA_SPAN_BITS_WORDS] = {0}, marks[GA_SPAN_BITS_WORDS] = {0};
     for (uint32_t w = 0; w < words; w++) {
         /* freed bits: only ga_free sets them, and the gate keeps it out: no RMW needed.
          * Mark bits: ga_mark is not gated; exchange a non-zero word so no mark set
          * meanwhile is lost (outside the mark phase it would count for this sweep). */
-        uint64_t fr = __atomic_load_n(&s->freed_bits[w], __ATOMIC_ACQUIRE);
-        if (fr)
+        fr[w] = __atomic_load_n(&s->freed_bits[w], __ATOMIC_ACQUIRE);
+        if (fr[w])
             __atomic_store_n(&s->freed_bits[w], 0, __ATOMIC_RELAXED);
-        uint64_t a = __atomic_load_n(&s->alloc_bits[w], __ATOMIC_RELAXED) | below_freeindex(w, f);
-        a &= nelems_mask(w, n);
-        uint64_t live = a & ~fr;
         if (gc) {
             uint64_t m = __atomic_load_n(&s->gcmark_bits[w], __ATOMIC_RELAXED);
             if (m)
                 m = __atomic_exchange_n(&s->gcmark_bits[w], 0, __ATOMIC_ACQ_REL);
-            live &= m;
-        } else if (fr)
-            /* A free sweep during the mark phase: a freed slot may have been marked
-             * before it was freed; it is free now, so its mark goes too (S11: marks
-             * only on allocated slots). */
-            __atomic_fetch_and(&s->gcmark_bits[w], ~fr, __ATOMIC_ACQ_REL);
-        if (fr) /* usually 0; without -mpopcnt the count is a libgcc call */
-            freed += ga_popcount64(fr);
-        __atomic_store_n(&s->alloc_bits[w], live, __ATOMIC_RELAXED);
+            marks[w] = m;
+        } else {
+            marks[w] = ~(uint64_t)0; /* a free sweep keeps every allocated slot not freed */
+            if (fr[w])
+                /* A free sweep during the mark phase: a freed slot may have been marked
+                 * before it was freed; it is free now, so its mark goes too (S11: marks
+                 * only on allocated slots). */
+                __atomic_fetch_and(&s->gcmark_bits[w], ~fr[w], __ATOMIC_ACQ_REL);
+        }
+        if (fr[w]) /* usually 0; without -mpopcnt the count is a libgcc call */
+            freed += ga_popcount64(fr[w]);
     }
     uint32_t before = s->alloc_count;
-    uint32_t after = ga_mspan_count_alloc(s->alloc_bits, n);
-    __atomic_store_n(&s->freeindex, 0, __ATOMIC_RELAXED);
-    s->alloc_count = after;
-    ga_mspan_refill_alloc_cache(s, 0);
+    uint32_t after = ga_mspan_sweep_bits(s, marks, fr);
     if (after < before)
         s->needzero = 1;
     *nfreed_bits = freed;

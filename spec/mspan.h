@@ -74,6 +74,9 @@
 
   // the address of slot r of a span
   logic integer slot_addr(integer base, integer elemsize, integer r) = base + r * elemsize;
+  // no slot lies below the span's base (so a slot of a span based above 0 is not 0)
+  lemma slot_addr_ge: \forall integer base, elemsize, r; 0 <= elemsize && 0 <= r ==>
+      slot_addr(base, elemsize, r) >= base;
 
   // r is the lowest slot in [f, n) whose bit is clear in b
   predicate lowest_free(uint64_t b[16], integer f, integer n, integer r) =
@@ -107,6 +110,12 @@
   // a new word: the complement of the word's alloc bits
   lemma window_word: \forall uint64_t c, uint64_t b[16], integer w;
       0 <= w && c == (uint64_t)~b[w] ==> window(c, b, 64 * w);
+
+  // ---- sweeping ----------------------------------------------------------------------
+  // slot i survives the sweep of a span with alloc bits a and freeindex f: it was
+  // allocated (S6), it is marked in m (a free sweep passes all ones) and not freed in fr
+  predicate live_after(uint64_t a[16], integer f, uint64_t m[16], uint64_t fr[16], integer i) =
+      allocated(a, f, i) && sbit(m, i) && !sbit(fr, i);
 
   // the word arithmetic of the scans
   lemma next_word: \forall integer f; 0 <= f ==>

@@ -3,7 +3,8 @@
  * Table-driven: every row gives a span state (nelems, freeindex, alloc bits) and the
  * hand-computed result, freeindex and alloc_cache afterwards.  Then a cross-check of
  * next_free_index / next_free_fast against a naive linear scan on random bitmaps of
- * every class geometry, asserting S2/S7/S8 after every call. */
+ * every class geometry, asserting S2/S7/S8 after every call; the sweep's bitmap rewrite
+ * and next_free likewise. */
 #include <stdio.h>
 #include <string.h>
 
@@ -287,11 +288,60 @@ static void test_against_model(void) {
     }
 }
 
+/* ga_mspan_sweep_bits against the definition (slot i < n live iff (i < F or A[i]) and
+ * marked and not freed; bits past n clear), then ga_mspan_next_free from the swept
+ * state must hand out exactly the free slots in order, then report full. */
+static void test_sweep_bits(void) {
+    for (int round = 0; round < 2000; round++) {
+        uint32_t cls = 1 + (uint32_t)(rnd() % (GA_NUM_CLASSES - 1));
+        uint32_t n = ga_class_nelems[cls];
+        ga_mspan s;
+        memset(&s, 0, sizeof s);
+        uint64_t marks[GA_SPAN_BITS_WORDS], freed[GA_SPAN_BITS_WORDS];
+        for (uint32_t w = 0; w < GA_SPAN_BITS_WORDS; w++) {
+            marks[w] = (rnd() & 1) ? ONES : rnd() & rnd(); /* all ones: a free sweep */
+            freed[w] = rnd() & rnd() & rnd();
+        }
+        for (uint32_t i = 0; i < n; i++)
+            if (rnd() % 4 == 0)
+                s.alloc_bits[i / 64] |= 1ull << (i % 64);
+        make_span(&s, n, ga_class_size[cls], (uint32_t)(rnd() % (n + 1)), NULL, 0);
+        ga_mspan before = s;
+        uint32_t live = 0;
+        uint32_t count = ga_mspan_sweep_bits(&s, marks, freed);
+        for (uint32_t i = 0; i < 64 * ((n + 63) / 64); i++) {
+            int want = i < n && (i < before.freeindex || bit(before.alloc_bits, i)) && bit(marks, i) && !bit(freed, i);
+            CHECK_EQ(bit(s.alloc_bits, i), want);
+            live += (uint32_t)want;
+        }
+        CHECK_EQ(count, live);
+        CHECK_EQ(s.alloc_count, live);
+        CHECK_EQ(s.freeindex, 0);
+        check_at_rest(&s);
+        uint32_t slot = 0;
+        for (;;) {
+            while (slot < n && bit(s.alloc_bits, slot))
+                slot++;
+            uintptr_t p = ga_mspan_next_free(&s);
+            if (slot == n) {
+                CHECK_EQ(p, 0);
+                CHECK_EQ(s.freeindex, n);
+                break;
+            }
+            CHECK_EQ(p, s.base + (uintptr_t)slot * s.elemsize);
+            slot++;
+            check_at_rest(&s);
+        }
+        CHECK_EQ(s.alloc_count, n);
+    }
+}
+
 int main(void) {
     test_refill();
     test_next_free_index_table();
     test_next_free_fast();
     test_count_alloc();
     test_against_model();
+    test_sweep_bits();
     return check_report();
 }
