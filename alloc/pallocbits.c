@@ -612,66 +612,109 @@ ga_psum ga_pallocdata_summarize(ga_pallocdata *const *m, size_t ci) {
   }
 */
 
+/* mergeSummaries' step: the first K pages' summary x merged with the next n pages' y.
+ * One call per child in ga_psum_merge (straight-line, no loop: a loop's invariant had to
+ * say "the fields are mg_sk/mg_mk/mg_ek for this k", an 8-way disjunction the provers
+ * did not preserve). */
+/*@ requires 512 <= n <= 262144 && n <= K <= 7 * n;
+    requires psum_wf(x, K) && psum_wf(y, n);
+    requires 0 <= a <= 0x8000000000;
+    assigns \nothing;
+    ensures fields: psum_start(\result) == mstep_s(psum_start(x), K, psum_start(y)) &&
+        psum_max(\result) == mstep_m(psum_max(x), psum_end(x), psum_start(y), psum_max(y)) &&
+        psum_end(\result) == mstep_e(psum_end(x), n, psum_end(y));
+    ensures packed: \result == psum_pack(psum_start(\result), psum_max(\result), psum_end(\result));
+    ensures wf: psum_wf(\result, K + n);
+    ensures region: r_sum(cs, a, K, psum_start(x), psum_max(x), psum_end(x)) &&
+        r_sum(cs, a + K, n, psum_start(y), psum_max(y), psum_end(y)) ==>
+        r_sum(cs, a, K + n, psum_start(\result), psum_max(\result), psum_end(\result)); */
+static ga_psum ga_psum_merge2(ga_psum x, ga_psum y, uint32_t K, uint32_t n)
+/*@ ghost (ga_pallocdata *const *cs, int64_t a) */ {
+    uint32_t s1 = ga_psum_start(x), m1 = ga_psum_max(x), e1 = ga_psum_end(x);
+    uint32_t s2 = ga_psum_start(y), m2 = ga_psum_max(y), e2 = ga_psum_end(y);
+    uint32_t s = s1 == K ? s1 + s2 : s1;
+    uint32_t m = e1 + s2 > m1 ? e1 + s2 : m1;
+    if (m2 > m)
+        m = m2;
+    uint32_t e = e2 == n ? e1 + n : e2;
+    /*@ ghost ga_lemma_merge(cs, a, a + K, K + n, K, n, s1, m1, e1, s2, m2, e2, s, m, e); */
+    /*@ assert wf: fields_wf(s, m, e, K + n); */
+    /*@ assert psum_fields(s, m, e); */
+    return ga_psum_pack(s, m, e);
+}
+
 /* (Its contract is on its declaration in pallocsum.h, where alloc/psumtree.c's proof
- * sees it too.) */
+ * sees it too.)  Seven steps written out: child k joins the first k children's merge. */
 ga_psum ga_psum_merge(const ga_psum *c, uint32_t log_n)
 /*@ ghost (ga_pallocdata *const *cs, int64_t a) */ {
     uint32_t n = (uint32_t)1 << log_n;
     /*@ assert 512 <= n <= 262144; */
-    uint32_t start = ga_psum_start(c[0]), max = ga_psum_max(c[0]), end = ga_psum_end(c[0]);
-    /*@ loop invariant 1 <= k <= 8;
-        loop invariant merged:
-            (k == 1 && start == mg_s1(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
-             max == mg_m1(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
-             end == mg_e1(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n)) ||
-            (k == 2 && start == mg_s2(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
-             max == mg_m2(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
-             end == mg_e2(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n)) ||
-            (k == 3 && start == mg_s3(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
-             max == mg_m3(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
-             end == mg_e3(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n)) ||
-            (k == 4 && start == mg_s4(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
-             max == mg_m4(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
-             end == mg_e4(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n)) ||
-            (k == 5 && start == mg_s5(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
-             max == mg_m5(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
-             end == mg_e5(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n)) ||
-            (k == 6 && start == mg_s6(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
-             max == mg_m6(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
-             end == mg_e6(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n)) ||
-            (k == 7 && start == mg_s7(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
-             max == mg_m7(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
-             end == mg_e7(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n)) ||
-            (k == 8 && start == mg_s8(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
-             max == mg_m8(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
-             end == mg_e8(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n));
-        loop invariant fields_wf(start, max, end, k * n);
-        loop invariant (\forall integer j; 0 <= j < 8 ==>
+    /*@ assert hyp: (\forall integer j; 0 <= j < 8 ==>
                 r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
-            r_sum(cs, a, k * n, start, max, end);
-        loop assigns k, start, max, end;
-        loop variant 8 - k; */
-    for (uint32_t k = 1; k < 8; k++) {
-        uint32_t sk = ga_psum_start(c[k]), mk = ga_psum_max(c[k]), ek = ga_psum_end(c[k]);
-        /*@ assert fields_wf(sk, mk, ek, n); */
-        /*@ assert bounds: k * n + n <= 2097152; */
-        uint32_t s2 = start == k * n ? start + sk : start;
-        uint32_t m2 = end + sk > max ? end + sk : max;
-        if (mk > m2)
-            m2 = mk;
-        uint32_t e2 = ek == n ? end + n : ek;
-        /*@ assert child_k: (\forall integer j; 0 <= j < 8 ==>
+            r_sum(cs, a, n, psum_start(c[0]), psum_max(c[0]), psum_end(c[0])); */
+    ga_psum x = c[0];
+    /*@ assert c1: (\forall integer j; 0 <= j < 8 ==>
                 r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
-                r_sum(cs, a + k * n, n, sk, mk, ek); */
-        /*@ ghost ga_lemma_merge(cs, a, a + k * n, (k + 1) * n, k * n, n, start, max, end, sk, mk, ek, s2, m2, e2); */
-        /*@ assert next: (\forall integer j; 0 <= j < 8 ==>
+            r_sum(cs, a + n, n, psum_start(c[1]), psum_max(c[1]), psum_end(c[1])); */
+    x = ga_psum_merge2(x, c[1], n, n) /*@ ghost (cs, a) */;
+    /*@ assert f2: psum_start(x) == mg_s2(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) && psum_max(x) == mg_m2(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+            psum_end(x) == mg_e2(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n); */
+    /*@ assert r2: (\forall integer j; 0 <= j < 8 ==>
                 r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
-                r_sum(cs, a, (k + 1) * n, s2, m2, e2); */
-        /*@ assert wf2: fields_wf(s2, m2, e2, (k + 1) * n); */
-        start = s2;
-        max = m2;
-        end = e2;
-    }
-    /*@ assert psum_fields(start, max, end); */
-    return ga_psum_pack(start, max, end);
+            r_sum(cs, a, 2 * n, psum_start(x), psum_max(x), psum_end(x)); */
+    /*@ assert c2: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a + 2 * n, n, psum_start(c[2]), psum_max(c[2]), psum_end(c[2])); */
+    x = ga_psum_merge2(x, c[2], 2 * n, n) /*@ ghost (cs, a) */;
+    /*@ assert f3: psum_start(x) == mg_s3(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) && psum_max(x) == mg_m3(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+            psum_end(x) == mg_e3(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n); */
+    /*@ assert r3: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a, 3 * n, psum_start(x), psum_max(x), psum_end(x)); */
+    /*@ assert c3: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a + 3 * n, n, psum_start(c[3]), psum_max(c[3]), psum_end(c[3])); */
+    x = ga_psum_merge2(x, c[3], 3 * n, n) /*@ ghost (cs, a) */;
+    /*@ assert f4: psum_start(x) == mg_s4(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) && psum_max(x) == mg_m4(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+            psum_end(x) == mg_e4(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n); */
+    /*@ assert r4: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a, 4 * n, psum_start(x), psum_max(x), psum_end(x)); */
+    /*@ assert c4: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a + 4 * n, n, psum_start(c[4]), psum_max(c[4]), psum_end(c[4])); */
+    x = ga_psum_merge2(x, c[4], 4 * n, n) /*@ ghost (cs, a) */;
+    /*@ assert f5: psum_start(x) == mg_s5(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) && psum_max(x) == mg_m5(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+            psum_end(x) == mg_e5(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n); */
+    /*@ assert r5: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a, 5 * n, psum_start(x), psum_max(x), psum_end(x)); */
+    /*@ assert c5: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a + 5 * n, n, psum_start(c[5]), psum_max(c[5]), psum_end(c[5])); */
+    x = ga_psum_merge2(x, c[5], 5 * n, n) /*@ ghost (cs, a) */;
+    /*@ assert f6: psum_start(x) == mg_s6(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) && psum_max(x) == mg_m6(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+            psum_end(x) == mg_e6(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n); */
+    /*@ assert r6: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a, 6 * n, psum_start(x), psum_max(x), psum_end(x)); */
+    /*@ assert c6: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a + 6 * n, n, psum_start(c[6]), psum_max(c[6]), psum_end(c[6])); */
+    x = ga_psum_merge2(x, c[6], 6 * n, n) /*@ ghost (cs, a) */;
+    /*@ assert f7: psum_start(x) == mg_s7(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) && psum_max(x) == mg_m7(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+            psum_end(x) == mg_e7(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n); */
+    /*@ assert r7: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a, 7 * n, psum_start(x), psum_max(x), psum_end(x)); */
+    /*@ assert c7: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a + 7 * n, n, psum_start(c[7]), psum_max(c[7]), psum_end(c[7])); */
+    x = ga_psum_merge2(x, c[7], 7 * n, n) /*@ ghost (cs, a) */;
+    /*@ assert f8: psum_start(x) == mg_s8(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) && psum_max(x) == mg_m8(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+            psum_end(x) == mg_e8(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n); */
+    /*@ assert r8: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a, 8 * n, psum_start(x), psum_max(x), psum_end(x)); */
+    return x;
 }

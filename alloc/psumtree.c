@@ -83,6 +83,16 @@ static uintptr_t skip_zero(const ga_psum *e, uintptr_t j, uintptr_t jend) {
   }
 */
 
+/*@ ghost
+  /@ requires x <= y && 0 <= f;
+     assigns \nothing;
+     ensures x * f <= y * f; @/
+  static void ga_lemma_mul_le(int64_t x, int64_t y, int64_t f)
+  {
+    /@ assert (y - x) * f >= 0; @/
+  }
+*/
+
 /*@ requires 9 <= lp <= 21 && 1 <= npages <= 0x800000000;
     requires j0 <= jend <= 16384;
     requires 0 <= a && a + jend * (1 << lp) <= 0x800000000;
@@ -110,23 +120,37 @@ int ga_psumtree_find_level(const ga_psum *e, uintptr_t j0, uintptr_t jend, unsig
     uintptr_t f = jend; /* the first non-zero entry */
     uintptr_t j;
     /*@ assert pages: 512 <= full <= 2097152; */
+    /* Ghost: P = j full, entry j's first page, kept by additions (the provers do not find
+     * the products j 2^lp themselves); P0 = j0 full. */
+    /*@ ghost int64_t P0 = (int64_t)j0 * (int64_t)full; */
+    /*@ ghost ga_lemma_mul_le((int64_t)j0, (int64_t)jend, (int64_t)full); */
+    /*@ ghost int64_t P = P0; */
     /*@ loop invariant j0 <= j <= jend;
+        loop invariant pos: P == j * full && P0 == j0 * full && P0 <= P <= jend * full;
         loop invariant f == jend || (j0 <= f < j && e[f] != 0);
         loop invariant \forall integer k; j0 <= k < \min(f, j) ==> e[k] == 0;
-        loop invariant 0 <= run <= j * full - j0 * full && run < npages;
-        loop invariant r_run(m, a + j * full - run, run);
-        loop invariant run == j * full - j0 * full || !rfree(m, a + j * full - run - 1);
-        loop invariant nofit: \forall integer p; a + j0 * full <= p && p + npages <= a + j * full ==>
+        loop invariant run_le: 0 <= run <= P - P0 && run < npages;
+        loop invariant run_free: r_run(m, a + P - run, run);
+        loop invariant run_cut: run == P - P0 || !rfree(m, a + P - run - 1);
+        loop invariant nofit: \forall integer p; a + P0 <= p && p + npages <= a + P ==>
             !r_run(m, p, npages);
-        loop assigns j, run, f;
+        loop assigns j, run, f, P;
         loop variant jend - j; */
     for (j = j0; j < jend; j++) {
-        /*@ assert step: j * full + full <= jend * full <= 0x800000000; */
+        /*@ ghost ga_lemma_mul_le((int64_t)j + 1, (int64_t)jend, (int64_t)full); */
+        /*@ assert step: P + full <= jend * full <= 0x800000000; */
         ga_psum s = e[j];
+        /*@ assert entry: r_sum(m, a + P, full, psum_start(s), psum_max(s), psum_end(s)); */
         if (s == 0) { /* nothing free in entry j (nor in the zero entries after it) */
             run = 0;
             uintptr_t j2 = skip_zero(e, j, jend);
-            /*@ ghost ga_lemma_zero_entries(m, a, full, j, j2); */
+            /*@ ghost ga_lemma_zero_entries(m, a, (int64_t)full, (int64_t)j, (int64_t)j2); */
+            /*@ ghost ga_lemma_mul_le((int64_t)j + 1, (int64_t)j2 + 1, (int64_t)full); */
+            /*@ ghost ga_lemma_mul_le((int64_t)j2 + 1, (int64_t)jend, (int64_t)full); */
+            /*@ assert zeros: \forall integer q; a + P <= q < a + (j2 + 1) * full ==> !rfree(m, q); */
+            /*@ assert skipped: \forall integer p; a + P0 <= p && p + npages <= a + (j2 + 1) * full ==>
+                    !r_run(m, p, npages); */
+            /*@ ghost P = (int64_t)j2 * (int64_t)full + (int64_t)full; */
             j = j2;
             continue;
         }
@@ -135,19 +159,19 @@ int ga_psumtree_find_level(const ga_psum *e, uintptr_t j0, uintptr_t jend, unsig
         uintptr_t st = ga_psum_start(s);
         /*@ assert wfj: fields_wf(st, psum_max(s), psum_end(s), full); */
         if (run + st >= npages) { /* a run ending in entry j: from run pages before it */
-            /*@ assert fit: r_run(m, a + j * full - run, npages); */
-            /*@ assert lowest: \forall integer p; a + j0 * full <= p < a + j * full - run ==> !r_run(m, p, npages); */
-            /*@ assert inside: j0 * full <= j * full - run && j * full - run + npages <= jend * full; */
+            /*@ assert fit: r_run(m, a + P - run, npages); */
+            /*@ assert lowest: \forall integer p; a + P0 <= p < a + P - run ==> !r_run(m, p, npages); */
+            /*@ assert inside: P0 <= P - run && P - run + npages <= jend * full; */
             *at = j * full - run;
             *first = f;
             return GA_PSUMTREE_FOUND;
         }
-        /*@ assert cross: \forall integer p; a + j0 * full <= p < a + j * full && p + npages <= a + j * full + full ==>
+        /*@ assert cross: \forall integer p; a + P0 <= p < a + P && p + npages <= a + P + full ==>
                 !r_run(m, p, npages); */
-        /*@ assert cut: st < full ==> \forall integer p; a + j0 * full <= p < a + j * full ==> !r_run(m, p, npages); */
+        /*@ assert cut: st < full ==> \forall integer p; a + P0 <= p < a + P ==> !r_run(m, p, npages); */
         if (ga_psum_max(s) >= npages) { /* a run inside entry j */
             /*@ assert cut_here: st < full; */
-            /*@ assert before: \forall integer p; a + j0 * full <= p < a + j * full ==> !r_run(m, p, npages); */
+            /*@ assert before: \forall integer p; a + P0 <= p < a + P ==> !r_run(m, p, npages); */
             /*@ assert desc: j0 <= j < jend && f <= j && psum_max(e[j]) >= npages; */
             *at = j;
             *first = f;
@@ -155,15 +179,16 @@ int ga_psumtree_find_level(const ga_psum *e, uintptr_t j0, uintptr_t jend, unsig
             /*@ assert desc_post: \forall integer p; a + j0 * full <= p < a + *at * full ==> !r_run{Pre}(m, p, npages); */
             return GA_PSUMTREE_DESCEND;
         }
-        /*@ assert within: \forall integer p; a + j * full <= p && p + npages <= a + j * full + full ==>
+        /*@ assert within: \forall integer p; a + P <= p && p + npages <= a + P + full ==>
                 !r_run(m, p, npages); */
         if (run == 0 || st < full) /* the run is cut in entry j: the next starts at its end */
             run = ga_psum_end(s);
         else /* entry j is all free */
             run += full;
+        /*@ ghost P += (int64_t)full; */
     }
     /*@ assert exit: j == jend; */
-    /*@ assert nofit_end: \forall integer p; a + j0 * full <= p && p + npages <= a + jend * full ==> !r_run(m, p, npages); */
+    /*@ assert nofit_end: \forall integer p; a + P0 <= p && p + npages <= a + P ==> !r_run(m, p, npages); */
     *first = f;
     return GA_PSUMTREE_NONE;
 }
