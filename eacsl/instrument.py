@@ -7,7 +7,7 @@ What e-acsl-gcc.sh (not shipped by Debian) would do, plus what E-ACSL 25 and thi
 project need (proofs/README.md, "E-ACSL"):
 
  1. frama-c parses a copy of alloc/, include/ and spec/ in which the definitions E-ACSL
-    25 cannot handle are restated, each by an equivalent one (SUM_FORMS and
+    25 cannot handle are restated, each by an equivalent one (SUM_FORMS, ANNOT_FORMS and
     rewrite_specs: recursive logic functions as \\sum -- on a recursive one E-ACSL's
     interval inference never ends --, quantifier bounds, logic constants, (uint64_t)~x),
     and the loop annotations and \\at assertions are left out (strip_loop_annotations).
@@ -75,6 +75,16 @@ SUM_FORMS = [
      r"logic integer nalloc(uint64_t b[16], integer f, integer n) = n <= 0 ? 0 : \\sum(0, n - 1, \\lambda integer i; i < f ? 1 : (int)sbitv(b, i));"),
 ]
 
+# (file, annotation text as written (regex), the same property in a form E-ACSL 25
+# handles), each matching exactly once.  A comparison of a logic function it types as a C
+# unsigned int with an \\old uintptr_t it types as a GMP integer crashes E-ACSL 25
+# ("mkBinOp: unsupported operator"); their difference compared with 0 does not.
+ANNOT_FORMS = [
+    ("alloc/psumtree.c",
+     r"\*first <= \*at && psum_max\(e\[\*at\]\) >= npages &&",
+     r"*first <= *at && psum_max(e[*at]) - npages >= 0 &&"),
+]
+
 
 def die(msg):
     print(f"eacsl/instrument.py: {msg}", file=sys.stderr)
@@ -117,7 +127,7 @@ def strip_loop_annotations(tree, files):
 
 
 def rewrite_specs(tree):
-    for rel, pat, rep in SUM_FORMS:
+    for rel, pat, rep in SUM_FORMS + ANNOT_FORMS:
         path = os.path.join(tree, rel)
         text = open(path).read()
         new, n = re.subn(pat, rep, text)
