@@ -605,6 +605,13 @@ ga_psum ga_pallocdata_summarize(ga_pallocdata *const *m, size_t ci) {
                              int64_t S, int64_t M, int64_t E)
   {
     ga_lemma_merge_has_run(cs, a, c, d, N1, N2, m1, e1, s2, m2, M);
+    /@ assert st1: s1 == N1 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_run(cs, a, N1 + s2)); @/
+    /@ assert st2: s1 == N1 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> (N1 + s2 < d ==> !rfree(cs, a + (N1 + s2)))); @/
+    /@ assert st3: s1 != N1 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_start(cs, a, d, s1)); @/
+    /@ assert en1: e2 == N2 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_run(cs, c - e1, e1 + N2)); @/
+    /@ assert en2: e2 == N2 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> (e1 + N2 < d ==> !rfree(cs, c - 1 - e1))); @/
+    /@ assert en4: e2 == N2 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_end(cs, a, d, e1 + N2)); @/
+    /@ assert en3: e2 != N2 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_end(cs, a, d, e2)); @/
     /@ assert r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_start(cs, a, d, S); @/
     /@ assert r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_end(cs, a, d, E); @/
     /@ assert r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_runs_le(cs, a, d, M); @/

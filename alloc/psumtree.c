@@ -48,7 +48,7 @@ int ga_psumtree_merge_level(ga_psum *sum, const ga_psum *child, uintptr_t lo, ui
 /* e[j] == 0: the last index before the next possibly non-zero entry below jend,
  * skipping zero entries 8 at a time (the root level of a scattered heap has long
  * stretches of them). */
-/*@ requires j < jend && \valid_read(e + (j .. jend - 1));
+/*@ requires j < jend && jend <= 16384 && \valid_read(e + (j .. jend - 1));
     assigns \nothing;
     ensures j <= \result < jend;
     ensures \forall integer k; j < k <= \result ==> e[k] == 0; */
@@ -63,7 +63,7 @@ static uintptr_t skip_zero(const ga_psum *e, uintptr_t j, uintptr_t jend) {
 }
 
 /*@ ghost
-  /@ requires 0 <= N && j <= j2;
+  /@ requires 0 <= a <= 0x800000000 && 0 <= N <= 2097152 && 0 <= j <= j2 < 16384;
      requires \forall integer k; j <= k <= j2 ==> r_sum(m, a + k * N, N, 0, 0, 0);
      assigns \nothing;
      ensures \forall integer q; a + j * N <= q < a + (j2 + 1) * N ==> !rfree(m, q); @/
@@ -75,9 +75,11 @@ static uintptr_t skip_zero(const ga_psum *e, uintptr_t j, uintptr_t jend) {
        loop assigns k;
        loop variant j2 + 1 - k; @/
     while (k <= j2) {
+      /@ assert zk: r_sum(m, a + k * N, N, 0, 0, 0); @/
       /@ assert r_runs_le(m, a + k * N, N, 0); @/
       /@ assert \forall integer q; a + k * N <= q < a + k * N + N ==> !r_run(m, q, 1); @/
-      /@ assert \forall integer q; a + k * N <= q < a + (k + 1) * N ==> !rfree(m, q); @/
+      /@ assert \forall integer q; a + k * N <= q < a + k * N + N ==> !rfree(m, q); @/
+      /@ assert (k + 1) * N == k * N + N; @/
       k++;
     }
   }
@@ -122,11 +124,13 @@ int ga_psumtree_find_level(const ga_psum *e, uintptr_t j0, uintptr_t jend, unsig
     /*@ assert pages: 512 <= full <= 2097152; */
     /* Ghost: P = j full, entry j's first page, kept by additions (the provers do not find
      * the products j 2^lp themselves); P0 = j0 full. */
-    /*@ ghost int64_t P0 = (int64_t)j0 * (int64_t)full; */
     /*@ ghost ga_lemma_mul_le((int64_t)j0, (int64_t)jend, (int64_t)full); */
+    /*@ ghost int64_t P0 = (int64_t)j0 * (int64_t)full; */
     /*@ ghost int64_t P = P0; */
     /*@ loop invariant j0 <= j <= jend;
-        loop invariant pos: P == j * full && P0 == j0 * full && P0 <= P <= jend * full;
+        loop invariant pos: P == j * full;
+        loop invariant pos0: P0 == j0 * full;
+        loop invariant pos_le: P0 <= P <= jend * full;
         loop invariant f == jend || (j0 <= f < j && e[f] != 0);
         loop invariant \forall integer k; j0 <= k < \min(f, j) ==> e[k] == 0;
         loop invariant run_le: 0 <= run <= P - P0 && run < npages;
@@ -151,6 +155,9 @@ int ga_psumtree_find_level(const ga_psum *e, uintptr_t j0, uintptr_t jend, unsig
             /*@ assert skipped: \forall integer p; a + P0 <= p && p + npages <= a + (j2 + 1) * full ==>
                     !r_run(m, p, npages); */
             /*@ ghost P = (int64_t)j2 * (int64_t)full + (int64_t)full; */
+            /*@ assert pos_skip: P == (j2 + 1) * full && P0 <= P <= jend * full; */
+            /*@ assert nofit_skip: \forall integer p; a + P0 <= p && p + npages <= a + P ==> !r_run(m, p, npages); */
+            /*@ assert cut_skip: !rfree(m, a + P - 1); */
             j = j2;
             continue;
         }
@@ -185,6 +192,12 @@ int ga_psumtree_find_level(const ga_psum *e, uintptr_t j0, uintptr_t jend, unsig
             run = ga_psum_end(s);
         else /* entry j is all free */
             run += full;
+        /* (the invariants at P + full, each from this iteration's asserts) */
+        /*@ assert nofit_next: \forall integer p; a + P0 <= p && p + npages <= a + P + full ==>
+                !r_run(m, p, npages); */
+        /*@ assert run_next: 0 <= run <= P + full - P0 && run < npages && r_run(m, a + P + full - run, run) &&
+                (run == P + full - P0 || !rfree(m, a + P + full - run - 1)); */
+        /*@ assert pos_next: P + full == (j + 1) * full && P0 <= P + full <= jend * full; */
         /*@ ghost P += (int64_t)full; */
     }
     /*@ assert exit: j == jend; */
