@@ -105,6 +105,8 @@ ANNOT_FORMS = [
     ("alloc/pallocbits.c", r"requires 0 <= a <= 0x8000000000;", r""),
     ("alloc/psumtree.c", r"requires 0 <= a && a \+ jend \* \(1 << lp\) <= 0x800000000;",
      r"requires jend * (1 << lp) <= 0x800000000;"),
+    ("alloc/psumtree.c", r"requires 0 <= a <= 0x800000000 && 0 <= N <= 2097152 && 0 <= j <= j2 < 16384;",
+     r"requires 0 <= N <= 2097152 && 0 <= j <= j2 < 16384;"),
     # \base_addr of a goalloc reservation: E-ACSL's segment model does not know the
     # block ("Use of invalid address in __e_acsl_base_addr"); the two levels' arrays
     # differ, checked on the pointers
