@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "pagealloc_impl.h" /* the private struct (ga_pa_priv) and the chunk map lookups */
+#include "psumtree.h"
 
 #define LEVELS GA_SUMMARY_LEVELS
 #define LEAF (LEVELS - 1)
@@ -39,6 +40,9 @@
 #define L2_DATA_BYTES GA_PA_L2_DATA_BYTES
 #define L1_MARK_WORDS GA_PA_L1_MARK_WORDS
 _Static_assert(L1_ENTRIES % 256 == 0, "destroy skips empty chunk-map slots 256 at a time");
+_Static_assert(LEAF == GA_PSUMTREE_LEAF && GA_PA_LEVEL_BITS == 3 && GA_PA_LEVEL_LOG_PAGES(LEAF) == 9 &&
+                   GA_PA_ROOT_BITS == 14,
+               "psumtree.c's levels: 8 children per entry, 512-page leaves, at most 16384 entries per level");
 
 #define LEVEL_ARRAY(f)                                                                                                 \
     { f(0), f(1), f(2), f(3), f(4) }
@@ -119,9 +123,7 @@ static int in_use_meets(const ga_pagealloc *p, uintptr_t base, uintptr_t limit) 
 
 /* ---- summary update -------------------------------------------------------------- */
 
-static inline ga_psum leaf_of(const ga_pagealloc *p, uintptr_t ci) {
-    return ga_pallocbits_summarize(ga_pagealloc_chunk(p, ci)->alloc);
-}
+static inline ga_psum leaf_of(const ga_pagealloc *p, uintptr_t ci) { return ga_pallocdata_summarize(p->chunks, ci); }
 
 /* Restore P2/P3 after the bitmaps of pages [ob, ob + npages) changed.  contig: the
  * whole range changed the same way (alloc or free), so interior chunks are all-full
@@ -145,19 +147,9 @@ static void update(ga_pagealloc *p, uintptr_t ob, uintptr_t npages, int contig, 
             leaf[ci] = leaf_of(p, ci);
     }
     for (int l = LEAF - 1; l >= 0; l--) {
-        unsigned d = level_shift[l] - GA_LOG_CHUNK_BYTES, cb = level_bits[l + 1];
-        const ga_psum *child = p->summary[l + 1];
-        ga_psum *sum = p->summary[l];
-        int changed = 0;
-        for (uintptr_t i = sc >> d; i <= ec >> d; i++) {
-            ga_psum x = ga_psum_merge(&child[i << cb], level_log_pages[l + 1]);
-            if (x != sum[i]) {
-                sum[i] = x;
-                changed = 1;
-            }
-        }
-        if (!changed)
-            break;
+        unsigned d = level_shift[l] - GA_LOG_CHUNK_BYTES;
+        if (!ga_psumtree_merge_level(p->summary[l], p->summary[l + 1], sc >> d, ec >> d, level_log_pages[l + 1]))
+            break; /* nothing changed at level l: the levels above still hold */
     }
 }
 
@@ -395,21 +387,6 @@ static void found_free(window *w, uintptr_t addr, uintptr_t size) {
     }
 }
 
-/* Entry j of e is 0 (no free page): the last index before the next possibly non-zero
- * entry below jend, skipping empty entries 512 (a page), 64, then 8 at a time.  Level 0
- * spans the whole address space, so a search over a scattered heap crosses long
- * stretches of empty entries; one test per entry there was most of a failing search's
- * time. */
-static uintptr_t skip_empty(const ga_psum *e, uintptr_t j, uintptr_t jend) {
-    while (jend - j > 512 && all_zero(&e[j + 1], 512 * sizeof *e))
-        j += 512;
-    while (jend - j > 64 && all_zero(&e[j + 1], 64 * sizeof *e))
-        j += 64;
-    while (jend - j > 8 && (e[j + 1] | e[j + 2] | e[j + 3] | e[j + 4] | e[j + 5] | e[j + 6] | e[j + 7] | e[j + 8]) == 0)
-        j += 8;
-    return j;
-}
-
 /* Slow path: lowest run of npages free pages by descending the tree.  1 on success
  * with *addr (offset) and *cand, a valid new search_addr. */
 static int find(const ga_pagealloc *p, uintptr_t npages, uintptr_t *addr, uintptr_t *cand) {
@@ -417,7 +394,7 @@ static int find(const ga_pagealloc *p, uintptr_t npages, uintptr_t *addr, uintpt
     window ff = {0, GA_PA_MAX_OFF};
     for (int l = 0; l < LEVELS; l++) {
         unsigned lp = level_log_pages[l];
-        uintptr_t width = (uintptr_t)1 << level_bits[l], full = (uintptr_t)1 << lp;
+        uintptr_t width = (uintptr_t)1 << level_bits[l];
         i <<= level_bits[l];
         const ga_psum *e = p->summary[l] + i;
         uintptr_t j0 = 0, jend = width;
@@ -430,38 +407,22 @@ static int find(const ga_pagealloc *p, uintptr_t npages, uintptr_t *addr, uintpt
                 j0 = p->start >> d;
             jend = ((p->end - 1) >> d) + 1;
         }
-        uintptr_t run = 0, rbase = 0;
-        for (uintptr_t j = j0; j < jend; j++) {
-            ga_psum s = e[j];
-            if (s == 0) {
-                run = 0;
-                j = skip_empty(e, j, jend);
-                continue;
-            }
-            found_free(&ff, (i + j) << level_shift[l], (uintptr_t)1 << level_shift[l]);
-            uintptr_t st = ga_psum_start(s);
-            if (run + st >= npages) { /* a run ending in entry j */
-                if (run == 0)
-                    rbase = j << lp;
-                *addr = (i << level_shift[l]) + (rbase << GA_PAGE_SHIFT);
-                *cand = in_use_at_or_above(p, ff.base);
-                return 1;
-            }
-            if (ga_psum_max(s) >= npages) { /* a run inside entry j */
-                i += j;
-                goto next_level;
-            }
-            if (run == 0 || st < full) {
-                run = ga_psum_end(s);
-                rbase = ((j + 1) << lp) - run;
-            } else {
-                run += full;
-            }
+        uintptr_t at, first;
+        int k = ga_psumtree_find_level(e, j0, jend, lp, npages, &at, &first) /*@ ghost (p->chunks, i << lp) */;
+        if (first < jend) /* the first entry with a free page (Go calls this on every one it meets) */
+            found_free(&ff, (i + first) << level_shift[l], (uintptr_t)1 << level_shift[l]);
+        if (k == GA_PSUMTREE_FOUND) {
+            *addr = (i << level_shift[l]) + (at << GA_PAGE_SHIFT);
+            *cand = in_use_at_or_above(p, ff.base);
+            return 1;
+        }
+        if (k == GA_PSUMTREE_DESCEND) {
+            i += at;
+            continue;
         }
         if (l == 0)
             return 0;
         bad_summary("parent promised a run", i >> level_bits[l]);
-    next_level:;
     }
     uint32_t ns = 0;
     uint32_t j = ga_pallocbits_find(ga_pagealloc_chunk(p, i)->alloc, (uint32_t)npages, 0, &ns);

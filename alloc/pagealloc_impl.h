@@ -22,6 +22,7 @@
 #define GA_PA_L2_DATA_BYTES ((size_t)GA_PA_L2_ENTRIES * sizeof(ga_pallocdata)) /* 1 MiB */
 #define GA_PA_L1_MARK_WORDS (GA_PA_L1_ENTRIES / 64)                            /* a bit per L2 block */
 _Static_assert(GA_PA_L1_ENTRIES % 64 == 0, "l2_new is whole words");
+_Static_assert(GA_PA_L2_ENTRIES == GA_PALLOC_L2_CHUNKS, "the chunk map of the proofs' region (spec/psum.h)");
 
 /* Summary level l (0 = root .. GA_SUMMARY_LEVELS - 1 = leaf): entry i covers offsets
  * [i << shift, (i + 1) << shift), i.e. 2^(shift - GA_PAGE_SHIFT) pages, and a parent has

@@ -10,6 +10,7 @@
  * trusted to meet those contracts: proofs/TRUSTED.md).  That is the only place where
  * the proved and the compiled code differ. */
 #include "pallocbits.h"
+#include "pallocsum.h"
 
 #include "bitops.h"
 #include "../spec/chunk.h"
@@ -347,6 +348,7 @@ void ga_pallocbits_free1(uint64_t *b, uint32_t i) {
 /*@ requires \valid(d);
     requires i + n <= 512;
     assigns d->alloc[0 .. 7], d->scav[0 .. 7];
+    ensures keeps_p5: p5{Pre}(&d->alloc[0], &d->scav[0]) ==> p5(&d->alloc[0], &d->scav[0]);
     ensures \result == count{Pre}(&d->scav[0], i, i + n);
     ensures \forall integer p; 0 <= p < 512 ==>
         (pg(&d->alloc[0], p) <==> (i <= p < i + n || pg{Pre}(&d->alloc[0], p)));
@@ -362,7 +364,8 @@ uint32_t ga_pallocdata_alloc_range(ga_pallocdata *d, uint32_t i, uint32_t n) {
 /*@ requires \valid(d);
     assigns d->alloc[0 .. 7], d->scav[0 .. 7];
     ensures \result == count{Pre}(&d->scav[0], 0, 512);
-    ensures \forall integer p; 0 <= p < 512 ==> pg(&d->alloc[0], p) && !pg(&d->scav[0], p); */
+    ensures \forall integer p; 0 <= p < 512 ==> pg(&d->alloc[0], p) && !pg(&d->scav[0], p);
+    ensures p5(&d->alloc[0], &d->scav[0]); */
 uint32_t ga_pallocdata_alloc_all(ga_pallocdata *d) {
     uint32_t scav = ga_pallocbits_popcnt_range(d->scav, 0, 512);
     ga_pallocbits_alloc_all(d->alloc);
@@ -386,24 +389,18 @@ ga_psum ga_psum_pack(uint32_t start, uint32_t max, uint32_t end) {
     return (uint64_t)start + (uint64_t)max * GA_PSUM_MAX + (uint64_t)end * ((uint64_t)GA_PSUM_MAX * GA_PSUM_MAX);
 }
 
-/*@ assigns \nothing;
-    ensures \result == psum_start(s); */
 uint32_t ga_psum_start(ga_psum s) {
     if (s >= GA_PSUM_BIG)
         return GA_PSUM_MAX;
     return (uint32_t)(s % GA_PSUM_MAX);
 }
 
-/*@ assigns \nothing;
-    ensures \result == psum_max(s); */
 uint32_t ga_psum_max(ga_psum s) {
     if (s >= GA_PSUM_BIG)
         return GA_PSUM_MAX;
     return (uint32_t)(s / GA_PSUM_MAX % GA_PSUM_MAX);
 }
 
-/*@ assigns \nothing;
-    ensures \result == psum_end(s); */
 uint32_t ga_psum_end(ga_psum s) {
     if (s >= GA_PSUM_BIG)
         return GA_PSUM_MAX;
@@ -548,35 +545,183 @@ ga_psum ga_pallocbits_summarize(const uint64_t *b) {
     return ga_psum_pack(start, max, cur);
 }
 
-/*@ requires \valid_read(c + (0 .. 7));
-    requires 9 <= log_n <= 18;
-    requires \forall integer k; 0 <= k < 8 ==>
-        r_sum(k * (1 << log_n), 1 << log_n, psum_start(c[k]), psum_max(c[k]), psum_end(c[k]));
+/*@ ghost
+  /@ requires 0 <= k;
+     requires summary(chunk_alloc(cs, k), psum_start(x), psum_max(x), psum_end(x));
+     assigns \nothing;
+     ensures r_sum(cs, 512 * k, 512, psum_start(x), psum_max(x), psum_end(x)); @/
+  static void ga_lemma_chunk_sum(ga_pallocdata *const *cs, int64_t k, uint64_t x)
+  {
+    /@ assert page: \forall integer q; 0 <= q < 512 ==> (rfree(cs, 512 * k + q) <==> !pg(chunk_alloc(cs, k), q)); @/
+    /@ assert runs: \forall integer j, l; 0 <= j && j + l <= 512 ==>
+           (r_run(cs, 512 * k + j, l) <==> free_run(chunk_alloc(cs, k), j, l)); @/
+    /@ assert runs_abs: \forall integer j, l; 512 * k <= j && j + l <= 512 * k + 512 ==>
+           (r_run(cs, j, l) <==> free_run(chunk_alloc(cs, k), j - 512 * k, l)); @/
+    /@ assert r_start(cs, 512 * k, 512, psum_start(x)); @/
+    /@ assert r_end(cs, 512 * k, 512, psum_end(x)); @/
+    /@ assert r_has_run(cs, 512 * k, 512, psum_max(x)); @/
+    /@ assert r_runs_le(cs, 512 * k, 512, psum_max(x)); @/
+  }
+*/
+
+/* pageAlloc's leaf (contract in pallocsum.h). */
+ga_psum ga_pallocdata_summarize(ga_pallocdata *const *m, size_t ci) {
+    ga_psum x = ga_pallocbits_summarize(m[ci / GA_PALLOC_L2_CHUNKS][ci % GA_PALLOC_L2_CHUNKS].alloc);
+    /*@ ghost ga_lemma_chunk_sum(m, (int64_t)ci, x); */
+    return x;
+}
+
+/* The merge lemma (spec/psum.h): a ghost function whose contract is the lemma, called
+ * where it is needed (SMT provers cannot find its instances alone); its body is the proof.
+ * Stated as implications so that ga_psum_merge can use it whether or not its children
+ * describe the region (its region postcondition is an implication too). */
+/*@ ghost
+  /@ requires c == a + N1 && d == N1 + N2 && 0 <= N1 && 0 <= N2;
+     requires M == m1 || M == m2 || M == e1 + s2;
+     assigns \nothing;
+     ensures r_max(cs, a, N1, m1) && r_end(cs, a, N1, e1) && r_max(cs, c, N2, m2) && r_start(cs, c, N2, s2) ==>
+         r_has_run(cs, a, d, M); @/
+  static void ga_lemma_merge_has_run(ga_pallocdata *const *cs, int64_t a, int64_t c, int64_t d, int64_t N1,
+                                     int64_t N2, int64_t m1, int64_t e1, int64_t s2, int64_t m2, int64_t M)
+  {
+    if (M == m1) {
+      /@ assert r_max(cs, a, N1, m1) ==> r_has_run(cs, a, N1, m1); @/
+    } else if (M == m2) {
+      /@ assert r_max(cs, c, N2, m2) ==> r_has_run(cs, c, N2, m2); @/
+    } else {
+      /@ assert r_end(cs, a, N1, e1) && r_start(cs, c, N2, s2) ==> r_run(cs, c - e1, e1 + s2); @/
+      /@ assert r_end(cs, a, N1, e1) && r_start(cs, c, N2, s2) ==> a <= c - e1 && c - e1 + M <= a + d; @/
+    }
+  }
+
+  /@ requires c == a + N1 && d == N1 + N2 && 0 <= N1 && 0 <= N2;
+     requires S == (s1 == N1 ? N1 + s2 : s1) && E == (e2 == N2 ? e1 + N2 : e2);
+     requires M == m1 || M == m2 || M == e1 + s2;
+     requires m1 <= M && m2 <= M && e1 + s2 <= M;
+     assigns \nothing;
+     ensures r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_sum(cs, a, d, S, M, E); @/
+  static void ga_lemma_merge(ga_pallocdata *const *cs, int64_t a, int64_t c, int64_t d, int64_t N1, int64_t N2,
+                             int64_t s1, int64_t m1, int64_t e1, int64_t s2, int64_t m2, int64_t e2,
+                             int64_t S, int64_t M, int64_t E)
+  {
+    ga_lemma_merge_has_run(cs, a, c, d, N1, N2, m1, e1, s2, m2, M);
+    /@ assert st1: s1 == N1 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_run(cs, a, N1 + s2)); @/
+    /@ assert st2: s1 == N1 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> (N1 + s2 < d ==> !rfree(cs, a + (N1 + s2)))); @/
+    /@ assert st3: s1 != N1 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_start(cs, a, d, s1)); @/
+    /@ assert en1: e2 == N2 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_run(cs, c - e1, e1 + N2)); @/
+    /@ assert en2: e2 == N2 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> (e1 + N2 < d ==> !rfree(cs, c - 1 - e1))); @/
+    /@ assert en4: e2 == N2 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_end(cs, a, d, e1 + N2)); @/
+    /@ assert en3: e2 != N2 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_end(cs, a, d, e2)); @/
+    /@ assert r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_start(cs, a, d, S); @/
+    /@ assert r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_end(cs, a, d, E); @/
+    /@ assert r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_runs_le(cs, a, d, M); @/
+    /@ assert r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> 0 <= M <= d; @/
+  }
+*/
+
+/* mergeSummaries' step: the first K pages' summary x merged with the next n pages' y.
+ * One call per child in ga_psum_merge (straight-line, no loop: a loop's invariant had to
+ * say "the fields are mg_sk/mg_mk/mg_ek for this k", an 8-way disjunction the provers
+ * did not preserve). */
+/*@ requires 512 <= n <= 262144 && n <= K <= 7 * n;
+    requires psum_wf(x, K) && psum_wf(y, n);
+    requires 0 <= a <= 0x8000000000;
     assigns \nothing;
-    ensures r_sum(0, 8 * (1 << log_n), psum_start(\result), psum_max(\result), psum_end(\result));
-    ensures \result == psum_pack(psum_start(\result), psum_max(\result), psum_end(\result)); */
-ga_psum ga_psum_merge(const ga_psum *c, uint32_t log_n) {
+    ensures fields: psum_start(\result) == mstep_s(psum_start(x), K, psum_start(y)) &&
+        psum_max(\result) == mstep_m(psum_max(x), psum_end(x), psum_start(y), psum_max(y)) &&
+        psum_end(\result) == mstep_e(psum_end(x), n, psum_end(y));
+    ensures packed: \result == psum_pack(psum_start(\result), psum_max(\result), psum_end(\result));
+    ensures wf: psum_wf(\result, K + n);
+    ensures region: r_sum(cs, a, K, psum_start(x), psum_max(x), psum_end(x)) &&
+        r_sum(cs, a + K, n, psum_start(y), psum_max(y), psum_end(y)) ==>
+        r_sum(cs, a, K + n, psum_start(\result), psum_max(\result), psum_end(\result)); */
+static ga_psum ga_psum_merge2(ga_psum x, ga_psum y, uint32_t K, uint32_t n)
+/*@ ghost (ga_pallocdata *const *cs, int64_t a) */ {
+    uint32_t s1 = ga_psum_start(x), m1 = ga_psum_max(x), e1 = ga_psum_end(x);
+    uint32_t s2 = ga_psum_start(y), m2 = ga_psum_max(y), e2 = ga_psum_end(y);
+    uint32_t s = s1 == K ? s1 + s2 : s1;
+    uint32_t m = e1 + s2 > m1 ? e1 + s2 : m1;
+    if (m2 > m)
+        m = m2;
+    uint32_t e = e2 == n ? e1 + n : e2;
+    /*@ ghost ga_lemma_merge(cs, a, a + K, K + n, K, n, s1, m1, e1, s2, m2, e2, s, m, e); */
+    /*@ assert wf: fields_wf(s, m, e, K + n); */
+    /*@ assert psum_fields(s, m, e); */
+    return ga_psum_pack(s, m, e);
+}
+
+/* (Its contract is on its declaration in pallocsum.h, where alloc/psumtree.c's proof
+ * sees it too.)  Seven steps written out: child k joins the first k children's merge. */
+ga_psum ga_psum_merge(const ga_psum *c, uint32_t log_n)
+/*@ ghost (ga_pallocdata *const *cs, int64_t a) */ {
     uint32_t n = (uint32_t)1 << log_n;
     /*@ assert 512 <= n <= 262144; */
-    uint32_t start = ga_psum_start(c[0]), max = ga_psum_max(c[0]), end = ga_psum_end(c[0]);
-    /*@ loop invariant 1 <= k <= 8;
-        loop invariant r_sum(0, k * n, start, max, end);
-        loop assigns k, start, max, end;
-        loop variant 8 - k; */
-    for (uint32_t k = 1; k < 8; k++) {
-        uint32_t sk = ga_psum_start(c[k]), mk = ga_psum_max(c[k]), ek = ga_psum_end(c[k]);
-        /*@ assert r_sum(k * n, n, sk, mk, ek); */
-        /*@ assert bounds: sk <= n && mk <= n && ek <= n && start <= k * n && max <= k * n && end <= k * n &&
-                k * n + n <= 2097152; */
-        uint32_t s2 = start == k * n ? start + sk : start;
-        uint32_t m2 = end + sk > max ? end + sk : max;
-        if (mk > m2)
-            m2 = mk;
-        uint32_t e2 = ek == n ? end + n : ek;
-        /*@ ghost ga_lemma_merge(0, k * n, (k + 1) * n, k * n, n, start, max, end, sk, mk, ek, s2, m2, e2); */
-        start = s2;
-        max = m2;
-        end = e2;
-    }
-    return ga_psum_pack(start, max, end);
+    /*@ assert hyp: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a, n, psum_start(c[0]), psum_max(c[0]), psum_end(c[0])); */
+    ga_psum x = c[0];
+    /*@ assert c1: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a + n, n, psum_start(c[1]), psum_max(c[1]), psum_end(c[1])); */
+    x = ga_psum_merge2(x, c[1], n, n) /*@ ghost (cs, a) */;
+    /*@ assert f2: psum_start(x) == mg_s2(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) && psum_max(x) == mg_m2(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+            psum_end(x) == mg_e2(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n); */
+    /*@ assert r2: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a, 2 * n, psum_start(x), psum_max(x), psum_end(x)); */
+    /*@ assert c2: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a + 2 * n, n, psum_start(c[2]), psum_max(c[2]), psum_end(c[2])); */
+    x = ga_psum_merge2(x, c[2], 2 * n, n) /*@ ghost (cs, a) */;
+    /*@ assert f3: psum_start(x) == mg_s3(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) && psum_max(x) == mg_m3(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+            psum_end(x) == mg_e3(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n); */
+    /*@ assert r3: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a, 3 * n, psum_start(x), psum_max(x), psum_end(x)); */
+    /*@ assert c3: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a + 3 * n, n, psum_start(c[3]), psum_max(c[3]), psum_end(c[3])); */
+    x = ga_psum_merge2(x, c[3], 3 * n, n) /*@ ghost (cs, a) */;
+    /*@ assert f4: psum_start(x) == mg_s4(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) && psum_max(x) == mg_m4(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+            psum_end(x) == mg_e4(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n); */
+    /*@ assert r4: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a, 4 * n, psum_start(x), psum_max(x), psum_end(x)); */
+    /*@ assert c4: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a + 4 * n, n, psum_start(c[4]), psum_max(c[4]), psum_end(c[4])); */
+    x = ga_psum_merge2(x, c[4], 4 * n, n) /*@ ghost (cs, a) */;
+    /*@ assert f5: psum_start(x) == mg_s5(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) && psum_max(x) == mg_m5(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+            psum_end(x) == mg_e5(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n); */
+    /*@ assert r5: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a, 5 * n, psum_start(x), psum_max(x), psum_end(x)); */
+    /*@ assert c5: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a + 5 * n, n, psum_start(c[5]), psum_max(c[5]), psum_end(c[5])); */
+    x = ga_psum_merge2(x, c[5], 5 * n, n) /*@ ghost (cs, a) */;
+    /*@ assert f6: psum_start(x) == mg_s6(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) && psum_max(x) == mg_m6(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+            psum_end(x) == mg_e6(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n); */
+    /*@ assert r6: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a, 6 * n, psum_start(x), psum_max(x), psum_end(x)); */
+    /*@ assert c6: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a + 6 * n, n, psum_start(c[6]), psum_max(c[6]), psum_end(c[6])); */
+    x = ga_psum_merge2(x, c[6], 6 * n, n) /*@ ghost (cs, a) */;
+    /*@ assert f7: psum_start(x) == mg_s7(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) && psum_max(x) == mg_m7(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+            psum_end(x) == mg_e7(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n); */
+    /*@ assert r7: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a, 7 * n, psum_start(x), psum_max(x), psum_end(x)); */
+    /*@ assert c7: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a + 7 * n, n, psum_start(c[7]), psum_max(c[7]), psum_end(c[7])); */
+    x = ga_psum_merge2(x, c[7], 7 * n, n) /*@ ghost (cs, a) */;
+    /*@ assert f8: psum_start(x) == mg_s8(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) && psum_max(x) == mg_m8(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n) &&
+            psum_end(x) == mg_e8(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], n); */
+    /*@ assert r8: (\forall integer j; 0 <= j < 8 ==>
+                r_sum(cs, a + j * n, n, psum_start(c[j]), psum_max(c[j]), psum_end(c[j]))) ==>
+            r_sum(cs, a, 8 * n, psum_start(x), psum_max(x), psum_end(x)); */
+    return x;
 }

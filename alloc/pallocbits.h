@@ -15,6 +15,7 @@
 #ifndef GA_PALLOCBITS_H
 #define GA_PALLOCBITS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "internal.h"
@@ -26,6 +27,7 @@
 #define GA_PSUM_MAX (1u << GA_PSUM_LOG_MAX) /* largest count a summary field holds */
 #define GA_PSUM_FREE_CHUNK ((uint64_t)512 | (uint64_t)512 << 21 | (uint64_t)512 << 42)
 #define GA_FIND_NONE 0xffffffffu
+#define GA_PALLOC_L2_CHUNKS 8192u /* chunks per L2 block of a chunk map (pageAlloc's; spec/psum.h) */
 
 typedef uint64_t ga_psum;
 
@@ -56,20 +58,25 @@ GA_HIDDEN void ga_pallocbits_free1(uint64_t *b, uint32_t i);
 GA_HIDDEN void ga_pallocbits_free_all(uint64_t *b);
 GA_HIDDEN uint32_t ga_pallocbits_popcnt_range(const uint64_t *b, uint32_t i, uint32_t n); /* ones in [i, i+n) */
 GA_HIDDEN ga_psum ga_pallocbits_summarize(const uint64_t *b);
+/* = ga_pallocbits_summarize of chunk ci's alloc bitmap in the chunk map m (pageAlloc's
+ * p->chunks: chunk ci is m[ci / GA_PALLOC_L2_CHUNKS][ci % GA_PALLOC_L2_CHUNKS]). */
+GA_HIDDEN ga_psum ga_pallocdata_summarize(ga_pallocdata *const *m, size_t ci);
 
 /* pallocData.allocRange: set alloc bits and clear scavenged bits on [i, i+n); returns
  * the number of pages of the range that were scavenged. */
 GA_HIDDEN uint32_t ga_pallocdata_alloc_range(ga_pallocdata *d, uint32_t i, uint32_t n);
 GA_HIDDEN uint32_t ga_pallocdata_alloc_all(ga_pallocdata *d);
 
-/* Summaries. */
+/* Summaries.  (Their contracts, which the proofs of their callers use, are on their
+ * declarations in pallocsum.h.) */
 GA_HIDDEN ga_psum ga_psum_pack(uint32_t start, uint32_t max, uint32_t end);
 GA_HIDDEN uint32_t ga_psum_start(ga_psum s);
 GA_HIDDEN uint32_t ga_psum_max(ga_psum s);
 GA_HIDDEN uint32_t ga_psum_end(ga_psum s);
 /* Summary of the concatenation of 8 regions of 2^log_n pages each (log_n in 9..18),
- * given their summaries c[0..7] in address order. */
-GA_HIDDEN ga_psum ga_psum_merge(const ga_psum *c, uint32_t log_n);
+ * given their summaries c[0..7] in address order.  (Its ghost parameters name, for the
+ * proof only, the pages of chunk map cs the children describe: from page a on.) */
+GA_HIDDEN ga_psum ga_psum_merge(const ga_psum *c, uint32_t log_n) /*@ ghost (ga_pallocdata *const *cs, int64_t a) */;
 
 /* Scavenging (Go's mgcscavenge.go). */
 /* Go's fillAligned: each aligned group of m bits (m a power of two <= 64, else

@@ -7,7 +7,7 @@ What e-acsl-gcc.sh (not shipped by Debian) would do, plus what E-ACSL 25 and thi
 project need (proofs/README.md, "E-ACSL"):
 
  1. frama-c parses a copy of alloc/, include/ and spec/ in which the definitions E-ACSL
-    25 cannot handle are restated, each by an equivalent one (SUM_FORMS and
+    25 cannot handle are restated, each by an equivalent one (SUM_FORMS, ANNOT_FORMS and
     rewrite_specs: recursive logic functions as \\sum -- on a recursive one E-ACSL's
     interval inference never ends --, quantifier bounds, logic constants, (uint64_t)~x),
     and the loop annotations and \\at assertions are left out (strip_loop_annotations).
@@ -75,6 +75,50 @@ SUM_FORMS = [
      r"logic integer nalloc(uint64_t b[16], integer f, integer n) = n <= 0 ? 0 : \\sum(0, n - 1, \\lambda integer i; i < f ? 1 : (int)sbitv(b, i));"),
 ]
 
+# (file, annotation text as written (regex), the same property in a form E-ACSL 25
+# handles), each matching exactly once.  A comparison of a logic function it types as a C
+# unsigned int with an \old uintptr_t it types as a GMP integer crashes E-ACSL 25
+# ("mkBinOp: unsupported operator"); their difference compared with 0 does not.
+ANNOT_FORMS = [
+    # \max of GMP integers: E-ACSL 25 frees a GMP result it never initialised ("Not a
+    # start of block in free", in ga_psum_merge2's postcondition): the same as conditionals
+    ("spec/psum.h",
+     r"logic integer mstep_m\(integer m, integer e, integer cs, integer cm\) = \\max\(\\max\(m, e \+ cs\), cm\);",
+     r"logic integer mstep_m(integer m, integer e, integer cs, integer cm) = (m >= e + cs ? (m >= cm ? m : cm) : (e + cs >= cm ? e + cs : cm));"),
+    # a range of pointers with uintptr_t bounds: E-ACSL 25 passes the C bound where its
+    # GMP form is expected (a crash in __gmpz_mul, ga_psumtree_merge_level's first
+    # precondition); checked at the range's two ends instead (inside one reservation,
+    # eacsl/rt.c's validity, so is all between)
+    ("alloc/psumtree.c", r"requires \\valid\(sum \+ \(lo \.\. hi\)\);",
+     r"requires \\valid(sum + lo) && \\valid(sum + hi);"),
+    ("alloc/psumtree.c", r"requires \\valid_read\(child \+ \(8 \* lo \.\. 8 \* hi \+ 7\)\);",
+     r"requires \\valid_read(child + 8 * lo) && \\valid_read(child + (8 * hi + 7));"),
+    ("alloc/psumtree.c", r"requires j < jend && jend <= 16384 && \\valid_read\(e \+ \(j \.\. jend - 1\)\);",
+     r"requires j < jend && jend <= 16384 && \\valid_read(e + j) && \\valid_read(e + (jend - 1));"),
+    ("alloc/psumtree.c", r"requires \\valid_read\(e \+ \(j0 \.\. jend - 1\)\);",
+     r"requires j0 < jend ==> \\valid_read(e + j0) && \\valid_read(e + (jend - 1));"),
+    # bounds of the ghost region's first page a: the callers outside the proved files
+    # (pagealloc.c, the drivers) are compiled without their ghost arguments, so in this
+    # build a is whatever the register held; its bound is left out (the region clauses
+    # are, strip_region_clauses)
+    ("alloc/pallocsum.h", r"requires 0 <= a <= 0x8000000000;", r""),
+    ("alloc/pallocbits.c", r"requires 0 <= a <= 0x8000000000;", r""),
+    ("alloc/psumtree.c", r"requires 0 <= a && a \+ jend \* \(1 << lp\) <= 0x800000000;",
+     r"requires jend * (1 << lp) <= 0x800000000;"),
+    ("alloc/psumtree.c", r"requires 0 <= a <= 0x800000000 && 0 <= N <= 2097152 && 0 <= j <= j2 < 16384;",
+     r"requires 0 <= N <= 2097152 && 0 <= j <= j2 < 16384;"),
+    # \base_addr of a goalloc reservation: E-ACSL's segment model does not know the
+    # block ("Use of invalid address in __e_acsl_base_addr"); the two levels' arrays
+    # differ, checked on the pointers
+    ("alloc/psumtree.c", r"requires \\base_addr\(sum\) != \\base_addr\(child\);",
+     r"requires sum != child;"),
+    ("alloc/psumtree.c", r"\\separated\(at, first, e \+ \(j0 \.\. jend - 1\)\);",
+     r"\\separated(at, first);"),
+    ("alloc/psumtree.c",
+     r"\*first <= \*at && psum_max\(e\[\*at\]\) >= npages &&",
+     r"*first <= *at && psum_max(e[*at]) - npages >= 0 &&"),
+]
+
 
 def die(msg):
     print(f"eacsl/instrument.py: {msg}", file=sys.stderr)
@@ -116,8 +160,48 @@ def strip_loop_annotations(tree, files):
     return n
 
 
+# The region predicates of spec/psum.h (the pages of the chunk map a summary describes)
+# and the clauses about the chunk map itself: ghost-level statements, left out.  Over a
+# region of up to 2^21 pages r_sum quantifies over every (start, length) pair, far beyond
+# what a replay can evaluate, and pageAlloc's chunk map lives in the drivers' malloc'd
+# state, which E-ACSL does not track (ga_psum_merge's callers pass a NULL region, too).
+REGION = re.compile(r"\b(r_sum|r_run|r_start|r_end|r_max|r_has_run|r_runs_le|rfree)\b|\\valid_read\(m \+ ci / 8192\)")
+CLAUSE = re.compile(r"\b(requires|ensures)\b.*?(?=\b(?:requires|ensures|assigns|decreases|terminates|behavior)\b|\*/|@/)", re.S)
+
+
+def strip_region_clauses(tree, files):
+    """requires/ensures clauses and assertions that mention the region, blanked (keeping
+    their line count)."""
+    n = 0
+    blank = lambda m: "\n" * m.group(0).count("\n")
+    for rel in files:
+        path = os.path.join(tree, rel)
+        text = open(path).read()
+
+        def annot(m):
+            nonlocal n
+            body = m.group(0)
+            if not REGION.search(body):
+                return body
+            if re.match(r"/[*@]@?\s*assert\b", body):
+                n += 1
+                return blank(m)
+
+            def clause(c):
+                nonlocal n
+                if REGION.search(c.group(0)):
+                    n += 1
+                    return blank(c)
+                return c.group(0)
+            return CLAUSE.sub(clause, body)
+        text = re.sub(r"/\*@.*?\*/", annot, text, flags=re.S)
+        text = re.sub(r"/@.*?@/", annot, text, flags=re.S)
+        open(path, "w").write(text)
+    return n
+
+
 def rewrite_specs(tree):
-    for rel, pat, rep in SUM_FORMS:
+    for rel, pat, rep in SUM_FORMS + ANNOT_FORMS:
         path = os.path.join(tree, rel)
         text = open(path).read()
         new, n = re.subn(pat, rep, text)
@@ -240,6 +324,7 @@ def main():
             shutil.copytree(os.path.join(root, d), os.path.join(tree, d))
         rewrite_specs(tree)
         nloops = strip_loop_annotations(tree, files + ["alloc/bitops.h"])
+        nregion = strip_region_clauses(tree, files + ["alloc/pallocsum.h", "alloc/pallocbits.h"])
         raw = out + ".raw.c"
         cmd = ["frama-c", "-c11", "-machdep", "gcc_x86_64", "-remove-unused-specified-functions",
                f"-cpp-extra-args=-I{tree}/alloc -I{tree}/include -D_GNU_SOURCE -DGA_EACSL",
@@ -267,7 +352,7 @@ def main():
     with open(out, "w") as f:
         f.write(code)
     print(f"eacsl/instrument.py: {len(files)} files, {len(wrapped)} checked functions, "
-          f"{nloops} loop annotations and \\at assertions left out, GMP results converted in "
+          f"{nloops} loop annotations and \\at assertions left out, {nregion} region clauses left out, GMP results converted in "
           f"{', '.join(mpz_fixed) or 'no function'} -> {out}")
 
 

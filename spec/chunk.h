@@ -79,6 +79,11 @@
 
   lemma interior_inword: \forall integer j, l; 0 <= j && 0 < l && interior(j, l) ==> inword(j, l) && l <= 62;
 
+  // P5 of a chunk: no page is both allocated (bit of a) and scavenged (bit of s), i.e.
+  // s[w] & a[w] == 0 for each word w (p5_words: the word form gives this page form)
+  predicate p5{L}(uint64_t *a, uint64_t *s) = \forall integer p; 0 <= p < 512 ==> !(pg(a, p) && pg(s, p));
+  lemma p5_words{L}: \forall uint64_t *a, *s; (\forall integer w; 0 <= w < 8 ==> (s[w] & a[w]) == 0) ==> p5(a, s);
+
   // number of allocated pages in [lo, hi)
   logic integer count{L}(uint64_t *b, integer lo, integer hi) =
       hi <= lo ? 0 : count(b, lo, hi - 1) + pgv(b, hi - 1);
