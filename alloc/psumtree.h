@@ -33,11 +33,8 @@ GA_HIDDEN int ga_psumtree_merge_level(ga_psum *sum, const ga_psum *child, uintpt
  * for the lowest run of npages free pages starting at or after entry j0; a run of free
  * pages may cross entries.  Returns GA_PSUMTREE_NONE, _FOUND (*at = the run's first page,
  * counted from entry 0's first page) or _DESCEND (*at = the entry whose children to
- * search).  *first = the first non-zero entry at or after j0 it saw (jend if none).  (The
- * ghost parameters name, for the proof only, the pages the entries describe: those of
- * chunk map m, entry 0 from page a on.) */
+ * search).  *first = the first non-zero entry at or after j0 it saw (jend if none). */
 GA_HIDDEN int ga_psumtree_find_level(const ga_psum *e, uintptr_t j0, uintptr_t jend, unsigned lp, uintptr_t npages,
-                                     uintptr_t *at, uintptr_t *first)
-    /*@ ghost (ga_pallocdata *const *m, int64_t a) */;
+                                     uintptr_t *at, uintptr_t *first);
 
 #endif
