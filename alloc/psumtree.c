@@ -3,8 +3,8 @@
  * Each function is one loop with an ACSL contract proved by Frama-C WP (ci/prove; logic
  * in spec/psum.h and spec/psumtree.h).  update's level step is stated on the summaries'
  * values (an entry is merge8 of its children: P3); find's level step on the pages the
- * summaries describe (the region of spec/psum.h: pages of the chunk bitmaps in memory);
- * that one is not proved yet (proofs/wip/find-level.patch). */
+ * summaries describe (the region of spec/psum.h: pages of the chunk bitmaps in memory)
+ * is in psumfind.c until its proof is finished (proofs/wip/find-level.patch). */
 #include "psumtree.h"
 
 #include "../spec/psumtree.h"
@@ -44,61 +44,4 @@ int ga_psumtree_merge_level(ga_psum *sum, const ga_psum *child, uintptr_t lo, ui
         /*@ assert \let k = i; mfrom{Here, Pre}(sum, child, k, log_n); */
     }
     return changed;
-}
-
-/* e[j] == 0: the last index before the next possibly non-zero entry below jend,
- * skipping zero entries 8 at a time (the root level of a scattered heap has long
- * stretches of them). */
-/*@ requires j < jend && jend <= 16384 && \valid_read(e + (j .. jend - 1));
-    assigns \nothing;
-    ensures j <= \result < jend;
-    ensures \forall integer k; j < k <= \result ==> e[k] == 0; */
-static uintptr_t skip_zero(const ga_psum *e, uintptr_t j, uintptr_t jend) {
-    /*@ loop invariant \at(j, Pre) <= j < jend;
-        loop invariant \forall integer k; \at(j, Pre) < k <= j ==> e[k] == 0;
-        loop assigns j;
-        loop variant jend - j; */
-    while (jend - j > 8 && (e[j + 1] | e[j + 2] | e[j + 3] | e[j + 4] | e[j + 5] | e[j + 6] | e[j + 7] | e[j + 8]) == 0)
-        j += 8;
-    return j;
-}
-
-/* One level of find (no contract yet: its level-step proof is unfinished, kept in
- * proofs/wip/find-level.patch; the fuzzers' models check it).  Scans entries j0..jend-1
- * of one level, each describing 2^lp pages: FOUND with *at the first page of the
- * lowest run of npages free pages that crosses entries (or ends in one), DESCEND with
- * *at the lowest entry whose max fits npages, NONE; *first is the first non-zero entry. */
-int ga_psumtree_find_level(const ga_psum *e, uintptr_t j0, uintptr_t jend, unsigned lp, uintptr_t npages, uintptr_t *at,
-                           uintptr_t *first) {
-    uintptr_t full = (uintptr_t)1 << lp;
-    uintptr_t run = 0;  /* the free run ending at entry j's first page (from entry j0 on) */
-    uintptr_t f = jend; /* the first non-zero entry */
-    uintptr_t j;
-    for (j = j0; j < jend; j++) {
-        ga_psum s = e[j];
-        if (s == 0) { /* nothing free in entry j (nor in the zero entries after it) */
-            run = 0;
-            j = skip_zero(e, j, jend);
-            continue;
-        }
-        if (f == jend)
-            f = j;
-        uintptr_t st = ga_psum_start(s);
-        if (run + st >= npages) { /* a run ending in entry j: from run pages before it */
-            *at = j * full - run;
-            *first = f;
-            return GA_PSUMTREE_FOUND;
-        }
-        if (ga_psum_max(s) >= npages) { /* a run inside entry j */
-            *at = j;
-            *first = f;
-            return GA_PSUMTREE_DESCEND;
-        }
-        if (run == 0 || st < full) /* the run is cut in entry j: the next starts at its end */
-            run = ga_psum_end(s);
-        else /* entry j is all free */
-            run += full;
-    }
-    *first = f;
-    return GA_PSUMTREE_NONE;
 }

@@ -1,7 +1,8 @@
 /* The summary tree's array steps (Go's pageAlloc.update and find, mpagealloc.go): the
- * parts of pagealloc.c's update and find that read and write summary entries, each with
- * an ACSL contract in psumtree.c proved by Frama-C WP (ci/prove).  pagealloc.c calls
- * them: the proved code is the production code.
+ * parts of pagealloc.c's update and find that read and write summary entries.  update's
+ * step is in psumtree.c with an ACSL contract proved by Frama-C WP (ci/prove); find's is
+ * in psumfind.c, unproved (its proof is unfinished: proofs/wip/find-level.patch).
+ * pagealloc.c calls them: the proved code is the production code.
  *
  * Levels 0 (root) .. GA_PSUMTREE_LEAF (one entry per chunk); an entry of level l < LEAF
  * has 8 children, entries 8 i .. 8 i + 7 of level l + 1.  Entry i of level l covers
