@@ -93,8 +93,6 @@ ANNOT_FORMS = [
      r"requires \\valid(sum + lo) && \\valid(sum + hi);"),
     ("alloc/psumtree.c", r"requires \\valid_read\(child \+ \(8 \* lo \.\. 8 \* hi \+ 7\)\);",
      r"requires \\valid_read(child + 8 * lo) && \\valid_read(child + (8 * hi + 7));"),
-    ("alloc/psumtree.c", r"requires j < jend && jend <= 16384 && \\valid_read\(e \+ \(j \.\. jend - 1\)\);",
-     r"requires j < jend && jend <= 16384 && \\valid_read(e + j) && \\valid_read(e + (jend - 1));"),
     # bounds of the ghost region's first page a: the callers outside the proved files
     # (pagealloc.c, the drivers) are compiled without their ghost arguments, so in this
     # build a is whatever the register held; its bound is left out (the region clauses
