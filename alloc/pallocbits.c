@@ -608,6 +608,7 @@ ga_psum ga_pallocdata_summarize(ga_pallocdata *const *m, size_t ci) {
     /@ assert st1: s1 == N1 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_run(cs, a, N1 + s2)); @/
     /@ assert st2: s1 == N1 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> (N1 + s2 < d ==> !rfree(cs, a + (N1 + s2)))); @/
     /@ assert st3: s1 != N1 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_start(cs, a, d, s1)); @/
+    /@ assert st4: s1 == N1 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_start(cs, a, d, N1 + s2)); @/
     /@ assert en1: e2 == N2 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_run(cs, c - e1, e1 + N2)); @/
     /@ assert en2: e2 == N2 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> (e1 + N2 < d ==> !rfree(cs, c - 1 - e1))); @/
     /@ assert en4: e2 == N2 ==> (r_sum(cs, a, N1, s1, m1, e1) && r_sum(cs, c, N2, s2, m2, e2) ==> r_end(cs, a, d, e1 + N2)); @/

@@ -369,18 +369,22 @@ def prove(t, parse, owner, args, jobs, timeout, cache):
     rows = {}  # owner -> [goals, proved, smoke goals, seconds]
     unproved, smoke_failed, seen_smoke, call_smoke = [], [], set(), 0
     lines = text.splitlines()
-    for i, l in enumerate(lines):
+    # a goal that failed is tried again by the smoke stage (WP selects what is not yet
+    # valid): each goal counts once, with its last result
+    last = {}
+    for l in lines:
         m = GOAL.match(l)
         if m:
             st, goal, res, rest = m.groups()
-            r = rows.setdefault(who(goal), [0, 0, 0, 0.0])
-            r[0] += 1
-            if st != "Failed" and res == "Valid":
-                r[1] += 1
-            else:
-                unproved.append(goal)
-            r[3] += secs_of(rest or "")
-            continue
+            last[goal] = (st != "Failed" and res == "Valid", secs_of(rest or ""))
+    for goal, (ok, secs) in last.items():
+        r = rows.setdefault(who(goal), [0, 0, 0, 0.0])
+        r[0] += 1
+        r[1] += ok
+        r[3] += secs
+        if not ok:
+            unproved.append(goal)
+    for i, l in enumerate(lines):
         m = SMOKE.match(l)
         if m and m.group(2) not in seen_smoke:  # WP prints a failed smoke test twice
             seen_smoke.add(m.group(2))
