@@ -377,11 +377,11 @@ def prove(t, parse, owner, args, jobs, timeout, cache):
         if m:
             st, goal, res, rest = m.groups()
             last[goal] = (st != "Failed" and res == "Valid", secs_of(rest or ""))
-    for goal, (ok, secs) in last.items():
+    for goal, (ok, gsecs) in last.items():
         r = rows.setdefault(who(goal), [0, 0, 0, 0.0])
         r[0] += 1
         r[1] += ok
-        r[3] += secs
+        r[3] += gsecs
         if not ok:
             unproved.append(goal)
     for i, l in enumerate(lines):
