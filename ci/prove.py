@@ -233,8 +233,12 @@ def stages(t, proved, split, partial, jobs, timeout, cache):
     def exactly(opt, values, known):
         return f"{opt}=" + ",".join(["-" + v for v in known] + list(values))
 
+    # every prover any stage adds, so that each stage can remove them all (a smoke
+    # prover given in GA_WP_SMOKE_PROVERS too)
+    all_provers = sorted({"z3", "cvc4", "tip"} | set(smoke_provers.split(",")))
+
     def provers(p):
-        return exactly("-wp-prover", p.split(","), ["z3", "cvc4", "tip"])
+        return exactly("-wp-prover", p.split(","), all_provers)
 
     def fcts(fs):
         return exactly("-wp-fct", fs, proved)
