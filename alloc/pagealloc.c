@@ -408,7 +408,7 @@ static int find(const ga_pagealloc *p, uintptr_t npages, uintptr_t *addr, uintpt
             jend = ((p->end - 1) >> d) + 1;
         }
         uintptr_t at, first;
-        int k = ga_psumtree_find_level(e, j0, jend, lp, npages, &at, &first);
+        int k = ga_psumtree_find_level(e, j0, jend, lp, npages, &at, &first) /*@ ghost (p->chunks, i << lp) */;
         if (first < jend) /* the first entry with a free page (Go calls this on every one it meets) */
             found_free(&ff, (i + first) << level_shift[l], (uintptr_t)1 << level_shift[l]);
         if (k == GA_PSUMTREE_FOUND) {

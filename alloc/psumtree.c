@@ -3,8 +3,7 @@
  * Each function is one loop with an ACSL contract proved by Frama-C WP (ci/prove; logic
  * in spec/psum.h and spec/psumtree.h).  update's level step is stated on the summaries'
  * values (an entry is merge8 of its children: P3); find's level step on the pages the
- * summaries describe (the region of spec/psum.h: pages of the chunk bitmaps in memory)
- * is in psumfind.c until its proof is finished (proofs/wip/find-level.patch). */
+ * summaries describe (the region of spec/psum.h: pages of the chunk bitmaps in memory). */
 #include "psumtree.h"
 
 #include "../spec/psumtree.h"
@@ -44,4 +43,120 @@ int ga_psumtree_merge_level(ga_psum *sum, const ga_psum *child, uintptr_t lo, ui
         /*@ assert \let k = i; mfrom{Here, Pre}(sum, child, k, log_n); */
     }
     return changed;
+}
+
+/*@ ghost
+  /@ requires x <= y && 0 <= f;
+     assigns \nothing;
+     ensures x * f <= y * f; @/
+  static void ga_lemma_mul_le(int64_t x, int64_t y, int64_t f)
+  {
+    /@ assert (y - x) * f >= 0; @/
+  }
+*/
+
+/*@ requires 9 <= lp <= 21 && 1 <= npages <= 0x800000000;
+    requires j0 <= jend <= 16384;
+    requires 0 <= a && a + jend * (1 << lp) <= 0x800000000;
+    requires \valid_read(e + (j0 .. jend - 1));
+    requires \valid(at) && \valid(first) && \separated(at, first, e + (j0 .. jend - 1));
+    requires tree: \forall integer j; j0 <= j < jend ==>
+        r_sum(m, a + j * (1 << lp), 1 << lp, psum_start(e[j]), psum_max(e[j]), psum_end(e[j]));
+    assigns *at, *first;
+    ensures first: j0 <= *first <= jend && (\forall integer j; j0 <= j < *first ==> e[j] == 0) &&
+        (*first < jend ==> e[*first] != 0);
+    ensures \result == GA_PSUMTREE_NONE || \result == GA_PSUMTREE_FOUND || \result == GA_PSUMTREE_DESCEND;
+    ensures none: \result == GA_PSUMTREE_NONE ==> \forall integer p;
+        a + j0 * (1 << lp) <= p && p + npages <= a + jend * (1 << lp) ==> !r_run{Pre}(m, p, npages);
+    ensures found: \result == GA_PSUMTREE_FOUND ==>
+        j0 * (1 << lp) <= *at && *at + npages <= jend * (1 << lp) && r_run{Pre}(m, a + *at, npages) &&
+        \forall integer p; a + j0 * (1 << lp) <= p < a + *at ==> !r_run{Pre}(m, p, npages);
+    ensures descend: \result == GA_PSUMTREE_DESCEND ==>
+        j0 <= *at < jend && *first <= *at && psum_max(e[*at]) >= npages &&
+        \forall integer p; a + j0 * (1 << lp) <= p < a + *at * (1 << lp) ==> !r_run{Pre}(m, p, npages); */
+int ga_psumtree_find_level(const ga_psum *e, uintptr_t j0, uintptr_t jend, unsigned lp, uintptr_t npages, uintptr_t *at,
+                           uintptr_t *first)
+/*@ ghost (ga_pallocdata *const *m, int64_t a) */ {
+    uintptr_t full = (uintptr_t)1 << lp;
+    uintptr_t run = 0;  /* the free run ending at entry j's first page (from entry j0 on) */
+    uintptr_t f = jend; /* the first non-zero entry */
+    uintptr_t j;
+    /*@ assert pages: 512 <= full <= 2097152; */
+    /* Ghost: P = j full, entry j's first page, kept by additions (the provers do not find
+     * the products j 2^lp themselves); P0 = j0 full. */
+    /*@ ghost ga_lemma_mul_le((int64_t)j0, (int64_t)jend, (int64_t)full); */
+    /*@ ghost int64_t P0 = (int64_t)j0 * (int64_t)full; */
+    /*@ ghost int64_t P = P0; */
+    /*@ loop invariant j0 <= j <= jend;
+        loop invariant pos: P == j * full;
+        loop invariant pos0: P0 == j0 * full;
+        loop invariant pos_le: P0 <= P <= jend * full;
+        loop invariant f == jend || (j0 <= f < j && e[f] != 0);
+        loop invariant \forall integer k; j0 <= k < \min(f, j) ==> e[k] == 0;
+        loop invariant run_le: 0 <= run <= P - P0 && run < npages;
+        loop invariant run_free: r_run(m, a + P - run, run);
+        loop invariant run_cut: run == P - P0 || !rfree(m, a + P - run - 1);
+        loop invariant nofit: \forall integer p; a + P0 <= p && p + npages <= a + P ==>
+            !r_run(m, p, npages);
+        loop assigns j, run, f, P;
+        loop variant jend - j; */
+    for (j = j0; j < jend; j++) {
+        /*@ ghost ga_lemma_mul_le((int64_t)j + 1, (int64_t)jend, (int64_t)full); */
+        /*@ assert step: P + full <= jend * full <= 0x800000000; */
+        ga_psum s = e[j];
+        /*@ assert entry: r_sum(m, a + P, full, psum_start(s), psum_max(s), psum_end(s)); */
+        if (s == 0) { /* nothing free in entry j: a run cannot cross it */
+            /*@ assert none0: r_sum(m, a + P, full, 0, 0, 0); */
+            /*@ assert zero: \forall integer q; a + P <= q < a + P + full ==> !rfree(m, q); */
+            run = 0;
+            /*@ assert nofit_zero: \forall integer p; a + P0 <= p && p + npages <= a + P + full ==>
+                    !r_run(m, p, npages); */
+            /*@ assert pos_zero: P + full == (j + 1) * full && P0 <= P + full <= jend * full; */
+            /*@ ghost P += (int64_t)full; */
+            continue;
+        }
+        if (f == jend)
+            f = j;
+        uintptr_t st = ga_psum_start(s);
+        /*@ assert wfj: fields_wf(st, psum_max(s), psum_end(s), full); */
+        if (run + st >= npages) { /* a run ending in entry j: from run pages before it */
+            /*@ assert fit: r_run(m, a + P - run, npages); */
+            /*@ assert lowest: \forall integer p; a + P0 <= p < a + P - run ==> !r_run(m, p, npages); */
+            /*@ assert inside: P0 <= P - run && P - run + npages <= jend * full; */
+            /*@ assert at_ok: j * full == P && run <= P <= 0x800000000; */
+            *at = j * full - run;
+            *first = f;
+            return GA_PSUMTREE_FOUND;
+        }
+        /*@ assert cross: \forall integer p; a + P0 <= p < a + P && p + npages <= a + P + full ==>
+                !r_run(m, p, npages); */
+        /*@ assert cut: st < full ==> \forall integer p; a + P0 <= p < a + P ==> !r_run(m, p, npages); */
+        if (ga_psum_max(s) >= npages) { /* a run inside entry j */
+            /*@ assert cut_here: st < full; */
+            /*@ assert before: \forall integer p; a + P0 <= p < a + P ==> !r_run(m, p, npages); */
+            /*@ assert desc: j0 <= j < jend && f <= j && psum_max(e[j]) >= npages; */
+            *at = j;
+            *first = f;
+            /*@ assert wrote: \let jj = j; *at == jj && *first == f && e[jj] == \at(e[jj], Pre); */
+            /*@ assert desc_post: \forall integer p; a + j0 * full <= p < a + *at * full ==> !r_run{Pre}(m, p, npages); */
+            return GA_PSUMTREE_DESCEND;
+        }
+        /*@ assert within: \forall integer p; a + P <= p && p + npages <= a + P + full ==>
+                !r_run(m, p, npages); */
+        if (run == 0 || st < full) /* the run is cut in entry j: the next starts at its end */
+            run = ga_psum_end(s);
+        else /* entry j is all free */
+            run += full; /* (< npages + 2^21: no overflow) */
+        /* (the invariants at P + full, each from this iteration's asserts) */
+        /*@ assert nofit_next: \forall integer p; a + P0 <= p && p + npages <= a + P + full ==>
+                !r_run(m, p, npages); */
+        /*@ assert run_next: 0 <= run <= P + full - P0 && run < npages && r_run(m, a + P + full - run, run) &&
+                (run == P + full - P0 || !rfree(m, a + P + full - run - 1)); */
+        /*@ assert pos_next: P + full == (j + 1) * full && P0 <= P + full <= jend * full; */
+        /*@ ghost P += (int64_t)full; */
+    }
+    /*@ assert exit: j == jend; */
+    /*@ assert nofit_end: \forall integer p; a + P0 <= p && p + npages <= a + P ==> !r_run(m, p, npages); */
+    *first = f;
+    return GA_PSUMTREE_NONE;
 }

@@ -1,8 +1,7 @@
 /* The summary tree's array steps (Go's pageAlloc.update and find, mpagealloc.go): the
- * parts of pagealloc.c's update and find that read and write summary entries.  update's
- * step is in psumtree.c with an ACSL contract proved by Frama-C WP (ci/prove); find's is
- * in psumfind.c, unproved (its proof is unfinished: proofs/wip/find-level.patch).
- * pagealloc.c calls them: the proved code is the production code.
+ * parts of pagealloc.c's update and find that read and write summary entries, each with
+ * an ACSL contract in psumtree.c proved by Frama-C WP (ci/prove).  pagealloc.c calls
+ * them: the proved code is the production code.
  *
  * Levels 0 (root) .. GA_PSUMTREE_LEAF (one entry per chunk); an entry of level l < LEAF
  * has 8 children, entries 8 i .. 8 i + 7 of level l + 1.  Entry i of level l covers
@@ -34,8 +33,11 @@ GA_HIDDEN int ga_psumtree_merge_level(ga_psum *sum, const ga_psum *child, uintpt
  * for the lowest run of npages free pages starting at or after entry j0; a run of free
  * pages may cross entries.  Returns GA_PSUMTREE_NONE, _FOUND (*at = the run's first page,
  * counted from entry 0's first page) or _DESCEND (*at = the entry whose children to
- * search).  *first = the first non-zero entry at or after j0 it saw (jend if none). */
+ * search).  *first = the first non-zero entry at or after j0 it saw (jend if none).  (The
+ * ghost parameters name, for the proof only, the pages the entries describe: those of
+ * chunk map m, entry 0 from page a on.) */
 GA_HIDDEN int ga_psumtree_find_level(const ga_psum *e, uintptr_t j0, uintptr_t jend, unsigned lp, uintptr_t npages,
-                                     uintptr_t *at, uintptr_t *first);
+                                     uintptr_t *at, uintptr_t *first)
+    /*@ ghost (ga_pallocdata *const *m, int64_t a) */;
 
 #endif

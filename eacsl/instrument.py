@@ -93,17 +93,30 @@ ANNOT_FORMS = [
      r"requires \\valid(sum + lo) && \\valid(sum + hi);"),
     ("alloc/psumtree.c", r"requires \\valid_read\(child \+ \(8 \* lo \.\. 8 \* hi \+ 7\)\);",
      r"requires \\valid_read(child + 8 * lo) && \\valid_read(child + (8 * hi + 7));"),
+    ("alloc/psumtree.c", r"requires j < jend && jend <= 16384 && \\valid_read\(e \+ \(j \.\. jend - 1\)\);",
+     r"requires j < jend && jend <= 16384 && \\valid_read(e + j) && \\valid_read(e + (jend - 1));"),
+    ("alloc/psumtree.c", r"requires \\valid_read\(e \+ \(j0 \.\. jend - 1\)\);",
+     r"requires j0 < jend ==> \\valid_read(e + j0) && \\valid_read(e + (jend - 1));"),
     # bounds of the ghost region's first page a: the callers outside the proved files
     # (pagealloc.c, the drivers) are compiled without their ghost arguments, so in this
     # build a is whatever the register held; its bound is left out (the region clauses
     # are, strip_region_clauses)
     ("alloc/pallocsum.h", r"requires 0 <= a <= 0x8000000000;", r""),
     ("alloc/pallocbits.c", r"requires 0 <= a <= 0x8000000000;", r""),
+    ("alloc/psumtree.c", r"requires 0 <= a && a \+ jend \* \(1 << lp\) <= 0x800000000;",
+     r"requires jend * (1 << lp) <= 0x800000000;"),
+    ("alloc/psumtree.c", r"requires 0 <= a <= 0x800000000 && 0 <= N <= 2097152 && 0 <= j <= j2 < 16384;",
+     r"requires 0 <= N <= 2097152 && 0 <= j <= j2 < 16384;"),
     # \base_addr of a goalloc reservation: E-ACSL's segment model does not know the
     # block ("Use of invalid address in __e_acsl_base_addr"); the two levels' arrays
     # differ, checked on the pointers
     ("alloc/psumtree.c", r"requires \\base_addr\(sum\) != \\base_addr\(child\);",
      r"requires sum != child;"),
+    ("alloc/psumtree.c", r"\\separated\(at, first, e \+ \(j0 \.\. jend - 1\)\);",
+     r"\\separated(at, first);"),
+    ("alloc/psumtree.c",
+     r"\*first <= \*at && psum_max\(e\[\*at\]\) >= npages &&",
+     r"*first <= *at && psum_max(e[*at]) - npages >= 0 &&"),
 ]
 
 
