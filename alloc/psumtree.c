@@ -1,9 +1,11 @@
-/* The summary tree's array steps (Go's pageAlloc.update and find): see psumtree.h.
+/* The summary tree's update and find's level step (Go's pageAlloc.update and find): see
+ * psumtree.h.
  *
- * Each function is one loop with an ACSL contract proved by Frama-C WP (ci/prove; logic
- * in spec/psum.h and spec/psumtree.h).  update's level step is stated on the summaries'
- * values (an entry is merge8 of its children: P3); find's level step on the pages the
- * summaries describe (the region of spec/psum.h: pages of the chunk bitmaps in memory). */
+ * Every function has an ACSL contract proved by Frama-C WP (ci/prove; logic in
+ * spec/psum.h and spec/psumtree.h) and at most one loop.  update's levels are stated on
+ * the summaries' values (an entry is merge8 of its children: P3), its leaves and find's
+ * level step on the pages the summaries describe (the region of spec/psum.h: the pages
+ * of the chunk bitmaps in memory). */
 #include "psumtree.h"
 
 #include "../spec/psumtree.h"
@@ -126,7 +128,8 @@ int ga_psumtree_find_level(const ga_psum *e, uintptr_t j0, uintptr_t jend, unsig
             /*@ assert fit: r_run(m, a + P - run, npages); */
             /*@ assert lowest: \forall integer p; a + P0 <= p < a + P - run ==> !r_run(m, p, npages); */
             /*@ assert inside: P0 <= P - run && P - run + npages <= jend * full; */
-            /*@ assert at_ok: j * full == P && run <= P <= 0x800000000; */
+            /*@ ghost ga_lemma_mul_le(0, (int64_t)j0, (int64_t)full); */
+            /*@ assert at_ok: j * full == P && 0 <= P0 && run <= P <= 0x800000000; */
             *at = j * full - run;
             *first = f;
             return GA_PSUMTREE_FOUND;
@@ -178,16 +181,16 @@ int ga_psumtree_find_level(const ga_psum *e, uintptr_t j0, uintptr_t jend, unsig
         \valid_read(S[3] + (8 * (sc / 64) .. 8 * (ec / 64) + 7)) &&
         \valid_read(S[2] + (8 * (sc / 512) .. 8 * (ec / 512) + 7)) &&
         \valid_read(S[1] + (8 * (sc / 4096) .. 8 * (ec / 4096) + 7));
-    requires wf: kids_wf(S, 4, sc / 8, ec / 8, 512) && kids_wf(S, 3, sc / 64, ec / 64, 4096) &&
-        kids_wf(S, 2, sc / 512, ec / 512, 32768) && kids_wf(S, 1, sc / 4096, ec / 4096, 262144);
-    requires above: path_ok(S, 2, sc / 64, ec / 64, 12) && path_ok(S, 1, sc / 512, ec / 512, 15) &&
-        path_ok(S, 0, sc / 4096, ec / 4096, 18);
+    requires wf: kids_wf(S[4], sc / 8, ec / 8, 512) && kids_wf(S[3], sc / 64, ec / 64, 4096) &&
+        kids_wf(S[2], sc / 512, ec / 512, 32768) && kids_wf(S[1], sc / 4096, ec / 4096, 262144);
+    requires above: path_ok(S[2], S[3], sc / 64, ec / 64, 12) && path_ok(S[1], S[2], sc / 512, ec / 512, 15) &&
+        path_ok(S[0], S[1], sc / 4096, ec / 4096, 18);
     assigns S[3][(sc / 8) .. (ec / 8)], S[2][(sc / 64) .. (ec / 64)], S[1][(sc / 512) .. (ec / 512)],
         S[0][(sc / 4096) .. (ec / 4096)];
-    ensures path3: path_ok(S, 3, sc / 8, ec / 8, 9);
-    ensures path2: path_ok(S, 2, sc / 64, ec / 64, 12);
-    ensures path1: path_ok(S, 1, sc / 512, ec / 512, 15);
-    ensures path0: path_ok(S, 0, sc / 4096, ec / 4096, 18);
+    ensures path3: path_ok(S[3], S[4], sc / 8, ec / 8, 9);
+    ensures path2: path_ok(S[2], S[3], sc / 64, ec / 64, 12);
+    ensures path1: path_ok(S[1], S[2], sc / 512, ec / 512, 15);
+    ensures path0: path_ok(S[0], S[1], sc / 4096, ec / 4096, 18);
     ensures leaves: unchanged{Pre, Post}(S[4]); */
 static void climb(ga_psum *const *S, uintptr_t sc, uintptr_t ec) {
     /* (the asserts: which levels a step left as they were; spec/psumtree.h's frame lemmas
@@ -195,44 +198,44 @@ static void climb(ga_psum *const *S, uintptr_t sc, uintptr_t ec) {
     int c = ga_psumtree_merge_level(S[3], S[4], sc / 8, ec / 8, 9);
     /*@ assert u: unchanged{Pre, Here}(S[4]) && unchanged{Pre, Here}(S[2]) && unchanged{Pre, Here}(S[1]) &&
             unchanged{Pre, Here}(S[0]); */
-    /*@ assert p3: path_ok(S, 3, sc / 8, ec / 8, 9); */
-    /*@ assert p1: path_ok(S, 1, sc / 512, ec / 512, 15) && path_ok(S, 0, sc / 4096, ec / 4096, 18); */
+    /*@ assert p3: path_ok(S[3], S[4], sc / 8, ec / 8, 9); */
+    /*@ assert p1: path_ok(S[1], S[2], sc / 512, ec / 512, 15) && path_ok(S[0], S[1], sc / 4096, ec / 4096, 18); */
     if (!c) {
         /*@ assert u3: unchanged{Pre, Here}(S[3]); */
-        /*@ assert p2: path_ok(S, 2, sc / 64, ec / 64, 12); */
+        /*@ assert p2: path_ok(S[2], S[3], sc / 64, ec / 64, 12); */
         return;
     }
 L3:
     c = ga_psumtree_merge_level(S[2], S[3], sc / 64, ec / 64, 12);
     /*@ assert v: unchanged{L3, Here}(S[4]) && unchanged{L3, Here}(S[3]) && unchanged{L3, Here}(S[1]) &&
             unchanged{L3, Here}(S[0]); */
-    /*@ assert p3: path_ok(S, 3, sc / 8, ec / 8, 9); */
-    /*@ assert p2: path_ok(S, 2, sc / 64, ec / 64, 12); */
-    /*@ assert p0: path_ok(S, 0, sc / 4096, ec / 4096, 18); */
+    /*@ assert p3: path_ok(S[3], S[4], sc / 8, ec / 8, 9); */
+    /*@ assert p2: path_ok(S[2], S[3], sc / 64, ec / 64, 12); */
+    /*@ assert p0: path_ok(S[0], S[1], sc / 4096, ec / 4096, 18); */
     if (!c) {
         /*@ assert v2: unchanged{L3, Here}(S[2]); */
-        /*@ assert p1: path_ok(S, 1, sc / 512, ec / 512, 15); */
+        /*@ assert p1: path_ok(S[1], S[2], sc / 512, ec / 512, 15); */
         return;
     }
 L2:
     c = ga_psumtree_merge_level(S[1], S[2], sc / 512, ec / 512, 15);
     /*@ assert w: unchanged{L2, Here}(S[4]) && unchanged{L2, Here}(S[3]) && unchanged{L2, Here}(S[2]) &&
             unchanged{L2, Here}(S[0]); */
-    /*@ assert p3: path_ok(S, 3, sc / 8, ec / 8, 9); */
-    /*@ assert p2: path_ok(S, 2, sc / 64, ec / 64, 12); */
-    /*@ assert p1: path_ok(S, 1, sc / 512, ec / 512, 15); */
+    /*@ assert p3: path_ok(S[3], S[4], sc / 8, ec / 8, 9); */
+    /*@ assert p2: path_ok(S[2], S[3], sc / 64, ec / 64, 12); */
+    /*@ assert p1: path_ok(S[1], S[2], sc / 512, ec / 512, 15); */
     if (!c) {
         /*@ assert w1: unchanged{L2, Here}(S[1]); */
-        /*@ assert p0: path_ok(S, 0, sc / 4096, ec / 4096, 18); */
+        /*@ assert p0: path_ok(S[0], S[1], sc / 4096, ec / 4096, 18); */
         return;
     }
 L1:
     ga_psumtree_merge_level(S[0], S[1], sc / 4096, ec / 4096, 18);
     /*@ assert x: unchanged{L1, Here}(S[4]) && unchanged{L1, Here}(S[3]) && unchanged{L1, Here}(S[2]) &&
             unchanged{L1, Here}(S[1]); */
-    /*@ assert p3: path_ok(S, 3, sc / 8, ec / 8, 9); */
-    /*@ assert p2: path_ok(S, 2, sc / 64, ec / 64, 12); */
-    /*@ assert p1: path_ok(S, 1, sc / 512, ec / 512, 15); */
+    /*@ assert p3: path_ok(S[3], S[4], sc / 8, ec / 8, 9); */
+    /*@ assert p2: path_ok(S[2], S[3], sc / 64, ec / 64, 12); */
+    /*@ assert p1: path_ok(S[1], S[2], sc / 512, ec / 512, 15); */
 }
 #pragma GCC diagnostic pop
 
@@ -288,16 +291,16 @@ static int set_leaves(ga_psum *leaf, ga_pallocdata *const *m, uintptr_t sc, uint
     requires \valid(S[4] + (8 * (sc / 8) .. 8 * (ec / 8) + 7));
     requires \valid(S[3] + (8 * (sc / 64) .. 8 * (ec / 64) + 7)) && \valid(S[2] + (8 * (sc / 512) .. 8 * (ec / 512) + 7)) &&
         \valid(S[1] + (8 * (sc / 4096) .. 8 * (ec / 4096) + 7)) && \valid(S[0] + ((sc / 4096) .. (ec / 4096)));
-    requires wf: kids_wf(S, 4, sc / 8, ec / 8, 512) && kids_wf(S, 3, sc / 64, ec / 64, 4096) &&
-        kids_wf(S, 2, sc / 512, ec / 512, 32768) && kids_wf(S, 1, sc / 4096, ec / 4096, 262144);
-    requires before: path_ok(S, 3, sc / 8, ec / 8, 9) && path_ok(S, 2, sc / 64, ec / 64, 12) &&
-        path_ok(S, 1, sc / 512, ec / 512, 15) && path_ok(S, 0, sc / 4096, ec / 4096, 18);
+    requires wf: kids_wf(S[4], sc / 8, ec / 8, 512) && kids_wf(S[3], sc / 64, ec / 64, 4096) &&
+        kids_wf(S[2], sc / 512, ec / 512, 32768) && kids_wf(S[1], sc / 4096, ec / 4096, 262144);
+    requires before: path_ok(S[3], S[4], sc / 8, ec / 8, 9) && path_ok(S[2], S[3], sc / 64, ec / 64, 12) &&
+        path_ok(S[1], S[2], sc / 512, ec / 512, 15) && path_ok(S[0], S[1], sc / 4096, ec / 4096, 18);
     requires fill: sc < ec ==> (alloc != 0 ? all_alloc(m, 512 * sc + 512, 512 * ec) : all_free(m, 512 * sc + 512, 512 * ec));
     assigns S[4][sc .. ec], S[3][(sc / 8) .. (ec / 8)], S[2][(sc / 64) .. (ec / 64)],
         S[1][(sc / 512) .. (ec / 512)], S[0][(sc / 4096) .. (ec / 4096)];
     ensures leaves: leaf_sums{Pre, Post}(S[4], m, sc, ec);
-    ensures path: path_ok(S, 3, sc / 8, ec / 8, 9) && path_ok(S, 2, sc / 64, ec / 64, 12) &&
-        path_ok(S, 1, sc / 512, ec / 512, 15) && path_ok(S, 0, sc / 4096, ec / 4096, 18); */
+    ensures path: path_ok(S[3], S[4], sc / 8, ec / 8, 9) && path_ok(S[2], S[3], sc / 64, ec / 64, 12) &&
+        path_ok(S[1], S[2], sc / 512, ec / 512, 15) && path_ok(S[0], S[1], sc / 4096, ec / 4096, 18); */
 void ga_psumtree_update(ga_psum *const *S, ga_pallocdata *const *m, uintptr_t sc, uintptr_t ec, int alloc) {
     int c = set_leaves(S[GA_PSUMTREE_LEAF], m, sc, ec, alloc);
     /*@ assert above: unchanged{Pre, Here}(S[3]) && unchanged{Pre, Here}(S[2]) && unchanged{Pre, Here}(S[1]) &&
@@ -306,6 +309,6 @@ void ga_psumtree_update(ga_psum *const *S, ga_pallocdata *const *m, uintptr_t sc
         /*@ assert unchanged{Pre, Here}(S[4]); */
         return;
     }
-    /*@ assert kids4: kids_wf(S, 4, sc / 8, ec / 8, 512); */
+    /*@ assert kids4: kids_wf(S[4], sc / 8, ec / 8, 512); */
     climb(S, sc, ec);
 }

@@ -93,8 +93,6 @@ ANNOT_FORMS = [
      r"requires \\valid(sum + lo) && \\valid(sum + hi);"),
     ("alloc/psumtree.c", r"requires \\valid_read\(child \+ \(8 \* lo \.\. 8 \* hi \+ 7\)\);",
      r"requires \\valid_read(child + 8 * lo) && \\valid_read(child + (8 * hi + 7));"),
-    ("alloc/psumtree.c", r"requires j < jend && jend <= 16384 && \\valid_read\(e \+ \(j \.\. jend - 1\)\);",
-     r"requires j < jend && jend <= 16384 && \\valid_read(e + j) && \\valid_read(e + (jend - 1));"),
     ("alloc/psumtree.c", r"requires \\valid_read\(e \+ \(j0 \.\. jend - 1\)\);",
      r"requires j0 < jend ==> \\valid_read(e + j0) && \\valid_read(e + (jend - 1));"),
     # bounds of the ghost region's first page a: the callers outside the proved files
@@ -105,13 +103,15 @@ ANNOT_FORMS = [
     ("alloc/pallocbits.c", r"requires 0 <= a <= 0x8000000000;", r""),
     ("alloc/psumtree.c", r"requires 0 <= a && a \+ jend \* \(1 << lp\) <= 0x800000000;",
      r"requires jend * (1 << lp) <= 0x800000000;"),
-    ("alloc/psumtree.c", r"requires 0 <= a <= 0x800000000 && 0 <= N <= 2097152 && 0 <= j <= j2 < 16384;",
-     r"requires 0 <= N <= 2097152 && 0 <= j <= j2 < 16384;"),
     # \base_addr of a goalloc reservation: E-ACSL's segment model does not know the
     # block ("Use of invalid address in __e_acsl_base_addr"); the two levels' arrays
     # differ, checked on the pointers
     ("alloc/psumtree.c", r"requires \\base_addr\(sum\) != \\base_addr\(child\);",
      r"requires sum != child;"),
+    ("spec/psumtree.h",
+     r"predicate levels_apart\{L\}\(ga_psum \*\*S\) =[^;]*;",
+     r"predicate levels_apart{L}(ga_psum **S) = S[0] != S[1] && S[0] != S[2] && S[0] != S[3] && S[0] != S[4] && "
+     r"S[1] != S[2] && S[1] != S[3] && S[1] != S[4] && S[2] != S[3] && S[2] != S[4] && S[3] != S[4];"),
     ("alloc/psumtree.c", r"\\separated\(at, first, e \+ \(j0 \.\. jend - 1\)\);",
      r"\\separated(at, first);"),
     ("alloc/psumtree.c",
@@ -165,7 +165,9 @@ def strip_loop_annotations(tree, files):
 # region of up to 2^21 pages r_sum quantifies over every (start, length) pair, far beyond
 # what a replay can evaluate, and pageAlloc's chunk map lives in the drivers' malloc'd
 # state, which E-ACSL does not track (ga_psum_merge's callers pass a NULL region, too).
-REGION = re.compile(r"\b(r_sum|r_run|r_start|r_end|r_max|r_has_run|r_runs_le|rfree)\b|\\valid_read\(m \+ ci / 8192\)")
+# (So are the frames of psumtree.c, unchanged{L1, L2}: an unbounded quantifier.)
+REGION = re.compile(r"\b(r_sum|r_run|r_start|r_end|r_max|r_has_run|r_runs_le|rfree|leaf_sums?|all_alloc|all_free)\b|"
+                    r"\\valid_read\(m \+ |\bunchanged\{")
 CLAUSE = re.compile(r"\b(requires|ensures)\b.*?(?=\b(?:requires|ensures|assigns|decreases|terminates|behavior)\b|\*/|@/)", re.S)
 
 
