@@ -90,12 +90,13 @@ int ga_psumtree_find_level(const ga_psum *e, uintptr_t j0, uintptr_t jend, unsig
     /* Ghost: P = j full, entry j's first page, kept by additions (the provers do not find
      * the products j 2^lp themselves); P0 = j0 full. */
     /*@ ghost ga_lemma_mul_le((int64_t)j0, (int64_t)jend, (int64_t)full); */
+    /*@ ghost ga_lemma_mul_le(0, (int64_t)j0, (int64_t)full); */
     /*@ ghost int64_t P0 = (int64_t)j0 * (int64_t)full; */
     /*@ ghost int64_t P = P0; */
     /*@ loop invariant j0 <= j <= jend;
         loop invariant pos: P == j * full;
         loop invariant pos0: P0 == j0 * full;
-        loop invariant pos_le: P0 <= P <= jend * full;
+        loop invariant pos_le: 0 <= P0 <= P <= jend * full;
         loop invariant f == jend || (j0 <= f < j && e[f] != 0);
         loop invariant \forall integer k; j0 <= k < \min(f, j) ==> e[k] == 0;
         loop invariant run_le: 0 <= run <= P - P0 && run < npages;
@@ -128,7 +129,6 @@ int ga_psumtree_find_level(const ga_psum *e, uintptr_t j0, uintptr_t jend, unsig
             /*@ assert fit: r_run(m, a + P - run, npages); */
             /*@ assert lowest: \forall integer p; a + P0 <= p < a + P - run ==> !r_run(m, p, npages); */
             /*@ assert inside: P0 <= P - run && P - run + npages <= jend * full; */
-            /*@ ghost ga_lemma_mul_le(0, (int64_t)j0, (int64_t)full); */
             /*@ assert at_ok: j * full == P && 0 <= P0 && run <= P <= 0x800000000; */
             *at = j * full - run;
             *first = f;
@@ -291,6 +291,9 @@ static int set_leaves(ga_psum *leaf, ga_pallocdata *const *m, uintptr_t sc, uint
     requires \valid(S[4] + (8 * (sc / 8) .. 8 * (ec / 8) + 7));
     requires \valid(S[3] + (8 * (sc / 64) .. 8 * (ec / 64) + 7)) && \valid(S[2] + (8 * (sc / 512) .. 8 * (ec / 512) + 7)) &&
         \valid(S[1] + (8 * (sc / 4096) .. 8 * (ec / 4096) + 7)) && \valid(S[0] + ((sc / 4096) .. (ec / 4096)));
+    // (the entries written, among those: as climb states them)
+    requires \valid(S[3] + ((sc / 8) .. (ec / 8))) && \valid(S[2] + ((sc / 64) .. (ec / 64))) &&
+        \valid(S[1] + ((sc / 512) .. (ec / 512)));
     requires wf: kids_wf(S[4], sc / 8, ec / 8, 512) && kids_wf(S[3], sc / 64, ec / 64, 4096) &&
         kids_wf(S[2], sc / 512, ec / 512, 32768) && kids_wf(S[1], sc / 4096, ec / 4096, 262144);
     requires before: path_ok(S[3], S[4], sc / 8, ec / 8, 9) && path_ok(S[2], S[3], sc / 64, ec / 64, 12) &&

@@ -202,6 +202,36 @@ def strip_region_clauses(tree, files):
     return n
 
 
+# Files whose remaining pointer ranges `\\valid(p + (a .. b))` are checked at their two ends
+# (after ANNOT_FORMS): the E-ACSL 25 GMP crash of ANNOT_FORMS' uintptr_t bounds, in
+# update's per-level ranges (alloc/psumtree.c; every such range there is non-empty, its
+# contract has sc <= ec, and lies in one reservation)
+RANGE_END_FILES = ["alloc/psumtree.c"]
+
+
+def range_ends(text):
+    """\\valid(p + (a .. b)) and \\valid_read(...) as the checks of p + a and p + b."""
+    out, i = [], 0
+    for m in re.finditer(r"\\valid(_read)?\(", text):
+        if m.start() < i:
+            continue
+        depth, j = 1, m.end()
+        while depth:
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            j += 1
+        arg = text[m.end():j - 1]
+        r = re.fullmatch(r"\s*([\w\[\]]+) \+ \((.*)\)\s*", arg, re.S)
+        if not r or " .. " not in r.group(2):
+            continue
+        lo, hi = r.group(2).split(" .. ", 1)
+        kind = m.group(0)[:-1]
+        out.append(text[i:m.start()])
+        out.append(f"({kind}({r.group(1)} + ({lo})) && {kind}({r.group(1)} + ({hi})))")
+        i = j
+    out.append(text[i:])
+    return "".join(out)
+
+
 def rewrite_specs(tree):
     for rel, pat, rep in SUM_FORMS + ANNOT_FORMS:
         path = os.path.join(tree, rel)
@@ -210,6 +240,9 @@ def rewrite_specs(tree):
         if n != 1:
             die(f"{rel}: the definition rewritten to \\sum matched {n} times, not once: {pat}")
         open(path, "w").write(new)
+    for rel in RANGE_END_FILES:
+        path = os.path.join(tree, rel)
+        open(path, "w").write(range_ends(open(path).read()))
     # 0-ary logic constants (`logic integer PC_PAGE = 8192;`) crash E-ACSL 25 ("Unable
     # to find logic var"): their values are substituted, the definitions dropped
     consts = {}

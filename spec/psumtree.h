@@ -49,6 +49,8 @@
       \at(c[8 * k + 3], L1) == \at(c[8 * k + 3], L2) && \at(c[8 * k + 4], L1) == \at(c[8 * k + 4], L2) &&
       \at(c[8 * k + 5], L1) == \at(c[8 * k + 5], L2) && \at(c[8 * k + 6], L1) == \at(c[8 * k + 6], L2) &&
       \at(c[8 * k + 7], L1) == \at(c[8 * k + 7], L2) && mfrom{L1, L1}(s, c, k, n) ==> mfrom{L2, L2}(s, c, k, n);
+  lemma mfrom_frame_levels{L1, L2}: \forall ga_psum *s, *c, integer k, n;
+      unchanged{L1, L2}(s) && unchanged{L1, L2}(c) && mfrom{L1, L1}(s, c, k, n) ==> mfrom{L2, L2}(s, c, k, n);
   lemma path_frame{L1, L2}: \forall ga_psum *s, *c, integer lo, hi, n;
       unchanged{L1, L2}(s) && unchanged{L1, L2}(c) && path_ok{L1}(s, c, lo, hi, n) ==> path_ok{L2}(s, c, lo, hi, n);
   lemma kids_frame{L1, L2}: \forall ga_psum *c, integer lo, hi, N;
