@@ -21,8 +21,9 @@
 /* update (Go's pageAlloc.update): after the bitmaps of chunks [sc, ec] changed, their
  * leaves (summary[GA_PSUMTREE_LEAF]) become the summaries of their chunks, and every entry
  * above them the merge of its children, stopping at the first level where none changed.
- * sc < ec: the change was one contiguous alloc (alloc != 0) or free of pages [.., ..] and
- * the chunks strictly between are whole (their leaves are set, not recomputed). */
+ * When sc < ec the change was one contiguous alloc (alloc != 0) or free, so the chunks
+ * strictly between are wholly allocated or wholly free: their leaves are set, not
+ * recomputed (Go's setConsecutive). */
 GA_HIDDEN void ga_psumtree_update(ga_psum *const *summary, ga_pallocdata *const *chunks, uintptr_t sc, uintptr_t ec,
                                   int alloc);
 
@@ -36,14 +37,6 @@ GA_HIDDEN void ga_psumtree_update(ga_psum *const *summary, ga_pallocdata *const 
  * levels, two reservations); whether any entry changed (update stops at the first level
  * where none did: the levels above still hold, their children being what they were). */
 GA_HIDDEN int ga_psumtree_merge_level(ga_psum *sum, const ga_psum *child, uintptr_t lo, uintptr_t hi, uint32_t log_n);
-
-/* update (Go's pageAlloc.update): after the bitmaps of chunks [sc, ec] changed, their
- * leaves (summary[GA_PSUMTREE_LEAF]) become the summaries of their chunks, and every entry
- * above them the merge of its children, stopping at the first level where none changed.
- * sc < ec: the change was one contiguous alloc (alloc != 0) or free of pages [.., ..] and
- * the chunks strictly between are whole (their leaves are set, not recomputed). */
-GA_HIDDEN void ga_psumtree_update(ga_psum *const *summary, ga_pallocdata *const *chunks, uintptr_t sc, uintptr_t ec,
-                                  int alloc);
 
 /* find's level step: search entries e[j0 .. jend) (in address order, 2^lp pages each)
  * for the lowest run of npages free pages starting at or after entry j0; a run of free
