@@ -152,7 +152,7 @@ int ga_psumtree_find_level(const ga_psum *e, uintptr_t j0, uintptr_t jend, unsig
         if (run == 0 || st < full) /* the run is cut in entry j: the next starts at its end */
             run = ga_psum_end(s);
         else /* entry j is all free */
-            run += full; /* (< npages + 2^21: no overflow) */
+            run += full;
         /* (the invariants at P + full, each from this iteration's asserts) */
         /*@ assert nofit_next: \forall integer p; a + P0 <= p && p + npages <= a + P + full ==>
                 !r_run(m, p, npages); */
