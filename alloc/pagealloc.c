@@ -123,34 +123,18 @@ static int in_use_meets(const ga_pagealloc *p, uintptr_t base, uintptr_t limit) 
 
 /* ---- summary update -------------------------------------------------------------- */
 
-static inline ga_psum leaf_of(const ga_pagealloc *p, uintptr_t ci) { return ga_pallocdata_summarize(p->chunks, ci); }
-
 /* Restore P2/P3 after the bitmaps of pages [ob, ob + npages) changed.  contig: the
  * whole range changed the same way (alloc or free), so interior chunks are all-full
- * or all-free. */
+ * or all-free (psumtree.c's update, proved, sets their leaves).  A range that is not
+ * contiguous (pagecache's, which never crosses a chunk) is updated chunk by chunk. */
 static void update(ga_pagealloc *p, uintptr_t ob, uintptr_t npages, int contig, int alloc) {
     uintptr_t sc = chunk_index(ob), ec = chunk_index(ob + (npages - 1) * GA_PAGE_SIZE);
-    ga_psum *leaf = p->summary[LEAF];
-    if (sc == ec) {
-        ga_psum x = leaf_of(p, sc);
-        if (x == leaf[sc])
-            return;
-        leaf[sc] = x;
-    } else if (contig) {
-        ga_psum fill = alloc ? 0 : GA_PSUM_FREE_CHUNK;
-        leaf[sc] = leaf_of(p, sc);
-        for (uintptr_t ci = sc + 1; ci < ec; ci++)
-            leaf[ci] = fill;
-        leaf[ec] = leaf_of(p, ec);
-    } else {
-        for (uintptr_t ci = sc; ci <= ec; ci++)
-            leaf[ci] = leaf_of(p, ci);
+    if (contig || sc == ec) {
+        ga_psumtree_update(p->summary, p->chunks, sc, ec, alloc);
+        return;
     }
-    for (int l = LEAF - 1; l >= 0; l--) {
-        unsigned d = level_shift[l] - GA_LOG_CHUNK_BYTES;
-        if (!ga_psumtree_merge_level(p->summary[l], p->summary[l + 1], sc >> d, ec >> d, level_log_pages[l + 1]))
-            break; /* nothing changed at level l: the levels above still hold */
-    }
+    for (uintptr_t ci = sc; ci <= ec; ci++)
+        ga_psumtree_update(p->summary, p->chunks, ci, ci, alloc);
 }
 
 /* ---- metadata growth ------------------------------------------------------------- */
@@ -408,7 +392,7 @@ static int find(const ga_pagealloc *p, uintptr_t npages, uintptr_t *addr, uintpt
             jend = ((p->end - 1) >> d) + 1;
         }
         uintptr_t at, first;
-        int k = ga_psumtree_find_level(e, j0, jend, lp, npages, &at, &first);
+        int k = ga_psumtree_find_level(e, j0, jend, lp, npages, &at, &first) /*@ ghost (p->chunks, i << lp) */;
         if (first < jend) /* the first entry with a free page (Go calls this on every one it meets) */
             found_free(&ff, (i + first) << level_shift[l], (uintptr_t)1 << level_shift[l]);
         if (k == GA_PSUMTREE_FOUND) {

@@ -15,6 +15,7 @@
 #include "bitops.h"
 #include "../spec/chunk.h"
 #include "../spec/psum.h"
+#include "../spec/psummerge.h"
 
 /* ------------------------------------------------------------------------------------
  * Word primitives. */

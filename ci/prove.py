@@ -227,7 +227,7 @@ def stages(t, proved, split, partial, jobs, timeout, cache):
     # then ran the provers 4 to 6 times, and the tactic stages ran z3 and cvc4 to their
     # timeout on lemmas only a tactic proves).  So every stage sets its lists exactly:
     # first removing every value an earlier stage may have added, then adding its own.
-    smoke_provers = os.environ.get("GA_WP_SMOKE_PROVERS", "z3,cvc4")
+    smoke_provers = os.environ.get("GA_WP_SMOKE_PROVERS", "z3")
     smoke_timeout = os.environ.get("GA_WP_SMOKE_TIMEOUT", "2")
 
     def exactly(opt, values, known):

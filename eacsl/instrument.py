@@ -93,17 +93,30 @@ ANNOT_FORMS = [
      r"requires \\valid(sum + lo) && \\valid(sum + hi);"),
     ("alloc/psumtree.c", r"requires \\valid_read\(child \+ \(8 \* lo \.\. 8 \* hi \+ 7\)\);",
      r"requires \\valid_read(child + 8 * lo) && \\valid_read(child + (8 * hi + 7));"),
+    ("alloc/psumtree.c", r"requires \\valid_read\(e \+ \(j0 \.\. jend - 1\)\);",
+     r"requires j0 < jend ==> \\valid_read(e + j0) && \\valid_read(e + (jend - 1));"),
     # bounds of the ghost region's first page a: the callers outside the proved files
     # (pagealloc.c, the drivers) are compiled without their ghost arguments, so in this
     # build a is whatever the register held; its bound is left out (the region clauses
     # are, strip_region_clauses)
     ("alloc/pallocsum.h", r"requires 0 <= a <= 0x8000000000;", r""),
     ("alloc/pallocbits.c", r"requires 0 <= a <= 0x8000000000;", r""),
+    ("alloc/psumtree.c", r"requires 0 <= a && a \+ jend \* \(1 << lp\) <= 0x800000000;",
+     r"requires jend * (1 << lp) <= 0x800000000;"),
     # \base_addr of a goalloc reservation: E-ACSL's segment model does not know the
     # block ("Use of invalid address in __e_acsl_base_addr"); the two levels' arrays
     # differ, checked on the pointers
     ("alloc/psumtree.c", r"requires \\base_addr\(sum\) != \\base_addr\(child\);",
      r"requires sum != child;"),
+    ("spec/psumtree.h",
+     r"predicate levels_apart\{L\}\(ga_psum \*\*S\) =[^;]*;",
+     r"predicate levels_apart{L}(ga_psum **S) = S[0] != S[1] && S[0] != S[2] && S[0] != S[3] && S[0] != S[4] && "
+     r"S[1] != S[2] && S[1] != S[3] && S[1] != S[4] && S[2] != S[3] && S[2] != S[4] && S[3] != S[4];"),
+    ("alloc/psumtree.c", r"\\separated\(at, first, e \+ \(j0 \.\. jend - 1\)\);",
+     r"\\separated(at, first);"),
+    ("alloc/psumtree.c",
+     r"\*first <= \*at && psum_max\(e\[\*at\]\) >= npages &&",
+     r"*first <= *at && psum_max(e[*at]) - npages >= 0 &&"),
 ]
 
 
@@ -152,7 +165,9 @@ def strip_loop_annotations(tree, files):
 # region of up to 2^21 pages r_sum quantifies over every (start, length) pair, far beyond
 # what a replay can evaluate, and pageAlloc's chunk map lives in the drivers' malloc'd
 # state, which E-ACSL does not track (ga_psum_merge's callers pass a NULL region, too).
-REGION = re.compile(r"\b(r_sum|r_run|r_start|r_end|r_max|r_has_run|r_runs_le|rfree)\b|\\valid_read\(m \+ ci / 8192\)")
+# (So are the frames of psumtree.c, unchanged{L1, L2}: an unbounded quantifier.)
+REGION = re.compile(r"\b(r_sum|r_run|r_start|r_end|r_max|r_has_run|r_runs_le|rfree|leaf_sums?|all_alloc|all_free)\b|"
+                    r"\\valid_read\(m \+ |\bunchanged\{")
 CLAUSE = re.compile(r"\b(requires|ensures)\b.*?(?=\b(?:requires|ensures|assigns|decreases|terminates|behavior)\b|\*/|@/)", re.S)
 
 
@@ -187,6 +202,36 @@ def strip_region_clauses(tree, files):
     return n
 
 
+# Files whose remaining pointer ranges `\\valid(p + (a .. b))` are checked at their two ends
+# (after ANNOT_FORMS): the E-ACSL 25 GMP crash of ANNOT_FORMS' uintptr_t bounds, in
+# update's per-level ranges (alloc/psumtree.c; every such range there is non-empty, its
+# contract has sc <= ec, and lies in one reservation)
+RANGE_END_FILES = ["alloc/psumtree.c"]
+
+
+def range_ends(text):
+    """\\valid(p + (a .. b)) and \\valid_read(...) as the checks of p + a and p + b."""
+    out, i = [], 0
+    for m in re.finditer(r"\\valid(_read)?\(", text):
+        if m.start() < i:
+            continue
+        depth, j = 1, m.end()
+        while depth:
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            j += 1
+        arg = text[m.end():j - 1]
+        r = re.fullmatch(r"\s*([\w\[\]]+) \+ \((.*)\)\s*", arg, re.S)
+        if not r or " .. " not in r.group(2):
+            continue
+        lo, hi = r.group(2).split(" .. ", 1)
+        kind = m.group(0)[:-1]
+        out.append(text[i:m.start()])
+        out.append(f"({kind}({r.group(1)} + ({lo})) && {kind}({r.group(1)} + ({hi})))")
+        i = j
+    out.append(text[i:])
+    return "".join(out)
+
+
 def rewrite_specs(tree):
     for rel, pat, rep in SUM_FORMS + ANNOT_FORMS:
         path = os.path.join(tree, rel)
@@ -195,6 +240,9 @@ def rewrite_specs(tree):
         if n != 1:
             die(f"{rel}: the definition rewritten to \\sum matched {n} times, not once: {pat}")
         open(path, "w").write(new)
+    for rel in RANGE_END_FILES:
+        path = os.path.join(tree, rel)
+        open(path, "w").write(range_ends(open(path).read()))
     # 0-ary logic constants (`logic integer PC_PAGE = 8192;`) crash E-ACSL 25 ("Unable
     # to find logic var"): their values are substituted, the definitions dropped
     consts = {}
