@@ -249,7 +249,15 @@ static int workload(int tree, uint64_t bytes, uint64_t rounds, result *r) {
 }
 
 int main(int argc, char **argv) {
-    uint64_t rounds = argc > 1 ? strtoull(argv[1], NULL, 10) : 1024;
+    uint64_t rounds = 1024;
+    if (argc > 1) { /* a count that is not a positive number would print NaN figures */
+        char *end;
+        rounds = strtoull(argv[1], &end, 10);
+        if (argc > 2 || end == argv[1] || *end || rounds == 0) {
+            fprintf(stderr, "usage: %s [rounds]   (a positive number; default 1024)\n", argv[0]);
+            return 2;
+        }
+    }
     static const struct {
         const char *name;
         uint64_t bytes;
