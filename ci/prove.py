@@ -39,8 +39,12 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The tree proved: this repository, or (GA_PROVE_ROOT) another laid out like it, with
+# alloc/, spec/ and proofs/targets: tests/prove/run.sh checks the gate on a fixture so.
+ROOT = os.path.abspath(os.environ.get("GA_PROVE_ROOT") or os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(ROOT, "build", "proofs")
+# frama-c resolves relative file names against $PWD, not against its working directory
+FRAMAC_ENV = dict(os.environ, PWD=ROOT)
 FRAMAC_SHARE = "/usr/share/frama-c"  # Frama-C's libc headers (their specs are the tool's)
 
 # what the discovery and the gate ask the Server plug-in
@@ -125,7 +129,7 @@ class Parse:
                 os.remove(p)
         cmd = framac_base(self.opts) + [self.file, "-cg", dot, "-cg-no-services", "-server-batch", script,
                                         "-server-batch-output-dir", d]
-        r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        r = subprocess.run(cmd, cwd=ROOT, env=FRAMAC_ENV, capture_output=True, text=True)
         with open(os.path.join(d, "discover.log"), "w") as f:
             f.write(r.stdout + r.stderr)
         if r.returncode != 0 or not os.path.exists(answer):
@@ -349,7 +353,7 @@ def prove(t, parse, owner, args, jobs, timeout, cache):
         f.write(" ".join(cmd) + "\n")
     t0 = time.time()
     with open(log, "a") as f:
-        subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
+        subprocess.run(cmd, cwd=ROOT, env=FRAMAC_ENV, stdout=f, stderr=subprocess.STDOUT)
     secs = int(time.time() - t0)
     with open(log, errors="replace") as f:
         text = f.read()

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# tests/prove/run.sh REPO WORKDIR — ci/prove's own test: its gate, on a fixture.
+#
+# tests/prove/fixture/ is a tree laid out like the repository (alloc/, spec/, proofs/)
+# with one small target that proves in seconds.  Each case copies it, breaks it one way
+# (or not at all: the control), runs ci/prove.py on the copy (GA_PROVE_ROOT, cold cache)
+# and checks the exit status and the line that names the failure.  A gate that let one
+# of these through (a wrong contract, a dead branch, a false lemma, an axiom, a callee
+# whose contract nothing proves, a function with ACSL that no target proves, a goal
+# count that changed) would make this test fail.  ~1 min on 2 cores.
+set -euo pipefail
+repo=$(cd "$1" && pwd)
+work=$2
+py=/usr/bin/python3.11
+fixture=$repo/tests/prove/fixture
+rm -rf "$work"
+mkdir -p "$work"
+fails=0
+
+# run_case NAME WANT_RC WANT EDIT: copy the fixture, run EDIT (a shell command, in the
+# copy), prove, and check.  WANT: extended regular expressions joined by " && ", each
+# of which some line of ci/prove's output must match.  Where the gate has two ways to
+# catch a fault (a proved smoke test is also an invalid property in Frama-C's
+# consolidated status), WANT names the line of the failure list that each one adds, so
+# that losing either one fails this test.
+run_case() {
+    local name=$1 want_rc=$2 want=$3 edit=$4 dir=$work/$1 rc=0
+    cp -r "$fixture" "$dir"
+    (cd "$dir" && eval "$edit")
+    # a 3 s prover timeout: the fixture's goals prove in milliseconds, and each goal a
+    # case breaks costs the full timeout of both provers
+    GA_PROVE_ROOT=$dir GA_WP_CACHE=none GA_WP_TIMEOUT=3 GA_JOBS=1 "$py" "$repo/ci/prove.py" >"$dir.out" 2>&1 ||
+        rc=$?
+    local pats missing=""
+    IFS=$'\x1f' read -ra pats <<<"${want// && /$'\x1f'}"
+    for p in "${pats[@]}"; do
+        grep -Eq -- "$p" "$dir.out" || missing+=" /$p/"
+    done
+    if [[ $rc != "$want_rc" ]]; then
+        echo "FAIL $name: ci/prove exited $rc, expected $want_rc"
+    elif [[ -n $missing ]]; then
+        echo "FAIL $name: no line matches$missing"
+    else
+        echo "ok   $name: exit $rc, /${want// && //, /}/"
+        return 0
+    fi
+    sed 's/^/    /' "$dir.out"
+    return 1
+}
+
+# every case: name, expected exit status, expected line, the edit
+cases=(
+    "control|0|^  total +19 +19 +7 |true"
+    "ensures|1|UNPROVED: typed_demo_twice_inc_ensures && ^  alloc/demo.c: demo_twice_inc: 1 unproved && ^  alloc/demo.c: [0-9]+ properties not valid|sed -i 's/ensures .result == 2 \\* x + 2;/ensures \\\\result == 2 * x + 3;/' alloc/demo.c"
+    "call-precondition|1|UNPROVED: typed_demo_twice_inc_call_inc_requires|sed -i 's/requires x <= 50;/requires x <= 200;/' alloc/demo.c"
+    "rte-overflow|1|UNPROVED: typed_inc_assert_rte_unsigned_overflow|sed -i 's/requires x <= 100;/requires x <= 4294967295;/; s/ensures .result == x + 1; \\*\\//ensures \\\\result == (uint32_t)(x + 1); *\\//' alloc/demo.c"
+    "dead-branch|1|^  alloc/demo.c: smoke test proved: typed_demo_twice_inc_wp_smoke_dead_code && NOT VALID: demo_twice_inc: wp_smoke_dead_code|sed -i 's/uint32_t y = inc(x);/if (x > 60)\\n        return 0;\\n    uint32_t y = inc(x);/' alloc/demo.c"
+    "false-lemma|1|UNPROVED: typed_lemma_twice_even && NOT VALID: lemma twice_even|sed -i 's/(2 \\* x) % 2 == 0/(2 * x) % 2 == 1/' spec/demo.h"
+    "axiom|1|NOT VALID: ACSL axiom axiom bogus .*no axiom may be assumed && ^  alloc/demo.c: [0-9]+ properties not valid|printf '/*@ axiomatic Bogus { axiom bogus: 1 == 2; } */\\n' >>alloc/demo.c"
+    "header-lemma-function|1|UNPROVED: typed_demo_lemma_edge_ensures|cat \"$repo/tests/prove/extra/header-lemma.h\" >>spec/demo.h"
+    "untrusted-callee|1|calls demo_ext .*whose contract nothing proves|sed -i '/^demo_ext\$/d' proofs/demo.trusted"
+    "stale-trusted|1|demo.trusted: demo_gone is not a function of|echo demo_gone >>proofs/demo.trusted"
+    "goal-count|1|inc: 3 goals, expected 4|sed -i 's/^inc 3\$/inc 4/' proofs/demo.expected"
+    "no-target|1|alloc/other.c: other_one has a body and ACSL .*no target|cp \"$repo/tests/prove/extra/other.c\" alloc/other.c"
+)
+# the cases run side by side, GA_JOBS at a time (one prover process each); their
+# reports are printed in order
+jobs=${GA_JOBS:-$(nproc)}
+for c in "${cases[@]}"; do
+    IFS='|' read -r name rc want edit <<<"$c"
+    while (($(jobs -rp | wc -l) >= jobs)); do wait -n || true; done
+    (if run_case "$name" "$rc" "$want" "$edit" >"$work/$name.report"; then :; else touch "$work/$name.failed"; fi) &
+done
+wait
+for c in "${cases[@]}"; do
+    name=${c%%|*}
+    cat "$work/$name.report"
+    [[ ! -e $work/$name.failed ]] || fails=$((fails + 1))
+done
+echo "ci/prove gate: ${#cases[@]} cases, $fails failed"
+((fails == 0))
