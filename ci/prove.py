@@ -32,6 +32,7 @@ expressions:
 """
 
 import concurrent.futures
+import itertools
 import json
 import os
 import re
@@ -456,8 +457,19 @@ def prove(t, parse, owner, args, jobs, timeout, cache):
     if call_smoke:
         say(f"  {'(smoke tests at calls)':36} {'':6} {'':7} {call_smoke:6}")
     say(f"  {'total':36} {T:6} {V:7} {S:6} {sum(x[3] for x in rows.values()):7.1f}s")
+    # WP's cache keeps failed verdicts too (a prover's timeout or out-of-memory under
+    # load), and update mode never runs that prover on that goal again
+    from_cache = set()
+    for i, l in enumerate(lines):
+        m = re.match(r"^\[wp\] \[Failed\] Goal (\S+)$", l)
+        if m:
+            verdicts = list(itertools.takewhile(lambda x: x.startswith("  "), lines[i + 1:]))
+            if verdicts and all(v.endswith("(cached)") for v in verdicts):
+                from_cache.add(m.group(1))
     for g in unproved:
-        say(f"  UNPROVED: {g}")
+        say(f"  UNPROVED: {g}" + (" (every verdict from the cache)" if g in from_cache else ""))
+    if from_cache & set(unproved):
+        say(f"  (GA_WP_CACHE=rebuild ci/prove {file} runs the provers again on those goals)")
     for g in smoke_failed:
         say(f"  SMOKE TEST PROVED (dead code or inconsistent precondition): {g}")
         bad.append(f"smoke test proved: {g}")

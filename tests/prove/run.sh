@@ -7,7 +7,8 @@
 # and checks the exit status and the line that names the failure.  A gate that let one
 # of these through (a wrong contract, a dead branch, a false lemma, an axiom, a callee
 # whose contract nothing proves, a function with ACSL that no target proves, a goal
-# count that changed) would make this test fail.  ~1 min on 2 cores.
+# count that changed, a cached failure not flagged) would make this test fail.  ~1 min
+# 45 s on 2 cores (GA_JOBS cases at a time).
 set -euo pipefail
 repo=$(cd "$1" && pwd)
 work=$2
@@ -17,19 +18,19 @@ rm -rf "$work"
 mkdir -p "$work"
 fails=0
 
-# run_case NAME WANT_RC WANT EDIT: copy the fixture, run EDIT (a shell command, in the
-# copy), prove, and check.  WANT: extended regular expressions joined by " && ", each
+# run_case NAME WANT_RC WANT EDIT [CACHE]: copy the fixture, run EDIT (a shell command,
+# in the copy), prove (GA_WP_CACHE=CACHE, default none), and check.  WANT: extended regular expressions joined by " && ", each
 # of which some line of ci/prove's output must match.  Where the gate has two ways to
 # catch a fault (a proved smoke test is also an invalid property in Frama-C's
 # consolidated status), WANT names the line of the failure list that each one adds, so
 # that losing either one fails this test.
 run_case() {
-    local name=$1 want_rc=$2 want=$3 edit=$4 dir=$work/$1 rc=0
+    local name=$1 want_rc=$2 want=$3 edit=$4 cache=${5:-none} dir=$work/$1 rc=0
     cp -r "$fixture" "$dir"
     (cd "$dir" && eval "$edit")
     # a 3 s prover timeout: the fixture's goals prove in milliseconds, and each goal a
     # case breaks costs the full timeout of both provers
-    GA_PROVE_ROOT=$dir GA_WP_CACHE=none GA_WP_TIMEOUT=3 GA_JOBS=1 "$py" "$repo/ci/prove.py" >"$dir.out" 2>&1 ||
+    GA_PROVE_ROOT=$dir GA_WP_CACHE=$cache GA_WP_TIMEOUT=3 GA_JOBS=1 "$py" "$repo/ci/prove.py" >"$dir.out" 2>&1 ||
         rc=$?
     local pats missing=""
     IFS=$'\x1f' read -ra pats <<<"${want// && /$'\x1f'}"
@@ -60,6 +61,7 @@ cases=(
     "header-lemma-function|1|UNPROVED: typed_demo_lemma_edge_ensures|cat \"$repo/tests/prove/extra/header-lemma.h\" >>spec/demo.h"
     "untrusted-callee|1|calls demo_ext .*whose contract nothing proves|sed -i '/^demo_ext\$/d' proofs/demo.trusted"
     "stale-trusted|1|demo.trusted: demo_gone is not a function of|echo demo_gone >>proofs/demo.trusted"
+    "cached-failure|1|UNPROVED: typed_demo_twice_inc_ensures \\(every verdict from the cache\\) && GA_WP_CACHE=rebuild ci/prove alloc/demo.c|sed -i 's/ensures .result == 2 \\* x + 2;/ensures \\\\result == 2 * x + 3;/' alloc/demo.c && { GA_PROVE_ROOT=\$PWD GA_WP_CACHE=update GA_WP_TIMEOUT=3 GA_JOBS=1 \$py \$repo/ci/prove.py >/dev/null 2>&1; true; }|update"
     "goal-count|1|inc: 3 goals, expected 4|sed -i 's/^inc 3\$/inc 4/' proofs/demo.expected"
     "no-target|1|alloc/other.c: other_one has a body and ACSL .*no target|cp \"$repo/tests/prove/extra/other.c\" alloc/other.c"
 )
@@ -67,9 +69,9 @@ cases=(
 # reports are printed in order
 jobs=${GA_JOBS:-$(nproc)}
 for c in "${cases[@]}"; do
-    IFS='|' read -r name rc want edit <<<"$c"
+    IFS='|' read -r name rc want edit cache <<<"$c"
     while (($(jobs -rp | wc -l) >= jobs)); do wait -n || true; done
-    (if run_case "$name" "$rc" "$want" "$edit" >"$work/$name.report"; then :; else touch "$work/$name.failed"; fi) &
+    (if run_case "$name" "$rc" "$want" "$edit" "$cache" >"$work/$name.report"; then :; else touch "$work/$name.failed"; fi) &
 done
 wait
 for c in "${cases[@]}"; do
