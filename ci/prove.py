@@ -457,18 +457,20 @@ def prove(t, parse, owner, args, jobs, timeout, cache):
     if call_smoke:
         say(f"  {'(smoke tests at calls)':36} {'':6} {'':7} {call_smoke:6}")
     say(f"  {'total':36} {T:6} {V:7} {S:6} {sum(x[3] for x in rows.values()):7.1f}s")
-    # WP's cache keeps failed verdicts too (a prover's timeout or out-of-memory under
-    # load), and update mode never runs that prover on that goal again
-    from_cache = set()
+    # WP's cache keeps failed verdicts too (a prover's timeout, or Z3 out of memory
+    # under load), and update mode never runs that prover on that goal again: name the
+    # provers whose verdict on an unproved goal came from the cache
+    from_cache = {}
     for i, l in enumerate(lines):
         m = re.match(r"^\[wp\] \[Failed\] Goal (\S+)$", l)
         if m:
-            verdicts = list(itertools.takewhile(lambda x: x.startswith("  "), lines[i + 1:]))
-            if verdicts and all(v.endswith("(cached)") for v in verdicts):
-                from_cache.add(m.group(1))
+            verdicts = itertools.takewhile(lambda x: x.startswith("  "), lines[i + 1:])
+            cached = [v.strip().split(":")[0] for v in verdicts if v.endswith("(cached)")]
+            if cached:
+                from_cache[m.group(1)] = cached
     for g in unproved:
-        say(f"  UNPROVED: {g}" + (" (every verdict from the cache)" if g in from_cache else ""))
-    if from_cache & set(unproved):
+        say(f"  UNPROVED: {g}" + (f" (cached verdict of {', '.join(from_cache[g])})" if g in from_cache else ""))
+    if set(from_cache) & set(unproved):
         say(f"  (GA_WP_CACHE=rebuild ci/prove {file} runs the provers again on those goals)")
     for g in smoke_failed:
         say(f"  SMOKE TEST PROVED (dead code or inconsistent precondition): {g}")
