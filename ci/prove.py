@@ -381,11 +381,23 @@ def prove(t, parse, owner, args, jobs, timeout, cache):
     # a goal that failed is tried again by the smoke stage (WP selects what is not yet
     # valid): each goal counts once, with its last result
     last = {}
-    for l in lines:
+    # WP's cache keeps failed verdicts too (a prover's timeout, or Z3 out of memory
+    # under load), and update mode never runs that prover on that goal again: the
+    # provers whose failed verdict on a goal came from the cache, to name them
+    from_cache = {}
+    for i, l in enumerate(lines):
         m = GOAL.match(l)
         if m:
             st, goal, res, rest = m.groups()
             last[goal] = (st != "Failed" and res == "Valid", secs_of(rest or ""))
+            if st == "Failed":  # the verdicts follow, one indented line per prover
+                verdicts = [v.strip() for v in itertools.takewhile(lambda x: x.startswith("  "), lines[i + 1:])]
+            else:  # one prover's verdict on the line itself
+                verdicts = [f"{st}: {res}{rest}"] if res != "Valid" else []
+            for v in verdicts:
+                prover = v.split(":")[0]
+                if v.endswith("(cached)") and prover not in from_cache.setdefault(goal, []):
+                    from_cache[goal].append(prover)
     for goal, (ok, gsecs) in last.items():
         r = rows.setdefault(who(goal), [0, 0, 0, 0.0])
         r[0] += 1
@@ -457,20 +469,9 @@ def prove(t, parse, owner, args, jobs, timeout, cache):
     if call_smoke:
         say(f"  {'(smoke tests at calls)':36} {'':6} {'':7} {call_smoke:6}")
     say(f"  {'total':36} {T:6} {V:7} {S:6} {sum(x[3] for x in rows.values()):7.1f}s")
-    # WP's cache keeps failed verdicts too (a prover's timeout, or Z3 out of memory
-    # under load), and update mode never runs that prover on that goal again: name the
-    # provers whose verdict on an unproved goal came from the cache
-    from_cache = {}
-    for i, l in enumerate(lines):
-        m = re.match(r"^\[wp\] \[Failed\] Goal (\S+)$", l)
-        if m:
-            verdicts = itertools.takewhile(lambda x: x.startswith("  "), lines[i + 1:])
-            cached = [v.strip().split(":")[0] for v in verdicts if v.endswith("(cached)")]
-            if cached:
-                from_cache[m.group(1)] = cached
     for g in unproved:
-        say(f"  UNPROVED: {g}" + (f" (cached verdict of {', '.join(from_cache[g])})" if g in from_cache else ""))
-    if set(from_cache) & set(unproved):
+        say(f"  UNPROVED: {g}" + (f" (cached verdict of {', '.join(from_cache[g])})" if from_cache.get(g) else ""))
+    if any(from_cache.get(g) for g in unproved):
         say(f"  (GA_WP_CACHE=rebuild ci/prove {file} runs the provers again on those goals)")
     for g in smoke_failed:
         say(f"  SMOKE TEST PROVED (dead code or inconsistent precondition): {g}")

@@ -57,10 +57,12 @@ run_case() {
     return 1
 }
 
+# demo_twice_inc's ensures made false (two cases use it)
+wrong_ensures="sed -i 's/ensures .result == 2 \\* x + 2;/ensures \\\\result == 2 * x + 3;/' alloc/demo.c"
 # every case: name | expected exit status | expected lines | the edit [| cache mode]
 cases=(
     "control|0|^  total +19 +19 +7 |true"
-    "ensures|1|UNPROVED: typed_demo_twice_inc_ensures && ^  alloc/demo.c: demo_twice_inc: 1 unproved && ^  alloc/demo.c: [0-9]+ properties not valid|sed -i 's/ensures .result == 2 \\* x + 2;/ensures \\\\result == 2 * x + 3;/' alloc/demo.c"
+    "ensures|1|UNPROVED: typed_demo_twice_inc_ensures && ^  alloc/demo.c: demo_twice_inc: 1 unproved && ^  alloc/demo.c: [0-9]+ properties not valid|$wrong_ensures"
     "call-precondition|1|UNPROVED: typed_demo_twice_inc_call_inc_requires|sed -i 's/requires x <= 50;/requires x <= 200;/' alloc/demo.c"
     "rte-overflow|1|UNPROVED: typed_inc_assert_rte_unsigned_overflow|sed -i 's/requires x <= 100;/requires x <= 4294967295;/; s/ensures .result == x + 1; \\*\\//ensures \\\\result == (uint32_t)(x + 1); *\\//' alloc/demo.c"
     "dead-branch|1|^  alloc/demo.c: smoke test proved: typed_demo_twice_inc_wp_smoke_dead_code && NOT VALID: demo_twice_inc: wp_smoke_dead_code|sed -i 's/uint32_t y = inc(x);/if (x > 60)\\n        return 0;\\n    uint32_t y = inc(x);/' alloc/demo.c"
@@ -69,7 +71,7 @@ cases=(
     "header-lemma-function|1|UNPROVED: typed_demo_lemma_edge_ensures|cat \"$repo/tests/prove/extra/header-lemma.h\" >>spec/demo.h"
     "untrusted-callee|1|calls demo_ext .*whose contract nothing proves|sed -i '/^demo_ext\$/d' proofs/demo.trusted"
     "stale-trusted|1|demo.trusted: demo_gone is not a function of|echo demo_gone >>proofs/demo.trusted"
-    "cached-failure|1|UNPROVED: typed_demo_twice_inc_ensures \\(cached verdict of .*CVC4 && GA_WP_CACHE=rebuild ci/prove alloc/demo.c|sed -i 's/ensures .result == 2 \\* x + 2;/ensures \\\\result == 2 * x + 3;/' alloc/demo.c && { GA_PROVE_ROOT=\$PWD GA_WP_CACHE=update GA_WP_TIMEOUT=5 GA_JOBS=1 \$py \$repo/ci/prove.py >/dev/null 2>&1; true; }|update"
+    "cached-failure|1|UNPROVED: typed_demo_twice_inc_ensures \\(cached verdict of .*CVC4 && GA_WP_CACHE=rebuild ci/prove alloc/demo.c|$wrong_ensures && { GA_PROVE_ROOT=\$PWD GA_WP_CACHE=update GA_WP_TIMEOUT=5 GA_JOBS=1 \$py \$repo/ci/prove.py >/dev/null 2>&1; true; }|update"
     "goal-count|1|inc: 3 goals, expected 4|sed -i 's/^inc 3\$/inc 4/' proofs/demo.expected"
     "no-target|1|alloc/other.c: other_one has a body and ACSL .*no target|cp \"$repo/tests/prove/extra/other.c\" alloc/other.c"
 )
